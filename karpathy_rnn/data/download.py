@@ -1,0 +1,81 @@
+"""Downloading a corpus file: streamed, sha256-verified, written atomically, with progress.
+
+Written with urllib rather than keras.utils.get_file because that one has no time-out and writes
+straight to the final name, so a killed download leaves a half file behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import socket
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from typing import Callable, TextIO
+
+from karpathy_rnn.errors import DownloadError
+
+CHUNK_BYTES = 1 << 16
+
+
+def print_progress(name: str, stream: TextIO | None = None) -> Callable[[int, int | None], None]:
+    """A progress callback(done_bytes, total_bytes) that prints to `stream` (stderr) at most 4x a second."""
+    stream = stream or sys.stderr
+    last = [0.0]
+
+    def report(done: int, total: int | None) -> None:
+        now = time.monotonic()
+        finished = total is not None and done >= total
+        if now - last[0] < 0.25 and not finished:
+            return
+        last[0] = now
+        if total:
+            line = f"downloading {name}: {100 * done / total:5.1f}% of {total / 1e6:.1f} MB"
+        else:
+            line = f"downloading {name}: {done / 1e6:.1f} MB"
+        stream.write(line + ("\n" if finished else "\r"))
+        stream.flush()
+
+    return report
+
+
+def download_file(url: str, dest: str, sha256: str | None = None, timeout: float = 60.0,
+                  progress: Callable[[int, int | None], None] | None = None) -> str:
+    """Fetch `url` to `dest` via a temporary file in the same folder; verify `sha256`; return `dest`.
+
+    On any failure or interruption no file is left at `dest` and the temporary file is removed.
+    """
+    folder = os.path.dirname(os.path.abspath(dest))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(dest) + ".", suffix=".part")
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            done = 0
+            while chunk := response.read(CHUNK_BYTES):
+                out.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+            if total is not None and done != total:
+                raise DownloadError(f"download of {url} stopped after {done} of {total} bytes; try again")
+        if sha256 and digest.hexdigest() != sha256:
+            raise DownloadError(f"download of {url} has sha256 {digest.hexdigest()}, expected {sha256}; "
+                                f"the source changed or the transfer was corrupted: fetch the file by "
+                                f"hand and put it in $KRNN_DATA_DIR")
+        os.replace(tmp, dest)
+        return dest
+    except (urllib.error.URLError, http.client.HTTPException, socket.timeout, ConnectionError,
+            ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise DownloadError(f"cannot download {url}: {reason}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
