@@ -1,0 +1,30 @@
+"""karpathy_rnn: see README.md. Lower bounds are the versions tested; no upper pins."""
+
+from setuptools import find_packages, setup
+
+with open("README.md", encoding="utf-8") as f:
+    long_description = f.read()
+
+setup(
+    name="karpathy_rnn",
+    version="0.1.0",
+    description="Character-level RNN/LSTM/GRU language models and the analyses of "
+                "'Visualizing and Understanding Recurrent Networks' as Keras 3 software",
+    long_description=long_description,
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["karpathy_rnn", "karpathy_rnn.*", "tb_plugin", "tb_plugin.*"]),
+    install_requires=[
+        "tensorflow>=2.21",  # the CPU build; [gpu] adds the CUDA libraries
+        "keras>=3.15",
+        "tensorboard>=2.21",
+        "tensorflow-datasets>=4.9.10",
+        "importlib_resources>=7.1",  # tensorflow-datasets imports it for builders but does not declare it
+        "numpy>=2.4",
+        "matplotlib>=3.11",
+    ],
+    extras_require={
+        "gpu": ["tensorflow[and-cuda]>=2.21"],
+        "dev": ["pytest>=9.0"],
+    },
+)

@@ -1,0 +1,127 @@
+import gzip
+import hashlib
+
+import numpy as np
+import pytest
+
+from karpathy_rnn.data import CORPORA, Vocabulary, load_corpus
+from karpathy_rnn.errors import CorpusFormatError, CorpusNotFoundError, UnknownCharacterError, UnknownCorpusError
+
+PAPER_SPLITS = {"war_and_peace": "80/10/10", "linux_kernel": "90/5/5", "tiny_shakespeare": "90/5/5"}
+
+
+@pytest.mark.parametrize("name", sorted(PAPER_SPLITS))
+def test_known_corpora_load_with_paper_split_and_checksum(shared_data, name):
+    corpus = load_corpus(name)
+    spec = CORPORA[name]
+    assert corpus.split == PAPER_SPLITS[name]
+    assert corpus.num_chars == spec.characters
+    assert corpus.matches_reference is True
+    train, val, test = (len(corpus.train), len(corpus.val), len(corpus.test))
+    share = int(PAPER_SPLITS[name].split("/")[0])
+    assert train == corpus.num_chars * share // 100
+    # contiguous: the three splits decode back to the file's text in order
+    with gzip.open(f"{shared_data}/{name}.txt.gz", "rt", encoding="utf-8", newline="") as f:
+        text = f.read()
+    assert hashlib.sha256(text.encode()).hexdigest() == spec.sha256
+    assert corpus.text("val") == text[train:train + val]
+    assert corpus.text("test") == text[train + val:]
+    assert corpus.vocabulary.chars == tuple(sorted(set(text)))
+
+
+def test_war_and_peace_keeps_carriage_returns(shared_data):
+    corpus = load_corpus("war_and_peace")
+    assert "\r" in corpus.vocabulary.chars
+    assert corpus.vocabulary.size == 83
+
+
+def test_text_file_by_path_with_split(tmp_path):
+    path = tmp_path / "story.txt"
+    path.write_text("abcdefghij" * 10, encoding="utf-8")
+    corpus = load_corpus(str(path), split="80/10/10")
+    assert (len(corpus.train), len(corpus.val), len(corpus.test)) == (80, 10, 10)
+    assert corpus.name == "story" and corpus.matches_reference is None
+    assert corpus.train.dtype == np.int32
+
+
+def test_gzip_file_by_path_reads_the_same_as_plain(tmp_path):
+    text = "Ünïcode\r\nlines\n" * 20
+    (tmp_path / "a.txt").write_bytes(text.encode())
+    with gzip.open(tmp_path / "a.txt.gz", "wb") as f:
+        f.write(text.encode())
+    plain, packed = load_corpus(str(tmp_path / "a.txt")), load_corpus(str(tmp_path / "a.txt.gz"))
+    assert plain.sha256 == packed.sha256 and np.array_equal(plain.train, packed.train)
+
+
+def test_explicit_data_dir_comes_before_env(tmp_path, shared_data):
+    (tmp_path / "tiny_shakespeare.txt").write_text("my own shakespeare\n" * 10)
+    corpus = load_corpus("tiny_shakespeare", data_dir=tmp_path)
+    assert corpus.source == str(tmp_path / "tiny_shakespeare.txt")
+    assert corpus.matches_reference is False
+
+
+def test_cache_folder_is_searched_after_env(tmp_path, monkeypatch, private_cache):
+    monkeypatch.setenv("KRNN_DATA_DIR", str(tmp_path / "empty"))
+    private_cache.mkdir()
+    (private_cache / "war_and_peace.txt").write_text("cached war and peace\n" * 5)
+    assert load_corpus("war_and_peace").source == str(private_cache / "war_and_peace.txt")
+
+
+def test_python_stdlib_is_embedded_and_deterministic(monkeypatch, tmp_path):
+    monkeypatch.setenv("KRNN_DATA_DIR", str(tmp_path))
+    a, b = load_corpus("python_stdlib"), load_corpus("python_stdlib")
+    assert a.num_chars == CORPORA["python_stdlib"].characters
+    assert a.sha256 == b.sha256
+    assert "def " in a.text("test") and "import " in a.text("train")
+
+
+def test_scoring_ids_prepend_the_previous_character(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("0123456789" * 10)
+    corpus = load_corpus(str(path), split="80/10/10")
+    assert np.array_equal(corpus.scoring_ids("val")[1:], corpus.val)
+    assert corpus.scoring_ids("val")[0] == corpus.train[-1]
+    assert corpus.scoring_ids("test")[0] == corpus.val[-1]
+    assert np.array_equal(corpus.scoring_ids("train"), corpus.train)
+
+
+def test_model_vocabulary_encodes_or_refuses_new_characters(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("abcabc\n" * 20)
+    model_vocab = Vocabulary.from_text("abcd\n")
+    corpus = load_corpus(str(path), vocabulary=model_vocab)
+    assert corpus.vocabulary is model_vocab
+    with pytest.raises(UnknownCharacterError, match="'c'"):
+        load_corpus(str(path), vocabulary=Vocabulary.from_text("ab\n"))
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (b"", "is empty"),
+    (b"caf\xe9 latin-1", "not UTF-8 text: byte 0xe9 at offset 3"),
+    (b"\x7fELF\x00\x00binary", "NUL byte"),
+])
+def test_bad_files_raise_clear_errors(tmp_path, content, fragment):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(CorpusFormatError) as err:
+        load_corpus(str(path))
+    assert fragment in str(err.value) and str(path) in str(err.value)
+
+
+def test_missing_path_and_unknown_name(tmp_path):
+    with pytest.raises(CorpusNotFoundError, match="does not exist"):
+        load_corpus(str(tmp_path / "nope.txt"))
+    with pytest.raises(UnknownCorpusError) as err:
+        load_corpus("war_and_piece")
+    assert "'war_and_piece'" in str(err.value) and "war_and_peace" in str(err.value)
+
+
+def test_offline_and_missing_says_where_to_put_the_file(tmp_path, monkeypatch, private_cache):
+    monkeypatch.setenv("KRNN_DATA_DIR", str(tmp_path / "nothing"))
+    with pytest.raises(CorpusNotFoundError) as err:
+        load_corpus("war_and_peace")
+    message = str(err.value)
+    assert "put war_and_peace.txt or war_and_peace.txt.gz" in message
+    assert str(private_cache) in message and "KRNN_DATA_DIR" in message and "offline" in message
+    with pytest.raises(CorpusNotFoundError, match="prepare_data.py linux_kernel --source"):
+        load_corpus("linux_kernel")

@@ -1,0 +1,97 @@
+"""Downloads against a real HTTP server on 127.0.0.1 (no internet here)."""
+
+import hashlib
+import http.server
+import io
+import threading
+from dataclasses import replace
+
+import pytest
+
+from karpathy_rnn.data import CORPORA, load_corpus, locate_corpus
+from karpathy_rnn.data.download import download_file, print_progress
+from karpathy_rnn.errors import CorpusNotFoundError, DownloadError
+
+TEXT = ("It was the best of times, it was the worst of times.\r\n" * 400).encode()
+SHA = hashlib.sha256(TEXT).hexdigest()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """/good: the text; /short: claims more bytes than it sends; anything else: 404."""
+
+    def do_GET(self):
+        if self.path not in ("/good", "/short"):
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(TEXT) + (1000 if self.path == "/short" else 0)))
+        self.end_headers()
+        self.wfile.write(TEXT)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def leftovers(folder):
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_download_verifies_and_shows_progress(server, tmp_path):
+    stream = io.StringIO()
+    dest = tmp_path / "c.txt"
+    download_file(f"{server}/good", str(dest), SHA, progress=print_progress("c", stream))
+    assert dest.read_bytes() == TEXT
+    assert "100.0%" in stream.getvalue() and "downloading c" in stream.getvalue()
+    assert leftovers(tmp_path) == ["c.txt"]
+
+
+@pytest.mark.parametrize("path, sha, fragment", [
+    ("/good", "0" * 64, "sha256"),
+    ("/short", SHA, "download"),
+    ("/missing", SHA, "Not Found"),
+])
+def test_failed_downloads_leave_no_file(server, tmp_path, path, sha, fragment):
+    with pytest.raises(DownloadError, match=fragment):
+        download_file(f"{server}{path}", str(tmp_path / "c.txt"), sha)
+    assert leftovers(tmp_path) == []
+
+
+def test_interrupted_download_leaves_no_half_file(server, tmp_path):
+    def interrupt(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        download_file(f"{server}/good", str(tmp_path / "c.txt"), SHA, progress=interrupt)
+    assert leftovers(tmp_path) == []
+
+
+def test_known_corpus_downloads_into_cache_then_is_found_there(server, tmp_path, monkeypatch, private_cache):
+    monkeypatch.delenv("KRNN_OFFLINE")
+    monkeypatch.setenv("KRNN_DATA_DIR", str(tmp_path / "empty"))
+    spec = replace(CORPORA["tiny_shakespeare"], url=f"{server}/good", sha256=SHA)
+    monkeypatch.setitem(CORPORA, "tiny_shakespeare", spec)
+    corpus = load_corpus("tiny_shakespeare")
+    assert corpus.source == str(private_cache / "tiny_shakespeare.txt")
+    assert corpus.matches_reference is True
+    monkeypatch.setitem(CORPORA, "tiny_shakespeare", replace(spec, url=f"{server}/missing"))
+    assert locate_corpus(CORPORA["tiny_shakespeare"]) == corpus.source
+
+
+def test_unreachable_source_says_where_to_put_the_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("KRNN_OFFLINE")
+    monkeypatch.setenv("KRNN_DATA_DIR", str(tmp_path / "empty"))
+    spec = replace(CORPORA["war_and_peace"], url="http://127.0.0.1:9/warpeace_input.txt")
+    with pytest.raises(CorpusNotFoundError) as err:
+        locate_corpus(spec)
+    assert "cannot download http://127.0.0.1:9/warpeace_input.txt" in str(err.value)
+    assert "put war_and_peace.txt" in str(err.value)

@@ -1,0 +1,73 @@
+"""scripts/prepare_data.py as a user runs it: describe, bad input (one line, exit 2), rebuild."""
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "prepare_data.py")
+
+
+def run(*args, env=None):
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, SCRIPT, *args], capture_output=True, text=True, env=full_env,
+                          timeout=300)
+
+
+def test_describes_every_known_corpus(shared_data):
+    result = run("--json")
+    assert result.returncode == 0, result.stderr
+    rows = {row["name"]: row for row in map(json.loads, result.stdout.splitlines())}
+    assert set(rows) == {"war_and_peace", "linux_kernel", "tiny_shakespeare", "python_stdlib"}
+    assert rows["war_and_peace"]["characters"] == 3_258_225 and rows["war_and_peace"]["matches_reference"]
+    assert rows["linux_kernel"]["split"] == "90/5/5" and rows["linux_kernel"]["vocabulary_size"] == 108
+    assert rows["python_stdlib"]["characters"] == 3_000_000
+
+
+def test_missing_corpora_are_described_with_how_to_get_them(tmp_path):
+    result = run(env={"KRNN_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert "war_and_peace     not found: python scripts/prepare_data.py war_and_peace --download" in result.stdout
+    assert "python_stdlib" in result.stdout and "3,000,000" in result.stdout
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["war_and_piece"], "unknown corpus 'war_and_piece'"),
+    (["{missing}"], "does not exist"),
+    (["{empty}"], "is empty"),
+    (["{binary}"], "not UTF-8 text"),
+    (["{small}", "--split", "80/10/5"], "adds up to 95, not 100"),
+    (["war_and_peace", "--source", "/x"], "--source rebuilds the Linux Kernel corpus only"),
+    (["linux_kernel", "--source", "{missing}"], "does not exist"),
+])
+def test_bad_input_gives_one_line_and_exit_2(tmp_path, args, fragment):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "binary.txt").write_bytes(b"\xff\xfe\x00\x01")
+    (tmp_path / "small.txt").write_text("hello\n" * 10)
+    paths = {k: str(tmp_path / f"{k}.txt") for k in ("missing", "empty", "binary", "small")}
+    result = run(*[a.format(**paths) for a in args])
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_rebuilds_linux_corpus_from_a_tarball(tmp_path):
+    src = tmp_path / "linux-source-6.1"
+    for i in range(20):
+        (src / "drivers").mkdir(parents=True, exist_ok=True)
+        (src / "drivers" / f"d{i}.c").write_text(f"static int d{i};\n")
+    tarball = tmp_path / "linux.tar.xz"
+    with tarfile.open(tarball, "w:xz") as tar:
+        tar.add(src, arcname=src.name)
+    out = tmp_path / "out" / "linux_kernel.txt.gz"
+    result = run("linux_kernel", "--source", str(tarball), "--out", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    text = gzip.open(out, "rt", encoding="utf-8").read()
+    assert summary["characters"] == len(text) == sum(len(f"static int d{i};\n") for i in range(20))
+    assert summary["files_used"] == 20 and summary["matches_reference"] is False
