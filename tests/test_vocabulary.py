@@ -36,6 +36,8 @@ def test_json_round_trip_and_save_load(tmp_path):
     assert path.endswith("vocabulary.json")
     assert Vocabulary.load(tmp_path) == vocab
     assert Vocabulary.load(path) == vocab
+    assert Vocabulary.load(vocab.save(tmp_path / "new" / "model")) == vocab  # folder made on save
+    assert Vocabulary.load(vocab.save(tmp_path / "v.json")) == vocab
 
 
 def test_bad_vocabulary_files_and_ids_raise_clear_errors(tmp_path):

@@ -91,9 +91,11 @@ class Vocabulary:
         return cls(tuple(chars))
 
     def save(self, directory_or_file: str | os.PathLike) -> str:
-        """Write the vocabulary as JSON (into `vocabulary.json` if given a folder); returns the path."""
+        """Write the vocabulary as JSON to a .json path, or to `vocabulary.json` in a folder (made if
+        missing); returns the path."""
         path = os.fspath(directory_or_file)
-        if os.path.isdir(path):
+        if not path.endswith(".json"):
+            os.makedirs(path, exist_ok=True)
             path = os.path.join(path, VOCABULARY_FILENAME)
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="ascii") as f:
@@ -103,9 +105,9 @@ class Vocabulary:
 
     @classmethod
     def load(cls, directory_or_file: str | os.PathLike) -> "Vocabulary":
-        """Read a vocabulary written by `save` (a folder holding `vocabulary.json`, or the file)."""
+        """Read a vocabulary written by `save` (a .json file, or a folder holding `vocabulary.json`)."""
         path = os.fspath(directory_or_file)
-        if os.path.isdir(path):
+        if not path.endswith(".json"):
             path = os.path.join(path, VOCABULARY_FILENAME)
         if not os.path.isfile(path):
             raise KRNNError(f"no vocabulary file at {path!r}; every saved model folder holds "
