@@ -125,3 +125,10 @@ def test_offline_and_missing_says_where_to_put_the_file(tmp_path, monkeypatch, p
     assert str(private_cache) in message and "KRNN_DATA_DIR" in message and "offline" in message
     with pytest.raises(CorpusNotFoundError, match="prepare_data.py linux_kernel --source"):
         load_corpus("linux_kernel")
+
+
+def test_corrupt_gzip_file_raises_clear_error(tmp_path):
+    path = tmp_path / "broken.txt.gz"
+    path.write_bytes(b"this is not gzip data at all")
+    with pytest.raises(CorpusFormatError, match="cannot read corpus file .*broken.txt.gz"):
+        load_corpus(str(path))
