@@ -17,7 +17,7 @@ def test_known_corpora_load_with_paper_split_and_checksum(shared_data, name):
     assert corpus.split == PAPER_SPLITS[name]
     assert corpus.num_chars == spec.characters
     assert corpus.matches_reference is True
-    train, val, test = (len(corpus.train), len(corpus.val), len(corpus.test))
+    train, val = len(corpus.train), len(corpus.val)
     share = int(PAPER_SPLITS[name].split("/")[0])
     assert train == corpus.num_chars * share // 100
     # contiguous: the three splits decode back to the file's text in order

@@ -68,6 +68,7 @@ def test_rebuilds_linux_corpus_from_a_tarball(tmp_path):
     result = run("linux_kernel", "--source", str(tarball), "--out", str(out), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    text = gzip.open(out, "rt", encoding="utf-8").read()
+    with gzip.open(out, "rt", encoding="utf-8") as f:
+        text = f.read()
     assert summary["characters"] == len(text) == sum(len(f"static int d{i};\n") for i in range(20))
     assert summary["files_used"] == 20 and summary["matches_reference"] is False

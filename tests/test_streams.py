@@ -1,5 +1,7 @@
 """The truncated-BPTT lane streams: shift by one, lane continuity, exact-once evaluation."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -22,7 +24,7 @@ def test_training_stream_lanes_continue_across_batches():
             start = b * lane_length + i * 5
             assert np.array_equal(x[b], ids[start:start + 5])
             assert np.array_equal(y[b], ids[start + 1:start + 6])  # targets: next character
-    for (x0, y0), (x1, _) in zip(out, out[1:]):
+    for (x0, y0), (x1, _) in itertools.pairwise(out):
         assert np.array_equal(x1[:, 0], y0[:, -1])  # lane b of batch i+1 continues lane b of batch i
 
 

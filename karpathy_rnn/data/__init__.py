@@ -17,6 +17,6 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["CORPORA", "Corpus", "CorpusSpec", "Vocabulary", "cache_dir", "corpus_from_text", "corpus_spec",
-           "find_corpus_file", "load_corpus", "locate_corpus", "parse_split", "search_dirs",
-           "split_boundaries", *_STREAM_NAMES]
+__all__ = ["CORPORA", "Corpus", "CorpusSpec", "LaneLayout", "Vocabulary", "cache_dir", "corpus_from_text",
+           "corpus_spec", "evaluation_stream", "find_corpus_file", "load_corpus", "locate_corpus", "parse_split",
+           "search_dirs", "split_boundaries", "steps_per_epoch", "training_layout", "training_stream"]

@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import socket
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 from karpathy_rnn.errors import DownloadError
 
@@ -72,8 +72,7 @@ def download_file(url: str, dest: str, sha256: str | None = None, timeout: float
                                 f"hand and put it in $KRNN_DATA_DIR")
         os.replace(tmp, dest)
         return dest
-    except (urllib.error.URLError, http.client.HTTPException, socket.timeout, ConnectionError,
-            ValueError) as exc:
+    except (TimeoutError, urllib.error.URLError, http.client.HTTPException, ConnectionError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise DownloadError(f"cannot download {url}: {reason}") from None
     finally:

@@ -41,8 +41,7 @@ def decode_text(data: bytes, origin: str) -> str:
     if nul >= 0:
         raise CorpusFormatError(f"corpus {origin!r} holds a NUL byte at offset {nul}, so it is binary, "
                                 f"not text; give a UTF-8 text file")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     return text
 
 

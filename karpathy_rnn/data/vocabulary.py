@@ -35,7 +35,7 @@ class Vocabulary:
         object.__setattr__(self, "_points", np.array([ord(c) for c in chars], dtype=np.uint32))
 
     @classmethod
-    def from_text(cls, text: str) -> "Vocabulary":
+    def from_text(cls, text: str) -> Vocabulary:
         """The vocabulary of every distinct character in `text`, sorted by code point."""
         return cls(tuple(chr(p) for p in np.unique(code_points(text))))
 
@@ -81,7 +81,7 @@ class Vocabulary:
                           ensure_ascii=True, indent=1)
 
     @classmethod
-    def from_json(cls, text: str) -> "Vocabulary":
+    def from_json(cls, text: str) -> Vocabulary:
         """A vocabulary from the JSON text that `to_json` wrote."""
         try:
             chars = json.loads(text)["chars"]
@@ -104,7 +104,7 @@ class Vocabulary:
         return path
 
     @classmethod
-    def load(cls, directory_or_file: str | os.PathLike) -> "Vocabulary":
+    def load(cls, directory_or_file: str | os.PathLike) -> Vocabulary:
         """Read a vocabulary written by `save` (a .json file, or a folder holding `vocabulary.json`)."""
         path = os.fspath(directory_or_file)
         if not path.endswith(".json"):
