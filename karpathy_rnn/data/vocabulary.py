@@ -73,7 +73,7 @@ class Vocabulary:
         if ids.size and (ids.min() < 0 or ids.max() >= self.size):
             bad = int(ids[(ids < 0) | (ids >= self.size)][0])
             raise KRNNError(f"id {bad} is outside the vocabulary of {self.size} characters (0..{self.size - 1})")
-        return "".join(self.chars[i] for i in ids.tolist())
+        return self._points[ids].tobytes().decode("utf-32-le")
 
     def to_json(self) -> str:
         """JSON text `{"chars": [...]}` that `from_json` reads back exactly."""
