@@ -15,7 +15,7 @@ import os
 import sys
 
 from karpathy_rnn.cli import run_script
-from karpathy_rnn.data import CORPORA, cache_dir, corpus_spec, find_corpus_file, load_corpus
+from karpathy_rnn.data import CORPORA, cache_dir, corpus_spec, find_corpus_file, load_corpus, steps_per_epoch
 from karpathy_rnn.data.corpus import corpus_from_text
 from karpathy_rnn.data.linux_kernel import linux_kernel_corpus
 from karpathy_rnn.errors import KRNNError
@@ -36,6 +36,8 @@ def parse_args(argv):
                                          "corpus from (paper section 4)")
     parser.add_argument("--out", help="with --source: where to write the corpus (default: "
                                       "<cache>/linux_kernel.txt.gz)")
+    parser.add_argument("--batch-size", type=int, default=100, help="lanes B, to count batches per epoch (100)")
+    parser.add_argument("--unroll", type=int, default=100, help="unroll T, to count batches per epoch (100)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per corpus")
     return parser.parse_args(argv)
 
@@ -84,21 +86,23 @@ def describe(name: str, args) -> dict:
                  if spec.url else spec.how_to_get)
         return {"name": name, "found": False, "how_to_get": fetch}
     corpus = load_corpus(name, split=args.split, data_dir=args.data_dir, download=args.download)
-    return {**corpus.describe(), "found": True}
+    batches = steps_per_epoch(len(corpus.train), args.batch_size, args.unroll)
+    return {**corpus.describe(), "found": True, "batches_per_epoch": batches}
 
 
 def print_table(rows: list[dict]) -> None:
     """The summaries as an aligned text table."""
     header = f"{'corpus':<17} {'characters':>10} {'vocab':>5} {'split':>8} {'train':>9} {'val':>8} " \
-             f"{'test':>8}  {'reference':<9}  source"
-    print(header)
+             f"{'test':>8} {'batches':>7}  {'reference':<9}  source"
+    print(header)  # batches: training batches of B lanes x T steps per epoch
     for row in rows:
         if not row["found"]:
             print(f"{row['name']:<17} not found: {row['how_to_get']}")
             continue
         reference = {True: "sha256 ok", False: "differs", None: "-"}[row["matches_reference"]]
         print(f"{row['name']:<17} {row['characters']:>10,} {row['vocabulary_size']:>5} {row['split']:>8} "
-              f"{row['train']:>9,} {row['val']:>8,} {row['test']:>8,}  {reference:<9}  {row['source']}")
+              f"{row['train']:>9,} {row['val']:>8,} {row['test']:>8,} {row['batches_per_epoch']:>7,}  "
+              f"{reference:<9}  {row['source']}")
 
 
 def main(argv=None) -> int:

@@ -26,6 +26,15 @@ def test_describes_every_known_corpus(shared_data):
     assert rows["war_and_peace"]["characters"] == 3_258_225 and rows["war_and_peace"]["matches_reference"]
     assert rows["linux_kernel"]["split"] == "90/5/5" and rows["linux_kernel"]["vocabulary_size"] == 108
     assert rows["python_stdlib"]["characters"] == 3_000_000
+    assert rows["war_and_peace"]["batches_per_epoch"] == 2_606_579 // 10_000
+
+
+def test_small_file_with_small_batches(tmp_path):
+    (tmp_path / "small.txt").write_text("hello\n" * 10)
+    result = run(str(tmp_path / "small.txt"), "--batch-size", "2", "--unroll", "5", "--split", "80/10/10", "--json")
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)
+    assert (row["train"], row["batches_per_epoch"]) == (48, 4)  # 47 pairs // 2 lanes // 5 steps
 
 
 def test_missing_corpora_are_described_with_how_to_get_them(tmp_path):
@@ -42,6 +51,8 @@ def test_missing_corpora_are_described_with_how_to_get_them(tmp_path):
     (["{binary}"], "not UTF-8 text"),
     (["{small}", "--split", "80/10/5"], "adds up to 95, not 100"),
     (["war_and_peace", "--source", "/x"], "--source rebuilds the Linux Kernel corpus only"),
+    (["{small}"], "shorter than one batch of 100 lanes x 100 steps (needs 10001)"),
+    (["{small}", "--batch-size", "0"], "batch size must be a positive integer, got 0"),
     (["linux_kernel", "--source", "{missing}"], "does not exist"),
 ])
 def test_bad_input_gives_one_line_and_exit_2(tmp_path, args, fragment):

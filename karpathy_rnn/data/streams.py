@@ -7,58 +7,11 @@ continues lane b of batch i and a stateful model carries its hidden state across
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import tensorflow as tf
 
-from karpathy_rnn.errors import CorpusTooShortError, KRNNError
-
-
-@dataclass(frozen=True)
-class LaneLayout:
-    """How a training epoch cuts N ids into B lanes of `steps` batches of T steps, from `offset`."""
-
-    batch_size: int
-    unroll: int
-    steps: int
-    offset: int
-
-    @property
-    def lane_length(self) -> int:
-        """Pairs per lane, steps * T."""
-        return self.steps * self.unroll
-
-
-def _check_shape(batch_size: int, unroll: int) -> None:
-    """Raise a clear error for a non-positive batch size or unroll."""
-    for name, value in (("batch size", batch_size), ("unroll", unroll)):
-        if int(value) != value or value < 1:
-            raise KRNNError(f"{name} must be a positive integer, got {value!r}")
-
-
-def training_layout(num_ids: int, batch_size: int, unroll: int, epoch: int = 0,
-                    seed: int | None = None) -> LaneLayout:
-    """The lane layout of one training epoch; with a seed, the epoch starts at a random offset < T.
-
-    Without a seed the offset is 0 and the layout is char-rnn's. The tail that does not fill a
-    whole batch is dropped; the step count is the same in every epoch.
-    """
-    _check_shape(batch_size, unroll)
-    slack = 0 if seed is None else unroll - 1
-    steps = (num_ids - 1 - slack) // batch_size // unroll
-    if steps < 1:
-        need = batch_size * unroll + 1 + slack
-        raise CorpusTooShortError(
-            f"a split of {num_ids} characters is shorter than one batch of {batch_size} lanes x "
-            f"{unroll} steps (needs {need}); use a longer text or a smaller batch size / unroll")
-    offset = 0 if seed is None else int(np.random.default_rng([seed, epoch]).integers(0, unroll))
-    return LaneLayout(batch_size, unroll, steps, offset)
-
-
-def steps_per_epoch(num_ids: int, batch_size: int, unroll: int, seed: int | None = None) -> int:
-    """Batches in one training epoch over `num_ids` ids."""
-    return training_layout(num_ids, batch_size, unroll, 0, seed).steps
+from karpathy_rnn.data.lanes import check_shape, training_layout
+from karpathy_rnn.errors import CorpusTooShortError
 
 
 def _batches(lanes: np.ndarray, unroll: int) -> np.ndarray:
@@ -92,7 +45,7 @@ def evaluation_stream(ids, batch_size: int = 100, unroll: int = 100) -> tf.data.
     every batch has the same shape (what a stateful model needs). Use `Corpus.scoring_ids(split)`
     as `ids` to score every character of a split.
     """
-    _check_shape(batch_size, unroll)
+    check_shape(batch_size, unroll)
     ids = np.asarray(ids, dtype=np.int32)
     num_targets = len(ids) - 1
     if num_targets < 1:
