@@ -12,7 +12,10 @@ import argparse
 import gzip
 import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 
 from karpathy_rnn.cli import run_script
 from karpathy_rnn.data import CORPORA, cache_dir, corpus_spec, find_corpus_file, load_corpus, steps_per_epoch
@@ -34,23 +37,36 @@ def parse_args(argv):
                         help="download a known corpus that is not found locally (default: only describe)")
     parser.add_argument("--source", help="with linux_kernel: a Linux source tree or tarball to rebuild the "
                                          "corpus from (paper section 4)")
-    parser.add_argument("--out", help="with --source: where to write the corpus (default: "
-                                      "<cache>/linux_kernel.txt.gz)")
+    parser.add_argument("--out", help="with --source: file (.txt.gz compressed, else plain) or folder to "
+                                      "write the corpus to (default: <cache>/linux_kernel.txt.gz)")
     parser.add_argument("--batch-size", type=int, default=100, help="lanes B, to count batches per epoch (100)")
     parser.add_argument("--unroll", type=int, default=100, help="unroll T, to count batches per epoch (100)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per corpus")
     return parser.parse_args(argv)
 
 
-def write_gzip_text(text: str, path: str) -> None:
-    """Write `text` as `gzip -9 -n` would (no name, no time stamp), atomically."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".part"
+def write_corpus_file(text: str, path: str) -> None:
+    """Write `text` atomically: gzip-compressed if `path` ends in .gz (with GNU `gzip -9 -n` when it
+    is installed, which reproduces shared/data's files byte for byte), plain UTF-8 otherwise."""
+    folder = os.path.dirname(os.path.abspath(path))
+    data = text.encode("utf-8")
     try:
-        with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
-                                                   compresslevel=9, mtime=0) as f:
-            f.write(text.encode("utf-8"))
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".part")
+    except OSError as exc:
+        raise KRNNError(f"cannot write into {folder!r} ({exc.strerror or exc}); give a writable --out") from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if not path.endswith(".gz"):
+                out.write(data)
+            elif shutil.which("gzip"):
+                subprocess.run(["gzip", "-9", "-n", "-c"], input=data, stdout=out, check=True)
+            else:
+                with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=9, mtime=0) as packed:
+                    packed.write(data)
         os.replace(tmp, path)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise KRNNError(f"cannot write {path!r}: {exc}; give a writable --out") from None
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -59,11 +75,12 @@ def write_gzip_text(text: str, path: str) -> None:
 def rebuild_linux_kernel(source: str, out: str | None, as_json: bool) -> None:
     """Build the Linux Kernel corpus from `source`, write it and print its numbers."""
     spec = corpus_spec("linux_kernel")
-    out = out or os.path.join(cache_dir(), "linux_kernel.txt.gz")
+    if out is None or os.path.isdir(out):
+        out = os.path.join(out or cache_dir(), "linux_kernel.txt.gz")
     if os.path.exists(source):
         print(f"reading .c/.h files of {source} ...", file=sys.stderr)
     built = linux_kernel_corpus(source)
-    write_gzip_text(built.text, out)
+    write_corpus_file(built.text, out)
     corpus = corpus_from_text(built.text, spec.name, out, spec.split, reference_sha256=spec.sha256)
     summary = {**corpus.describe(), "files_used": built.files_used, "files_skipped": built.files_skipped}
     if as_json:
@@ -77,9 +94,10 @@ def rebuild_linux_kernel(source: str, out: str | None, as_json: bool) -> None:
           else f"differs from the Linux 6.1 corpus (sha256 {spec.sha256}): expected for another kernel version")
 
 
-def describe(name: str, args) -> dict:
-    """Load one corpus and return its summary; a missing known corpus gives a 'not found' entry."""
-    if name in CORPORA and not CORPORA[name].embedded and not args.download \
+def describe(name: str, args, listing: bool) -> dict:
+    """Load one corpus and return its summary; when `listing` all corpora, a missing one gets a
+    'not found' entry instead of the error that names it alone."""
+    if listing and not CORPORA[name].embedded and not args.download \
             and find_corpus_file(CORPORA[name], args.data_dir) is None:
         spec = CORPORA[name]
         fetch = (f"python scripts/prepare_data.py {name} --download fetches it from {spec.url}"
@@ -114,7 +132,9 @@ def main(argv=None) -> int:
                             f"'prepare_data.py linux_kernel --source {args.source}'")
         rebuild_linux_kernel(args.source, args.out, args.json)
         return 0
-    rows = [describe(name, args) for name in (args.corpora or list(CORPORA))]
+    if args.data_dir and not os.path.isdir(args.data_dir):
+        raise KRNNError(f"--data-dir {args.data_dir!r} is not a folder; give the folder that holds the corpus files")
+    rows = [describe(name, args, listing=not args.corpora) for name in (args.corpora or list(CORPORA))]
     if args.json:
         for row in rows:
             print(json.dumps(row))

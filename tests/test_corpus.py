@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from karpathy_rnn.data import CORPORA, Vocabulary, load_corpus
-from karpathy_rnn.errors import CorpusFormatError, CorpusNotFoundError, UnknownCharacterError, UnknownCorpusError
+from karpathy_rnn.errors import (
+    CorpusFormatError,
+    CorpusNotFoundError,
+    CorpusTooShortError,
+    UnknownCharacterError,
+    UnknownCorpusError,
+)
 
 PAPER_SPLITS = {"war_and_peace": "80/10/10", "linux_kernel": "90/5/5", "tiny_shakespeare": "90/5/5"}
 
@@ -33,6 +39,13 @@ def test_war_and_peace_keeps_carriage_returns(shared_data):
     corpus = load_corpus("war_and_peace")
     assert "\r" in corpus.vocabulary.chars
     assert corpus.vocabulary.size == 83
+
+
+def test_utf16_file_gets_a_utf16_hint(tmp_path):
+    path = tmp_path / "wide.txt"
+    path.write_bytes("hello".encode("utf-16"))
+    with pytest.raises(CorpusFormatError, match="iconv -f utf-16"):
+        load_corpus(str(path))
 
 
 def test_text_file_by_path_with_split(tmp_path):
@@ -132,3 +145,22 @@ def test_corrupt_gzip_file_raises_clear_error(tmp_path):
     path.write_bytes(b"this is not gzip data at all")
     with pytest.raises(CorpusFormatError, match="cannot read corpus file .*broken.txt.gz"):
         load_corpus(str(path))
+    packed = bytearray(gzip.compress(b"some text that compresses\n" * 50))
+    packed[12:20] = b"\xff" * 8  # a good header, a damaged deflate stream
+    path.write_bytes(bytes(packed))
+    with pytest.raises(CorpusFormatError, match="cannot read corpus file"):
+        load_corpus(str(path))
+
+
+def test_a_split_left_empty_is_an_error(tmp_path):
+    path = tmp_path / "tiny.txt"
+    path.write_text("0123456789")
+    with pytest.raises(CorpusTooShortError, match="10 characters leaves the val split empty at 90/5/5"):
+        load_corpus(str(path))
+    assert len(load_corpus(str(path), split="100/0/0").train) == 10
+
+
+def test_known_corpus_given_by_path_keeps_its_name_and_paper_split(shared_data):
+    corpus = load_corpus(f"{shared_data}/war_and_peace.txt.gz")
+    assert (corpus.name, corpus.split, corpus.matches_reference) == ("war_and_peace", "80/10/10", True)
+    assert load_corpus(f"{shared_data}/war_and_peace.txt.gz", split="90/5/5").split == "90/5/5"

@@ -17,14 +17,15 @@ SHA = hashlib.sha256(TEXT).hexdigest()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    """/good: the text; /short: claims more bytes than it sends; anything else: 404."""
+    """/good: the text; /short: claims more bytes than it sends; /nolength: no Content-Length; else 404."""
 
     def do_GET(self):
-        if self.path not in ("/good", "/short"):
+        if self.path not in ("/good", "/short", "/nolength"):
             self.send_error(404)
             return
         self.send_response(200)
-        self.send_header("Content-Length", str(len(TEXT) + (1000 if self.path == "/short" else 0)))
+        if self.path != "/nolength":
+            self.send_header("Content-Length", str(len(TEXT) + (1000 if self.path == "/short" else 0)))
         self.end_headers()
         self.wfile.write(TEXT)
 
@@ -52,12 +53,27 @@ def test_download_verifies_and_shows_progress(server, tmp_path):
     download_file(f"{server}/good", str(dest), SHA, progress=print_progress("c", stream))
     assert dest.read_bytes() == TEXT
     assert "100.0%" in stream.getvalue() and "downloading c" in stream.getvalue()
+    assert stream.getvalue().endswith("\n")
     assert leftovers(tmp_path) == ["c.txt"]
+    assert dest.stat().st_mode & 0o044 == 0o044  # readable by others, unlike mkstemp's 0600
+
+
+def test_download_without_content_length_still_finishes_its_progress_line(server, tmp_path):
+    stream = io.StringIO()
+    download_file(f"{server}/nolength", str(tmp_path / "c.txt"), SHA, progress=print_progress("c", stream))
+    assert (tmp_path / "c.txt").read_bytes() == TEXT
+    assert stream.getvalue().endswith("downloading c: 100.0% of 0.0 MB\n")
+
+
+def test_unwritable_cache_is_a_clear_error(server, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(DownloadError, match="cannot write into .*KRNN_CACHE_DIR"):
+        download_file(f"{server}/good", str(tmp_path / "file" / "c.txt"), SHA)
 
 
 @pytest.mark.parametrize("path, sha, fragment", [
     ("/good", "0" * 64, "sha256"),
-    ("/short", SHA, "download"),
+    ("/short", SHA, "stopped after 21600 of 22600 bytes"),
     ("/missing", SHA, "Not Found"),
 ])
 def test_failed_downloads_leave_no_file(server, tmp_path, path, sha, fragment):

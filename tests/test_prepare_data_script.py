@@ -29,6 +29,12 @@ def test_describes_every_known_corpus(shared_data):
     assert rows["war_and_peace"]["batches_per_epoch"] == 2_606_579 // 10_000
 
 
+def test_a_named_missing_corpus_says_where_to_put_it(tmp_path):
+    result = run("war_and_peace", env={"KRNN_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert "put war_and_peace.txt or war_and_peace.txt.gz" in result.stderr and str(tmp_path) in result.stderr
+
+
 def test_small_file_with_small_batches(tmp_path):
     (tmp_path / "small.txt").write_text("hello\n" * 10)
     result = run(str(tmp_path / "small.txt"), "--batch-size", "2", "--unroll", "5", "--split", "80/10/10", "--json")
@@ -54,6 +60,7 @@ def test_missing_corpora_are_described_with_how_to_get_them(tmp_path):
     (["{small}"], "shorter than one batch of 100 lanes x 100 steps (needs 10001)"),
     (["{small}", "--batch-size", "0"], "batch size must be a positive integer, got 0"),
     (["linux_kernel", "--source", "{missing}"], "does not exist"),
+    (["war_and_peace", "--data-dir", "{missing}"], "is not a folder"),
 ])
 def test_bad_input_gives_one_line_and_exit_2(tmp_path, args, fragment):
     (tmp_path / "empty.txt").write_bytes(b"")
@@ -75,11 +82,19 @@ def test_rebuilds_linux_corpus_from_a_tarball(tmp_path):
     tarball = tmp_path / "linux.tar.xz"
     with tarfile.open(tarball, "w:xz") as tar:
         tar.add(src, arcname=src.name)
+    (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "linux_kernel.txt.gz"
-    result = run("linux_kernel", "--source", str(tarball), "--out", str(out), "--json")
+    result = run("linux_kernel", "--source", str(tarball), "--out", str(tmp_path / "out"), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     with gzip.open(out, "rt", encoding="utf-8") as f:
         text = f.read()
     assert summary["characters"] == len(text) == sum(len(f"static int d{i};\n") for i in range(20))
     assert summary["files_used"] == 20 and summary["matches_reference"] is False
+    assert sorted(os.listdir(tmp_path / "out")) == ["linux_kernel.txt.gz"]  # no temporary file left
+    cache = tmp_path / "new_cache"  # the default --out: the user cache, made if missing
+    assert run("linux_kernel", "--source", str(src), env={"KRNN_CACHE_DIR": str(cache)}).returncode == 0
+    assert sorted(os.listdir(cache)) == ["linux_kernel.txt.gz"]
+    plain = tmp_path / "linux.txt"
+    assert run("linux_kernel", "--source", str(src), "--out", str(plain)).returncode == 0
+    assert plain.read_text(encoding="utf-8") == text

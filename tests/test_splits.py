@@ -1,6 +1,7 @@
 import pytest
 
 from karpathy_rnn.data import parse_split, split_boundaries
+from karpathy_rnn.data.splits import format_split
 from karpathy_rnn.errors import SplitError
 
 
@@ -9,6 +10,12 @@ def test_paper_splits_are_contiguous_floors():
     assert split_boundaries(1000, "90/5/5") == (900, 950)
     assert split_boundaries(3_258_225, "80/10/10") == (2_606_580, 2_932_402)
     assert split_boundaries(10, (95, 2.5, 2.5)) == (9, 9)
+
+
+def test_format_split_round_trips():
+    for spec in ("80/10/10", "95/2.5/2.5", "33.333333/33.333333/33.333334"):
+        assert parse_split(format_split(spec)) == parse_split(spec)
+    assert format_split((90, 5, 5)) == "90/5/5"
 
 
 @pytest.mark.parametrize("bad, fragment", [

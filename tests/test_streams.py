@@ -5,7 +5,12 @@ import itertools
 import numpy as np
 import pytest
 
-from karpathy_rnn.data import evaluation_stream, load_corpus, steps_per_epoch, training_stream
+from karpathy_rnn.data import (
+    evaluation_stream,
+    load_corpus,
+    steps_per_epoch,
+    training_stream,
+)
 from karpathy_rnn.errors import CorpusTooShortError, KRNNError
 
 
@@ -32,7 +37,8 @@ def test_training_stream_with_seed_is_deterministic_and_shifts_per_epoch():
     ids = np.arange(2000, dtype=np.int32)
     first = batches(training_stream(ids, 4, 10, epoch=0, seed=7))
     again = batches(training_stream(ids, 4, 10, epoch=0, seed=7))
-    assert all(np.array_equal(a[0], b[0]) for a, b in zip(first, again))
+    assert all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(first, again))
+    assert all(np.array_equal(x + 1, y) for x, y in first)  # ids are 0..N-1, so each target is input + 1
     starts = {int(batches(training_stream(ids, 4, 10, epoch=e, seed=7))[0][0][0, 0]) for e in range(8)}
     assert len(starts) > 1 and max(starts) < 10
     counts = {len(batches(training_stream(ids, 4, 10, epoch=e, seed=7))) for e in range(8)}
@@ -64,7 +70,16 @@ def test_too_short_and_bad_shapes():
     with pytest.raises(CorpusTooShortError, match=r"shorter than one batch of 100 lanes x 100 steps \(needs 10001\)"):
         training_stream(np.zeros(10_000, np.int32), 100, 100)
     assert steps_per_epoch(10_001, 100, 100) == 1
-    with pytest.raises(CorpusTooShortError, match="nothing to score"):
+    with pytest.raises(CorpusTooShortError, match="no \\(input, target\\) pair to score"):
         evaluation_stream(np.zeros(1, np.int32), 4, 4)
     with pytest.raises(KRNNError, match="batch size must be a positive integer, got 0"):
         training_stream(np.zeros(100, np.int32), 0, 5)
+    with pytest.raises(KRNNError, match="seed must be a non-negative integer or None, got -1"):
+        training_stream(np.zeros(100, np.int32), 2, 5, seed=-1)
+
+
+def test_streams_are_deterministic_and_prefetched():
+    ids = np.arange(500, dtype=np.int32)
+    for dataset in (training_stream(ids, 4, 10, seed=3), evaluation_stream(ids, 4, 10)):
+        assert dataset.options().deterministic is True
+        assert "Prefetch" in type(dataset).__name__

@@ -50,3 +50,18 @@ def test_bad_vocabulary_files_and_ids_raise_clear_errors(tmp_path):
         Vocabulary(("b", "a"))
     with pytest.raises(KRNNError, match="outside the vocabulary"):
         Vocabulary.from_text("ab").decode([0, 2])
+    with pytest.raises(KRNNError, match="must be integers"):
+        Vocabulary.from_text("ab").decode([0.7, 1.2])
+    with pytest.raises(KRNNError, match="not a karpathy_rnn vocabulary"):
+        Vocabulary.from_json('{"chars": "ab"}')
+
+
+def test_astral_characters_round_trip_and_lone_surrogates_are_refused(tmp_path):
+    text = "emoji 😀 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢"
+    vocab = Vocabulary.from_text(text)
+    assert vocab.decode(vocab.encode(text)) == text
+    assert Vocabulary.load(vocab.save(tmp_path)) == vocab
+    with pytest.raises(UnknownCharacterError, match="lone surrogate U\\+D800 at position 1"):
+        Vocabulary.from_text("a\ud800")
+    with pytest.raises(KRNNError, match="no lone surrogates"):
+        Vocabulary(("\ud800",))

@@ -10,10 +10,10 @@ import numpy as np
 from karpathy_rnn.data.locate import locate_corpus
 from karpathy_rnn.data.python_stdlib import python_stdlib_corpus
 from karpathy_rnn.data.registry import CORPORA, CorpusSpec, corpus_spec
-from karpathy_rnn.data.splits import SPLIT_NAMES, format_split, split_boundaries
+from karpathy_rnn.data.splits import SPLIT_NAMES, format_split, parse_split, split_boundaries
 from karpathy_rnn.data.textfile import read_text, text_sha256
 from karpathy_rnn.data.vocabulary import Vocabulary
-from karpathy_rnn.errors import CorpusFormatError, KRNNError
+from karpathy_rnn.errors import CorpusFormatError, CorpusTooShortError, KRNNError
 
 DEFAULT_FILE_SPLIT = "90/5/5"
 
@@ -81,6 +81,12 @@ def corpus_from_text(text: str, name: str, source: str, split=DEFAULT_FILE_SPLIT
     vocabulary = vocabulary or Vocabulary.from_text(text)
     ids = vocabulary.encode(text)
     train_end, val_end = split_boundaries(len(ids), split)
+    sizes = (train_end, val_end - train_end, len(ids) - val_end)
+    for which, size, percent in zip(SPLIT_NAMES, sizes, parse_split(split)):
+        if percent > 0 and size == 0:
+            raise CorpusTooShortError(
+                f"corpus {source!r} of {len(ids)} characters leaves the {which} split empty at "
+                f"{format_split(split)}; use a longer text or give {which} a larger share")
     return Corpus(name=name, source=source, vocabulary=vocabulary, split=format_split(split),
                   train=ids[:train_end], val=ids[train_end:val_end], test=ids[val_end:],
                   sha256=text_sha256(text), reference_sha256=reference_sha256)
@@ -101,6 +107,10 @@ def load_corpus(name_or_path: str | os.PathLike, split=None, data_dir: str | os.
     name = os.fspath(name_or_path)
     if name not in CORPORA and _looks_like_path(name):
         text = read_text(name)
+        digest = text_sha256(text)
+        known = next((spec for spec in CORPORA.values() if spec.sha256 == digest), None)
+        if known:  # a known corpus given by path keeps its name and paper split
+            return corpus_from_text(text, known.name, name, split or known.split, vocabulary, known.sha256)
         stem = os.path.basename(name).split(".")[0] or "corpus"
         return corpus_from_text(text, stem, name, split or DEFAULT_FILE_SPLIT, vocabulary)
     spec: CorpusSpec = corpus_spec(name)

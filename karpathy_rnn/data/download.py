@@ -50,8 +50,12 @@ def download_file(url: str, dest: str, sha256: str | None = None, timeout: float
     On any failure or interruption no file is left at `dest` and the temporary file is removed.
     """
     folder = os.path.dirname(os.path.abspath(dest))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(dest) + ".", suffix=".part")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(dest) + ".", suffix=".part")
+    except OSError as exc:
+        raise DownloadError(f"cannot write into {folder!r} ({exc.strerror or exc}); set $KRNN_CACHE_DIR "
+                            f"to a writable folder") from None
     digest = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
@@ -66,15 +70,23 @@ def download_file(url: str, dest: str, sha256: str | None = None, timeout: float
                     progress(done, total)
             if total is not None and done != total:
                 raise DownloadError(f"download of {url} stopped after {done} of {total} bytes; try again")
+            if progress and total is None:
+                progress(done, done)
         if sha256 and digest.hexdigest() != sha256:
             raise DownloadError(f"download of {url} has sha256 {digest.hexdigest()}, expected {sha256}; "
                                 f"the source changed or the transfer was corrupted: fetch the file by "
                                 f"hand and put it in $KRNN_DATA_DIR")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; a shared cache must be readable
         os.replace(tmp, dest)
         return dest
-    except (TimeoutError, urllib.error.URLError, http.client.HTTPException, ConnectionError, ValueError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise DownloadError(f"cannot download {url}: {reason}") from None
+    except (urllib.error.URLError, http.client.HTTPException, ValueError) as exc:
+        raise DownloadError(f"cannot download {url}: {getattr(exc, 'reason', None) or exc}") from None
+    except DownloadError:
+        raise
+    except OSError as exc:  # time-outs, resets, a full disk
+        raise DownloadError(f"download of {url} to {dest!r} failed: {exc}; try again") from None
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

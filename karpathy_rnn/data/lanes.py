@@ -42,6 +42,10 @@ def training_layout(num_ids: int, batch_size: int, unroll: int, epoch: int = 0,
     whole batch is dropped; the step count is the same in every epoch.
     """
     check_shape(batch_size, unroll)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise KRNNError(f"seed must be a non-negative integer or None, got {seed!r}")
+    if seed is not None and (not isinstance(epoch, (int, np.integer)) or epoch < 0):
+        raise KRNNError(f"epoch must be a non-negative integer, got {epoch!r}")
     slack = 0 if seed is None else unroll - 1
     steps = (num_ids - 1 - slack) // batch_size // unroll
     if steps < 1:

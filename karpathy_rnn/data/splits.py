@@ -42,4 +42,4 @@ def split_boundaries(n: int, spec) -> tuple[int, int]:
 
 def format_split(spec) -> str:
     """The canonical "80/10/10" text of a split."""
-    return "/".join(f"{float(p):g}" for p in parse_split(spec))
+    return "/".join(f"{float(p):.15g}" for p in parse_split(spec))

@@ -49,8 +49,8 @@ def evaluation_stream(ids, batch_size: int = 100, unroll: int = 100) -> tf.data.
     ids = np.asarray(ids, dtype=np.int32)
     num_targets = len(ids) - 1
     if num_targets < 1:
-        raise CorpusTooShortError(f"a split of {len(ids)} characters has nothing to score; "
-                                  f"it needs at least 2 characters")
+        raise CorpusTooShortError(f"{len(ids)} id(s) give no (input, target) pair to score; an evaluation "
+                                  f"stream needs at least 2 (use Corpus.scoring_ids(split) on a non-empty split)")
     lane_length = -(-num_targets // batch_size)
     padded_length = -(-lane_length // unroll) * unroll
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import zlib
 
 from karpathy_rnn.errors import CorpusFormatError, CorpusNotFoundError
 
@@ -22,7 +23,7 @@ def read_bytes(path: str | os.PathLike) -> bytes:
                 return f.read()
         with open(path, "rb") as f:
             return f.read()
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise CorpusFormatError(f"cannot read corpus file {path!r}: {exc}; "
                                 f"re-create or re-download it") from None
 
@@ -34,9 +35,10 @@ def decode_text(data: bytes, origin: str) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        source = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "latin1"
         raise CorpusFormatError(
             f"corpus {origin!r} is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} "
-            f"is invalid; convert it first (e.g. iconv -f latin1 -t utf-8)") from None
+            f"is invalid; convert it first (e.g. iconv -f {source} -t utf-8)") from None
     nul = text.find("\0")
     if nul >= 0:
         raise CorpusFormatError(f"corpus {origin!r} holds a NUL byte at offset {nul}, so it is binary, "

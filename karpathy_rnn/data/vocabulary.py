@@ -14,8 +14,13 @@ VOCABULARY_FILENAME = "vocabulary.json"
 
 
 def code_points(text: str) -> np.ndarray:
-    """Unicode code points of `text` as a uint32 array [len(text)]."""
-    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    """Unicode code points of `text` as a uint32 array [len(text)]; refuses lone surrogates."""
+    try:
+        return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    except UnicodeEncodeError as exc:
+        raise UnknownCharacterError(
+            f"the text holds a lone surrogate U+{ord(text[exc.start]):04X} at position {exc.start}, which is "
+            f"not a character; read the text as strict UTF-8") from None
 
 
 @dataclass(frozen=True)
@@ -26,8 +31,8 @@ class Vocabulary:
 
     def __post_init__(self):
         chars = tuple(self.chars)
-        if any(not isinstance(c, str) or len(c) != 1 for c in chars):
-            raise KRNNError("a vocabulary holds single characters; got entries of other lengths")
+        if any(not isinstance(c, str) or len(c) != 1 or 0xD800 <= ord(c) <= 0xDFFF for c in chars):
+            raise KRNNError("a vocabulary holds single Unicode characters (no lone surrogates); got other entries")
         if list(chars) != sorted(set(chars)):
             raise KRNNError("vocabulary characters must be unique and sorted by code point; "
                             "build it with Vocabulary.from_text")
@@ -69,7 +74,10 @@ class Vocabulary:
 
     def decode(self, ids) -> str:
         """The text of an integer id sequence [N]."""
-        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        ids = np.asarray(ids).reshape(-1)
+        if ids.size and not np.issubdtype(ids.dtype, np.integer):
+            raise KRNNError(f"ids to decode must be integers, got dtype {ids.dtype}")
+        ids = ids.astype(np.int64)
         if ids.size and (ids.min() < 0 or ids.max() >= self.size):
             bad = int(ids[(ids < 0) | (ids >= self.size)][0])
             raise KRNNError(f"id {bad} is outside the vocabulary of {self.size} characters (0..{self.size - 1})")
@@ -85,6 +93,8 @@ class Vocabulary:
         """A vocabulary from the JSON text that `to_json` wrote."""
         try:
             chars = json.loads(text)["chars"]
+            if not isinstance(chars, list):
+                raise TypeError("'chars' is not a list")
         except (ValueError, KeyError, TypeError) as exc:
             raise KRNNError(f"not a karpathy_rnn vocabulary file ({exc}); "
                             "write one with Vocabulary.save") from None
