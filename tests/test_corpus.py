@@ -1,5 +1,8 @@
 import gzip
 import hashlib
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -82,10 +85,13 @@ def test_cache_folder_is_searched_after_env(tmp_path, monkeypatch, private_cache
 
 def test_python_stdlib_is_embedded_and_deterministic(monkeypatch, tmp_path):
     monkeypatch.setenv("KRNN_DATA_DIR", str(tmp_path))
-    a, b = load_corpus("python_stdlib"), load_corpus("python_stdlib")
-    assert a.num_chars == CORPORA["python_stdlib"].characters
-    assert a.sha256 == b.sha256
-    assert "def " in a.text("test") and "import " in a.text("train")
+    corpus = load_corpus("python_stdlib")
+    assert corpus.num_chars == CORPORA["python_stdlib"].characters
+    other_process = subprocess.run(  # a new process, with its own hash seed, builds the same text
+        [sys.executable, "-c", "from karpathy_rnn.data import load_corpus; print(load_corpus('python_stdlib').sha256)"],
+        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "random"})
+    assert other_process.stdout.strip() == corpus.sha256
+    assert "def " in corpus.text("test") and "import " in corpus.text("train")
 
 
 def test_scoring_ids_prepend_the_previous_character(tmp_path):
