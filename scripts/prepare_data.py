@@ -15,8 +15,8 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
+from karpathy_rnn.atomic import atomic_file
 from karpathy_rnn.cli import run_script
 from karpathy_rnn.data import CORPORA, cache_dir, corpus_spec, find_corpus_file, load_corpus, steps_per_epoch
 from karpathy_rnn.data.corpus import corpus_from_text
@@ -48,15 +48,9 @@ def parse_args(argv):
 def write_corpus_file(text: str, path: str) -> None:
     """Write `text` atomically: gzip-compressed if `path` ends in .gz (with GNU `gzip -9 -n` when it
     is installed, which reproduces shared/data's files byte for byte), plain UTF-8 otherwise."""
-    folder = os.path.dirname(os.path.abspath(path))
     data = text.encode("utf-8")
     try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".part")
-    except OSError as exc:
-        raise KRNNError(f"cannot write into {folder!r} ({exc.strerror or exc}); give a writable --out") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
+        with atomic_file(path) as out:
             if not path.endswith(".gz"):
                 out.write(data)
             elif shutil.which("gzip"):
@@ -64,12 +58,8 @@ def write_corpus_file(text: str, path: str) -> None:
             else:
                 with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=9, mtime=0) as packed:
                     packed.write(data)
-        os.replace(tmp, path)
     except (OSError, subprocess.CalledProcessError) as exc:
         raise KRNNError(f"cannot write {path!r}: {exc}; give a writable --out") from None
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def rebuild_linux_kernel(source: str, out: str | None, as_json: bool) -> None:

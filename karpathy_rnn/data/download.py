@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import os
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import TextIO
 
+from karpathy_rnn.atomic import atomic_file
 from karpathy_rnn.errors import DownloadError
 
 CHUNK_BYTES = 1 << 16
@@ -49,16 +48,9 @@ def download_file(url: str, dest: str, sha256: str | None = None, timeout: float
 
     On any failure or interruption no file is left at `dest` and the temporary file is removed.
     """
-    folder = os.path.dirname(os.path.abspath(dest))
-    try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(dest) + ".", suffix=".part")
-    except OSError as exc:
-        raise DownloadError(f"cannot write into {folder!r} ({exc.strerror or exc}); set $KRNN_CACHE_DIR "
-                            f"to a writable folder") from None
     digest = hashlib.sha256()
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+        with atomic_file(dest) as out, urllib.request.urlopen(url, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             done = 0
@@ -72,21 +64,15 @@ def download_file(url: str, dest: str, sha256: str | None = None, timeout: float
                 raise DownloadError(f"download of {url} stopped after {done} of {total} bytes; try again")
             if progress and total is None:
                 progress(done, done)
-        if sha256 and digest.hexdigest() != sha256:
-            raise DownloadError(f"download of {url} has sha256 {digest.hexdigest()}, expected {sha256}; "
-                                f"the source changed or the transfer was corrupted: fetch the file by "
-                                f"hand and put it in $KRNN_DATA_DIR")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; a shared cache must be readable
-        os.replace(tmp, dest)
+            if sha256 and digest.hexdigest() != sha256:
+                raise DownloadError(f"download of {url} has sha256 {digest.hexdigest()}, expected {sha256}; "
+                                    f"the source changed or the transfer was corrupted: fetch the file by "
+                                    f"hand and put it in $KRNN_DATA_DIR")
         return dest
     except (urllib.error.URLError, http.client.HTTPException, ValueError) as exc:
         raise DownloadError(f"cannot download {url}: {getattr(exc, 'reason', None) or exc}") from None
     except DownloadError:
         raise
-    except OSError as exc:  # time-outs, resets, a full disk
-        raise DownloadError(f"download of {url} to {dest!r} failed: {exc}; try again") from None
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    except OSError as exc:  # an unwritable folder, a full disk, a time-out, a reset connection
+        raise DownloadError(f"cannot download {url} to {dest!r}: {exc.strerror or exc}; check that the "
+                            f"folder is writable ($KRNN_CACHE_DIR moves the cache) and try again") from None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from karpathy_rnn.atomic import atomic_file
 from karpathy_rnn.errors import KRNNError, UnknownCharacterError
 
 VOCABULARY_FILENAME = "vocabulary.json"
@@ -105,12 +106,9 @@ class Vocabulary:
         missing); returns the path."""
         path = os.fspath(directory_or_file)
         if not path.endswith(".json"):
-            os.makedirs(path, exist_ok=True)
             path = os.path.join(path, VOCABULARY_FILENAME)
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="ascii") as f:
+        with atomic_file(path, "w", encoding="ascii") as f:
             f.write(self.to_json())
-        os.replace(tmp, path)
         return path
 
     @classmethod
