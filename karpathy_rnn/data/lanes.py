@@ -27,11 +27,17 @@ class LaneLayout:
         return self.steps * self.unroll
 
 
+def _check_integer(name: str, value, minimum: int, alternative: str = "") -> None:
+    """Raise a clear error unless `value` is an integer >= `minimum` (`alternative` names other allowed values)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        kind = "a positive integer" if minimum == 1 else "a non-negative integer"
+        raise KRNNError(f"{name} must be {kind}{alternative}, got {value!r}")
+
+
 def check_shape(batch_size: int, unroll: int) -> None:
     """Raise a clear error for a non-positive batch size or unroll."""
-    for name, value in (("batch size", batch_size), ("unroll", unroll)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise KRNNError(f"{name} must be a positive integer, got {value!r}")
+    _check_integer("batch size", batch_size, 1)
+    _check_integer("unroll", unroll, 1)
 
 
 def training_layout(num_ids: int, batch_size: int, unroll: int, epoch: int = 0,
@@ -42,10 +48,9 @@ def training_layout(num_ids: int, batch_size: int, unroll: int, epoch: int = 0,
     whole batch is dropped; the step count is the same in every epoch.
     """
     check_shape(batch_size, unroll)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise KRNNError(f"seed must be a non-negative integer or None, got {seed!r}")
-    if seed is not None and (not isinstance(epoch, (int, np.integer)) or epoch < 0):
-        raise KRNNError(f"epoch must be a non-negative integer, got {epoch!r}")
+    if seed is not None:
+        _check_integer("seed", seed, 0, " or None")
+        _check_integer("epoch", epoch, 0)
     slack = 0 if seed is None else unroll - 1
     steps = (num_ids - 1 - slack) // batch_size // unroll
     if steps < 1:
@@ -60,5 +65,3 @@ def training_layout(num_ids: int, batch_size: int, unroll: int, epoch: int = 0,
 def steps_per_epoch(num_ids: int, batch_size: int, unroll: int, seed: int | None = None) -> int:
     """Batches in one training epoch over `num_ids` ids."""
     return training_layout(num_ids, batch_size, unroll, 0, seed).steps
-
-
