@@ -15,7 +15,7 @@ import platform
 import sys
 import time
 
-from karpathy_rnn.cli import run_script
+from karpathy_rnn.cli import ArgumentParser, run_script
 from karpathy_rnn.data import evaluation_stream, load_corpus, training_stream
 
 
@@ -34,7 +34,7 @@ def characters_per_second(make_dataset, repeats: int) -> tuple[float, int]:
 
 def main(argv=None) -> int:
     """Print the table."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default="war_and_peace", help="corpus name or path (default war_and_peace)")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--unroll", type=int, default=100)

@@ -17,8 +17,15 @@ import subprocess
 import sys
 
 from karpathy_rnn.atomic import atomic_file
-from karpathy_rnn.cli import run_script
-from karpathy_rnn.data import CORPORA, cache_dir, corpus_spec, find_corpus_file, load_corpus, steps_per_epoch
+from karpathy_rnn.cli import ArgumentParser, run_script
+from karpathy_rnn.data import (
+    CORPORA,
+    cache_dir,
+    corpus_spec,
+    find_corpus_file,
+    load_corpus,
+    steps_per_epoch,
+)
 from karpathy_rnn.data.corpus import corpus_from_text
 from karpathy_rnn.data.linux_kernel import linux_kernel_corpus
 from karpathy_rnn.errors import KRNNError
@@ -26,7 +33,7 @@ from karpathy_rnn.errors import KRNNError
 
 def parse_args(argv):
     """The command line."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpora", nargs="*", metavar="CORPUS",
                         help=f"known names ({', '.join(CORPORA)}) or paths of UTF-8 .txt/.txt.gz files "
                              f"(default: every known corpus)")

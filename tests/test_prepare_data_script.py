@@ -61,6 +61,8 @@ def test_missing_corpora_are_described_with_how_to_get_them(tmp_path):
     (["{small}", "--batch-size", "0"], "batch size must be a positive integer, got 0"),
     (["linux_kernel", "--source", "{missing}"], "does not exist"),
     (["war_and_peace", "--data-dir", "{missing}"], "is not a folder"),
+    (["--bogus"], "unrecognized arguments: --bogus; see prepare_data.py --help"),
+    (["--batch-size", "many"], "argument --batch-size: invalid int value: 'many'"),
 ])
 def test_bad_input_gives_one_line_and_exit_2(tmp_path, args, fragment):
     (tmp_path / "empty.txt").write_bytes(b"")

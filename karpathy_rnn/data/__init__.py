@@ -2,7 +2,12 @@
 
 from karpathy_rnn.data.corpus import Corpus, corpus_from_text, load_corpus
 from karpathy_rnn.data.lanes import LaneLayout, steps_per_epoch, training_layout
-from karpathy_rnn.data.locate import cache_dir, find_corpus_file, locate_corpus, search_dirs
+from karpathy_rnn.data.locate import (
+    cache_dir,
+    find_corpus_file,
+    locate_corpus,
+    search_dirs,
+)
 from karpathy_rnn.data.registry import CORPORA, CorpusSpec, corpus_spec
 from karpathy_rnn.data.splits import parse_split, split_boundaries
 from karpathy_rnn.data.vocabulary import Vocabulary

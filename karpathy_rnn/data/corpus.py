@@ -10,7 +10,12 @@ import numpy as np
 from karpathy_rnn.data.locate import locate_corpus
 from karpathy_rnn.data.python_stdlib import python_stdlib_corpus
 from karpathy_rnn.data.registry import CORPORA, CorpusSpec, corpus_spec
-from karpathy_rnn.data.splits import SPLIT_NAMES, format_split, parse_split, split_boundaries
+from karpathy_rnn.data.splits import (
+    SPLIT_NAMES,
+    format_split,
+    parse_split,
+    split_boundaries,
+)
 from karpathy_rnn.data.textfile import read_text, text_sha256
 from karpathy_rnn.data.vocabulary import Vocabulary
 from karpathy_rnn.errors import CorpusFormatError, CorpusTooShortError, KRNNError

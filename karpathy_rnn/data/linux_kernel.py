@@ -12,7 +12,11 @@ from __future__ import annotations
 import os
 import tarfile
 
-from karpathy_rnn.data.assemble import AssembledCorpus, concatenate_sources, shuffled_names
+from karpathy_rnn.data.assemble import (
+    AssembledCorpus,
+    concatenate_sources,
+    shuffled_names,
+)
 from karpathy_rnn.data.registry import LINUX_KERNEL_CHARACTERS
 from karpathy_rnn.errors import CorpusNotFoundError, KRNNError
 

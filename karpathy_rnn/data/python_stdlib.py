@@ -11,7 +11,11 @@ from __future__ import annotations
 import os
 import sysconfig
 
-from karpathy_rnn.data.assemble import AssembledCorpus, concatenate_sources, shuffled_names
+from karpathy_rnn.data.assemble import (
+    AssembledCorpus,
+    concatenate_sources,
+    shuffled_names,
+)
 from karpathy_rnn.data.registry import PYTHON_STDLIB_CHARACTERS
 
 EXCLUDED_FOLDERS = {"site-packages", "dist-packages", "__pycache__", "test", "tests", "idle_test"}
