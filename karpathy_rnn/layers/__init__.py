@@ -1,0 +1,13 @@
+"""Recurrent Keras layers with the paper's equations that can also return their gates.
+
+`LSTM`, `GRU`, `VanillaRNN` (Karpathy et al. 2016, section 3.1) and `NestedLSTM` (Madsen 2019,
+appendix). `return_gates=True` appends a dict of per-step gates, each [batch, time, units].
+"""
+
+from karpathy_rnn.layers.base import RecurrentLayer, paper_initializer
+from karpathy_rnn.layers.gru import GRU
+from karpathy_rnn.layers.lstm import LSTM
+from karpathy_rnn.layers.nested_lstm import NestedLSTM
+from karpathy_rnn.layers.vanilla import VanillaRNN
+
+__all__ = ["LSTM", "GRU", "VanillaRNN", "NestedLSTM", "RecurrentLayer", "paper_initializer"]

@@ -1,0 +1,50 @@
+"""The paper's GRU (section 3.1): r, z from one matrix; candidate from [x_t; r * h_{t-1}]."""
+
+import keras
+from keras import ops
+
+from karpathy_rnn.layers.base import RecurrentLayer
+
+
+@keras.saving.register_keras_serializable(package="karpathy_rnn")
+class GRU(RecurrentLayer):
+    """GRU in the paper's form (section 3.1); exposes r, z, candidate, h per time step.
+
+    r, z = sigm([x_t; h_{t-1}] @ gate_kernel + gate_bias);
+    candidate = tanh([x_t; r * h_{t-1}] @ candidate_kernel + candidate_bias);
+    h_t = (1 - z) * h_{t-1} + z * candidate.
+    Weights: `gate_kernel` [input_dim + units, 2 * units] (column blocks r, z), `gate_bias`
+    [2 * units], `candidate_kernel` [input_dim + units, units] (rows: input, then r * h_{t-1}),
+    `candidate_bias` [units].
+    """
+
+    state_names = ("h",)
+    gate_names = ("r", "z", "candidate", "h")
+
+    def build_weights(self, input_dim):
+        rows = input_dim + self.units
+        self.gate_kernel = self.add_weight(shape=(rows, 2 * self.units),
+                                           initializer=self.kernel_initializer, name="gate_kernel")
+        self.gate_bias = self.add_weight(shape=(2 * self.units,), initializer=self.bias_initializer,
+                                         name="gate_bias")
+        self.candidate_kernel = self.add_weight(shape=(rows, self.units),
+                                                initializer=self.kernel_initializer,
+                                                name="candidate_kernel")
+        self.candidate_bias = self.add_weight(shape=(self.units,),
+                                              initializer=self.bias_initializer,
+                                              name="candidate_bias")
+
+    def project_inputs(self, inputs):
+        d = self.input_dim
+        kernel = ops.concatenate([self.gate_kernel[:d], self.candidate_kernel[:d]], axis=1)
+        bias = ops.concatenate([self.gate_bias, self.candidate_bias], axis=0)
+        return ops.matmul(inputs, kernel) + bias   # [N, 3 * units]: r, z, candidate parts
+
+    def step(self, projected, states):
+        (h,) = states
+        n, d = self.units, self.input_dim
+        rz = ops.sigmoid(projected[:, : 2 * n] + ops.matmul(h, self.gate_kernel[d:]))
+        r, z = rz[:, :n], rz[:, n:]
+        candidate = ops.tanh(projected[:, 2 * n:] + ops.matmul(r * h, self.candidate_kernel[d:]))
+        h = (1.0 - z) * h + z * candidate
+        return [h], {"r": r, "z": z, "candidate": candidate, "h": h}

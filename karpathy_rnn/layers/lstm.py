@@ -1,0 +1,40 @@
+"""The paper's LSTM (section 3.1): one W [input+units, 4*units] on [x_t; h_{t-1}], blocks i, f, o, g."""
+
+import keras
+from keras import ops
+
+from karpathy_rnn.layers.base import RecurrentLayer
+
+
+@keras.saving.register_keras_serializable(package="karpathy_rnn")
+class LSTM(RecurrentLayer):
+    """LSTM of Karpathy et al. (2016), eq. in section 3.1; exposes i, f, o, g, c, h per time step.
+
+    i, f, o = sigm(.), g = tanh(.) of `[x_t; h_{t-1}] @ kernel + bias`;
+    c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t).
+    Weights: `kernel` [input_dim + units, 4 * units] (rows: input, then previous hidden state;
+    column blocks i, f, o, g) and `bias` [4 * units].
+    """
+
+    state_names = ("h", "c")
+    gate_names = ("i", "f", "o", "g", "c", "h")
+
+    def build_weights(self, input_dim):
+        self.kernel = self.add_weight(shape=(input_dim + self.units, 4 * self.units),
+                                      initializer=self.kernel_initializer, name="kernel")
+        self.bias = self.add_weight(shape=(4 * self.units,), initializer=self.bias_initializer,
+                                    name="bias")
+
+    def project_inputs(self, inputs):
+        return ops.matmul(inputs, self.kernel[: self.input_dim]) + self.bias
+
+    def step(self, projected, states):
+        h, c = states
+        n = self.units
+        z = projected + ops.matmul(h, self.kernel[self.input_dim:])
+        sig = ops.sigmoid(z[:, : 3 * n])   # i, f, o in one call
+        i, f, o = sig[:, :n], sig[:, n: 2 * n], sig[:, 2 * n:]
+        g = ops.tanh(z[:, 3 * n:])
+        c = f * c + i * g
+        h = o * ops.tanh(c)
+        return [h, c], {"i": i, "f": f, "o": o, "g": g, "c": c, "h": h}
