@@ -11,3 +11,7 @@ from karpathy_rnn.layers.nested_lstm import NestedLSTM
 from karpathy_rnn.layers.vanilla import VanillaRNN
 
 __all__ = ["LSTM", "GRU", "VanillaRNN", "NestedLSTM", "RecurrentLayer", "paper_initializer"]
+
+from karpathy_rnn.layers.conversion import convert_model, from_keras, to_keras  # noqa: E402
+
+__all__ += ["from_keras", "to_keras", "convert_model"]

@@ -1,0 +1,86 @@
+"""Weights both ways with keras.layers.LSTM / GRU(reset_after=False) / SimpleRNN: same outputs."""
+
+import numpy as np
+import pytest
+
+import keras
+
+from karpathy_rnn.layers import GRU, LSTM, NestedLSTM, VanillaRNN, convert_model, from_keras, to_keras
+
+BUILT_INS = {
+    "lstm": lambda: keras.layers.LSTM(6, return_sequences=True, return_state=True),
+    "gru": lambda: keras.layers.GRU(6, reset_after=False, return_sequences=True, return_state=True),
+    "rnn": lambda: keras.layers.SimpleRNN(6, return_sequences=True, return_state=True),
+}
+
+
+def _randomise(layer, rng):
+    for w in layer.trainable_weights:
+        w.assign(rng.uniform(-0.6, 0.6, w.shape))
+
+
+@pytest.mark.parametrize("unit", sorted(BUILT_INS))
+def test_from_keras_and_back_give_the_same_outputs(unit):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 9, 5)).astype("float32")
+    built_in = BUILT_INS[unit]()
+    built_in(x)
+    _randomise(built_in, rng)
+    expected = [keras.ops.convert_to_numpy(t) for t in built_in(x)]
+    ours = from_keras(built_in)
+    assert type(ours) is {"lstm": LSTM, "gru": GRU, "rnn": VanillaRNN}[unit]
+    got = [keras.ops.convert_to_numpy(t) for t in ours(x)]
+    # keras returns [sequence, h, (c)]; ours [sequence, h, (c)] in the same order
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
+    back = to_keras(ours)
+    for a, b in zip([keras.ops.convert_to_numpy(t) for t in back(x)], expected):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
+    for a, b in zip(back.get_weights(), built_in.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-7)
+
+
+def test_a_whole_keras_model_converts_and_its_gates_can_be_read():
+    rng = np.random.default_rng(1)
+    model = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(11, 7),
+                              keras.layers.LSTM(8, return_sequences=True),
+                              keras.layers.GRU(8, reset_after=False, return_sequences=True),
+                              keras.layers.Dense(11)])
+    ids = rng.integers(0, 11, (3, 12))
+    for layer in model.layers:
+        _randomise(layer, rng)
+    ours = convert_model(model)
+    assert [type(l).__name__ for l in ours.layers] == ["Embedding", "LSTM", "GRU", "Dense"]
+    assert isinstance(ours.layers[1], LSTM)
+    np.testing.assert_allclose(ours.predict(ids, verbose=0), model.predict(ids, verbose=0),
+                               rtol=1e-5, atol=1e-5)
+    back = convert_model(ours, to="keras")
+    assert isinstance(back.layers[1], keras.layers.LSTM)
+    np.testing.assert_allclose(back.predict(ids, verbose=0), model.predict(ids, verbose=0),
+                               rtol=1e-5, atol=1e-5)
+    # the converted LSTM exposes its gates on the built-in model's weights
+    emb = ours.layers[0](ids)
+    _, gates = ours.layers[1](emb, return_gates=True)
+    assert set(gates) == {"i", "f", "o", "g", "c", "h"}
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: keras.layers.GRU(4), "reset_after=True"),
+    (lambda: keras.layers.LSTM(4, activation="relu"), "activation='relu'"),
+    (lambda: keras.layers.LSTM(4, use_bias=False), "use_bias=False"),
+    (lambda: keras.layers.SimpleRNN(4, recurrent_dropout=0.2), "recurrent_dropout"),
+])
+def test_inexact_built_ins_are_refused_with_the_reason(make, message):
+    layer = make()
+    layer(np.zeros((1, 2, 3), "float32"))
+    with pytest.raises(ValueError, match=message):
+        from_keras(layer)
+
+
+def test_nested_lstm_has_no_built_in_equivalent():
+    layer = NestedLSTM(4)
+    layer.build((None, None, 3))
+    with pytest.raises(TypeError, match="no keras built-in"):
+        to_keras(layer)
+    with pytest.raises(ValueError, match="'karpathy_rnn' or 'keras'"):
+        convert_model(keras.Sequential([keras.Input((2, 3)), layer]), to="torch")
