@@ -34,3 +34,7 @@ class CorpusTooShortError(KRNNError, ValueError):
 
 class DownloadError(KRNNError, OSError):
     """A corpus download that failed or did not match its sha256."""
+
+
+class VocabularyMismatchError(KRNNError, ValueError):
+    """A model trained on one vocabulary applied to data of another."""

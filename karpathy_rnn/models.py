@@ -1,0 +1,205 @@
+"""Character language models built from the recurrent layers, their gate probes and SavedModel export.
+
+Flow (DESIGN.md): ids [B, T] -> one-hot over the vocabulary -> stack of recurrent layers ->
+Dense to K logits. The probe shares the trained layers and also returns every layer's gates, so
+the training graph never pays for them.
+"""
+
+import keras
+from keras import ops
+
+from karpathy_rnn.errors import VocabularyMismatchError
+from karpathy_rnn.layers import GRU, LSTM, NestedLSTM, RecurrentLayer, VanillaRNN, paper_initializer
+
+UNITS = {"rnn": VanillaRNN, "lstm": LSTM, "gru": GRU, "nlstm": NestedLSTM}
+
+
+@keras.saving.register_keras_serializable(package="karpathy_rnn")
+class CharacterOneHot(keras.layers.Layer):
+    """ids [B, T] int -> one-hot [B, T, K]; the K characters are kept in the config (and saved)."""
+
+    def __init__(self, characters, **kwargs):
+        super().__init__(**kwargs)
+        self.characters = "".join(characters)
+        if not self.characters:
+            raise ValueError("CharacterOneHot needs a non-empty vocabulary.")
+
+    def call(self, ids):
+        return ops.one_hot(ops.cast(ids, "int32"), len(self.characters), dtype=self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, len(self.characters))
+
+    def get_config(self):
+        return {**super().get_config(), "characters": self.characters}
+
+
+def char_language_model(characters, unit="lstm", layers=2, hidden=128, dropout=0.0, depth=2,
+                        batch_size=None, stateful=False, seed=None):
+    """The paper's char-LM (section 3.2): ids [B, T] -> logits [B, T, K] over `characters`.
+
+    `dropout` applies to the inputs of layers 2..L and to the last layer's output (the
+    non-recurrent connections); every parameter starts uniform in [-0.08, 0.08].
+    """
+    if unit not in UNITS:
+        raise ValueError(f"unit={unit!r} is not one of {sorted(UNITS)}.")
+    if not isinstance(layers, int) or layers < 1:
+        raise ValueError(f"layers={layers!r} must be a positive integer.")
+    characters = "".join(characters)
+    ids = keras.Input((None,), batch_size=batch_size, dtype="int32", name="ids")
+    x = CharacterOneHot(characters, name="one_hot")(ids)
+    for index in range(1, layers + 1):
+        options = dict(return_sequences=True, stateful=stateful, name=f"{unit}{index}",
+                       dropout=dropout if index > 1 else 0.0,
+                       output_dropout=dropout if index == layers else 0.0,
+                       seed=None if seed is None else seed + 10 * index)
+        if unit == "nlstm":
+            options["depth"] = depth
+        x = UNITS[unit](hidden, **options)(x)
+    init = paper_initializer(None if seed is None else seed + 1)
+    logits = keras.layers.Dense(len(characters), kernel_initializer=init, bias_initializer=init,
+                                name="logits")(x)
+    return keras.Model(ids, logits, name=f"{unit}_{layers}x{hidden}")
+
+
+def recurrent_layers(model):
+    """The karpathy_rnn recurrent layers of `model`, bottom to top."""
+    return [layer for layer in model.layers if isinstance(layer, RecurrentLayer)]
+
+
+def model_characters(model):
+    """The vocabulary string a char-LM was built with (from its CharacterOneHot layer)."""
+    for layer in model.layers:
+        if isinstance(layer, CharacterOneHot):
+            return layer.characters
+    raise ValueError(f"model '{model.name}' has no CharacterOneHot layer, so no known vocabulary.")
+
+
+def check_vocabulary(model, vocabulary):
+    """Raise VocabularyMismatchError unless `model` was built on exactly `vocabulary`'s characters."""
+    chars = "".join(getattr(vocabulary, "chars", vocabulary))
+    ours = model_characters(model)
+    if ours == chars:
+        return
+    unseen = sorted(set(chars) - set(ours))
+    unused = sorted(set(ours) - set(chars))
+    parts = [f"model '{model.name}' was built on a vocabulary of {len(ours)} characters but the "
+             f"data has {len(chars)}"]
+    if unseen:
+        parts.append(f"{len(unseen)} the model never saw: {''.join(unseen)[:40]!r}")
+    if unused:
+        parts.append(f"{len(unused)} missing from the data: {''.join(unused)[:40]!r}")
+    if not (unseen or unused):
+        parts.append("in a different order")
+    raise VocabularyMismatchError("; ".join(parts) + ". Use the model with the corpus it was "
+                                  "trained on, or load the corpus with the model's vocabulary.")
+
+
+class GateProbe(keras.layers.Layer):
+    """Calls a trained recurrent layer (sharing its weights) and returns [output, *states, gates].
+
+    A wrapper, because Keras' functional graph expects a layer reused in a second graph to keep the
+    output structure of its first call; stateful layers start from zeros here and are left untouched.
+    """
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(name=f"{layer.name}_probe", **kwargs)
+        self.layer = layer
+
+    def call(self, inputs, initial_state=None):
+        if initial_state is None:
+            zeros = ops.zeros((ops.shape(inputs)[0], self.layer.units), dtype=self.layer.compute_dtype)
+            initial_state = [zeros for _ in self.layer.state_names]
+        return self.layer(inputs, initial_state=initial_state, return_state=True, return_gates=True)
+
+    def compute_output_spec(self, inputs, initial_state=None):
+        return self.layer.compute_output_spec(inputs, return_state=True, return_gates=True)
+
+
+def _chain_layers(model):
+    return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+
+
+def _is_chain(model):
+    """True when `model` is one input through its layers in order, each feeding only the next."""
+    if isinstance(model, keras.Sequential):
+        return True
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        return False
+    previous = model.inputs[0]
+    for layer in _chain_layers(model):
+        if len(layer._inbound_nodes) != 1 or layer.input is not previous:
+            return False
+        previous = layer.output
+    return previous is model.outputs[0]
+
+
+def probe_model(model, carry_states=False):
+    """A model sharing `model`'s layers that returns {"logits": ..., "gates": {layer: {gate: [B, T, n]}}}.
+
+    With `carry_states`, it also takes each layer's initial states as inputs named
+    `<layer>_<state>` and returns the final ones under "states" ({layer: {state: [B, n]}}), so a
+    long text can be run in chunks. Stateful layers are read-only inside the probe.
+    """
+    gates, finals, state_inputs = {}, {}, {}
+
+    def call(layer, *args, **kwargs):
+        if not isinstance(layer, RecurrentLayer):
+            return layer(*args, **kwargs)
+        initial = None
+        if carry_states:
+            initial = [keras.Input((layer.units,), name=f"{layer.name}_{state}",
+                                   dtype=layer.compute_dtype) for state in layer.state_names]
+            state_inputs.update({t.name: t for t in initial})
+        result = GateProbe(layer)(args[0], initial_state=initial)
+        gates[layer.name] = result[-1]
+        finals[layer.name] = dict(zip(layer.state_names, result[1:-1]))
+        return result[0]
+
+    if not recurrent_layers(model):
+        raise ValueError(f"model '{model.name}' has no karpathy_rnn recurrent layer to probe.")
+    fresh = keras.tree.map_structure(
+        lambda t: keras.Input(batch_shape=(None, *t.shape[1:]), dtype=t.dtype, name=t.name),
+        model.inputs[0] if isinstance(model, keras.Sequential) else model.input)
+    if _is_chain(model):
+        outputs = fresh
+        for layer in _chain_layers(model):
+            outputs = call(layer, outputs)
+    elif carry_states:
+        raise ValueError(f"model '{model.name}' is not a chain of layers; carry_states=True "
+                         "needs one (build it with char_language_model or keras.Sequential).")
+    else:
+        outputs = keras.models.clone_model(model, clone_function=lambda layer: layer,
+                                           call_function=call, input_tensors=fresh).output
+    result = {"logits": outputs, "gates": gates}
+    inputs = fresh
+    if carry_states:
+        result["states"] = finals
+        inputs = {t.name: t for t in keras.tree.flatten(fresh)} | state_inputs
+    return keras.Model(inputs, result, name=f"{model.name}_probe")
+
+
+def export_saved_model(model, path):
+    """Write a TensorFlow SavedModel of a char-LM with endpoints `serve`, `gates` and `vocabulary`.
+
+    `serve(ids [B, T] int32)` -> logits [B, T, K]; `gates(ids)` -> {"<layer>/<gate>": [B, T, n]};
+    `vocabulary()` -> the K characters as one string. Starts from zero states.
+    """
+    import tensorflow as tf
+
+    probe = probe_model(model)
+    characters = model_characters(model)
+    archive = keras.export.ExportArchive()
+    archive.track(probe)
+    spec = [tf.TensorSpec((None, None), tf.int32, name="ids")]
+    archive.add_endpoint("serve", lambda ids: probe(ids)["logits"], input_signature=spec)
+
+    def gates(ids):
+        out = probe(ids)["gates"]
+        return {f"{layer}/{gate}": value for layer, layer_gates in out.items()
+                for gate, value in layer_gates.items()}
+
+    archive.add_endpoint("gates", gates, input_signature=spec)
+    archive.add_endpoint("vocabulary", lambda: tf.constant(characters), input_signature=[])
+    archive.write_out(str(path), verbose=False)
+    return str(path)
