@@ -116,6 +116,18 @@ class GateProbe(keras.layers.Layer):
         return self.layer.compute_output_spec(inputs, return_state=True, return_gates=True)
 
 
+def load_model(path, vocabulary=None):
+    """Load a `.keras` char-LM; with `vocabulary`, refuse one built on other characters."""
+    import os
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no saved model at {path}: give the .keras file written by model.save.")
+    model = keras.models.load_model(path)
+    if vocabulary is not None:
+        check_vocabulary(model, vocabulary)
+    return model
+
+
 def _chain_layers(model):
     return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
 
