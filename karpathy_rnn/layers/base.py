@@ -1,8 +1,9 @@
 """`RecurrentLayer`: the plumbing every unit shares (states, dropout, outputs, gates, config).
 
 A unit subclass supplies the maths: `build_weights(input_dim)`, `project_inputs(x)` for all time
-steps at once (one big matmul, outside the loop), and `step(projected_t, states)`, which keeps only
-the recurrent matmul inside the loop and returns the new states and a dict of its gates.
+steps at once (one big matmul, outside the loop), `recurrent_weights()` (sliced once, outside the
+loop) and `step(projected_t, states, weights)`, which keeps only the recurrent matmul inside the
+loop and returns the new states and a dict of its gates.
 """
 
 import keras
@@ -71,7 +72,11 @@ class RecurrentLayer(keras.layers.Layer):
         """[N, input_dim] -> [N, P]: the input part of every pre-activation, plus biases."""
         raise NotImplementedError
 
-    def step(self, projected, states):
+    def recurrent_weights(self):
+        """The weights the loop multiplies by, sliced once per call (not once per step)."""
+        raise NotImplementedError
+
+    def step(self, projected, states, weights):
         """One time step: projected [B, P], states [B, units] each -> (new_states, gates dict)."""
         raise NotImplementedError
 
@@ -159,7 +164,9 @@ class RecurrentLayer(keras.layers.Layer):
             collect = [self.state_names[0]]
         else:
             collect = []
-        final_states, stacked = scan_time(self.step, projected, states, collect)
+        weights = self.recurrent_weights()
+        final_states, stacked = scan_time(
+            lambda x_t, carry: self.step(x_t, carry, weights), projected, states, collect)
         stacked = {name: ops.transpose(value, (1, 0, 2)) for name, value in zip(collect, stacked)}
 
         if self.stateful and initial_state is None:

@@ -40,11 +40,16 @@ class GRU(RecurrentLayer):
         bias = ops.concatenate([self.gate_bias, self.candidate_bias], axis=0)
         return ops.matmul(inputs, kernel) + bias   # [N, 3 * units]: r, z, candidate parts
 
-    def step(self, projected, states):
+    def recurrent_weights(self):
+        d = self.input_dim
+        return self.gate_kernel[d:], self.candidate_kernel[d:]
+
+    def step(self, projected, states, weights):
         (h,) = states
-        n, d = self.units, self.input_dim
-        rz = ops.sigmoid(projected[:, : 2 * n] + ops.matmul(h, self.gate_kernel[d:]))
-        r, z = rz[:, :n], rz[:, n:]
-        candidate = ops.tanh(projected[:, 2 * n:] + ops.matmul(r * h, self.candidate_kernel[d:]))
+        gate_recurrent, candidate_recurrent = weights
+        x_r, x_z, x_candidate = ops.split(projected, 3, axis=-1)
+        h_r, h_z = ops.split(ops.matmul(h, gate_recurrent), 2, axis=-1)
+        r, z = ops.sigmoid(x_r + h_r), ops.sigmoid(x_z + h_z)
+        candidate = ops.tanh(x_candidate + ops.matmul(r * h, candidate_recurrent))
         h = (1.0 - z) * h + z * candidate
         return [h], {"r": r, "z": z, "candidate": candidate, "h": h}

@@ -30,10 +30,10 @@ def _scan_tensorflow(step, inputs, states, collect):
     """`scan_time` as a `tf.while_loop`: no per-step Python, inputs read from a TensorArray."""
     import tensorflow as tf
 
-    steps = tf.shape(inputs)[0]
+    steps = inputs.shape[0] if inputs.shape[0] is not None else tf.shape(inputs)[0]
     step_inputs = tf.TensorArray(inputs.dtype, size=steps, element_shape=inputs.shape[1:])
     step_inputs = step_inputs.unstack(inputs)
-    arrays = [tf.TensorArray(inputs.dtype, size=steps, element_shape=tf.TensorShape([None, None]))
+    arrays = [tf.TensorArray(inputs.dtype, size=steps)
               for _ in collect]
 
     def body(t, carry, arrays):

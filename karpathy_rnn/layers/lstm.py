@@ -28,13 +28,14 @@ class LSTM(RecurrentLayer):
     def project_inputs(self, inputs):
         return ops.matmul(inputs, self.kernel[: self.input_dim]) + self.bias
 
-    def step(self, projected, states):
+    def recurrent_weights(self):
+        return self.kernel[self.input_dim:]
+
+    def step(self, projected, states, recurrent_kernel):
         h, c = states
-        n = self.units
-        z = projected + ops.matmul(h, self.kernel[self.input_dim:])
-        sig = ops.sigmoid(z[:, : 3 * n])   # i, f, o in one call
-        i, f, o = sig[:, :n], sig[:, n: 2 * n], sig[:, 2 * n:]
-        g = ops.tanh(z[:, 3 * n:])
+        # split, not slices: the gradient of a split is one concat, that of each slice a padded copy
+        zi, zf, zo, zg = ops.split(projected + ops.matmul(h, recurrent_kernel), 4, axis=-1)
+        i, f, o, g = ops.sigmoid(zi), ops.sigmoid(zf), ops.sigmoid(zo), ops.tanh(zg)
         c = f * c + i * g
         h = o * ops.tanh(c)
         return [h, c], {"i": i, "f": f, "o": o, "g": g, "c": c, "h": h}

@@ -51,26 +51,30 @@ class NestedLSTM(RecurrentLayer):
     def project_inputs(self, inputs):
         return ops.matmul(inputs, self.kernel[: self.input_dim]) + self.bias
 
-    def step(self, projected, states):
+    def recurrent_weights(self):
+        return self.kernel[self.input_dim:], list(self.inner_kernels), list(self.inner_biases)
+
+    def step(self, projected, states, weights):
+        recurrent_kernel, inner_kernels, inner_biases = weights
         h, cells = states[0], states[1:]
-        pre = projected + ops.matmul(h, self.kernel[self.input_dim:])
+        pre = projected + ops.matmul(h, recurrent_kernel)
         gates, new_cells = {}, [None] * self.depth
-        self._level(0, pre, cells, new_cells, gates)
+        self._level(0, pre, cells, new_cells, gates, inner_kernels, inner_biases)
         return [gates["h"], *new_cells], gates
 
-    def _level(self, level, pre, cells, new_cells, gates):
+    def _level(self, level, pre, cells, new_cells, gates, inner_kernels, inner_biases):
         """Level `level` from its pre-activations [B, 4n]; fills its cell and gates, returns h."""
-        n = self.units
-        sig = ops.sigmoid(pre[:, : 3 * n])
-        i, f, o = sig[:, :n], sig[:, n: 2 * n], sig[:, 2 * n:]
+        zi, zf, zo, zz = ops.split(pre, 4, axis=-1)
+        i, f, o = ops.sigmoid(zi), ops.sigmoid(zf), ops.sigmoid(zo)
         innermost = level == self.depth - 1
-        z = ops.tanh(pre[:, 3 * n:]) if innermost else pre[:, 3 * n:]
+        z = ops.tanh(zz) if innermost else zz
         if innermost:
             c = f * cells[level] + i * z
         else:
             inner_in = ops.concatenate([i * z, f * cells[level]], axis=1)
-            inner_pre = ops.matmul(inner_in, self.inner_kernels[level]) + self.inner_biases[level]
-            c = self._level(level + 1, inner_pre, cells, new_cells, gates)
+            inner_pre = ops.matmul(inner_in, inner_kernels[level]) + inner_biases[level]
+            c = self._level(level + 1, inner_pre, cells, new_cells, gates, inner_kernels,
+                            inner_biases)
         new_cells[level] = c
         h = o * ops.tanh(c)
         p = _prefix(level)

@@ -26,7 +26,10 @@ class VanillaRNN(RecurrentLayer):
     def project_inputs(self, inputs):
         return ops.matmul(inputs, self.kernel[: self.input_dim]) + self.bias
 
-    def step(self, projected, states):
+    def recurrent_weights(self):
+        return self.kernel[self.input_dim:]
+
+    def step(self, projected, states, recurrent_kernel):
         (h,) = states
-        h = ops.tanh(projected + ops.matmul(h, self.kernel[self.input_dim:]))
+        h = ops.tanh(projected + ops.matmul(h, recurrent_kernel))
         return [h], {"h": h}

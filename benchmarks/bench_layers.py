@@ -1,0 +1,216 @@
+"""Training characters per second of the recurrent layers against keras built-ins and torch.
+
+    python benchmarks/bench_layers.py                       # the whole table (about 15 minutes on 2 cores)
+    python benchmarks/bench_layers.py --hidden 128 --layers 2 --impl ours-lstm keras-lstm torch-lstm
+
+The paper's shape (section 3.3): batch 100, unroll 100, vocabulary 87 (one-hot input), softmax
+output, RMSProp lr 2e-3 rho 0.95. Each row runs in its own process: build, two warm-up steps, then
+the best of three timed rounds of `--steps` training steps. GFLOP/s counts the matmuls only
+(forward 2*(input+hidden)*gates*hidden per character and layer plus the softmax layer, training = 3x
+forward); the "matmul" rows give the same machine's plain matmul rate at the two shapes an RNN uses:
+all time steps at once ([B*T, n] x [n, 4n]) and one step ([B, n] x [n, 4n]).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+B, T, K = 100, 100, 87
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+IMPLS = ["ours-lstm", "ours-lstm-gates", "keras-lstm", "torch-lstm",
+         "ours-gru", "ours-gru-gates", "keras-gru", "torch-gru",
+         "ours-rnn", "ours-rnn-gates", "keras-rnn", "torch-rnn"]
+
+
+def flops_per_char(unit: str, hidden: int, layers: int) -> float:
+    """Matmul FLOPs of one training character (3x the forward pass)."""
+    forward, width = 0, K
+    for _ in range(layers):
+        forward += 2 * (width + hidden) * GATES[unit] * hidden
+        width = hidden
+    forward += 2 * hidden * K
+    return 3.0 * forward
+
+
+def _batch(seed=0):
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    return (rng.integers(0, K, (B, T)).astype("int32"), rng.integers(0, K, (B, T)).astype("int32"))
+
+
+def _time(step, steps: int) -> float:
+    """Best seconds per step over three rounds of `steps` steps, after two warm-up steps."""
+    step(); step()
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        best = min(best, (time.perf_counter() - start) / steps)
+    return best
+
+
+def keras_row(impl: str, hidden: int, layers: int, steps: int) -> float:
+    """Seconds per training step of a keras model with our layers or the built-ins."""
+    import keras
+    from keras import ops
+    from karpathy_rnn.layers import GRU, LSTM, VanillaRNN
+    from karpathy_rnn.models import CharacterOneHot
+
+    family, unit = impl.split("-")[:2]
+    gates_on = impl.endswith("-gates")
+    ours = {"lstm": LSTM, "gru": GRU, "rnn": VanillaRNN}[unit]
+    builtin = {"lstm": keras.layers.LSTM, "gru": lambda n, **kw: keras.layers.GRU(n, reset_after=False, **kw),
+               "rnn": keras.layers.SimpleRNN}[unit]
+    ids = keras.Input((T,), batch_size=B, dtype="int32")
+    x = CharacterOneHot("".join(chr(33 + i) for i in range(K)))(ids)
+    probes = []
+    for _ in range(layers):
+        if family == "keras":
+            x = builtin(hidden, return_sequences=True)(x)
+        elif gates_on:
+            x, gates = ours(hidden, return_sequences=True, return_gates=True)(x)
+            probes += list(gates.values())
+        else:
+            x = ours(hidden, return_sequences=True)(x)
+    logits = keras.layers.Dense(K)(x)
+    if probes:  # the training step must really compute every gate: fold them in with weight 0
+        logits = logits + 0.0 * ops.mean(ops.stack([ops.mean(g) for g in probes]))
+    model = keras.Model(ids, logits)
+    model.compile(keras.optimizers.RMSprop(2e-3, rho=0.95),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    xs, ys = _batch()
+    return _time(lambda: model.train_on_batch(xs, ys), steps)
+
+
+def torch_row(impl: str, hidden: int, layers: int, steps: int) -> float:
+    """Seconds per training step of torch.nn.LSTM/GRU/RNN with the same shape and optimiser."""
+    import torch
+    unit = impl.split("-")[1]
+    rnn = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[unit](
+        K, hidden, num_layers=layers, batch_first=True)
+    head = torch.nn.Linear(hidden, K)
+    params = list(rnn.parameters()) + list(head.parameters())
+    optimiser = torch.optim.RMSprop(params, lr=2e-3, alpha=0.95)
+    xs, ys = (torch.from_numpy(a).long() for a in _batch())
+    onehot = torch.nn.functional.one_hot(xs, K).float()
+
+    def step():
+        optimiser.zero_grad()
+        out, _ = rnn(onehot)
+        loss = torch.nn.functional.cross_entropy(head(out).reshape(-1, K), ys.reshape(-1))
+        loss.backward()
+        optimiser.step()
+    return _time(step, steps)
+
+
+def matmul_row(kind: str) -> float:
+    """GFLOP/s of a plain float32 TensorFlow or torch matmul, [rows, 512] x [512, 2048]."""
+    rows = {"matmul-all-steps": B * T, "matmul-one-step": B}[kind.rsplit("-", 1)[0]]
+    library = kind.rsplit("-", 1)[1]
+    if library == "torch":
+        import torch
+        a, b = torch.randn(rows, 512), torch.randn(512, 2048)
+        step = lambda: a @ b  # noqa: E731
+    else:
+        import tensorflow as tf
+        a, b = tf.random.normal((rows, 512)), tf.random.normal((512, 2048))
+        f = tf.function(lambda a, b: tf.matmul(a, b))
+        step = lambda: f(a, b).numpy()  # noqa: E731
+    seconds = _time(step, 200 if rows == B else 5)
+    return 2 * rows * 512 * 2048 / seconds / 1e9
+
+
+def run_row(impl: str, hidden: int, layers: int, steps: int) -> dict:
+    """One row, in this process."""
+    if impl.startswith("matmul"):
+        return {"impl": impl, "gflops": matmul_row(impl)}
+    if impl.startswith("torch"):
+        seconds = torch_row(impl, hidden, layers, steps)
+    else:
+        seconds = keras_row(impl, hidden, layers, steps)
+    unit = impl.split("-")[1]
+    return {"impl": impl, "hidden": hidden, "layers": layers, "chars_per_s": B * T / seconds,
+            "gflops": flops_per_char(unit, hidden, layers) * B * T / seconds / 1e9}
+
+
+def _spawn(impl, hidden, layers, steps):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, __file__, "--row", impl, str(hidden), str(layers), str(steps)],
+                          capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["?"])[-1]
+        return {"impl": impl, "hidden": hidden, "layers": layers, "error": last[:80]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _table_line(table: dict, impl: str, hidden: int, layers: int) -> str:
+    """One Markdown row: rate, GFLOP/s, ratios against keras and torch, and the gates-on cost."""
+    row, unit = table[impl], impl.split("-")[1]
+    rate = row.get("chars_per_s")
+    if rate is None:
+        return f"| {hidden} | {layers} | {impl} | failed: {row.get('error', '?')} | | | | |"
+
+    def ratio(other):
+        theirs = table.get(other, {}).get("chars_per_s")
+        return f"{rate / theirs:.2f}x" if theirs and impl.startswith("ours") else ""
+    off = table.get(f"ours-{unit}", {}).get("chars_per_s")
+    gates = f"{off / rate:.2f}x" if impl.endswith("-gates") and off else ""
+    return (f"| {hidden} | {layers} | {impl} | {rate:,.0f} | {row['gflops']:.1f} | "
+            f"{ratio(f'keras-{unit}')} | {ratio(f'torch-{unit}')} | {gates} |")
+
+
+def _torch_available() -> bool:
+    import importlib.util
+    return importlib.util.find_spec("torch") is not None
+
+
+def main(argv=None) -> int:
+    from karpathy_rnn.cli import ArgumentParser
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hidden", type=int, nargs="+", default=[128, 512])
+    parser.add_argument("--layers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--impl", nargs="+", default=IMPLS, choices=IMPLS)
+    parser.add_argument("--steps", type=int, default=0, help="timed steps per round (default 5 at 128, 2 above)")
+    parser.add_argument("--json", help="also write the rows to this JSON file")
+    parser.add_argument("--row", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.row:
+        impl, hidden, layers, steps = args.row
+        print(json.dumps(run_row(impl, int(hidden), int(layers), int(steps))))
+        return 0
+    impls = [i for i in args.impl if _torch_available() or not i.startswith("torch")]
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"batch {B}, unroll {T}, vocabulary {K}, RMSProp", flush=True)
+    rows = []
+    for kind in ["matmul-all-steps-tf", "matmul-one-step-tf"] + (
+            ["matmul-all-steps-torch", "matmul-one-step-torch"] if _torch_available() else []):
+        row = _spawn(kind, 0, 0, 0)
+        rows.append(row)
+        print(f"# {kind}: {row.get('gflops', 0):.1f} GFLOP/s", flush=True)
+    print("| hidden | layers | implementation | chars/s | GFLOP/s | vs keras | vs torch | gates on / off |")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|", flush=True)
+    for hidden in args.hidden:
+        for layers in args.layers:
+            steps = args.steps or (5 if hidden <= 128 else 2)
+            table = {}
+            for impl in impls:
+                table[impl] = _spawn(impl, hidden, layers, steps)
+                rows.append(table[impl])
+            for impl in impls:
+                print(_table_line(table, impl, hidden, layers), flush=True)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(rows, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    from karpathy_rnn.cli import run_script
+    run_script(main)
