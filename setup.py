@@ -26,5 +26,8 @@ setup(
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.21"],
         "dev": ["pytest>=9.0"],
+        # Keras' other backends, for tests/test_layers_backends.py and the benchmarks. An unpinned
+        # torch from PyPI is the CUDA build (GBs); install the CPU one first where that matters.
+        "backends": ["jax>=0.10", "torch>=2.13"],
     },
 )

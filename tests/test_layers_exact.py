@@ -40,6 +40,7 @@ def _reference(layer, x, weights, states):
 
 UNITS = {
     "lstm": lambda **kw: LSTM(N, **kw),
+    "lstm-loop": lambda **kw: LSTM(N, fused=False, **kw),   # the generic loop, as on JAX/torch
     "gru": lambda **kw: GRU(N, **kw),
     "rnn": lambda **kw: VanillaRNN(N, **kw),
     "nlstm2": lambda **kw: NestedLSTM(N, depth=2, **kw),

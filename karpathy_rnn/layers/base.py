@@ -80,6 +80,10 @@ class RecurrentLayer(keras.layers.Layer):
         """One time step: projected [B, P], states [B, units] each -> (new_states, gates dict)."""
         raise NotImplementedError
 
+    def fused_sequence(self, projected, states, weights):
+        """Optional backend fast path: every gate as [T, B, units] from one op, or None."""
+        return None
+
     # ---- plumbing ----------------------------------------------------------------------------
     def _check_input_shape(self, input_shape):
         if len(input_shape) != 3:
@@ -165,8 +169,13 @@ class RecurrentLayer(keras.layers.Layer):
         else:
             collect = []
         weights = self.recurrent_weights()
-        final_states, stacked = scan_time(
-            lambda x_t, carry: self.step(x_t, carry, weights), projected, states, collect)
+        fused = self.fused_sequence(projected, states, weights)
+        if fused is not None:   # every gate of every step from one op; take what was asked for
+            stacked = [fused[name] for name in collect]
+            final_states = [fused[name][-1] for name in self.state_names]
+        else:
+            final_states, stacked = scan_time(
+                lambda x_t, carry: self.step(x_t, carry, weights), projected, states, collect)
         stacked = {name: ops.transpose(value, (1, 0, 2)) for name, value in zip(collect, stacked)}
 
         if self.stateful and initial_state is None:
