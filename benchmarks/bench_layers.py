@@ -177,7 +177,7 @@ def main(argv=None) -> int:
     parser.add_argument("--hidden", type=int, nargs="+", default=[128, 512])
     parser.add_argument("--layers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--impl", nargs="+", default=IMPLS, choices=IMPLS)
-    parser.add_argument("--steps", type=int, default=0, help="timed steps per round (default 5 at 128, 2 above)")
+    parser.add_argument("--steps", type=int, default=0, help="timed steps per round (default 10 at 128, 3 above)")
     parser.add_argument("--json", help="also write the rows to this JSON file")
     parser.add_argument("--row", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -198,7 +198,7 @@ def main(argv=None) -> int:
     print("|---:|---:|---|---:|---:|---:|---:|---:|", flush=True)
     for hidden in args.hidden:
         for layers in args.layers:
-            steps = args.steps or (5 if hidden <= 128 else 2)
+            steps = args.steps or (10 if hidden <= 128 else 3)
             table = {}
             for impl in impls:
                 table[impl] = _spawn(impl, hidden, layers, steps)

@@ -42,7 +42,9 @@ UNITS = {
     "lstm": lambda **kw: LSTM(N, **kw),
     "lstm-loop": lambda **kw: LSTM(N, fused=False, **kw),   # the generic loop, as on JAX/torch
     "gru": lambda **kw: GRU(N, **kw),
+    "gru-loop": lambda **kw: GRU(N, fused=False, **kw),
     "rnn": lambda **kw: VanillaRNN(N, **kw),
+    "rnn-loop": lambda **kw: VanillaRNN(N, fused=False, **kw),
     "nlstm2": lambda **kw: NestedLSTM(N, depth=2, **kw),
     "nlstm3": lambda **kw: NestedLSTM(N, depth=3, **kw),
 }

@@ -1,4 +1,4 @@
-"""TensorFlow's fast path for the LSTM: the whole sequence as one op with a hand-written backward.
+"""TensorFlow's fast path for LSTM, GRU and RNN: the whole sequence as one op with a hand-written backward.
 
 Autodiff through a `tf.while_loop` multiplies by W_h^T with `transpose_b` (TensorFlow's slow CPU
 matmul path) and accumulates dW_h one small matmul per step. Here the backward loop multiplies by
@@ -64,11 +64,103 @@ def lstm_sequence(projected, h0, c0, recurrent_kernel):
 
             dh0, dc0, dz_array = _loop(back, (tf.zeros_like(h0), tf.zeros_like(c0), dz_array), steps)
             dZ = dz_array.stack()
-            n4 = tf.shape(dZ)[2]
-            flat_h = tf.transpose(tf.reshape(h_prev, (-1, tf.shape(h_prev)[2])))
-            d_kernel = tf.matmul(flat_h, tf.reshape(dZ, (-1, n4)))
-            return dZ, dh0, dc0, d_kernel
+            return dZ, dh0, dc0, _flat_matmul_t(h_prev, dZ)
 
         return (I, F, O, G, C, H), grad
 
     return run(projected, h0, c0, recurrent_kernel)
+
+
+def _flat_matmul_t(a, b):
+    """[T, B, m], [T, B, k] -> a^T b summed over T and B: [m, k], one matmul."""
+    flat_a = tf.reshape(a, (-1, tf.shape(a)[2]))
+    flat_b = tf.reshape(b, (-1, tf.shape(b)[2]))
+    return tf.matmul(tf.transpose(flat_a), flat_b)
+
+
+def gru_sequence(projected, h0, gate_kernel, candidate_kernel):
+    """projected [T, B, 3n] (r, z, candidate parts of x W + b), h0 [B, n], W_g [n, 2n], W_c [n, n]
+    -> (r, z, candidate, h), each [T, B, n]; the paper's GRU (section 3.1)."""
+
+    @tf.custom_gradient
+    def run(projected, h0, gate_kernel, candidate_kernel):
+        steps = tf.shape(projected)[0] if projected.shape[0] is None else projected.shape[0]
+        inputs = _unstack(projected, steps)
+        arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(4)]
+
+        def body(t, h, *arrays):
+            x_r, x_z, x_c = tf.split(inputs.read(t), 3, axis=1)
+            h_r, h_z = tf.split(tf.matmul(h, gate_kernel), 2, axis=1)
+            r, z = tf.sigmoid(x_r + h_r), tf.sigmoid(x_z + h_z)
+            cand = tf.tanh(x_c + tf.matmul(r * h, candidate_kernel))
+            h = (1.0 - z) * h + z * cand
+            return (t + 1, h, *[a.write(t, v) for a, v in zip(arrays, (r, z, cand, h))])
+
+        _, *arrays = _loop(body, (h0, *arrays), steps)
+        R, Z, CAND, H = [a.stack() for a in arrays]
+
+        def grad(dR, dZ, dCAND, dH, variables=None):
+            dR, dZ, dCAND, dH = (_zeros_if_none(d, R) for d in (dR, dZ, dCAND, dH))
+            h_prev = tf.concat([h0[None], H[:-1]], axis=0)
+            gate_t, cand_t = tf.transpose(gate_kernel), tf.transpose(candidate_kernel)
+            read = [_unstack(x, steps) for x in (R, Z, CAND, h_prev, dR, dZ, dCAND, dH)]
+            da_array = tf.TensorArray(projected.dtype, size=steps)
+
+            def back(k, dh_next, da_array):
+                t = steps - 1 - k
+                r, z, cand, hp, dr_in, dz_in, dcand_in, dh_in = [x.read(t) for x in read]
+                dh = dh_in + dh_next
+                da_c = (dcand_in + dh * z) * (1.0 - cand * cand)
+                d_rh = tf.matmul(da_c, cand_t)
+                da_r = (dr_in + d_rh * hp) * r * (1.0 - r)
+                da_z = (dz_in + dh * (cand - hp)) * z * (1.0 - z)
+                da_rz = tf.concat([da_r, da_z], axis=1)
+                dh_prev = dh * (1.0 - z) + d_rh * r + tf.matmul(da_rz, gate_t)
+                return k + 1, dh_prev, da_array.write(t, tf.concat([da_rz, da_c], axis=1))
+
+            dh0, da_array = _loop(back, (tf.zeros_like(h0), da_array), steps)
+            dA = da_array.stack()
+            n = tf.shape(h0)[1]
+            dA_rz, dA_c = dA[:, :, : 2 * n], dA[:, :, 2 * n:]
+            return (dA, dh0, _flat_matmul_t(h_prev, dA_rz), _flat_matmul_t(R * h_prev, dA_c))
+
+        return (R, Z, CAND, H), grad
+
+    return run(projected, h0, gate_kernel, candidate_kernel)
+
+
+def rnn_sequence(projected, h0, kernel):
+    """projected [T, B, n] (x W_x + b), h0 [B, n], W_h [n, n] -> h [T, B, n]; tanh RNN (section 3.1)."""
+
+    @tf.custom_gradient
+    def run(projected, h0, kernel):
+        steps = tf.shape(projected)[0] if projected.shape[0] is None else projected.shape[0]
+        inputs = _unstack(projected, steps)
+
+        def body(t, h, array):
+            h = tf.tanh(inputs.read(t) + tf.matmul(h, kernel))
+            return t + 1, h, array.write(t, h)
+
+        _, array = _loop(body, (h0, tf.TensorArray(projected.dtype, size=steps)), steps)
+        H = array.stack()
+
+        def grad(dH, variables=None):
+            dH = _zeros_if_none(dH, H)
+            kernel_t = tf.transpose(kernel)
+            read = [_unstack(x, steps) for x in (H, dH)]
+            da_array = tf.TensorArray(projected.dtype, size=steps)
+
+            def back(k, dh_next, da_array):
+                t = steps - 1 - k
+                h, dh_in = read[0].read(t), read[1].read(t)
+                da = (dh_in + dh_next) * (1.0 - h * h)
+                return k + 1, tf.matmul(da, kernel_t), da_array.write(t, da)
+
+            dh0, da_array = _loop(back, (tf.zeros_like(h0), da_array), steps)
+            dA = da_array.stack()
+            h_prev = tf.concat([h0[None], H[:-1]], axis=0)
+            return dA, dh0, _flat_matmul_t(h_prev, dA)
+
+        return H, grad
+
+    return run(projected, h0, kernel)

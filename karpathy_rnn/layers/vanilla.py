@@ -17,6 +17,13 @@ class VanillaRNN(RecurrentLayer):
     state_names = ("h",)
     gate_names = ("h",)
 
+    def __init__(self, units, fused=True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.fused = fused   # TensorFlow: one op with a hand-written backward (layers/fused_tf.py)
+
+    def get_config(self):
+        return {**super().get_config(), "fused": self.fused}
+
     def build_weights(self, input_dim):
         self.kernel = self.add_weight(shape=(input_dim + self.units, self.units),
                                       initializer=self.kernel_initializer, name="kernel")
@@ -28,6 +35,12 @@ class VanillaRNN(RecurrentLayer):
 
     def recurrent_weights(self):
         return self.kernel[self.input_dim:]
+
+    def fused_sequence(self, projected, states, recurrent_kernel):
+        if keras.backend.backend() != "tensorflow" or not self.fused:
+            return None
+        from karpathy_rnn.layers.fused_tf import rnn_sequence
+        return {"h": rnn_sequence(projected, *states, recurrent_kernel)}
 
     def step(self, projected, states, recurrent_kernel):
         (h,) = states
