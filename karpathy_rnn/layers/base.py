@@ -37,6 +37,9 @@ class RecurrentLayer(keras.layers.Layer):
 
     Call returns the output alone; with `return_state`, `[output, *final_states]`; with
     `return_gates`, a dict of per-step gate activations, each [batch, time, units], appended last.
+    `fused=True` (default) lets a unit with a TensorFlow fast path (layers/fused_tf.py: LSTM, GRU,
+    VanillaRNN) run the whole sequence as one op; `fused=False`, and the other backends, run
+    `step` in a loop (same numbers to float32 rounding).
     """
 
     state_names = ("h",)   # the carried states, in order; the output is the first
@@ -44,7 +47,7 @@ class RecurrentLayer(keras.layers.Layer):
 
     def __init__(self, units, return_sequences=False, return_state=False, return_gates=False,
                  stateful=False, dropout=0.0, output_dropout=0.0,
-                 kernel_initializer=None, bias_initializer=None, seed=None, **kwargs):
+                 kernel_initializer=None, bias_initializer=None, seed=None, fused=True, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(units, int) or isinstance(units, bool) or units < 1:
             raise ValueError(f"{type(self).__name__}: units={units!r} must be a positive integer.")
@@ -56,6 +59,7 @@ class RecurrentLayer(keras.layers.Layer):
         self.dropout = _check_rate("dropout", dropout)
         self.output_dropout = _check_rate("output_dropout", output_dropout)
         self.seed = seed
+        self.fused = _check_flag("fused", fused)
         self.kernel_initializer = keras.initializers.get(kernel_initializer or paper_initializer(seed))
         self.bias_initializer = keras.initializers.get(
             bias_initializer or paper_initializer(None if seed is None else seed + 1))
@@ -69,19 +73,22 @@ class RecurrentLayer(keras.layers.Layer):
         raise NotImplementedError
 
     def project_inputs(self, inputs):
-        """[N, input_dim] -> [N, P]: the input part of every pre-activation, plus biases."""
-        raise NotImplementedError
+        """[N, input_dim] -> [N, P]: the input part of every pre-activation, plus biases.
+
+        The default serves units with one `kernel` [input_dim + units, P] on [x; h] and a `bias`.
+        """
+        return ops.matmul(inputs, self.kernel[: self.input_dim]) + self.bias
 
     def recurrent_weights(self):
         """The weights the loop multiplies by, sliced once per call (not once per step)."""
-        raise NotImplementedError
+        return self.kernel[self.input_dim:]
 
     def step(self, projected, states, weights):
         """One time step: projected [B, P], states [B, units] each -> (new_states, gates dict)."""
         raise NotImplementedError
 
     def fused_sequence(self, projected, states, weights):
-        """Optional backend fast path: every gate as [T, B, units] from one op, or None."""
+        """TensorFlow fast path, where a unit has one: every gate as [T, B, units] from one op."""
         return None
 
     # ---- plumbing ----------------------------------------------------------------------------
@@ -169,7 +176,8 @@ class RecurrentLayer(keras.layers.Layer):
         else:
             collect = []
         weights = self.recurrent_weights()
-        fused = self.fused_sequence(projected, states, weights)
+        use_fused = self.fused and keras.backend.backend() == "tensorflow"
+        fused = self.fused_sequence(projected, states, weights) if use_fused else None
         if fused is not None:   # every gate of every step from one op; take what was asked for
             stacked = [fused[name] for name in collect]
             final_states = [fused[name][-1] for name in self.state_names]
@@ -220,6 +228,7 @@ class RecurrentLayer(keras.layers.Layer):
             units=self.units, return_sequences=self.return_sequences,
             return_state=self.return_state, return_gates=self.return_gates,
             stateful=self.stateful, dropout=self.dropout, output_dropout=self.output_dropout,
+            fused=self.fused,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
             bias_initializer=keras.initializers.serialize(self.bias_initializer),
             seed=self.seed)

@@ -3,8 +3,12 @@
 Autodiff through a `tf.while_loop` multiplies by W_h^T with `transpose_b` (TensorFlow's slow CPU
 matmul path) and accumulates dW_h one small matmul per step. Here the backward loop multiplies by
 a W_h^T transposed once, and dW_h = [h_0..h_{T-1}]^T dZ is one [n, T*B] x [T*B, 4n] matmul after
-the loop. Checked against the float64 reference and finite differences (tests/test_layers_exact.py).
+the loop. The forward and backward loops are each an XLA-compiled tf.function (KRNN_FUSED_XLA=0
+turns XLA off). Checked against the float64 reference and finite differences
+(tests/test_layers_exact.py).
 """
+
+import os
 
 import tensorflow as tf
 
@@ -18,8 +22,74 @@ def _unstack(tensor, steps):
     return tf.TensorArray(tensor.dtype, size=steps, element_shape=tensor.shape[1:]).unstack(tensor)
 
 
+_COMPILED = {}
+
+
+def _compiled(function):
+    """`function` as a tf.function, XLA-compiled unless KRNN_FUSED_XLA=0.
+
+    XLA fuses each step's elementwise maths into a few kernels and picks faster matmul kernels for
+    the small per-step shapes; measured 1.2-1.3x on the whole training step on a 2-core CPU.
+    """
+    jit = os.environ.get("KRNN_FUSED_XLA", "1") != "0"
+    key = (function, jit)
+    if key not in _COMPILED:
+        _COMPILED[key] = tf.function(function, jit_compile=jit, autograph=False)
+    compiled = _COMPILED[key]
+
+    def call(*tensors):
+        # the custom gradient stands in for autodiff: inputs enter with no tape watching them, so the
+        # compiled function is traced plainly (no forward-with-intermediates variant)
+        return compiled(*[tf.stop_gradient(t) for t in tensors])
+    return call
+
+
 def _zeros_if_none(grad, like):
     return tf.zeros_like(like) if grad is None else grad
+
+
+def _lstm_forward(projected, h0, c0, recurrent_kernel):
+    """The LSTM's forward loop -> (i, f, o, g, c, h), each [T, B, n]."""
+    steps = tf.shape(projected)[0] if projected.shape[0] is None else projected.shape[0]
+    inputs = _unstack(projected, steps)
+    arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(6)]
+
+    def body(t, h, c, *arrays):
+        zi, zf, zo, zg = tf.split(inputs.read(t) + tf.matmul(h, recurrent_kernel), 4, axis=1)
+        i, f, o, g = tf.sigmoid(zi), tf.sigmoid(zf), tf.sigmoid(zo), tf.tanh(zg)
+        c = f * c + i * g
+        h = o * tf.tanh(c)
+        return (t + 1, h, c, *[a.write(t, v) for a, v in zip(arrays, (i, f, o, g, c, h))])
+
+    _, _, *arrays = _loop(body, (h0, c0, *arrays), steps)
+    return tuple(a.stack() for a in arrays)
+
+
+def _lstm_backward(h0, c0, recurrent_kernel, I, F, O, G, C, H, dI, dF, dO, dG, dC, dH):
+    """The LSTM's backward loop -> d(projected), dh0, dc0, d(recurrent_kernel)."""
+    steps = tf.shape(I)[0] if I.shape[0] is None else I.shape[0]
+    c_prev = tf.concat([c0[None], C[:-1]], axis=0)
+    h_prev = tf.concat([h0[None], H[:-1]], axis=0)
+    kernel_t = tf.transpose(recurrent_kernel)
+    read = [_unstack(x, steps) for x in (I, F, O, G, C, c_prev, dI, dF, dO, dG, dC, dH)]
+    dz_array = tf.TensorArray(I.dtype, size=steps)
+
+    def back(k, dh_next, dc_next, dz_array):
+        t = steps - 1 - k
+        i, f, o, g, c, cp, di, df, do, dg, dc_in, dh_in = [r.read(t) for r in read]
+        dh = dh_in + dh_next
+        tanh_c = tf.tanh(c)
+        dc = dc_in + dc_next + dh * o * (1.0 - tanh_c * tanh_c)
+        dzi = (di + dc * g) * i * (1.0 - i)
+        dzf = (df + dc * cp) * f * (1.0 - f)
+        dzo = (do + dh * tanh_c) * o * (1.0 - o)
+        dzg = (dg + dc * i) * (1.0 - g * g)
+        dz = tf.concat([dzi, dzf, dzo, dzg], axis=1)
+        return k + 1, tf.matmul(dz, kernel_t), dc * f, dz_array.write(t, dz)
+
+    dh0, dc0, dz_array = _loop(back, (tf.zeros_like(h0), tf.zeros_like(c0), dz_array), steps)
+    dZ = dz_array.stack()
+    return dZ, dh0, dc0, _flat_matmul_t(h_prev, dZ)
 
 
 def lstm_sequence(projected, h0, c0, recurrent_kernel):
@@ -27,46 +97,13 @@ def lstm_sequence(projected, h0, c0, recurrent_kernel):
 
     @tf.custom_gradient
     def run(projected, h0, c0, recurrent_kernel):
-        steps = tf.shape(projected)[0] if projected.shape[0] is None else projected.shape[0]
-        inputs = _unstack(projected, steps)
-        arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(6)]
+        saved = _compiled(_lstm_forward)(projected, h0, c0, recurrent_kernel)
 
-        def body(t, h, c, *arrays):
-            zi, zf, zo, zg = tf.split(inputs.read(t) + tf.matmul(h, recurrent_kernel), 4, axis=1)
-            i, f, o, g = tf.sigmoid(zi), tf.sigmoid(zf), tf.sigmoid(zo), tf.tanh(zg)
-            c = f * c + i * g
-            h = o * tf.tanh(c)
-            return (t + 1, h, c, *[a.write(t, v) for a, v in zip(arrays, (i, f, o, g, c, h))])
+        def grad(*upstream, variables=None):
+            upstream = [_zeros_if_none(d, saved[0]) for d in upstream]
+            return _compiled(_lstm_backward)(h0, c0, recurrent_kernel, *saved, *upstream)
 
-        _, _, *arrays = _loop(body, (h0, c0, *arrays), steps)
-        I, F, O, G, C, H = [a.stack() for a in arrays]
-
-        def grad(dI, dF, dO, dG, dC, dH, variables=None):
-            dI, dF, dO, dG, dC, dH = (_zeros_if_none(d, I) for d in (dI, dF, dO, dG, dC, dH))
-            c_prev = tf.concat([c0[None], C[:-1]], axis=0)
-            h_prev = tf.concat([h0[None], H[:-1]], axis=0)
-            kernel_t = tf.transpose(recurrent_kernel)
-            read = [_unstack(x, steps) for x in (I, F, O, G, C, c_prev, dI, dF, dO, dG, dC, dH)]
-            dz_array = tf.TensorArray(projected.dtype, size=steps)
-
-            def back(k, dh_next, dc_next, dz_array):
-                t = steps - 1 - k
-                i, f, o, g, c, cp, di, df, do, dg, dc_in, dh_in = [r.read(t) for r in read]
-                dh = dh_in + dh_next
-                tanh_c = tf.tanh(c)
-                dc = dc_in + dc_next + dh * o * (1.0 - tanh_c * tanh_c)
-                dzi = (di + dc * g) * i * (1.0 - i)
-                dzf = (df + dc * cp) * f * (1.0 - f)
-                dzo = (do + dh * tanh_c) * o * (1.0 - o)
-                dzg = (dg + dc * i) * (1.0 - g * g)
-                dz = tf.concat([dzi, dzf, dzo, dzg], axis=1)
-                return k + 1, tf.matmul(dz, kernel_t), dc * f, dz_array.write(t, dz)
-
-            dh0, dc0, dz_array = _loop(back, (tf.zeros_like(h0), tf.zeros_like(c0), dz_array), steps)
-            dZ = dz_array.stack()
-            return dZ, dh0, dc0, _flat_matmul_t(h_prev, dZ)
-
-        return (I, F, O, G, C, H), grad
+        return saved, grad
 
     return run(projected, h0, c0, recurrent_kernel)
 
@@ -78,55 +115,97 @@ def _flat_matmul_t(a, b):
     return tf.matmul(tf.transpose(flat_a), flat_b)
 
 
+def _gru_forward(projected, h0, gate_kernel, candidate_kernel):
+    """The GRU's forward loop -> (r, z, candidate, h), each [T, B, n]."""
+    steps = tf.shape(projected)[0] if projected.shape[0] is None else projected.shape[0]
+    inputs = _unstack(projected, steps)
+    arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(4)]
+
+    def body(t, h, *arrays):
+        x_r, x_z, x_c = tf.split(inputs.read(t), 3, axis=1)
+        h_r, h_z = tf.split(tf.matmul(h, gate_kernel), 2, axis=1)
+        r, z = tf.sigmoid(x_r + h_r), tf.sigmoid(x_z + h_z)
+        cand = tf.tanh(x_c + tf.matmul(r * h, candidate_kernel))
+        h = (1.0 - z) * h + z * cand
+        return (t + 1, h, *[a.write(t, v) for a, v in zip(arrays, (r, z, cand, h))])
+
+    _, *arrays = _loop(body, (h0, *arrays), steps)
+    return tuple(a.stack() for a in arrays)
+
+
+def _gru_backward(h0, gate_kernel, candidate_kernel, R, Z, CAND, H, dR, dZ, dCAND, dH):
+    """The GRU's backward loop -> d(projected), dh0, d(gate_kernel), d(candidate_kernel)."""
+    steps = tf.shape(R)[0] if R.shape[0] is None else R.shape[0]
+    h_prev = tf.concat([h0[None], H[:-1]], axis=0)
+    gate_t, cand_t = tf.transpose(gate_kernel), tf.transpose(candidate_kernel)
+    read = [_unstack(x, steps) for x in (R, Z, CAND, h_prev, dR, dZ, dCAND, dH)]
+    da_array = tf.TensorArray(R.dtype, size=steps)
+
+    def back(k, dh_next, da_array):
+        t = steps - 1 - k
+        r, z, cand, hp, dr_in, dz_in, dcand_in, dh_in = [x.read(t) for x in read]
+        dh = dh_in + dh_next
+        da_c = (dcand_in + dh * z) * (1.0 - cand * cand)
+        d_rh = tf.matmul(da_c, cand_t)
+        da_r = (dr_in + d_rh * hp) * r * (1.0 - r)
+        da_z = (dz_in + dh * (cand - hp)) * z * (1.0 - z)
+        da_rz = tf.concat([da_r, da_z], axis=1)
+        dh_prev = dh * (1.0 - z) + d_rh * r + tf.matmul(da_rz, gate_t)
+        return k + 1, dh_prev, da_array.write(t, tf.concat([da_rz, da_c], axis=1))
+
+    dh0, da_array = _loop(back, (tf.zeros_like(h0), da_array), steps)
+    dA = da_array.stack()
+    dA_rz, dA_c = tf.split(dA, [2 * h0.shape[1], h0.shape[1]], axis=2)
+    return dA, dh0, _flat_matmul_t(h_prev, dA_rz), _flat_matmul_t(R * h_prev, dA_c)
+
+
 def gru_sequence(projected, h0, gate_kernel, candidate_kernel):
     """projected [T, B, 3n] (r, z, candidate parts of x W + b), h0 [B, n], W_g [n, 2n], W_c [n, n]
     -> (r, z, candidate, h), each [T, B, n]; the paper's GRU (section 3.1)."""
 
     @tf.custom_gradient
     def run(projected, h0, gate_kernel, candidate_kernel):
-        steps = tf.shape(projected)[0] if projected.shape[0] is None else projected.shape[0]
-        inputs = _unstack(projected, steps)
-        arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(4)]
+        saved = _compiled(_gru_forward)(projected, h0, gate_kernel, candidate_kernel)
 
-        def body(t, h, *arrays):
-            x_r, x_z, x_c = tf.split(inputs.read(t), 3, axis=1)
-            h_r, h_z = tf.split(tf.matmul(h, gate_kernel), 2, axis=1)
-            r, z = tf.sigmoid(x_r + h_r), tf.sigmoid(x_z + h_z)
-            cand = tf.tanh(x_c + tf.matmul(r * h, candidate_kernel))
-            h = (1.0 - z) * h + z * cand
-            return (t + 1, h, *[a.write(t, v) for a, v in zip(arrays, (r, z, cand, h))])
+        def grad(*upstream, variables=None):
+            upstream = [_zeros_if_none(d, saved[0]) for d in upstream]
+            return _compiled(_gru_backward)(h0, gate_kernel, candidate_kernel, *saved, *upstream)
 
-        _, *arrays = _loop(body, (h0, *arrays), steps)
-        R, Z, CAND, H = [a.stack() for a in arrays]
-
-        def grad(dR, dZ, dCAND, dH, variables=None):
-            dR, dZ, dCAND, dH = (_zeros_if_none(d, R) for d in (dR, dZ, dCAND, dH))
-            h_prev = tf.concat([h0[None], H[:-1]], axis=0)
-            gate_t, cand_t = tf.transpose(gate_kernel), tf.transpose(candidate_kernel)
-            read = [_unstack(x, steps) for x in (R, Z, CAND, h_prev, dR, dZ, dCAND, dH)]
-            da_array = tf.TensorArray(projected.dtype, size=steps)
-
-            def back(k, dh_next, da_array):
-                t = steps - 1 - k
-                r, z, cand, hp, dr_in, dz_in, dcand_in, dh_in = [x.read(t) for x in read]
-                dh = dh_in + dh_next
-                da_c = (dcand_in + dh * z) * (1.0 - cand * cand)
-                d_rh = tf.matmul(da_c, cand_t)
-                da_r = (dr_in + d_rh * hp) * r * (1.0 - r)
-                da_z = (dz_in + dh * (cand - hp)) * z * (1.0 - z)
-                da_rz = tf.concat([da_r, da_z], axis=1)
-                dh_prev = dh * (1.0 - z) + d_rh * r + tf.matmul(da_rz, gate_t)
-                return k + 1, dh_prev, da_array.write(t, tf.concat([da_rz, da_c], axis=1))
-
-            dh0, da_array = _loop(back, (tf.zeros_like(h0), da_array), steps)
-            dA = da_array.stack()
-            n = tf.shape(h0)[1]
-            dA_rz, dA_c = dA[:, :, : 2 * n], dA[:, :, 2 * n:]
-            return (dA, dh0, _flat_matmul_t(h_prev, dA_rz), _flat_matmul_t(R * h_prev, dA_c))
-
-        return (R, Z, CAND, H), grad
+        return saved, grad
 
     return run(projected, h0, gate_kernel, candidate_kernel)
+
+
+def _rnn_forward(projected, h0, kernel):
+    """The vanilla RNN's forward loop -> h [T, B, n]."""
+    steps = tf.shape(projected)[0] if projected.shape[0] is None else projected.shape[0]
+    inputs = _unstack(projected, steps)
+
+    def body(t, h, array):
+        h = tf.tanh(inputs.read(t) + tf.matmul(h, kernel))
+        return t + 1, h, array.write(t, h)
+
+    _, array = _loop(body, (h0, tf.TensorArray(projected.dtype, size=steps)), steps)
+    return array.stack()
+
+
+def _rnn_backward(h0, kernel, H, dH):
+    """The vanilla RNN's backward loop -> d(projected), dh0, d(kernel)."""
+    steps = tf.shape(H)[0] if H.shape[0] is None else H.shape[0]
+    kernel_t = tf.transpose(kernel)
+    read = [_unstack(x, steps) for x in (H, dH)]
+    da_array = tf.TensorArray(H.dtype, size=steps)
+
+    def back(k, dh_next, da_array):
+        t = steps - 1 - k
+        h, dh_in = read[0].read(t), read[1].read(t)
+        da = (dh_in + dh_next) * (1.0 - h * h)
+        return k + 1, tf.matmul(da, kernel_t), da_array.write(t, da)
+
+    dh0, da_array = _loop(back, (tf.zeros_like(h0), da_array), steps)
+    dA = da_array.stack()
+    h_prev = tf.concat([h0[None], H[:-1]], axis=0)
+    return dA, dh0, _flat_matmul_t(h_prev, dA)
 
 
 def rnn_sequence(projected, h0, kernel):
@@ -134,32 +213,10 @@ def rnn_sequence(projected, h0, kernel):
 
     @tf.custom_gradient
     def run(projected, h0, kernel):
-        steps = tf.shape(projected)[0] if projected.shape[0] is None else projected.shape[0]
-        inputs = _unstack(projected, steps)
-
-        def body(t, h, array):
-            h = tf.tanh(inputs.read(t) + tf.matmul(h, kernel))
-            return t + 1, h, array.write(t, h)
-
-        _, array = _loop(body, (h0, tf.TensorArray(projected.dtype, size=steps)), steps)
-        H = array.stack()
+        H = _compiled(_rnn_forward)(projected, h0, kernel)
 
         def grad(dH, variables=None):
-            dH = _zeros_if_none(dH, H)
-            kernel_t = tf.transpose(kernel)
-            read = [_unstack(x, steps) for x in (H, dH)]
-            da_array = tf.TensorArray(projected.dtype, size=steps)
-
-            def back(k, dh_next, da_array):
-                t = steps - 1 - k
-                h, dh_in = read[0].read(t), read[1].read(t)
-                da = (dh_in + dh_next) * (1.0 - h * h)
-                return k + 1, tf.matmul(da, kernel_t), da_array.write(t, da)
-
-            dh0, da_array = _loop(back, (tf.zeros_like(h0), da_array), steps)
-            dA = da_array.stack()
-            h_prev = tf.concat([h0[None], H[:-1]], axis=0)
-            return dA, dh0, _flat_matmul_t(h_prev, dA)
+            return _compiled(_rnn_backward)(h0, kernel, H, _zeros_if_none(dH, H))
 
         return H, grad
 

@@ -21,13 +21,6 @@ class GRU(RecurrentLayer):
     state_names = ("h",)
     gate_names = ("r", "z", "candidate", "h")
 
-    def __init__(self, units, fused=True, **kwargs):
-        super().__init__(units, **kwargs)
-        self.fused = fused   # TensorFlow: one op with a hand-written backward (layers/fused_tf.py)
-
-    def get_config(self):
-        return {**super().get_config(), "fused": self.fused}
-
     def build_weights(self, input_dim):
         rows = input_dim + self.units
         self.gate_kernel = self.add_weight(shape=(rows, 2 * self.units),
@@ -52,8 +45,6 @@ class GRU(RecurrentLayer):
         return self.gate_kernel[d:], self.candidate_kernel[d:]
 
     def fused_sequence(self, projected, states, weights):
-        if keras.backend.backend() != "tensorflow" or not self.fused:
-            return None
         from karpathy_rnn.layers.fused_tf import gru_sequence
         return dict(zip(("r", "z", "candidate", "h"), gru_sequence(projected, *states, *weights)))
 

@@ -19,28 +19,13 @@ class LSTM(RecurrentLayer):
     state_names = ("h", "c")
     gate_names = ("i", "f", "o", "g", "c", "h")
 
-    def __init__(self, units, fused=True, **kwargs):
-        super().__init__(units, **kwargs)
-        self.fused = fused   # TensorFlow: one op with a hand-written backward (layers/fused_tf.py)
-
-    def get_config(self):
-        return {**super().get_config(), "fused": self.fused}
-
     def build_weights(self, input_dim):
         self.kernel = self.add_weight(shape=(input_dim + self.units, 4 * self.units),
                                       initializer=self.kernel_initializer, name="kernel")
         self.bias = self.add_weight(shape=(4 * self.units,), initializer=self.bias_initializer,
                                     name="bias")
 
-    def project_inputs(self, inputs):
-        return ops.matmul(inputs, self.kernel[: self.input_dim]) + self.bias
-
-    def recurrent_weights(self):
-        return self.kernel[self.input_dim:]
-
     def fused_sequence(self, projected, states, recurrent_kernel):
-        if keras.backend.backend() != "tensorflow" or not self.fused:
-            return None
         from karpathy_rnn.layers.fused_tf import lstm_sequence
         return dict(zip(("i", "f", "o", "g", "c", "h"),
                         lstm_sequence(projected, *states, recurrent_kernel)))

@@ -48,9 +48,6 @@ class NestedLSTM(RecurrentLayer):
             self.inner_biases.append(self.add_weight(
                 shape=(4 * n,), initializer=self.bias_initializer, name=f"inner{level}_bias"))
 
-    def project_inputs(self, inputs):
-        return ops.matmul(inputs, self.kernel[: self.input_dim]) + self.bias
-
     def recurrent_weights(self):
         return self.kernel[self.input_dim:], list(self.inner_kernels), list(self.inner_biases)
 
