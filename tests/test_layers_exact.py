@@ -150,3 +150,29 @@ def test_default_initialiser_is_uniform_008():
         v = keras.ops.convert_to_numpy(w)
         assert v.min() >= -0.08 and v.max() <= 0.08 and v.std() > 0.04, w.path
     assert tuple(layer.kernel.shape) == (50 + 64, 4 * 64) and tuple(layer.bias.shape) == (256,)
+
+
+@pytest.mark.parametrize("cls", [LSTM, GRU, VanillaRNN])
+@pytest.mark.parametrize("return_state", [False, True])
+def test_fast_path_without_gates_has_the_loops_gradient(cls, return_state):
+    """Training graphs (no gates asked for) take the fast path's other variant: same gradients."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(4)
+    x = tf.constant(rng.normal(size=(B, T, D)))
+    weight = rng.normal(size=(B, T, N))
+    grads = []
+    for fused in (True, False):
+        layer = cls(N, return_sequences=True, return_state=return_state, fused=fused, dtype="float64")
+        layer.build((B, T, D))
+        _random_weights(layer, np.random.default_rng(5))
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = layer(x)
+            seq = out[0] if return_state else out
+            loss = tf.reduce_sum(weight * seq)
+            if return_state:
+                loss += tf.reduce_sum(out[-1] * 0.7)   # the last state (c for the LSTM) too
+        grads.append(tape.gradient(loss, [*layer.trainable_weights, x]))
+    for fast, loop in zip(*grads):
+        np.testing.assert_allclose(np.asarray(fast), np.asarray(loop), rtol=1e-9, atol=1e-12)

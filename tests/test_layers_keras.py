@@ -128,3 +128,13 @@ def test_wrong_rank_and_state_shapes_are_named():
         keras.Sequential([keras.Input((None, 3)), LSTM(4, stateful=True)])
     with pytest.raises(ValueError, match="not stateful"):
         LSTM(4).reset_states()
+
+
+@pytest.mark.parametrize("cls", UNITS)
+def test_mixed_precision_stateful_layer_runs_and_keeps_float32_states(cls):
+    layer = cls(4, return_sequences=True, stateful=True, dtype="mixed_float16")
+    model = keras.Sequential([keras.Input((None, 3), batch_size=4), layer])
+    out = model(X)
+    assert str(out.dtype) == "float16" or "float16" in str(out.dtype)
+    assert "float32" in str(layer.state_variables[0].dtype)
+    assert np.abs(np_(layer.state_variables[0])).max() > 0

@@ -87,8 +87,9 @@ class RecurrentLayer(keras.layers.Layer):
         """One time step: projected [B, P], states [B, units] each -> (new_states, gates dict)."""
         raise NotImplementedError
 
-    def fused_sequence(self, projected, states, weights):
-        """TensorFlow fast path, where a unit has one: every gate as [T, B, units] from one op."""
+    def fused_sequence(self, projected, states, weights, with_gates):
+        """TensorFlow fast path, where a unit has one: {name: [T, B, units]} from one op, holding
+        every gate with `with_gates`, else at least the states."""
         return None
 
     # ---- plumbing ----------------------------------------------------------------------------
@@ -132,7 +133,7 @@ class RecurrentLayer(keras.layers.Layer):
         """The states to start from: given, carried (stateful) or zeros; each [B, units]."""
         if initial_state is None:
             if self.stateful:
-                return [ops.convert_to_tensor(v) for v in self.state_variables]
+                return [ops.cast(v, self.compute_dtype) for v in self.state_variables]
             zeros = ops.zeros((batch, self.units), dtype=self.compute_dtype)
             return [zeros for _ in self.state_names]
         if not isinstance(initial_state, (list, tuple)):
@@ -177,7 +178,8 @@ class RecurrentLayer(keras.layers.Layer):
             collect = []
         weights = self.recurrent_weights()
         use_fused = self.fused and keras.backend.backend() == "tensorflow"
-        fused = self.fused_sequence(projected, states, weights) if use_fused else None
+        fused = (self.fused_sequence(projected, states, weights, bool(return_gates))
+                 if use_fused else None)
         if fused is not None:   # every gate of every step from one op; take what was asked for
             stacked = [fused[name] for name in collect]
             final_states = [fused[name][-1] for name in self.state_names]
@@ -188,7 +190,7 @@ class RecurrentLayer(keras.layers.Layer):
 
         if self.stateful and initial_state is None:
             for variable, state in zip(self.state_variables, final_states):
-                variable.assign(state)
+                variable.assign(ops.cast(state, variable.dtype))
 
         output = stacked[self.state_names[0]] if self.return_sequences else final_states[0]
         if training and self.output_dropout:

@@ -65,25 +65,41 @@ def _lstm_forward(projected, h0, c0, recurrent_kernel):
     return tuple(a.stack() for a in arrays)
 
 
-def _lstm_backward(h0, c0, recurrent_kernel, I, F, O, G, C, H, dI, dF, dO, dG, dC, dH):
-    """The LSTM's backward loop -> d(projected), dh0, dc0, d(recurrent_kernel)."""
+def _flat_matmul_t(a, b):
+    """[T, B, m], [T, B, k] -> a^T b summed over T and B: [m, k], one matmul."""
+    flat_a = tf.reshape(a, (-1, tf.shape(a)[2]))
+    flat_b = tf.reshape(b, (-1, tf.shape(b)[2]))
+    return tf.matmul(tf.transpose(flat_a), flat_b)
+
+
+def _plus(value, extra):
+    """value + extra, or value when there is no extra (an upstream gradient nobody asked for)."""
+    return value if extra is None else value + extra
+
+
+def _lstm_backward(h0, c0, recurrent_kernel, I, F, O, G, C, H, dC, dH, *gate_grads):
+    """The LSTM's backward loop -> d(projected), dh0, dc0, d(recurrent_kernel).
+
+    `gate_grads` (dI, dF, dO, dG) only when the gates were outputs; otherwise none are read.
+    """
     steps = tf.shape(I)[0] if I.shape[0] is None else I.shape[0]
     c_prev = tf.concat([c0[None], C[:-1]], axis=0)
     h_prev = tf.concat([h0[None], H[:-1]], axis=0)
     kernel_t = tf.transpose(recurrent_kernel)
-    read = [_unstack(x, steps) for x in (I, F, O, G, C, c_prev, dI, dF, dO, dG, dC, dH)]
+    read = [_unstack(x, steps) for x in (I, F, O, G, C, c_prev, dC, dH, *gate_grads)]
     dz_array = tf.TensorArray(I.dtype, size=steps)
 
     def back(k, dh_next, dc_next, dz_array):
         t = steps - 1 - k
-        i, f, o, g, c, cp, di, df, do, dg, dc_in, dh_in = [r.read(t) for r in read]
+        i, f, o, g, c, cp, dc_in, dh_in, *d_gates = [r.read(t) for r in read]
+        di, df, do, dg = d_gates or (None,) * 4
         dh = dh_in + dh_next
         tanh_c = tf.tanh(c)
         dc = dc_in + dc_next + dh * o * (1.0 - tanh_c * tanh_c)
-        dzi = (di + dc * g) * i * (1.0 - i)
-        dzf = (df + dc * cp) * f * (1.0 - f)
-        dzo = (do + dh * tanh_c) * o * (1.0 - o)
-        dzg = (dg + dc * i) * (1.0 - g * g)
+        dzi = _plus(dc * g, di) * i * (1.0 - i)
+        dzf = _plus(dc * cp, df) * f * (1.0 - f)
+        dzo = _plus(dh * tanh_c, do) * o * (1.0 - o)
+        dzg = _plus(dc * i, dg) * (1.0 - g * g)
         dz = tf.concat([dzi, dzf, dzo, dzg], axis=1)
         return k + 1, tf.matmul(dz, kernel_t), dc * f, dz_array.write(t, dz)
 
@@ -92,8 +108,9 @@ def _lstm_backward(h0, c0, recurrent_kernel, I, F, O, G, C, H, dI, dF, dO, dG, d
     return dZ, dh0, dc0, _flat_matmul_t(h_prev, dZ)
 
 
-def lstm_sequence(projected, h0, c0, recurrent_kernel):
-    """projected [T, B, 4n] (x W_x + b), h0/c0 [B, n], W_h [n, 4n] -> (i, f, o, g, c, h), each [T, B, n]."""
+def lstm_sequence(projected, h0, c0, recurrent_kernel, with_gates=True):
+    """projected [T, B, 4n] (x W_x + b), h0/c0 [B, n], W_h [n, 4n] -> (i, f, o, g, c, h), each
+    [T, B, n]; without `with_gates` only (c, h), and the backward reads no gate gradients."""
 
     @tf.custom_gradient
     def run(projected, h0, c0, recurrent_kernel):
@@ -101,18 +118,12 @@ def lstm_sequence(projected, h0, c0, recurrent_kernel):
 
         def grad(*upstream, variables=None):
             upstream = [_zeros_if_none(d, saved[0]) for d in upstream]
-            return _compiled(_lstm_backward)(h0, c0, recurrent_kernel, *saved, *upstream)
+            gate_grads, (dC, dH) = upstream[:-2], upstream[-2:]
+            return _compiled(_lstm_backward)(h0, c0, recurrent_kernel, *saved, dC, dH, *gate_grads)
 
-        return saved, grad
+        return (saved if with_gates else saved[4:]), grad
 
     return run(projected, h0, c0, recurrent_kernel)
-
-
-def _flat_matmul_t(a, b):
-    """[T, B, m], [T, B, k] -> a^T b summed over T and B: [m, k], one matmul."""
-    flat_a = tf.reshape(a, (-1, tf.shape(a)[2]))
-    flat_b = tf.reshape(b, (-1, tf.shape(b)[2]))
-    return tf.matmul(tf.transpose(flat_a), flat_b)
 
 
 def _gru_forward(projected, h0, gate_kernel, candidate_kernel):
@@ -133,22 +144,26 @@ def _gru_forward(projected, h0, gate_kernel, candidate_kernel):
     return tuple(a.stack() for a in arrays)
 
 
-def _gru_backward(h0, gate_kernel, candidate_kernel, R, Z, CAND, H, dR, dZ, dCAND, dH):
-    """The GRU's backward loop -> d(projected), dh0, d(gate_kernel), d(candidate_kernel)."""
+def _gru_backward(h0, gate_kernel, candidate_kernel, R, Z, CAND, H, dH, *gate_grads):
+    """The GRU's backward loop -> d(projected), dh0, d(gate_kernel), d(candidate_kernel).
+
+    `gate_grads` (dR, dZ, dCandidate) only when the gates were outputs.
+    """
     steps = tf.shape(R)[0] if R.shape[0] is None else R.shape[0]
     h_prev = tf.concat([h0[None], H[:-1]], axis=0)
     gate_t, cand_t = tf.transpose(gate_kernel), tf.transpose(candidate_kernel)
-    read = [_unstack(x, steps) for x in (R, Z, CAND, h_prev, dR, dZ, dCAND, dH)]
+    read = [_unstack(x, steps) for x in (R, Z, CAND, h_prev, dH, *gate_grads)]
     da_array = tf.TensorArray(R.dtype, size=steps)
 
     def back(k, dh_next, da_array):
         t = steps - 1 - k
-        r, z, cand, hp, dr_in, dz_in, dcand_in, dh_in = [x.read(t) for x in read]
+        r, z, cand, hp, dh_in, *d_gates = [x.read(t) for x in read]
+        dr_in, dz_in, dcand_in = d_gates or (None,) * 3
         dh = dh_in + dh_next
-        da_c = (dcand_in + dh * z) * (1.0 - cand * cand)
+        da_c = _plus(dh * z, dcand_in) * (1.0 - cand * cand)
         d_rh = tf.matmul(da_c, cand_t)
-        da_r = (dr_in + d_rh * hp) * r * (1.0 - r)
-        da_z = (dz_in + dh * (cand - hp)) * z * (1.0 - z)
+        da_r = _plus(d_rh * hp, dr_in) * r * (1.0 - r)
+        da_z = _plus(dh * (cand - hp), dz_in) * z * (1.0 - z)
         da_rz = tf.concat([da_r, da_z], axis=1)
         dh_prev = dh * (1.0 - z) + d_rh * r + tf.matmul(da_rz, gate_t)
         return k + 1, dh_prev, da_array.write(t, tf.concat([da_rz, da_c], axis=1))
@@ -159,9 +174,9 @@ def _gru_backward(h0, gate_kernel, candidate_kernel, R, Z, CAND, H, dR, dZ, dCAN
     return dA, dh0, _flat_matmul_t(h_prev, dA_rz), _flat_matmul_t(R * h_prev, dA_c)
 
 
-def gru_sequence(projected, h0, gate_kernel, candidate_kernel):
+def gru_sequence(projected, h0, gate_kernel, candidate_kernel, with_gates=True):
     """projected [T, B, 3n] (r, z, candidate parts of x W + b), h0 [B, n], W_g [n, 2n], W_c [n, n]
-    -> (r, z, candidate, h), each [T, B, n]; the paper's GRU (section 3.1)."""
+    -> (r, z, candidate, h), each [T, B, n], or (h,) without `with_gates`; the paper's GRU."""
 
     @tf.custom_gradient
     def run(projected, h0, gate_kernel, candidate_kernel):
@@ -169,9 +184,11 @@ def gru_sequence(projected, h0, gate_kernel, candidate_kernel):
 
         def grad(*upstream, variables=None):
             upstream = [_zeros_if_none(d, saved[0]) for d in upstream]
-            return _compiled(_gru_backward)(h0, gate_kernel, candidate_kernel, *saved, *upstream)
+            gate_grads, dH = upstream[:-1], upstream[-1]
+            return _compiled(_gru_backward)(h0, gate_kernel, candidate_kernel, *saved, dH,
+                                            *gate_grads)
 
-        return saved, grad
+        return (saved if with_gates else saved[3:]), grad
 
     return run(projected, h0, gate_kernel, candidate_kernel)
 

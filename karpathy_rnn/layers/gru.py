@@ -44,9 +44,10 @@ class GRU(RecurrentLayer):
         d = self.input_dim
         return self.gate_kernel[d:], self.candidate_kernel[d:]
 
-    def fused_sequence(self, projected, states, weights):
+    def fused_sequence(self, projected, states, weights, with_gates):
         from karpathy_rnn.layers.fused_tf import gru_sequence
-        return dict(zip(("r", "z", "candidate", "h"), gru_sequence(projected, *states, *weights)))
+        names = self.gate_names if with_gates else ("h",)
+        return dict(zip(names, gru_sequence(projected, *states, *weights, with_gates)))
 
     def step(self, projected, states, weights):
         (h,) = states

@@ -25,10 +25,10 @@ class LSTM(RecurrentLayer):
         self.bias = self.add_weight(shape=(4 * self.units,), initializer=self.bias_initializer,
                                     name="bias")
 
-    def fused_sequence(self, projected, states, recurrent_kernel):
+    def fused_sequence(self, projected, states, recurrent_kernel, with_gates):
         from karpathy_rnn.layers.fused_tf import lstm_sequence
-        return dict(zip(("i", "f", "o", "g", "c", "h"),
-                        lstm_sequence(projected, *states, recurrent_kernel)))
+        names = self.gate_names if with_gates else ("c", "h")
+        return dict(zip(names, lstm_sequence(projected, *states, recurrent_kernel, with_gates)))
 
     def step(self, projected, states, recurrent_kernel):
         h, c = states

@@ -23,7 +23,7 @@ class VanillaRNN(RecurrentLayer):
         self.bias = self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
                                     name="bias")
 
-    def fused_sequence(self, projected, states, recurrent_kernel):
+    def fused_sequence(self, projected, states, recurrent_kernel, with_gates):
         from karpathy_rnn.layers.fused_tf import rnn_sequence
         return {"h": rnn_sequence(projected, *states, recurrent_kernel)}
 
