@@ -5,6 +5,8 @@ Dense to K logits. The probe shares the trained layers and also returns every la
 the training graph never pays for them.
 """
 
+import os
+
 import keras
 from keras import ops
 
@@ -118,8 +120,6 @@ class GateProbe(keras.layers.Layer):
 
 def load_model(path, vocabulary=None):
     """Load a `.keras` char-LM; with `vocabulary`, refuse one built on other characters."""
-    import os
-
     if not os.path.exists(path):
         raise FileNotFoundError(f"no saved model at {path}: give the .keras file written by model.save.")
     model = keras.models.load_model(path)
