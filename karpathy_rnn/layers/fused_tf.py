@@ -18,6 +18,11 @@ def _loop(body, initial, steps):
                          parallel_iterations=32, maximum_iterations=steps)[1:]
 
 
+def _steps(tensor):
+    """The length of a time-major [T, ...] tensor: static when known (XLA likes it), else dynamic."""
+    return tf.shape(tensor)[0] if tensor.shape[0] is None else tensor.shape[0]
+
+
 def _unstack(tensor, steps):
     return tf.TensorArray(tensor.dtype, size=steps, element_shape=tensor.shape[1:]).unstack(tensor)
 
@@ -50,7 +55,7 @@ def _zeros_if_none(grad, like):
 
 def _lstm_forward(projected, h0, c0, recurrent_kernel):
     """The LSTM's forward loop -> (i, f, o, g, c, h), each [T, B, n]."""
-    steps = tf.shape(projected)[0] if projected.shape[0] is None else projected.shape[0]
+    steps = _steps(projected)
     inputs = _unstack(projected, steps)
     arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(6)]
 
@@ -82,7 +87,7 @@ def _lstm_backward(h0, c0, recurrent_kernel, I, F, O, G, C, H, dC, dH, *gate_gra
 
     `gate_grads` (dI, dF, dO, dG) only when the gates were outputs; otherwise none are read.
     """
-    steps = tf.shape(I)[0] if I.shape[0] is None else I.shape[0]
+    steps = _steps(I)
     c_prev = tf.concat([c0[None], C[:-1]], axis=0)
     h_prev = tf.concat([h0[None], H[:-1]], axis=0)
     kernel_t = tf.transpose(recurrent_kernel)
@@ -128,7 +133,7 @@ def lstm_sequence(projected, h0, c0, recurrent_kernel, with_gates=True):
 
 def _gru_forward(projected, h0, gate_kernel, candidate_kernel):
     """The GRU's forward loop -> (r, z, candidate, h), each [T, B, n]."""
-    steps = tf.shape(projected)[0] if projected.shape[0] is None else projected.shape[0]
+    steps = _steps(projected)
     inputs = _unstack(projected, steps)
     arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(4)]
 
@@ -149,7 +154,7 @@ def _gru_backward(h0, gate_kernel, candidate_kernel, R, Z, CAND, H, dH, *gate_gr
 
     `gate_grads` (dR, dZ, dCandidate) only when the gates were outputs.
     """
-    steps = tf.shape(R)[0] if R.shape[0] is None else R.shape[0]
+    steps = _steps(R)
     h_prev = tf.concat([h0[None], H[:-1]], axis=0)
     gate_t, cand_t = tf.transpose(gate_kernel), tf.transpose(candidate_kernel)
     read = [_unstack(x, steps) for x in (R, Z, CAND, h_prev, dH, *gate_grads)]
@@ -195,7 +200,7 @@ def gru_sequence(projected, h0, gate_kernel, candidate_kernel, with_gates=True):
 
 def _rnn_forward(projected, h0, kernel):
     """The vanilla RNN's forward loop -> h [T, B, n]."""
-    steps = tf.shape(projected)[0] if projected.shape[0] is None else projected.shape[0]
+    steps = _steps(projected)
     inputs = _unstack(projected, steps)
 
     def body(t, h, array):
@@ -208,7 +213,7 @@ def _rnn_forward(projected, h0, kernel):
 
 def _rnn_backward(h0, kernel, H, dH):
     """The vanilla RNN's backward loop -> d(projected), dh0, d(kernel)."""
-    steps = tf.shape(H)[0] if H.shape[0] is None else H.shape[0]
+    steps = _steps(H)
     kernel_t = tf.transpose(kernel)
     read = [_unstack(x, steps) for x in (H, dH)]
     da_array = tf.TensorArray(H.dtype, size=steps)
