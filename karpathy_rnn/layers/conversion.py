@@ -14,6 +14,7 @@ from karpathy_rnn.layers.gru import GRU
 from karpathy_rnn.layers.lstm import LSTM
 from karpathy_rnn.layers.vanilla import VanillaRNN
 
+_LSTM_BLOCKS = [0, 1, 3, 2]   # keras i, f, c, o <-> ours i, f, o, g (the permutation is its own inverse)
 _SHARED_OPTIONS = ("units", "return_sequences", "return_state", "stateful", "dropout", "name")
 
 
@@ -57,7 +58,7 @@ def weights_from_keras(layer):
     kernel, recurrent, bias = (np.asarray(keras.ops.convert_to_numpy(w))
                                for w in (cell.kernel, cell.recurrent_kernel, cell.bias))
     if isinstance(layer, keras.layers.LSTM):
-        order = [0, 1, 3, 2]  # keras i, f, c, o -> ours i, f, o, g
+        order = _LSTM_BLOCKS
         stack = np.concatenate([kernel, recurrent], axis=0)
         blocks = _blocks(stack, 4)
         bias_blocks = _blocks(bias, 4)
@@ -95,7 +96,7 @@ def weights_to_keras(layer):
     if isinstance(layer, LSTM):
         blocks = _blocks(keras.ops.convert_to_numpy(layer.kernel), 4)
         bias_blocks = _blocks(keras.ops.convert_to_numpy(layer.bias), 4)
-        order = [0, 1, 3, 2]  # ours i, f, o, g -> keras i, f, c, o
+        order = _LSTM_BLOCKS
         stack = np.concatenate([blocks[k] for k in order], axis=1)
         return [stack[:d], stack[d:], np.concatenate([bias_blocks[k] for k in order])]
     if isinstance(layer, GRU):

@@ -13,17 +13,19 @@ import os
 import tensorflow as tf
 
 
-def _loop(body, initial, steps):
+def loop_over_time(body, initial, steps):
+    """`body(t, *carry)` for t = 0..steps-1 as one tf.while_loop -> the final carry (without t)."""
     return tf.while_loop(lambda t, *_: t < steps, body, (tf.constant(0), *initial),
                          parallel_iterations=32, maximum_iterations=steps)[1:]
 
 
-def _steps(tensor):
+def time_length(tensor):
     """The length of a time-major [T, ...] tensor: static when known (XLA likes it), else dynamic."""
     return tf.shape(tensor)[0] if tensor.shape[0] is None else tensor.shape[0]
 
 
-def _unstack(tensor, steps):
+def unstack_time(tensor, steps):
+    """A TensorArray holding the `steps` time slices of a time-major tensor."""
     return tf.TensorArray(tensor.dtype, size=steps, element_shape=tensor.shape[1:]).unstack(tensor)
 
 
@@ -55,8 +57,8 @@ def _zeros_if_none(grad, like):
 
 def _lstm_forward(projected, h0, c0, recurrent_kernel):
     """The LSTM's forward loop -> (i, f, o, g, c, h), each [T, B, n]."""
-    steps = _steps(projected)
-    inputs = _unstack(projected, steps)
+    steps = time_length(projected)
+    inputs = unstack_time(projected, steps)
     arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(6)]
 
     def body(t, h, c, *arrays):
@@ -66,7 +68,7 @@ def _lstm_forward(projected, h0, c0, recurrent_kernel):
         h = o * tf.tanh(c)
         return (t + 1, h, c, *[a.write(t, v) for a, v in zip(arrays, (i, f, o, g, c, h))])
 
-    _, _, *arrays = _loop(body, (h0, c0, *arrays), steps)
+    _, _, *arrays = loop_over_time(body, (h0, c0, *arrays), steps)
     return tuple(a.stack() for a in arrays)
 
 
@@ -87,11 +89,11 @@ def _lstm_backward(h0, c0, recurrent_kernel, I, F, O, G, C, H, dC, dH, *gate_gra
 
     `gate_grads` (dI, dF, dO, dG) only when the gates were outputs; otherwise none are read.
     """
-    steps = _steps(I)
+    steps = time_length(I)
     c_prev = tf.concat([c0[None], C[:-1]], axis=0)
     h_prev = tf.concat([h0[None], H[:-1]], axis=0)
     kernel_t = tf.transpose(recurrent_kernel)
-    read = [_unstack(x, steps) for x in (I, F, O, G, C, c_prev, dC, dH, *gate_grads)]
+    read = [unstack_time(x, steps) for x in (I, F, O, G, C, c_prev, dC, dH, *gate_grads)]
     dz_array = tf.TensorArray(I.dtype, size=steps)
 
     def back(k, dh_next, dc_next, dz_array):
@@ -108,7 +110,7 @@ def _lstm_backward(h0, c0, recurrent_kernel, I, F, O, G, C, H, dC, dH, *gate_gra
         dz = tf.concat([dzi, dzf, dzo, dzg], axis=1)
         return k + 1, tf.matmul(dz, kernel_t), dc * f, dz_array.write(t, dz)
 
-    dh0, dc0, dz_array = _loop(back, (tf.zeros_like(h0), tf.zeros_like(c0), dz_array), steps)
+    dh0, dc0, dz_array = loop_over_time(back, (tf.zeros_like(h0), tf.zeros_like(c0), dz_array), steps)
     dZ = dz_array.stack()
     return dZ, dh0, dc0, _flat_matmul_t(h_prev, dZ)
 
@@ -133,8 +135,8 @@ def lstm_sequence(projected, h0, c0, recurrent_kernel, with_gates=True):
 
 def _gru_forward(projected, h0, gate_kernel, candidate_kernel):
     """The GRU's forward loop -> (r, z, candidate, h), each [T, B, n]."""
-    steps = _steps(projected)
-    inputs = _unstack(projected, steps)
+    steps = time_length(projected)
+    inputs = unstack_time(projected, steps)
     arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(4)]
 
     def body(t, h, *arrays):
@@ -145,7 +147,7 @@ def _gru_forward(projected, h0, gate_kernel, candidate_kernel):
         h = (1.0 - z) * h + z * cand
         return (t + 1, h, *[a.write(t, v) for a, v in zip(arrays, (r, z, cand, h))])
 
-    _, *arrays = _loop(body, (h0, *arrays), steps)
+    _, *arrays = loop_over_time(body, (h0, *arrays), steps)
     return tuple(a.stack() for a in arrays)
 
 
@@ -154,10 +156,10 @@ def _gru_backward(h0, gate_kernel, candidate_kernel, R, Z, CAND, H, dH, *gate_gr
 
     `gate_grads` (dR, dZ, dCandidate) only when the gates were outputs.
     """
-    steps = _steps(R)
+    steps = time_length(R)
     h_prev = tf.concat([h0[None], H[:-1]], axis=0)
     gate_t, cand_t = tf.transpose(gate_kernel), tf.transpose(candidate_kernel)
-    read = [_unstack(x, steps) for x in (R, Z, CAND, h_prev, dH, *gate_grads)]
+    read = [unstack_time(x, steps) for x in (R, Z, CAND, h_prev, dH, *gate_grads)]
     da_array = tf.TensorArray(R.dtype, size=steps)
 
     def back(k, dh_next, da_array):
@@ -173,7 +175,7 @@ def _gru_backward(h0, gate_kernel, candidate_kernel, R, Z, CAND, H, dH, *gate_gr
         dh_prev = dh * (1.0 - z) + d_rh * r + tf.matmul(da_rz, gate_t)
         return k + 1, dh_prev, da_array.write(t, tf.concat([da_rz, da_c], axis=1))
 
-    dh0, da_array = _loop(back, (tf.zeros_like(h0), da_array), steps)
+    dh0, da_array = loop_over_time(back, (tf.zeros_like(h0), da_array), steps)
     dA = da_array.stack()
     dA_rz, dA_c = tf.split(dA, [2 * h0.shape[1], h0.shape[1]], axis=2)
     return dA, dh0, _flat_matmul_t(h_prev, dA_rz), _flat_matmul_t(R * h_prev, dA_c)
@@ -200,22 +202,22 @@ def gru_sequence(projected, h0, gate_kernel, candidate_kernel, with_gates=True):
 
 def _rnn_forward(projected, h0, kernel):
     """The vanilla RNN's forward loop -> h [T, B, n]."""
-    steps = _steps(projected)
-    inputs = _unstack(projected, steps)
+    steps = time_length(projected)
+    inputs = unstack_time(projected, steps)
 
     def body(t, h, array):
         h = tf.tanh(inputs.read(t) + tf.matmul(h, kernel))
         return t + 1, h, array.write(t, h)
 
-    _, array = _loop(body, (h0, tf.TensorArray(projected.dtype, size=steps)), steps)
+    _, array = loop_over_time(body, (h0, tf.TensorArray(projected.dtype, size=steps)), steps)
     return array.stack()
 
 
 def _rnn_backward(h0, kernel, H, dH):
     """The vanilla RNN's backward loop -> d(projected), dh0, d(kernel)."""
-    steps = _steps(H)
+    steps = time_length(H)
     kernel_t = tf.transpose(kernel)
-    read = [_unstack(x, steps) for x in (H, dH)]
+    read = [unstack_time(x, steps) for x in (H, dH)]
     da_array = tf.TensorArray(H.dtype, size=steps)
 
     def back(k, dh_next, da_array):
@@ -224,7 +226,7 @@ def _rnn_backward(h0, kernel, H, dH):
         da = (dh_in + dh_next) * (1.0 - h * h)
         return k + 1, tf.matmul(da, kernel_t), da_array.write(t, da)
 
-    dh0, da_array = _loop(back, (tf.zeros_like(h0), da_array), steps)
+    dh0, da_array = loop_over_time(back, (tf.zeros_like(h0), da_array), steps)
     dA = da_array.stack()
     h_prev = tf.concat([h0[None], H[:-1]], axis=0)
     return dA, dh0, _flat_matmul_t(h_prev, dA)

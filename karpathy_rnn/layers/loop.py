@@ -30,18 +30,16 @@ def _scan_tensorflow(step, inputs, states, collect):
     """`scan_time` as a `tf.while_loop`: no per-step Python, inputs read from a TensorArray."""
     import tensorflow as tf
 
-    steps = inputs.shape[0] if inputs.shape[0] is not None else tf.shape(inputs)[0]
-    step_inputs = tf.TensorArray(inputs.dtype, size=steps, element_shape=inputs.shape[1:])
-    step_inputs = step_inputs.unstack(inputs)
-    arrays = [tf.TensorArray(inputs.dtype, size=steps)
-              for _ in collect]
+    from karpathy_rnn.layers.fused_tf import loop_over_time, time_length, unstack_time
+
+    steps = time_length(inputs)
+    step_inputs = unstack_time(inputs, steps)
+    arrays = [tf.TensorArray(inputs.dtype, size=steps) for _ in collect]
 
     def body(t, carry, arrays):
         new_states, outputs = step(step_inputs.read(t), list(carry))
         arrays = [array.write(t, outputs[name]) for array, name in zip(arrays, collect)]
         return t + 1, new_states, arrays
 
-    _, final_states, arrays = tf.while_loop(
-        lambda t, *_: t < steps, body, (tf.constant(0), list(states), arrays),
-        parallel_iterations=32, maximum_iterations=steps)
+    final_states, arrays = loop_over_time(body, (list(states), arrays), steps)
     return list(final_states), [array.stack() for array in arrays]
