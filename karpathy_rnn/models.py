@@ -98,24 +98,25 @@ def check_vocabulary(model, vocabulary):
 
 
 class GateProbe(keras.layers.Layer):
-    """Calls a trained recurrent layer (sharing its weights) and returns [output, *states, gates].
+    """Calls a trained recurrent layer (sharing its weights) and returns [output, *states(, gates)].
 
     A wrapper, because Keras' functional graph expects a layer reused in a second graph to keep the
     output structure of its first call; stateful layers start from zeros here and are left untouched.
     """
 
-    def __init__(self, layer, **kwargs):
-        super().__init__(name=f"{layer.name}_probe", **kwargs)
+    def __init__(self, layer, return_gates=True, **kwargs):
+        super().__init__(name=f"{layer.name}_{'probe' if return_gates else 'carry'}", **kwargs)
         self.layer = layer
+        self.return_gates = return_gates
 
     def call(self, inputs, initial_state=None):
         if initial_state is None:
             zeros = ops.zeros((ops.shape(inputs)[0], self.layer.units), dtype=self.layer.compute_dtype)
             initial_state = [zeros for _ in self.layer.state_names]
-        return self.layer(inputs, initial_state=initial_state, return_state=True, return_gates=True)
+        return self.layer(inputs, initial_state=initial_state, return_state=True, return_gates=self.return_gates)
 
     def compute_output_spec(self, inputs, initial_state=None):
-        return self.layer.compute_output_spec(inputs, return_state=True, return_gates=True)
+        return self.layer.compute_output_spec(inputs, return_state=True, return_gates=self.return_gates)
 
 
 def load_model(path, vocabulary=None):
@@ -133,27 +134,37 @@ def _chain_layers(model):
 
 
 def _is_chain(model):
-    """True when `model` is one input through its layers in order, each feeding only the next."""
+    """True when `model`'s own graph is one input through its layers in order, each feeding only the next.
+
+    Reads the model's nodes, not the layers' (a probe adds nodes to the layers it shares).
+    """
     if isinstance(model, keras.Sequential):
         return True
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         return False
+    nodes = [node for depth in model._nodes_by_depth.values() for node in depth
+             if not isinstance(node.operation, keras.layers.InputLayer)]
+    node_of = {id(node.operation): node for node in nodes}
+    if len(node_of) != len(nodes):  # a layer called twice in the model
+        return False
     previous = model.inputs[0]
     for layer in _chain_layers(model):
-        if len(layer._inbound_nodes) != 1 or layer.input is not previous:
+        node = node_of.get(id(layer))
+        if node is None or len(node.input_tensors) != 1 or node.input_tensors[0] is not previous:
             return False
-        previous = layer.output
+        previous = node.output_tensors[0]
     return previous is model.outputs[0]
 
 
-def probe_model(model, carry_states=False):
+def probe_model(model, carry_states=False, gates=True):
     """A model sharing `model`'s layers that returns {"logits": ..., "gates": {layer: {gate: [B, T, n]}}}.
 
     With `carry_states`, it also takes each layer's initial states as inputs named
     `<layer>_<state>` and returns the final ones under "states" ({layer: {state: [B, n]}}), so a
-    long text can be run in chunks. Stateful layers are read-only inside the probe.
+    long text can be run in chunks. Stateful layers are read-only inside the probe. `gates=False`
+    leaves the gates out (no "gates" key): the state-carrying model training and sampling use.
     """
-    gates, finals, state_inputs = {}, {}, {}
+    layer_gates, finals, state_inputs = {}, {}, {}
 
     def call(layer, *args, **kwargs):
         if not isinstance(layer, RecurrentLayer):
@@ -163,9 +174,10 @@ def probe_model(model, carry_states=False):
             initial = [keras.Input((layer.units,), name=f"{layer.name}_{state}",
                                    dtype=layer.compute_dtype) for state in layer.state_names]
             state_inputs.update({t.name: t for t in initial})
-        result = GateProbe(layer)(args[0], initial_state=initial)
-        gates[layer.name] = result[-1]
-        finals[layer.name] = dict(zip(layer.state_names, result[1:-1]))
+        result = GateProbe(layer, return_gates=gates)(args[0], initial_state=initial)
+        if gates:
+            layer_gates[layer.name] = result[-1]
+        finals[layer.name] = dict(zip(layer.state_names, result[1:1 + len(layer.state_names)]))
         return result[0]
 
     if not recurrent_layers(model):
@@ -183,26 +195,42 @@ def probe_model(model, carry_states=False):
     else:
         outputs = keras.models.clone_model(model, clone_function=lambda layer: layer,
                                            call_function=call, input_tensors=fresh).output
-    result = {"logits": outputs, "gates": gates}
+    result = {"logits": outputs}
+    if gates:
+        result["gates"] = layer_gates
     inputs = fresh
     if carry_states:
         result["states"] = finals
         inputs = {t.name: t for t in keras.tree.flatten(fresh)} | state_inputs
-    return keras.Model(inputs, result, name=f"{model.name}_probe")
+    return keras.Model(inputs, result, name=f"{model.name}_{'probe' if gates else 'carry'}")
+
+
+def state_input_names(model):
+    """{"<layer>_<state>": units} of a char-LM's recurrent layers: the state inputs of its carry model."""
+    return {f"{layer.name}_{state}": layer.units for layer in recurrent_layers(model) for state in layer.state_names}
+
+
+def flat_states(states):
+    """{layer: {state: x}} (a carry model's "states" output) -> {"<layer>_<state>": x}, its inputs' names."""
+    return {f"{layer}_{state}": value for layer, values in states.items() for state, value in values.items()}
 
 
 def export_saved_model(model, path):
-    """Write a TensorFlow SavedModel of a char-LM with endpoints `serve`, `gates` and `vocabulary`.
+    """Write a TensorFlow SavedModel of a char-LM with endpoints `serve`, `gates`, `step`, `zero_states`, `vocabulary`.
 
-    `serve(ids [B, T] int32)` -> logits [B, T, K]; `gates(ids)` -> {"<layer>/<gate>": [B, T, n]};
-    `vocabulary()` -> the K characters as one string. Starts from zero states.
+    `serve(ids [B, T] int32)` -> logits [B, T, K]; `gates(ids)` -> {"<layer>/<gate>": [B, T, n]} (both from
+    zero states); `step(ids, states)` -> {"logits", "<layer>_<state>": [B, n] ...} continues from `states`
+    ({"<layer>_<state>": [B, n]}), which `zero_states(batch_size)` starts; `vocabulary()` -> the K characters.
     """
     import tensorflow as tf
 
     probe = probe_model(model)
+    carry = probe_model(model, carry_states=True, gates=False)
     characters = model_characters(model)
+    sizes = state_input_names(model)
     archive = keras.export.ExportArchive()
     archive.track(probe)
+    archive.track(carry)
     spec = [tf.TensorSpec((None, None), tf.int32, name="ids")]
     archive.add_endpoint("serve", lambda ids: probe(ids)["logits"], input_signature=spec)
 
@@ -211,7 +239,17 @@ def export_saved_model(model, path):
         return {f"{layer}/{gate}": value for layer, layer_gates in out.items()
                 for gate, value in layer_gates.items()}
 
+    def step(ids, states):
+        out = carry({"ids": ids, **states})
+        return {"logits": out["logits"], **flat_states(out["states"])}
+
+    def zero_states(batch_size):
+        return {name: tf.zeros(tf.stack([batch_size, units]), tf.float32) for name, units in sizes.items()}
+
+    state_specs = {name: tf.TensorSpec((None, units), tf.float32, name=name) for name, units in sizes.items()}
     archive.add_endpoint("gates", gates, input_signature=spec)
+    archive.add_endpoint("step", step, input_signature=spec + [state_specs])
+    archive.add_endpoint("zero_states", zero_states, input_signature=[tf.TensorSpec((), tf.int32, name="batch_size")])
     archive.add_endpoint("vocabulary", lambda: tf.constant(characters), input_signature=[])
     archive.write_out(str(path), verbose=False)
     return str(path)

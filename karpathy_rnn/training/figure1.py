@@ -1,0 +1,119 @@
+"""The paper's Figure 1 (left) as data, the grid of its cells, and our table laid out like it.
+
+Source: Karpathy, Johnson, Fei-Fei, "Visualizing and Understanding Recurrent Networks", ICLR 2016,
+Figure 1 (left): test-set cross-entropy in nats per character; rows are the four parameter budgets
+(named by the 1-layer LSTM's cells, 64/128/256/512), columns unit x layers. "-": not trained there.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from dataclasses import dataclass
+
+from karpathy_rnn.training.budget import BUDGET_LSTM_CELLS, BUDGETS
+
+FIGURE1_SOURCE = "Karpathy, Johnson, Fei-Fei, ICLR 2016, Figure 1 (left), test cross-entropy (nats/char)"
+FIGURE1_UNITS = ("lstm", "rnn", "gru")          # the paper's column order
+FIGURE1_LAYERS = (1, 2, 3)
+FIGURE1_CORPORA = ("war_and_peace", "linux_kernel")
+
+# one row per budget: LSTM 1 2 3, RNN 1 2 3, GRU 1 2 3 (None where the paper has "-")
+_PAPER_ROWS = {
+    "war_and_peace": {
+        "50k": (1.449, 1.442, 1.540, 1.446, 1.401, 1.396, 1.398, 1.373, 1.472),
+        "130k": (1.277, 1.227, 1.279, 1.417, 1.286, 1.277, 1.230, 1.226, 1.253),
+        "400k": (1.189, 1.137, 1.141, 1.342, 1.256, 1.239, 1.198, 1.164, 1.138),
+        "1.3m": (1.161, 1.092, 1.082, None, None, None, 1.170, 1.201, 1.077),
+    },
+    "linux_kernel": {
+        "50k": (1.355, 1.331, 1.366, 1.407, 1.371, 1.383, 1.335, 1.298, 1.357),
+        "130k": (1.149, 1.128, 1.177, 1.241, 1.120, 1.220, 1.154, 1.125, 1.150),
+        "400k": (1.026, 0.972, 0.998, 1.171, 1.116, 1.116, 1.039, 0.991, 1.026),
+        "1.3m": (0.952, 0.840, 0.846, None, None, None, 0.943, 0.861, 0.829),
+    },
+}
+
+PAPER_TEST_LOSS = {
+    (corpus, budget, unit, layers): row[3 * FIGURE1_UNITS.index(unit) + layers - 1]
+    for corpus, rows in _PAPER_ROWS.items() for budget, row in rows.items()
+    for unit in FIGURE1_UNITS for layers in FIGURE1_LAYERS
+}
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One model of the grid: corpus x budget x unit x layers."""
+
+    corpus: str
+    budget: str
+    unit: str
+    layers: int
+
+    @property
+    def name(self) -> str:
+        """The run directory name, e.g. 'war_and_peace-50k-lstm-2'."""
+        return f"{self.corpus}-{self.budget}-{self.unit}-{self.layers}"
+
+    @property
+    def paper_test_loss(self) -> float | None:
+        """The paper's Figure 1 number for this cell (None where it has none)."""
+        return PAPER_TEST_LOSS.get((self.corpus, self.budget, self.unit, self.layers))
+
+
+def grid_cells(corpora=FIGURE1_CORPORA, budgets=BUDGETS, units=FIGURE1_UNITS, layers=FIGURE1_LAYERS) -> list[GridCell]:
+    """Every cell of the cross product, in Figure 1's order (corpus, budget, unit, layers)."""
+    return [GridCell(c, b, u, n) for c, b, u, n in itertools.product(corpora, budgets, units, layers)]
+
+
+def shard(cells: list, index: int, count: int) -> list:
+    """The index-th (1-based) of `count` disjoint slices of `cells`, dealt round-robin so shards cost alike."""
+    return cells[index - 1::count]
+
+
+def _format(value, digits=3, signed=False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def figure1_markdown(results: dict) -> str:
+    """A Markdown table like Figure 1: per cell 'ours (paper, ours - paper)'; `results` maps GridCell -> dict."""
+    corpora = [c for c in FIGURE1_CORPORA if any(cell.corpus == c for cell in results)] or list(FIGURE1_CORPORA)
+    corpora += sorted({cell.corpus for cell in results} - set(corpora))
+    header = "| size | " + " | ".join(f"{u.upper()} {n}" for u in FIGURE1_UNITS for n in FIGURE1_LAYERS) + " |"
+    lines = [f"Test cross-entropy (nats/char): ours (paper; ours - paper). Paper: {FIGURE1_SOURCE}.", ""]
+    for corpus in corpora:
+        lines += [f"**{corpus}**", "", header, "|---" * (1 + len(FIGURE1_UNITS) * len(FIGURE1_LAYERS)) + "|"]
+        for budget in BUDGETS:
+            cells = []
+            for unit, layers in itertools.product(FIGURE1_UNITS, FIGURE1_LAYERS):
+                cell = GridCell(corpus, budget, unit, layers)
+                ours = results.get(cell, {}).get("test_loss_nats")
+                paper = cell.paper_test_loss
+                diff = None if ours is None or paper is None else ours - paper
+                cells.append(f"{_format(ours)} ({_format(paper)}; {_format(diff, signed=True)})")
+            lines.append(f"| {budget} ({BUDGET_LSTM_CELLS[budget]}) | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+CSV_COLUMNS = ("corpus", "budget", "unit", "layers", "hidden", "params", "epochs", "test_loss_nats",
+               "test_loss_std", "paper_test_loss_nats", "difference")
+
+
+def figure1_csv(results: dict) -> str:
+    """One CSV row per finished cell (ours, the paper's number and the difference)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for cell in sorted(results, key=lambda c: (c.corpus, BUDGETS.index(c.budget) if c.budget in BUDGETS else 99,
+                                                c.unit, c.layers)):
+        result, paper = results[cell], cell.paper_test_loss
+        ours = result.get("test_loss_nats")
+        writer.writerow([cell.corpus, cell.budget, cell.unit, cell.layers, result.get("hidden"), result.get("params"),
+                         result.get("epochs_completed"), _format(ours, 4), _format(result.get("test_loss_std"), 4),
+                         _format(paper), _format(None if ours is None or paper is None else ours - paper, 4,
+                                                 signed=True)])
+    return out.getvalue()

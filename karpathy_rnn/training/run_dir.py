@@ -1,0 +1,62 @@
+"""A run directory: its config.json, results.json, best model and checkpoints, and the checks made on resume."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from karpathy_rnn.atomic import atomic_file
+from karpathy_rnn.errors import KRNNError
+
+CONFIG_FILE = "config.json"
+RESULTS_FILE = "results.json"
+CHECKPOINT_DIR = "checkpoints"
+
+
+def write_json(path: str, values: dict) -> None:
+    """Write `values` as indented JSON, atomically."""
+    with atomic_file(path, "w", encoding="utf-8") as f:
+        json.dump(values, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
+def read_json(path: str) -> dict | None:
+    """The JSON object in `path`, or None when there is no such file."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as exc:
+        raise KRNNError(f"{path} is not readable JSON ({exc}); remove it or the run directory") from exc
+
+
+def prepare_run_dir(path: str) -> str:
+    """Make the run directory (and its parents) and check that it can be written; returns it."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        with atomic_file(os.path.join(path, ".write_test"), "w") as f:
+            f.write("ok")
+        os.remove(os.path.join(path, ".write_test"))
+    except OSError as exc:
+        raise KRNNError(f"cannot write the run directory {path!r} ({exc.strerror or exc}); give a writable "
+                        "--logdir") from exc
+    return path
+
+
+def has_checkpoint(path: str) -> bool:
+    """Whether the run directory holds a training checkpoint."""
+    return os.path.isfile(os.path.join(path, CHECKPOINT_DIR, "checkpoint"))
+
+
+def check_resumable(stored: dict, current: dict, fixed: tuple[str, ...], path: str) -> None:
+    """Raise KRNNError naming every setting (and the vocabulary) in which `current` differs from the stored run."""
+    differences = [f"{key}={stored.get(key)!r} there, {current.get(key)!r} here" for key in fixed
+                   if stored.get(key) != current.get(key)]
+    if stored.get("vocabulary") != current.get("vocabulary"):
+        old, new = stored.get("vocabulary") or "", current.get("vocabulary") or ""
+        differences.append(f"a vocabulary of {len(old)} characters there, {len(new)} here "
+                           f"({len(set(new) - set(old))} new, {len(set(old) - set(new))} gone)")
+    if differences:
+        raise KRNNError(f"cannot resume {path}: its checkpoint is of another model or data ({'; '.join(differences)}); "
+                        "resume with the same corpus and flags, or start a new run with another --name")

@@ -1,0 +1,464 @@
+"""The training loop: the paper's recipe (section 3.3) over char-rnn lanes, logged for TensorBoard, resumable exactly.
+
+One run: corpus -> lanes of B x T (state carried from batch to batch, zeroed at each epoch's start) ->
+RMSProp with char-rnn's learning-rate decay and gradient clipping -> evaluation over the whole
+validation split -> best model (best.keras), checkpoints (weights, optimiser, carried states, data
+position, RNG) -> test cross-entropy with its bootstrap error in results.json.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+
+from karpathy_rnn.data import load_corpus
+from karpathy_rnn.data.lanes import steps_per_epoch
+from karpathy_rnn.errors import CorpusNotFoundError, CorpusTooShortError, DownloadError, KRNNError
+from karpathy_rnn.training.budget import hidden_for_budget, model_parameters
+from karpathy_rnn.training.config import (
+    DEFAULT_CORPUS,
+    DEFAULT_HIDDEN,
+    FALLBACK_CORPUS,
+    RESUME_FIXED,
+    TrainConfig,
+    check_config,
+    learning_rate_at,
+)
+from karpathy_rnn.training.evaluation import bits, bootstrap_std, split_losses
+from karpathy_rnn.training.run_dir import (
+    CHECKPOINT_DIR,
+    CONFIG_FILE,
+    RESULTS_FILE,
+    check_resumable,
+    has_checkpoint,
+    prepare_run_dir,
+    read_json,
+    write_json,
+)
+
+BEST_MODEL_FILE = "best.keras"
+RMSPROP_EPSILON = 1e-8   # char-rnn's
+
+
+class TrainingDiverged(KRNNError):
+    """The loss, a gradient or a weight became NaN or Inf; the last good checkpoint is kept."""
+
+
+class TrainingInterrupted(KRNNError):
+    """Ctrl-C: a checkpoint was saved and the run can be resumed."""
+
+
+def load_training_corpus(config: TrainConfig, log=print):
+    """The run's corpus: --corpus, else War and Peace, else (offline, not found) the embedded corpus."""
+    if config.corpus is not None:
+        return load_corpus(config.corpus, split=config.split, data_dir=config.data_dir)
+    try:
+        return load_corpus(DEFAULT_CORPUS, split=config.split, data_dir=config.data_dir)
+    except (CorpusNotFoundError, DownloadError) as exc:
+        log(f"note: {DEFAULT_CORPUS} is not available ({str(exc).splitlines()[0][:160]}); "
+            f"training on the embedded corpus {FALLBACK_CORPUS} instead")
+        return load_corpus(FALLBACK_CORPUS, split=config.split)
+
+
+def model_size(config: TrainConfig, vocabulary_size: int) -> tuple[int, int]:
+    """(hidden units, parameter count): --hidden as given, or the size closest to --budget."""
+    if config.budget is not None:
+        return hidden_for_budget(config.budget, config.unit, config.layers, vocabulary_size, config.depth)
+    hidden = config.hidden or DEFAULT_HIDDEN
+    return hidden, model_parameters(config.unit, config.layers, hidden, vocabulary_size, config.depth)
+
+
+def default_run_name(corpus_name: str, config: TrainConfig, hidden: int) -> str:
+    """<corpus>-<unit>-<layers>x<hidden>, e.g. 'war_and_peace-lstm-2x128'."""
+    return f"{corpus_name}-{config.unit}-{config.layers}x{hidden}"
+
+
+def make_strategy(kind: str):
+    """TensorFlow's default strategy (one device: the GPU when there is one) or MirroredStrategy over all GPUs
+    (over the logical CPUs when there is no GPU)."""
+    import tensorflow as tf
+
+    if kind == "none":
+        return tf.distribute.get_strategy()
+    devices = [d.name for d in tf.config.list_logical_devices("GPU")] or \
+              [d.name for d in tf.config.list_logical_devices("CPU")]
+    return tf.distribute.MirroredStrategy(devices)
+
+
+class _StopFlag:
+    """Ctrl-C asks the loop to stop after the current step (a second Ctrl-C interrupts at once)."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.requested = True
+        signal.signal(signal.SIGINT, self._previous or signal.default_int_handler)
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+class Trainer:
+    """One training run in its run directory; `run()` trains (or resumes) and returns the results dict."""
+
+    def __init__(self, config: TrainConfig, log=print, progress_bar: bool = True):
+        import tensorflow as tf
+
+        self.config = check_config(config)
+        self._print = log
+        self.progress_bar = progress_bar
+        self._mid_line = False  # a progress bar is drawn on the current line
+        if not config.xla:
+            os.environ["KRNN_FUSED_XLA"] = "0"
+        self.corpus = load_training_corpus(config, self.log)
+        self.hidden, self.params = model_size(config, self.corpus.vocabulary.size)
+        try:
+            self.steps_per_epoch = steps_per_epoch(len(self.corpus.train), config.batch_size, config.unroll,
+                                                   config.seed)
+        except CorpusTooShortError as exc:
+            raise CorpusTooShortError(f"the train split of {self.corpus.name}: {exc}") from None
+        name = config.name or default_run_name(self.corpus.name, config, self.hidden)
+        self.run_dir = prepare_run_dir(os.path.join(config.logdir, name))
+        self.strategy = make_strategy(config.distribute)
+        self.replicas = self.strategy.num_replicas_in_sync
+        if config.batch_size % self.replicas:
+            raise KRNNError(f"--batch-size {config.batch_size} does not split over {self.replicas} replicas; "
+                            f"use a multiple of {self.replicas}")
+        self._check_run_dir()
+        self._build()
+        self.writer = tf.summary.create_file_writer(self.run_dir)
+
+    def log(self, message: str):
+        """Print a line (below the progress bar when one is being drawn)."""
+        if self._mid_line:
+            self._print("")
+            self._mid_line = False
+        self._print(message)
+
+    # ---- set-up -------------------------------------------------------------------------------------------
+    def _identity(self) -> dict:
+        """What config.json records: the settings, the resolved size and the data."""
+        return {**self.config.to_dict(), "hidden": self.hidden, "params": self.params,
+                "corpus_name": self.corpus.name, "corpus_sha256": self.corpus.sha256,
+                "vocabulary": "".join(self.corpus.vocabulary.chars), "replicas": self.replicas}
+
+    def _check_run_dir(self):
+        stored = read_json(os.path.join(self.run_dir, CONFIG_FILE))
+        if has_checkpoint(self.run_dir) or stored is not None:
+            if not self.config.resume:
+                raise KRNNError(f"{self.run_dir} already holds a run; pass --resume to continue it, or give "
+                                "another --name or --logdir")
+            check_resumable(stored or {}, self._identity(), RESUME_FIXED, self.run_dir)
+        write_json(os.path.join(self.run_dir, CONFIG_FILE), self._identity())
+
+    def _build(self):
+        import keras
+        import tensorflow as tf
+
+        from karpathy_rnn.models import char_language_model, flat_states, probe_model, state_input_names
+
+        config = self.config
+        with self.strategy.scope():
+            self.model = char_language_model(self.corpus.vocabulary.chars, config.unit, config.layers, self.hidden,
+                                             dropout=config.dropout, depth=config.depth, seed=config.seed)
+            self.carry = probe_model(self.model, carry_states=True, gates=False)
+            self.optimizer = keras.optimizers.RMSprop(config.learning_rate, rho=config.rho, epsilon=RMSPROP_EPSILON)
+            self.optimizer.build(self.model.trainable_variables)
+        if self.model.count_params() != self.params:
+            raise AssertionError(f"parameter count {self.model.count_params()} != {self.params} (budget.py is stale)")
+        self.state_sizes = state_input_names(self.model)
+        self.progress = _progress_variables(self.state_sizes, config.batch_size)
+        self.checkpoint = tf.train.Checkpoint(weights=[v.value for v in self.model.variables],
+                                              optimizer=[v.value for v in self.optimizer.variables],
+                                              progress=self.progress)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, os.path.join(self.run_dir, CHECKPOINT_DIR),
+                                                  max_to_keep=2)
+        weights, clip, replicas = self.model.trainable_variables, config.clip, self.replicas
+        global_chars = float(config.batch_size * config.unroll)
+        strategy, carry = self.strategy, self.carry
+
+        def replica_step(inputs, targets, states):
+            with tf.GradientTape() as tape:
+                out = carry({"ids": inputs, **states}, training=True)
+                ce = keras.losses.sparse_categorical_crossentropy(targets, out["logits"], from_logits=True)
+                loss = tf.reduce_sum(ce) / global_chars
+            grads = tape.gradient(loss, weights)
+            context = tf.distribute.get_replica_context()
+            grads = context.all_reduce("sum", grads)   # the whole batch's gradient, before clipping
+            loss = context.all_reduce("sum", loss)
+            norm = tf.linalg.global_norm(grads)
+            if clip:
+                grads = [tf.clip_by_value(g, -clip, clip) for g in grads]
+            # the optimiser sums gradients over replicas once more: hand it 1/R of the (equal) clipped ones
+            self.optimizer.apply([g / replicas for g in grads] if replicas > 1 else grads, weights)
+            return loss, norm, flat_states(out["states"])
+
+        @tf.function
+        def train_step(inputs, targets, states):
+            return strategy.run(replica_step, args=(inputs, targets, states))
+
+        self._train_step = train_step
+        self._eval_step, self._zero_states = make_eval_step(self.carry, self.state_sizes)
+
+    # ---- per-replica values -------------------------------------------------------------------------------
+    def _distribute(self, batch):
+        """[B, ...] -> each replica's contiguous block of B/R lanes (replica r gets lanes r*B/R ...)."""
+        if self.replicas == 1:
+            return batch
+        import tensorflow as tf
+
+        share = self.config.batch_size // self.replicas
+        return self.strategy.experimental_distribute_values_from_function(
+            lambda context: tf.identity(batch[context.replica_id_in_sync_group * share:
+                                              (context.replica_id_in_sync_group + 1) * share]))
+
+    def _gather(self, value):
+        """A per-replica value -> one [B, ...] array (replicas in lane order)."""
+        parts = self.strategy.experimental_local_results(value)
+        return np.concatenate([np.asarray(p) for p in parts], axis=0)
+
+    def _first(self, value) -> float:
+        return float(np.asarray(self.strategy.experimental_local_results(value)[0]))
+
+    # ---- checkpoints --------------------------------------------------------------------------------------
+    def _weights_finite(self) -> bool:
+        return all(np.isfinite(np.asarray(v)).all() for v in self.model.trainable_variables)
+
+    def _save(self, states):
+        if not self._weights_finite():
+            self._diverged("a weight is NaN or Inf")
+        for name, variable in self.progress.states.items():
+            variable.assign(self._gather(states[name]))
+        self.progress.global_step.assign(self.global_step)
+        self.progress.epoch.assign(self.epoch)
+        self.progress.step_in_epoch.assign(self.step_in_epoch)
+        self.manager.save(checkpoint_number=self.global_step)
+
+    def _restore(self):
+        path = self.manager.latest_checkpoint
+        self.checkpoint.restore(path).assert_existing_objects_matched()
+        self.log(f"resuming {self.run_dir} from {os.path.basename(path)}: epoch {int(self.progress.epoch) + 1}, "
+                 f"step {int(self.progress.step_in_epoch)} of {self.steps_per_epoch}")
+        return {name: self._distribute(variable.read_value()) for name, variable in self.progress.states.items()}
+
+    def _diverged(self, what: str):
+        last = self.manager.latest_checkpoint
+        raise TrainingDiverged(
+            f"{what} at epoch {self.epoch + 1}, global step {self.global_step}; stopped without saving, so the last "
+            f"good checkpoint ({os.path.basename(last) if last else 'none yet'}) and best model are kept in "
+            f"{self.run_dir}; lower --learning-rate or --clip")
+
+    # ---- evaluation ---------------------------------------------------------------------------------------
+    def evaluate(self, split: str) -> np.ndarray:
+        """Per-character cross-entropy [N] (nats) of the current model over every character of `split`."""
+        return split_losses(self._eval_step, self._zero_states, self.corpus.scoring_ids(split),
+                            self.config.batch_size, self.config.unroll)
+
+    def _validate(self):
+        import tensorflow as tf
+
+        from karpathy_rnn.sampling import keras_stepper, sample_text
+
+        val = float(self.evaluate("val").mean())
+        p = self.progress
+        improved = val < float(p.best_val)
+        if improved:
+            p.best_val.assign(val)
+            p.best_step.assign(self.global_step)
+            p.evaluations_since_best.assign(0)
+            tmp = os.path.join(self.run_dir, "best.tmp.keras")
+            self.model.save(tmp)
+            os.replace(tmp, os.path.join(self.run_dir, BEST_MODEL_FILE))
+        else:
+            p.evaluations_since_best.assign_add(1)
+        p.last_eval_step.assign(self.global_step)
+        sample = ""
+        if self.config.sample_length:
+            if self._stepper is None:
+                self._stepper = keras_stepper(self.model, "training model")
+            prime = self.corpus.text("val")[:40] or self.corpus.text("train")[:40]
+            sample = sample_text(self._stepper, prime, self.config.sample_length, 1.0, seed=self.global_step)
+        with self.writer.as_default(step=self.global_step):
+            tf.summary.scalar("val/loss", val)
+            tf.summary.scalar("val/bits_per_char", bits(val))
+            if sample:
+                quoted = "\n".join("    " + line for line in (prime + sample).split("\n"))  # a code block: literal
+                tf.summary.text("samples/val_prime", quoted)
+        self.writer.flush()
+        mark = " (best)" if improved else ""
+        self.log(f"step {self.global_step}: validation {val:.4f} nats/char ({bits(val):.4f} bits/char){mark}")
+        if self.config.patience and int(p.evaluations_since_best) >= self.config.patience:
+            p.stopped_early.assign(True)
+            self.log(f"early stopping: {self.config.patience} evaluations without a better validation loss")
+
+    # ---- the loop -----------------------------------------------------------------------------------------
+    def _finished(self) -> bool:
+        c = self.config
+        return bool(self.progress.stopped_early) or self.epoch >= c.epochs or \
+            (c.max_steps is not None and self.global_step >= c.max_steps)
+
+    def run(self) -> dict:
+        """Train (continuing the checkpoint when resuming) until epochs, --max-steps or early stopping; test."""
+        import keras
+        import tensorflow as tf
+
+        from karpathy_rnn.data.streams import training_stream
+
+        config, B, T = self.config, self.config.batch_size, self.config.unroll
+        self._stepper = None
+        states = self._restore() if has_checkpoint(self.run_dir) else None
+        self.epoch, self.step_in_epoch = int(self.progress.epoch), int(self.progress.step_in_epoch)
+        self.global_step = int(self.progress.global_step)
+        devices = ", ".join(sorted({d.device_type for d in tf.config.list_logical_devices()} & {"GPU"})) or "CPU"
+        self.log(f"{self.corpus.name}: {len(self.corpus.train):,} training characters, vocabulary "
+                 f"{self.corpus.vocabulary.size}; {config.unit} {config.layers}x{self.hidden}"
+                 f"{f' (budget {config.budget})' if config.budget else ''}: {self.params:,} parameters; "
+                 f"{self.steps_per_epoch} steps/epoch; on {devices} x{self.replicas}; run directory {self.run_dir}")
+        rates = []
+        with _StopFlag() as stop:
+            while not self._finished():
+                if self.step_in_epoch == 0 or states is None:
+                    states = {name: self._distribute(value) for name, value in self._zero_states(B).items()}
+                learning_rate = learning_rate_at(config, self.epoch)
+                self.optimizer.learning_rate.assign(learning_rate)
+                bar = keras.utils.Progbar(self.steps_per_epoch, stateful_metrics=["loss", "kchars/s"],
+                                          verbose=1 if self.progress_bar else 0)
+                if self.progress_bar:
+                    self.log(f"epoch {self.epoch + 1}/{config.epochs} (learning rate {learning_rate:.3g})")
+                stream = training_stream(self.corpus.train, B, T, self.epoch, config.seed).skip(self.step_in_epoch)
+                for inputs, targets in stream:
+                    started = time.perf_counter()
+                    loss, norm, states = self._train_step(self._distribute(inputs), self._distribute(targets),
+                                                          states)
+                    loss, norm = self._first(loss), self._first(norm)
+                    seconds = time.perf_counter() - started
+                    self.step_in_epoch += 1
+                    self.global_step += 1
+                    if not (math.isfinite(loss) and math.isfinite(norm)):
+                        self._diverged(f"the loss ({loss}) or gradient norm ({norm}) became NaN or Inf")
+                    rate = B * T / seconds
+                    rates.append(rate)
+                    with self.writer.as_default(step=self.global_step):
+                        tf.summary.scalar("train/loss", loss)
+                        tf.summary.scalar("train/bits_per_char", bits(loss))
+                        tf.summary.scalar("train/learning_rate", learning_rate)
+                        tf.summary.scalar("train/gradient_norm", norm)
+                        tf.summary.scalar("train/chars_per_second", rate)
+                    bar.update(self.step_in_epoch, [("loss", loss), ("kchars/s", rate / 1000)])
+                    self._mid_line = self.progress_bar and self.step_in_epoch < self.steps_per_epoch
+                    end_of_epoch = self.step_in_epoch == self.steps_per_epoch
+                    if end_of_epoch:
+                        self.epoch, self.step_in_epoch = self.epoch + 1, 0
+                    if (config.eval_every and self.global_step % config.eval_every == 0) or \
+                            (end_of_epoch and not config.eval_every):
+                        self._validate()
+                        self._save(states)
+                    elif end_of_epoch or self.global_step % config.checkpoint_every == 0:
+                        self._save(states)
+                    if stop.requested:
+                        self._save(states)
+                        raise TrainingInterrupted(
+                            f"interrupted at epoch {self.epoch + 1}, global step {self.global_step}; checkpoint "
+                            f"saved in {self.run_dir}; continue with the same command and --resume")
+                    if self._finished() or end_of_epoch:
+                        break
+        if int(self.progress.last_eval_step) != self.global_step or not os.path.isfile(self._best_path):
+            self._validate()
+        self._save(states if states is not None else
+                   {name: self._distribute(value) for name, value in self._zero_states(B).items()})
+        return self._finish(rates)
+
+    @property
+    def _best_path(self) -> str:
+        return os.path.join(self.run_dir, BEST_MODEL_FILE)
+
+    def _finish(self, rates: list) -> dict:
+        """Test the best model (by validation loss) and write results.json."""
+        from karpathy_rnn.models import load_model
+
+        best = load_model(self._best_path, self.corpus.vocabulary)
+        step, zero_states = make_eval_step(_carry_model(best), self.state_sizes)
+        losses = split_losses(step, zero_states, self.corpus.scoring_ids("test"), self.config.batch_size,
+                              self.config.unroll)
+        test = float(losses.mean())
+        p = self.progress
+        reason = "early_stopping" if bool(p.stopped_early) else (
+            "epochs" if self.epoch >= self.config.epochs else "max_steps")
+        results = {
+            "test_loss_nats": test, "test_loss_bits": bits(test),
+            "test_loss_std": bootstrap_std(losses, seed=self.config.seed), "test_characters": int(losses.size),
+            "val_loss_nats": float(p.best_val), "val_loss_bits": bits(float(p.best_val)),
+            "params": self.params, "hidden": self.hidden, "best_epoch": round(int(p.best_step) / self.steps_per_epoch, 3),
+            "best_step": int(p.best_step), "epochs_completed": self.epoch, "steps": self.global_step,
+            "stopped_by": reason,
+            "chars_per_second": float(np.median(rates[1:])) if len(rates) > 1 else None,
+            "corpus": {**self.corpus.describe(), "sha256": self.corpus.sha256},
+            "corpus_sha256": self.corpus.sha256,
+            "config": self._identity(),
+        }
+        results["config"].pop("vocabulary")
+        write_json(os.path.join(self.run_dir, RESULTS_FILE), results)
+        self.log(f"test cross-entropy {test:.4f} nats/char ({bits(test):.4f} bits/char), bootstrap std "
+                 f"{results['test_loss_std']:.4f}; validation {float(p.best_val):.4f} (best at step "
+                 f"{int(p.best_step)}); files in {self.run_dir} ({RESULTS_FILE}, {BEST_MODEL_FILE}, TensorBoard: "
+                 f"tensorboard --logdir {self.config.logdir})")
+        return results
+
+
+def _carry_model(model):
+    from karpathy_rnn.models import probe_model
+    return probe_model(model, carry_states=True, gates=False)
+
+
+def make_eval_step(carry, state_sizes: dict):
+    """(step(inputs, targets, states) -> (ce [B, T], states), zero_states(B)) for a state-carrying model."""
+    import keras
+    import tensorflow as tf
+
+    from karpathy_rnn.models import flat_states
+
+    @tf.function
+    def step(inputs, targets, states):
+        out = carry({"ids": inputs, **states}, training=False)
+        ce = keras.losses.sparse_categorical_crossentropy(targets, out["logits"], from_logits=True)
+        return ce, flat_states(out["states"])
+
+    def zero_states(batch_size: int) -> dict:
+        return {name: tf.zeros((batch_size, units)) for name, units in state_sizes.items()}
+
+    return step, zero_states
+
+
+def _progress_variables(state_sizes: dict, batch_size: int):
+    """Where a run is (epoch, step, best validation, carried states [B, n]) as variables the checkpoint saves."""
+    import tensorflow as tf
+
+    progress = tf.Module(name="progress")
+    progress.epoch = tf.Variable(0, dtype=tf.int64)
+    progress.step_in_epoch = tf.Variable(0, dtype=tf.int64)
+    progress.global_step = tf.Variable(0, dtype=tf.int64)
+    progress.best_val = tf.Variable(math.inf, dtype=tf.float64)
+    progress.best_step = tf.Variable(0, dtype=tf.int64)
+    progress.last_eval_step = tf.Variable(-1, dtype=tf.int64)
+    progress.evaluations_since_best = tf.Variable(0, dtype=tf.int64)
+    progress.stopped_early = tf.Variable(False)
+    progress.states = {name: tf.Variable(tf.zeros((batch_size, units))) for name, units in state_sizes.items()}
+    return progress
+
+
+def train(config: TrainConfig, log=print, progress_bar: bool = True) -> dict:
+    """Train one run (or resume it) and return its results (also in <logdir>/<name>/results.json)."""
+    return Trainer(config, log, progress_bar).run()

@@ -1,0 +1,96 @@
+"""Train a character-level language model with the paper's recipe (section 3.3), logged for TensorBoard.
+
+    python scripts/train.py                                  # 2-layer LSTM, 128 cells, War and Peace, 50 epochs
+    python scripts/train.py --corpus linux_kernel --unit gru --layers 2 --budget 130k
+    python scripts/train.py --max-steps 50 --logdir /tmp/runs         # a smoke run
+    python scripts/train.py --resume                          # continue the same command's run exactly
+    tensorboard --logdir runs
+
+Each run lives in LOGDIR/NAME: TensorBoard events, checkpoints/, best.keras (best validation loss),
+config.json and, at the end, results.json with the test cross-entropy. Ctrl-C saves a checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from karpathy_rnn.cli import INTERRUPTED, ArgumentParser, run_script
+from karpathy_rnn.training.budget import BUDGETS
+from karpathy_rnn.training.config import DISTRIBUTE, UNIT_NAMES, TrainConfig
+
+DEFAULTS = TrainConfig()
+
+
+def build_parser() -> ArgumentParser:
+    """The command line; every flag's default is the paper's recipe."""
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add = p.add_argument
+    add("--corpus", metavar="NAME_OR_PATH", help="a known corpus (war_and_peace, linux_kernel, tiny_shakespeare, "
+        "python_stdlib) or a UTF-8 .txt/.txt.gz file (default: war_and_peace, or the embedded python_stdlib corpus "
+        "when War and Peace cannot be found)")
+    add("--split", help="TRAIN/VAL/TEST percentages (default: the corpus' paper split, 90/5/5 for files)")
+    add("--data-dir", help="a folder holding the corpus files (default: $KRNN_DATA_DIR, the cache)")
+    add("--unit", choices=UNIT_NAMES, default=DEFAULTS.unit, help="recurrent unit (default: %(default)s)")
+    add("--layers", type=int, default=DEFAULTS.layers, help="recurrent layers, 1-3 (default: %(default)s)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--hidden", type=int, help="units per layer (default: 128 unless --budget)")
+    size.add_argument("--budget", choices=BUDGETS, help="parameter budget of Figure 1: the hidden size whose "
+                      "parameter count is closest to a 1-layer LSTM of 64/128/256/512 cells")
+    add("--depth", type=int, default=DEFAULTS.depth, help="Nested LSTM depth (default: %(default)s)")
+    add("--batch-size", type=int, default=DEFAULTS.batch_size, help="lanes per batch (default: %(default)s)")
+    add("--unroll", type=int, default=DEFAULTS.unroll, help="time steps of truncated BPTT (default: %(default)s)")
+    add("--epochs", type=int, default=DEFAULTS.epochs, help="epochs (default: %(default)s)")
+    add("--max-steps", type=int, help="stop after this many training steps in all (default: no limit)")
+    add("--learning-rate", type=float, default=DEFAULTS.learning_rate, help="RMSProp learning rate (default: "
+        "%(default)s)")
+    add("--rho", type=float, default=DEFAULTS.rho, help="RMSProp decay (default: %(default)s)")
+    add("--decay", type=float, default=DEFAULTS.decay, help="learning-rate factor per epoch after --decay-after "
+        "(default: %(default)s)")
+    add("--decay-after", type=int, default=DEFAULTS.decay_after, help="epochs at the full learning rate "
+        "(default: %(default)s)")
+    add("--clip", type=float, default=DEFAULTS.clip, help="clip every gradient element to [-CLIP, CLIP] as "
+        "char-rnn does; 0 turns it off (default: %(default)s)")
+    add("--dropout", type=float, default=DEFAULTS.dropout, help="dropout on the non-recurrent connections "
+        "(default: %(default)s)")
+    add("--seed", type=int, default=DEFAULTS.seed, help="seed of initialisation, dropout and epoch offsets "
+        "(default: %(default)s)")
+    add("--logdir", default=DEFAULTS.logdir, help="folder of run directories, for tensorboard --logdir "
+        "(default: %(default)s)")
+    add("--name", help="run directory name (default: CORPUS-UNIT-LAYERSxHIDDEN)")
+    add("--resume", action="store_true", help="continue the run in LOGDIR/NAME from its last checkpoint")
+    add("--no-xla", dest="xla", action="store_false", help="run the fused recurrent loops without XLA")
+    add("--eval-every", type=int, default=DEFAULTS.eval_every, help="evaluate on the validation split every N "
+        "steps; 0: at each epoch's end (default: %(default)s)")
+    add("--patience", type=int, default=DEFAULTS.patience, help="early stopping: evaluations without a better "
+        "validation loss; 0: never (default: %(default)s)")
+    add("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every, help="steps between checkpoints "
+        "(default: %(default)s)")
+    add("--distribute", choices=DISTRIBUTE, default=DEFAULTS.distribute, help="mirrored: data-parallel over all "
+        "GPUs with tf.distribute.MirroredStrategy (default: %(default)s; one GPU is used with no flag)")
+    add("--sample-length", type=int, default=DEFAULTS.sample_length, help="characters of the text sample logged "
+        "at each evaluation (default: %(default)s)")
+    add("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    return p
+
+
+def config_from_args(args) -> TrainConfig:
+    """The TrainConfig of parsed arguments."""
+    values = {key: value for key, value in vars(args).items() if key != "progress"}
+    return TrainConfig(**values)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from karpathy_rnn.training.trainer import TrainingInterrupted, train
+
+    try:
+        train(config_from_args(args), progress_bar=args.progress)
+    except TrainingInterrupted as exc:
+        print(str(exc), file=sys.stderr)
+        return INTERRUPTED
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_script(main))
