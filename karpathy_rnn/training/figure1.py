@@ -117,3 +117,36 @@ def figure1_csv(results: dict) -> str:
                          _format(paper), _format(None if ours is None or paper is None else ours - paper, 4,
                                                  signed=True)])
     return out.getvalue()
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """'I/N' -> (I, N) with 1 <= I <= N, or a clear error."""
+    from karpathy_rnn.errors import KRNNError
+
+    try:
+        index, count = (int(part) for part in str(text).split("/"))
+    except ValueError:
+        raise KRNNError(f"--shard {text!r} must be I/N, e.g. 2/4 for the second of four machines") from None
+    if not 1 <= index <= count:
+        raise KRNNError(f"--shard {text!r} needs 1 <= I <= N (the first of four is 1/4)")
+    return index, count
+
+
+def collect_results(logdir: str) -> dict:
+    """{GridCell: results dict} of every run directory under `logdir` with a results.json of a budgeted run."""
+    import json
+    import os
+
+    found = {}
+    for name in sorted(os.listdir(logdir)) if os.path.isdir(logdir) else []:
+        path = os.path.join(logdir, name, "results.json")
+        if not os.path.isfile(path):
+            continue
+        with open(path, encoding="utf-8") as f:
+            result = json.load(f)
+        config = result.get("config", {})
+        if config.get("budget") is None:
+            continue
+        cell = GridCell(config["corpus_name"], config["budget"], config["unit"], config["layers"])
+        found[cell] = result
+    return found

@@ -299,7 +299,9 @@ class Trainer:
                 tf.summary.text("samples/val_prime", quoted)
         self.writer.flush()
         mark = " (best)" if improved else ""
-        self.log(f"step {self.global_step}: validation {val:.4f} nats/char ({bits(val):.4f} bits/char){mark}")
+        elapsed = time.perf_counter() - self._started
+        self.log(f"step {self.global_step} (epoch {self.global_step / self.steps_per_epoch:.2f}, {elapsed:.0f} s): "
+                 f"validation {val:.4f} nats/char ({bits(val):.4f} bits/char){mark}")
         if self.config.patience and int(p.evaluations_since_best) >= self.config.patience:
             p.stopped_early.assign(True)
             self.log(f"early stopping: {self.config.patience} evaluations without a better validation loss")
@@ -319,6 +321,7 @@ class Trainer:
 
         config, B, T = self.config, self.config.batch_size, self.config.unroll
         self._stepper = None
+        self._started = time.perf_counter()
         states = self._restore() if has_checkpoint(self.run_dir) else None
         self.epoch, self.step_in_epoch = int(self.progress.epoch), int(self.progress.step_in_epoch)
         self.global_step = int(self.progress.global_step)
@@ -327,7 +330,7 @@ class Trainer:
                  f"{self.corpus.vocabulary.size}; {config.unit} {config.layers}x{self.hidden}"
                  f"{f' (budget {config.budget})' if config.budget else ''}: {self.params:,} parameters; "
                  f"{self.steps_per_epoch} steps/epoch; on {devices} x{self.replicas}; run directory {self.run_dir}")
-        rates = []
+        self.step_seconds = []   # wall time of each training step this session (input to progress bar)
         with _StopFlag() as stop:
             while not self._finished():
                 if self.step_in_epoch == 0 or states is None:
@@ -339,18 +342,19 @@ class Trainer:
                 if self.progress_bar:
                     self.log(f"epoch {self.epoch + 1}/{config.epochs} (learning rate {learning_rate:.3g})")
                 stream = training_stream(self.corpus.train, B, T, self.epoch, config.seed).skip(self.step_in_epoch)
+                tick = time.perf_counter()
                 for inputs, targets in stream:
-                    started = time.perf_counter()
                     loss, norm, states = self._train_step(self._distribute(inputs), self._distribute(targets),
                                                           states)
                     loss, norm = self._first(loss), self._first(norm)
-                    seconds = time.perf_counter() - started
+                    now = time.perf_counter()
+                    seconds, tick = now - tick, now   # the whole loop: input, step, summaries, progress bar
                     self.step_in_epoch += 1
                     self.global_step += 1
                     if not (math.isfinite(loss) and math.isfinite(norm)):
                         self._diverged(f"the loss ({loss}) or gradient norm ({norm}) became NaN or Inf")
                     rate = B * T / seconds
-                    rates.append(rate)
+                    self.step_seconds.append(seconds)
                     with self.writer.as_default(step=self.global_step):
                         tf.summary.scalar("train/loss", loss)
                         tf.summary.scalar("train/bits_per_char", bits(loss))
@@ -366,8 +370,10 @@ class Trainer:
                             (end_of_epoch and not config.eval_every):
                         self._validate()
                         self._save(states)
+                        tick = time.perf_counter()   # evaluations and checkpoints are not training time
                     elif end_of_epoch or self.global_step % config.checkpoint_every == 0:
                         self._save(states)
+                        tick = time.perf_counter()
                     if stop.requested:
                         self._save(states)
                         raise TrainingInterrupted(
@@ -379,13 +385,19 @@ class Trainer:
             self._validate()
         self._save(states if states is not None else
                    {name: self._distribute(value) for name, value in self._zero_states(B).items()})
-        return self._finish(rates)
+        return self._finish()
+
+    def chars_per_second(self, warmup: int = 2) -> float | None:
+        """Training characters per second of this session's steps after the first `warmup` (compilation)."""
+        timed = self.step_seconds[warmup:]
+        batch = self.config.batch_size * self.config.unroll
+        return batch * len(timed) / sum(timed) if timed else None
 
     @property
     def _best_path(self) -> str:
         return os.path.join(self.run_dir, BEST_MODEL_FILE)
 
-    def _finish(self, rates: list) -> dict:
+    def _finish(self) -> dict:
         """Test the best model (by validation loss) and write results.json."""
         from karpathy_rnn.models import load_model
 
@@ -404,7 +416,7 @@ class Trainer:
             "params": self.params, "hidden": self.hidden, "best_epoch": round(int(p.best_step) / self.steps_per_epoch, 3),
             "best_step": int(p.best_step), "epochs_completed": self.epoch, "steps": self.global_step,
             "stopped_by": reason,
-            "chars_per_second": float(np.median(rates[1:])) if len(rates) > 1 else None,
+            "chars_per_second": self.chars_per_second(),
             "corpus": {**self.corpus.describe(), "sha256": self.corpus.sha256},
             "corpus_sha256": self.corpus.sha256,
             "config": self._identity(),

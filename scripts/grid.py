@@ -1,0 +1,123 @@
+"""Train a slice of the paper's Figure 1 grid (corpus x budget x unit x layers) and tabulate it beside the paper's.
+
+    python scripts/grid.py --corpora war_and_peace --budgets 50k --layers 1 2 --epochs 5
+    python scripts/grid.py --shard 2/4                     # the 2nd of 4 disjoint slices: one per machine
+    python scripts/grid.py --table-only                    # rebuild the table from the run directories
+
+Each cell is an ordinary scripts/train.py run in LOGDIR/<corpus>-<budget>-<unit>-<layers>. A cell with
+results.json is skipped, one with a checkpoint is resumed, so an interrupted grid continues where it
+stopped; machines sharing LOGDIR (or copying their run directories together) need no coordinator.
+The table (LOGDIR/figure1.md and .csv) is assembled from whatever results.json files are there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from karpathy_rnn.atomic import atomic_file
+from karpathy_rnn.cli import INTERRUPTED, ArgumentParser, run_script
+from karpathy_rnn.training.budget import BUDGETS
+from karpathy_rnn.training.config import TrainConfig
+from karpathy_rnn.training.figure1 import (
+    FIGURE1_CORPORA,
+    FIGURE1_LAYERS,
+    FIGURE1_UNITS,
+    collect_results,
+    figure1_csv,
+    figure1_markdown,
+    grid_cells,
+    parse_shard,
+    shard,
+)
+
+DEFAULTS = TrainConfig()
+
+
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add = p.add_argument
+    add("--corpora", nargs="+", default=list(FIGURE1_CORPORA), help="corpus names or .txt/.txt.gz paths "
+        "(default: %(default)s)")
+    add("--budgets", nargs="+", choices=BUDGETS, default=list(BUDGETS), help="budgets (default: all)")
+    add("--units", nargs="+", choices=("lstm", "rnn", "gru", "nlstm"), default=list(FIGURE1_UNITS),
+        help="units (default: %(default)s)")
+    add("--layers", nargs="+", type=int, choices=(1, 2, 3), default=list(FIGURE1_LAYERS),
+        help="depths (default: %(default)s)")
+    add("--shard", default="1/1", help="I/N: train only the I-th of N disjoint slices of the cells (default: all)")
+    add("--logdir", default=os.path.join("runs", "grid"), help="folder of the cells' run directories "
+        "(default: %(default)s)")
+    add("--epochs", type=int, default=DEFAULTS.epochs, help="epochs per cell (default: %(default)s)")
+    add("--max-steps", type=int, help="training steps per cell (smoke runs)")
+    add("--dropout", type=float, default=DEFAULTS.dropout, help="dropout (default: %(default)s)")
+    add("--patience", type=int, default=DEFAULTS.patience, help="early-stopping patience (default: %(default)s)")
+    add("--eval-every", type=int, default=DEFAULTS.eval_every, help="validation every N steps; 0: per epoch")
+    add("--seed", type=int, default=DEFAULTS.seed, help="seed (default: %(default)s)")
+    add("--batch-size", type=int, default=DEFAULTS.batch_size, help="lanes per batch (default: %(default)s)")
+    add("--unroll", type=int, default=DEFAULTS.unroll, help="time steps (default: %(default)s)")
+    add("--data-dir", help="folder holding the corpus files")
+    add("--table-only", action="store_true", help="only rebuild the table from LOGDIR")
+    add("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    return p
+
+
+def corpus_label(corpus: str) -> str:
+    """A corpus' name in cell names: a known name as it is, a file by its stem (as load_corpus names it)."""
+    from karpathy_rnn.data import CORPORA
+    return corpus if corpus in CORPORA else (os.path.basename(corpus).split(".")[0] or "corpus")
+
+
+def write_table(logdir: str) -> str:
+    """Write LOGDIR/figure1.md and figure1.csv from the results found there; returns the Markdown."""
+    results = collect_results(logdir)
+    markdown = figure1_markdown(results)
+    os.makedirs(logdir, exist_ok=True)
+    with atomic_file(os.path.join(logdir, "figure1.md"), "w", encoding="utf-8") as f:
+        f.write(markdown + "\n")
+    with atomic_file(os.path.join(logdir, "figure1.csv"), "w", encoding="utf-8") as f:
+        f.write(figure1_csv(results))
+    return markdown
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    index, count = parse_shard(args.shard)
+    if not args.table_only:
+        from karpathy_rnn.training.run_dir import RESULTS_FILE, has_checkpoint
+        from karpathy_rnn.training.trainer import TrainingDiverged, TrainingInterrupted, train
+
+        sources = {corpus_label(corpus): corpus for corpus in args.corpora}   # cell name -> --corpus value
+        cells = shard(grid_cells(list(sources), args.budgets, args.units, args.layers), index, count)
+        print(f"shard {index}/{count}: {len(cells)} cell(s) in {args.logdir}")
+        failed = []
+        for number, cell in enumerate(cells, 1):
+            run_dir = os.path.join(args.logdir, cell.name)
+            if os.path.isfile(os.path.join(run_dir, RESULTS_FILE)):
+                print(f"[{number}/{len(cells)}] {cell.name}: finished, skipped")
+                continue
+            print(f"[{number}/{len(cells)}] {cell.name}")
+            config = TrainConfig(corpus=sources[cell.corpus], unit=cell.unit, layers=cell.layers, budget=cell.budget,
+                                 epochs=args.epochs, max_steps=args.max_steps, dropout=args.dropout,
+                                 patience=args.patience, eval_every=args.eval_every, seed=args.seed,
+                                 batch_size=args.batch_size, unroll=args.unroll, data_dir=args.data_dir,
+                                 logdir=args.logdir, name=cell.name, resume=has_checkpoint(run_dir))
+            try:
+                train(config, progress_bar=args.progress)
+            except TrainingInterrupted as exc:
+                print(str(exc), file=sys.stderr)
+                write_table(args.logdir)
+                return INTERRUPTED
+            except TrainingDiverged as exc:
+                print(f"{cell.name}: {exc}", file=sys.stderr)
+                failed.append(cell.name)
+            import keras
+            keras.backend.clear_session()
+        if failed:
+            print(f"{len(failed)} cell(s) diverged: {', '.join(failed)}", file=sys.stderr)
+    print(write_table(args.logdir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_script(main))
