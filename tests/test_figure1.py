@@ -1,0 +1,53 @@
+"""The paper's Figure 1 numbers as data, the grid's shards and the table laid out like the figure."""
+
+import pytest
+
+from karpathy_rnn.errors import KRNNError
+from karpathy_rnn.training.figure1 import (
+    PAPER_TEST_LOSS,
+    GridCell,
+    figure1_csv,
+    figure1_markdown,
+    grid_cells,
+    parse_shard,
+    shard,
+)
+
+
+def test_paper_numbers_read_from_the_figure():
+    assert len(PAPER_TEST_LOSS) == 2 * 4 * 3 * 3
+    assert PAPER_TEST_LOSS["war_and_peace", "50k", "lstm", 1] == 1.449
+    assert PAPER_TEST_LOSS["war_and_peace", "400k", "lstm", 2] == 1.137
+    assert PAPER_TEST_LOSS["war_and_peace", "50k", "gru", 2] == 1.373
+    assert PAPER_TEST_LOSS["linux_kernel", "130k", "rnn", 2] == 1.120
+    assert PAPER_TEST_LOSS["linux_kernel", "1.3m", "gru", 3] == 0.829
+    assert PAPER_TEST_LOSS["linux_kernel", "1.3m", "rnn", 1] is None          # "-": not trained in the paper
+    assert sum(value is None for value in PAPER_TEST_LOSS.values()) == 6
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 72])
+def test_shards_are_disjoint_and_cover_the_grid(count):
+    cells = grid_cells()
+    slices = [shard(cells, index, count) for index in range(1, count + 1)]
+    assert sorted(sum(slices, []), key=cells.index) == cells
+    assert len(set(sum(slices, []))) == len(cells) == 72
+    assert max(map(len, slices)) - min(map(len, slices)) <= 1
+
+
+@pytest.mark.parametrize("text", ["0/4", "5/4", "a/b", "3", "1/2/3"])
+def test_bad_shard_is_refused(text):
+    with pytest.raises(KRNNError, match="--shard"):
+        parse_shard(text)
+
+
+def test_table_puts_ours_beside_the_paper():
+    cell = GridCell("war_and_peace", "50k", "gru", 2)
+    results = {cell: {"test_loss_nats": 1.5, "test_loss_std": 0.002, "hidden": 53, "params": 44130,
+                      "epochs_completed": 10}}
+    markdown = figure1_markdown(results)
+    assert "1.500 (1.373; +0.127)" in markdown
+    assert "| 50k (64) |" in markdown and "**linux_kernel**" not in markdown
+    assert "ICLR 2016, Figure 1" in markdown
+    rows = figure1_csv(results).splitlines()
+    assert rows[0].startswith("corpus,budget,unit,layers,hidden,params")
+    assert rows[1] == "war_and_peace,50k,gru,2,53,44130,10,1.5000,0.0020,1.373,+0.1270"

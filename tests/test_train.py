@@ -1,0 +1,227 @@
+"""scripts/train.py and its Trainer: the loss falls, runs resume exactly, Ctrl-C and NaN keep good checkpoints."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.training_helpers import REPO, error_line, run_script, tiny_config, write_tiny_corpus
+
+QUIET = {"log": lambda message: None, "progress_bar": False}
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    return write_tiny_corpus(tmp_path)
+
+
+def logged(run_dir, tag):
+    """[(step, value array)] of a tag in a run directory's TensorBoard events."""
+    import tensorflow as tf
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
+    events.Reload()
+    return [(e.step, tf.make_ndarray(e.tensor_proto)) for e in events.Tensors(tag)]
+
+
+def scalars(run_dir, tag):
+    """[(step, value)] of a scalar tag."""
+    return [(step, float(value)) for step, value in logged(run_dir, tag)]
+
+
+def test_smoke_run_learns_and_writes_everything(corpus, tmp_path):
+    done = run_script("train.py", "--corpus", corpus, "--unit", "gru", "--layers", "1", "--hidden", "24",
+                      "--batch-size", "10", "--unroll", "20", "--max-steps", "60", "--eval-every", "20",
+                      "--logdir", tmp_path / "runs", "--no-progress")
+    assert done.returncode == 0, done.stderr[-3000:]
+    run_dir = tmp_path / "runs" / "tiny-gru-1x24"
+    assert "test cross-entropy" in done.stdout and "bits/char" in done.stdout and str(run_dir) in done.stdout
+    losses = [value for _, value in scalars(run_dir, "train/loss")]
+    assert len(losses) == 60 and np.mean(losses[-10:]) < np.mean(losses[:10]) - 0.3   # from about ln(K) = 3.2
+    val = scalars(run_dir, "val/loss")
+    assert [step for step, _ in val] == [20, 40, 60] and val[-1][1] < val[0][1]
+    for tag in ("train/learning_rate", "train/gradient_norm", "train/chars_per_second", "val/bits_per_char"):
+        assert len(scalars(run_dir, tag)) > 0, tag
+    samples = logged(run_dir, "samples/val_prime")
+    assert len(samples) == 3
+    text = samples[-1][1].item().decode()
+    assert len(text) > 20 and all(line.startswith("    ") for line in text.split("\n"))  # a literal code block
+    results = json.loads((run_dir / "results.json").read_text())
+    for key in ("test_loss_nats", "val_loss_nats", "test_loss_std", "params", "corpus_sha256", "config"):
+        assert key in results
+    k = len(set(open(corpus, encoding="utf-8").read()))
+    assert results["params"] == 3 * 24 * (k + 24) + 3 * 24 + 24 * k + k   # GRU 1x24 (section 3.1) + softmax
+    assert results["val_loss_nats"] == pytest.approx(min(value for _, value in val))
+    assert 0 < results["test_loss_std"] < 0.1 and results["steps"] == 60 and results["stopped_by"] == "max_steps"
+    assert (run_dir / "best.keras").is_file() and (run_dir / "checkpoints" / "checkpoint").is_file()
+
+
+def test_evaluation_matches_a_direct_computation(corpus, tmp_path):
+    """The validation loss is the mean cross-entropy of every val character, state carried along each lane."""
+    import keras
+
+    from karpathy_rnn.training.trainer import Trainer
+
+    trainer = Trainer(tiny_config(corpus, tmp_path, max_steps=3), **QUIET)
+    trainer.run()
+    ids = trainer.corpus.scoring_ids("val")
+    losses = trainer.evaluate("val")
+    assert losses.shape == (len(ids) - 1,)
+    probabilities = keras.ops.softmax(trainer.model(ids[None, :-1])).numpy()[0].astype(np.float64)
+    direct = -np.log(probabilities[np.arange(len(ids) - 1), ids[1:]])
+    # lanes start from zero states, so only the first characters of each lane may differ from one pass
+    lane = -(-(len(ids) - 1) // 10)
+    same = np.ones(len(direct), bool)
+    same[[b * lane + t for b in range(1, 10) for t in range(30)]] = False
+    np.testing.assert_allclose(losses[same], direct[same], rtol=2e-4, atol=2e-5)
+
+
+def test_resumed_run_ends_with_the_same_weights(corpus, tmp_path):
+    import keras
+
+    from karpathy_rnn.training.trainer import Trainer
+
+    config = dict(max_steps=13, dropout=0.25, eval_every=4, checkpoint_every=3)
+    straight = Trainer(tiny_config(corpus, tmp_path, name="straight", **config), **QUIET)
+    straight.run()
+    first = Trainer(tiny_config(corpus, tmp_path, name="resumed", **{**config, "max_steps": 7}), **QUIET)
+    first.run()
+    keras.backend.clear_session()
+    second = Trainer(tiny_config(corpus, tmp_path, name="resumed", resume=True, **config), **QUIET)
+    assert int(second.progress.global_step) == 0
+    results = second.run()
+    assert results["steps"] == 13 and results["epochs_completed"] == second.epoch
+    for a, b in zip(straight.model.variables + straight.optimizer.variables,
+                    second.model.variables + second.optimizer.variables):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=a.path)
+    assert second.step_in_epoch == straight.step_in_epoch and second.epoch == straight.epoch
+
+
+def test_epochs_reset_state_and_offsets_differ(corpus, tmp_path):
+    from karpathy_rnn.data.lanes import training_layout
+    from karpathy_rnn.training.trainer import Trainer
+
+    trainer = Trainer(tiny_config(corpus, tmp_path, batch_size=20, epochs=2, eval_every=0), **QUIET)
+    results = trainer.run()
+    assert results["epochs_completed"] == 2 and results["stopped_by"] == "epochs"
+    assert results["steps"] == 2 * trainer.steps_per_epoch
+    offsets = {training_layout(len(trainer.corpus.train), 20, 20, epoch, 1).offset for epoch in range(6)}
+    assert len(offsets) > 1   # each epoch starts the lanes at another offset (seeded)
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(corpus, tmp_path):
+    args = [sys.executable, os.path.join(REPO, "scripts", "train.py"), "--corpus", corpus, "--hidden", "12",
+            "--batch-size", "10", "--unroll", "20", "--epochs", "1000", "--eval-every", "3", "--checkpoint-every",
+            "1000", "--logdir", tmp_path, "--name", "run", "--no-progress", "--sample-length", "0"]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    for line in process.stdout:           # wait until it is really training
+        if "validation" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "checkpoint saved" in stderr and "--resume" in stderr and "Traceback" not in stderr
+    assert (tmp_path / "run" / "checkpoints" / "checkpoint").is_file()
+    done = run_script("train.py", *args[2:], "--max-steps", "9", "--resume")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "resuming" in done.stdout and json.loads((tmp_path / "run" / "results.json").read_text())["steps"] >= 3
+
+
+def test_nan_loss_stops_and_keeps_the_good_checkpoint(corpus, tmp_path):
+    import tensorflow as tf
+
+    from karpathy_rnn.training.trainer import Trainer, TrainingDiverged
+
+    config = dict(name="run", checkpoint_every=1, eval_every=0, max_steps=4)
+    Trainer(tiny_config(corpus, tmp_path, **config), **QUIET).run()
+    folder = os.path.join(tmp_path, "run", "checkpoints")
+    good = tf.train.latest_checkpoint(folder)
+    assert good.endswith("ckpt-4")
+    resumed = Trainer(tiny_config(corpus, tmp_path, resume=True, **{**config, "max_steps": 50}), **QUIET)
+    resumed.config.learning_rate, resumed.config.clip = 1e38, 0.0   # the next update overflows the weights
+    with pytest.raises(TrainingDiverged, match="NaN or Inf at epoch 1, global step 5.*ckpt-4.*--learning-rate"):
+        resumed.run()
+    assert tf.train.latest_checkpoint(folder) == good
+    reader = tf.train.load_checkpoint(good)
+    for name in reader.get_variable_to_shape_map():
+        value = np.asarray(reader.get_tensor(name))
+        if np.issubdtype(value.dtype, np.floating):
+            assert np.isfinite(value).all(), name
+
+
+def test_nan_is_one_line_and_exit_2(corpus, tmp_path):
+    done = run_script("train.py", "--corpus", corpus, "--hidden", "8", "--batch-size", "10", "--unroll", "20",
+                      "--learning-rate", "1e38", "--clip", "0", "--checkpoint-every", "1", "--logdir", tmp_path,
+                      "--no-progress")
+    assert done.returncode == 2
+    assert "NaN or Inf" in error_line(done)
+
+
+def test_bad_input_is_one_line_and_exit_2(corpus, tmp_path):
+    short = write_tiny_corpus(tmp_path, "short.txt", characters=3000)
+    cases = [
+        (["--unit", "transformer"], "invalid choice: 'transformer'"),
+        (["--budget", "2m"], "invalid choice: '2m'"),
+        (["--unit", "nlstm", "--depth", "40", "--layers", "3", "--budget", "50k", "--corpus", corpus],
+         "cannot be matched"),
+        (["--corpus", short], "shorter than one batch"),
+        (["--corpus", corpus, "--logdir", os.path.join(corpus, "runs")], "cannot write the run directory"),
+        (["--corpus", os.path.join(tmp_path, "missing.txt")], "missing.txt"),
+        (["--corpus", corpus, "--layers", "7"], "--layers must be an integer from 1 to 3"),
+    ]
+    for flags, message in cases:
+        done = run_script("train.py", *flags, "--logdir" if "--logdir" not in flags else "--seed",
+                          tmp_path if "--logdir" not in flags else 0)
+        assert done.returncode == 2, (flags, done.stderr[-1500:])
+        assert message in error_line(done), flags
+
+
+def test_resume_refuses_another_vocabulary_or_architecture(corpus, tmp_path):
+    os.makedirs(tmp_path / "other")
+    other = write_tiny_corpus(tmp_path / "other", "tiny.txt", seed=5)
+    with open(other, "a", encoding="utf-8") as f:
+        f.write("Zebra!\n")
+    common = ["--batch-size", "10", "--unroll", "20", "--max-steps", "2", "--logdir", tmp_path, "--name", "run",
+              "--no-progress"]
+    assert run_script("train.py", "--corpus", corpus, "--hidden", "8", *common).returncode == 0
+    again = run_script("train.py", "--corpus", corpus, "--hidden", "8", *common)
+    assert again.returncode == 2 and "already holds a run; pass --resume" in error_line(again)
+    vocabulary = run_script("train.py", "--corpus", other, "--hidden", "8", *common, "--resume")
+    assert vocabulary.returncode == 2 and "vocabulary of" in error_line(vocabulary)
+    architecture = run_script("train.py", "--corpus", corpus, "--hidden", "9", *common, "--resume")
+    assert architecture.returncode == 2 and "hidden=8 there, 9 here" in error_line(architecture)
+
+
+def test_mirrored_strategy_matches_one_device(corpus, tmp_path):
+    """Two logical CPUs, lanes split between the replicas: the same losses and weights as one device."""
+    code = f"""
+import json, sys, numpy as np, tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+sys.path.insert(0, {REPO!r})
+from tests.training_helpers import tiny_config
+from karpathy_rnn.training.trainer import Trainer
+out = {{}}
+for kind in ("none", "mirrored"):
+    trainer = Trainer(tiny_config({corpus!r}, {str(tmp_path)!r}, name=kind, distribute=kind, unit="gru",
+                                  max_steps=8, eval_every=4), log=lambda m: None, progress_bar=False)
+    results = trainer.run()
+    out[kind] = dict(replicas=trainer.replicas, val=results["val_loss_nats"], test=results["test_loss_nats"],
+                     weights=[np.asarray(v).tolist() for v in trainer.model.trainable_variables])
+print(json.dumps(out))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=600,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["none"]["replicas"] == 1 and out["mirrored"]["replicas"] == 2
+    assert out["mirrored"]["val"] == pytest.approx(out["none"]["val"], rel=1e-5)
+    assert out["mirrored"]["test"] == pytest.approx(out["none"]["test"], rel=1e-5)
+    for a, b in zip(out["none"]["weights"], out["mirrored"]["weights"]):
+        np.testing.assert_allclose(a, b, atol=1e-5)
