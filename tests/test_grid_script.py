@@ -1,0 +1,55 @@
+"""scripts/grid.py: cells train, finished cells are skipped, interrupted ones resume, shards are disjoint."""
+
+import csv
+import io
+import json
+
+from tests.training_helpers import error_line, run_script, write_tiny_corpus
+
+COMMON = ["--budgets", "50k", "--layers", "1", "--max-steps", "2", "--batch-size", "10", "--unroll", "20",
+          "--no-progress"]
+
+
+def test_grid_trains_skips_and_resumes(tmp_path):
+    corpus = write_tiny_corpus(tmp_path)
+    logdir = tmp_path / "grid"
+    first = run_script("grid.py", "--corpora", corpus, "--units", "lstm", "rnn", "--logdir", logdir, *COMMON)
+    assert first.returncode == 0, first.stderr[-3000:]
+    cells = ["tiny-50k-lstm-1", "tiny-50k-rnn-1"]
+    for cell in cells:
+        results = json.loads((logdir / cell / "results.json").read_text())
+        assert results["config"]["budget"] == "50k" and results["steps"] == 2
+    lstm = json.loads((logdir / cells[0] / "results.json").read_text())
+    assert lstm["hidden"] == 64                                  # the budget's 1-layer LSTM
+    rows = list(csv.DictReader(io.StringIO((logdir / "figure1.csv").read_text())))
+    assert [(row["unit"], row["hidden"]) for row in rows] == [("lstm", "64"), ("rnn", str(
+        json.loads((logdir / cells[1] / "results.json").read_text())["hidden"]))]
+    assert "**tiny**" in (logdir / "figure1.md").read_text()
+
+    # an interrupted cell (checkpoint, no results) resumes; a finished one is skipped
+    (logdir / cells[1] / "results.json").unlink()
+    second = run_script("grid.py", "--corpora", corpus, "--units", "lstm", "rnn", "--logdir", logdir, *COMMON,
+                        "--max-steps", "4")
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert f"{cells[0]}: finished, skipped" in second.stdout and "resuming" in second.stdout
+    assert json.loads((logdir / cells[1] / "results.json").read_text())["steps"] == 4
+    assert json.loads((logdir / cells[0] / "results.json").read_text())["steps"] == 2
+
+
+def test_shards_split_the_cells(tmp_path):
+    corpus = write_tiny_corpus(tmp_path)
+    logdir = tmp_path / "grid"
+    seen = []
+    for index in (1, 2):
+        done = run_script("grid.py", "--corpora", corpus, "--units", "rnn", "gru", "--logdir", logdir, *COMMON,
+                          "--shard", f"{index}/2")
+        assert done.returncode == 0, done.stderr[-3000:]
+        seen.append({line.split("] ")[1] for line in done.stdout.splitlines() if line.startswith("[")})
+    assert seen == [{"tiny-50k-rnn-1"}, {"tiny-50k-gru-1"}]
+    table = run_script("grid.py", "--table-only", "--logdir", logdir)
+    assert table.returncode == 0 and len((logdir / "figure1.csv").read_text().splitlines()) == 3
+
+
+def test_grid_bad_shard(tmp_path):
+    done = run_script("grid.py", "--shard", "3/2", "--logdir", tmp_path)
+    assert done.returncode == 2 and "--shard '3/2'" in error_line(done)

@@ -1,0 +1,88 @@
+"""scripts/export.py and scripts/sample.py: a trained run becomes a SavedModel that samples like the run."""
+
+import numpy as np
+import pytest
+
+from karpathy_rnn.errors import KRNNError, UnknownCharacterError
+from tests.training_helpers import error_line, run_script, tiny_config, write_tiny_corpus
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A finished tiny run directory (2-layer LSTM)."""
+    from karpathy_rnn.training.trainer import Trainer
+
+    folder = tmp_path_factory.mktemp("run")
+    corpus = write_tiny_corpus(folder)
+    trainer = Trainer(tiny_config(corpus, folder, name="run", max_steps=30, eval_every=10), log=lambda m: None,
+                      progress_bar=False)
+    trainer.run()
+    return trainer.run_dir
+
+
+@pytest.fixture(scope="module")
+def exported(trained_run, tmp_path_factory):
+    out = tmp_path_factory.mktemp("export") / "model"
+    done = run_script("export.py", trained_run, "--out", out)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "SavedModel written" in done.stdout
+    return str(out)
+
+
+def test_saved_model_steps_like_the_run(trained_run, exported):
+    from karpathy_rnn.sampling import open_language_model
+
+    run, saved = open_language_model(trained_run), open_language_model(exported)
+    assert run.vocabulary == saved.vocabulary
+    ids = run.vocabulary.encode("the cat sat on a mat\nif ( x = 1; }")[None, :]
+    whole, _ = saved.step(ids, saved.zero_states(1))
+    first, states = run.step(ids[:, :10], run.zero_states(1))
+    second, _ = run.step(ids[:, 10:], states)
+    np.testing.assert_allclose(np.concatenate([first, second], axis=1), whole, atol=1e-5)
+
+
+def test_sample_script_gives_the_same_text_from_run_and_saved_model(trained_run, exported):
+    texts = []
+    for model in (trained_run, exported):
+        done = run_script("sample.py", model, "--prime", "the ", "--temperature", "0.8", "--length", "120",
+                          "--seed", "4")
+        assert done.returncode == 0, done.stderr[-2000:]
+        texts.append(done.stdout)
+    assert texts[0] == texts[1]
+    assert texts[0].startswith("the ") and len(texts[0]) == 4 + 120 + 1
+
+
+def test_sampling_follows_the_distribution(trained_run):
+    """With a seed, the same text; a low temperature picks the most likely character."""
+    from karpathy_rnn.sampling import open_language_model, sample_text
+
+    stepper = open_language_model(trained_run)
+    assert sample_text(stepper, "the ", 40, 1.0, seed=1) == sample_text(stepper, "the ", 40, 1.0, seed=1)
+    logits, _ = stepper.step(stepper.vocabulary.encode("the ")[None, :], stepper.zero_states(1))
+    greedy = stepper.vocabulary.chars[int(np.argmax(logits[0, -1]))]
+    assert sample_text(stepper, "the ", 1, 1e-4, seed=2) == greedy
+    with pytest.raises(UnknownCharacterError, match="'Q'"):
+        sample_text(stepper, "Q", 5)
+    with pytest.raises(KRNNError, match="temperature"):
+        sample_text(stepper, "the", 5, temperature=-1)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--temperature", "0"], "temperature must be a number > 0"),
+    (["--prime", "Zzz"], "not in the model's"),
+    (["--length", "-3"], "--length must be >= 0"),
+])
+def test_sample_bad_input(trained_run, args, message):
+    done = run_script("sample.py", trained_run, *args)
+    assert done.returncode == 2 and message in error_line(done)
+
+
+def test_sample_and_export_refuse_what_is_not_a_model(tmp_path, trained_run, exported):
+    missing = run_script("sample.py", tmp_path / "nothing")
+    assert missing.returncode == 2 and "does not exist" in error_line(missing)
+    empty = run_script("sample.py", tmp_path)
+    assert empty.returncode == 2 and "neither a run directory" in error_line(empty)
+    export_empty = run_script("export.py", tmp_path, "--out", tmp_path / "out")
+    assert export_empty.returncode == 2 and "holds no best.keras" in error_line(export_empty)
+    again = run_script("export.py", trained_run, "--out", exported)
+    assert again.returncode == 2 and "already exists" in error_line(again)
