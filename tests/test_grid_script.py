@@ -4,7 +4,11 @@ import csv
 import io
 import json
 
+import pytest
+
 from tests.training_helpers import error_line, run_script, write_tiny_corpus
+
+pytestmark = pytest.mark.slow   # real training runs and script processes
 
 COMMON = ["--budgets", "50k", "--layers", "1", "--max-steps", "2", "--batch-size", "10", "--unroll", "20",
           "--no-progress"]

@@ -6,6 +6,8 @@ import pytest
 from karpathy_rnn.errors import KRNNError, UnknownCharacterError
 from tests.training_helpers import error_line, run_script, tiny_config, write_tiny_corpus
 
+pytestmark = pytest.mark.slow   # real training runs and script processes
+
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):

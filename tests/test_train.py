@@ -11,6 +11,8 @@ import pytest
 
 from tests.training_helpers import REPO, error_line, run_script, tiny_config, write_tiny_corpus
 
+pytestmark = pytest.mark.slow   # real training runs and script processes
+
 QUIET = {"log": lambda message: None, "progress_bar": False}
 
 
