@@ -227,3 +227,25 @@ print(json.dumps(out))
     assert out["mirrored"]["test"] == pytest.approx(out["none"]["test"], rel=1e-5)
     for a, b in zip(out["none"]["weights"], out["mirrored"]["weights"]):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_no_corpus_falls_back_to_the_embedded_one_offline(tmp_path):
+    """A fresh offline machine: no War and Peace anywhere, so train.py trains on python_stdlib."""
+    empty = tmp_path / "no_data"
+    empty.mkdir()
+    done = run_script("train.py", "--hidden", "8", "--layers", "1", "--batch-size", "10", "--unroll", "20",
+                      "--max-steps", "2", "--logdir", tmp_path, "--no-progress",
+                      env={**os.environ, "KRNN_DATA_DIR": str(empty), "KRNN_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "war_and_peace is not available" in done.stdout and "python_stdlib" in done.stdout
+    assert (tmp_path / "python_stdlib-lstm-1x8" / "results.json").is_file()
+
+
+def test_help_documents_every_flag_with_its_default():
+    done = run_script("train.py", "--help")
+    assert done.returncode == 0
+    for flag in ("--corpus", "--unit", "--layers", "--hidden", "--budget", "--epochs", "--max-steps", "--logdir",
+                 "--seed", "--batch-size", "--unroll", "--learning-rate", "--rho", "--decay", "--clip", "--dropout",
+                 "--no-xla", "--eval-every", "--patience", "--distribute", "--resume"):
+        assert flag in done.stdout, flag
+    assert "(default: 0.002)" in done.stdout and "(default: 0.95)" in done.stdout and "(default: 100)" in done.stdout

@@ -35,9 +35,9 @@ def tiny_config(corpus: str, logdir, **overrides):
     return TrainConfig(**{**values, **overrides})
 
 
-def run_script(name: str, *args, timeout=600, **kwargs) -> subprocess.CompletedProcess:
-    """Run scripts/<name> with the test environment; returns the finished process (text output)."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+def run_script(name: str, *args, timeout=600, env=None, **kwargs) -> subprocess.CompletedProcess:
+    """Run scripts/<name> with the test environment (or `env`); returns the finished process (text output)."""
+    env = {**(env or os.environ), "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run([sys.executable, os.path.join(REPO, "scripts", name), *map(str, args)],
                           capture_output=True, text=True, env=env, timeout=timeout, cwd=REPO, **kwargs)
 
