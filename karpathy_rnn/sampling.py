@@ -14,8 +14,7 @@ import numpy as np
 
 from karpathy_rnn.data.vocabulary import Vocabulary
 from karpathy_rnn.errors import KRNNError
-
-BEST_MODEL_FILE = "best.keras"
+from karpathy_rnn.training.run_dir import BEST_MODEL_FILE
 
 
 @dataclass

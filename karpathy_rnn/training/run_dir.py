@@ -11,6 +11,7 @@ from karpathy_rnn.errors import KRNNError
 CONFIG_FILE = "config.json"
 RESULTS_FILE = "results.json"
 CHECKPOINT_DIR = "checkpoints"
+BEST_MODEL_FILE = "best.keras"   # the model with the best validation loss
 
 
 def write_json(path: str, values: dict) -> None:

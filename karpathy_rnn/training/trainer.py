@@ -31,6 +31,7 @@ from karpathy_rnn.training.config import (
 )
 from karpathy_rnn.training.evaluation import bits, bootstrap_std, split_losses
 from karpathy_rnn.training.run_dir import (
+    BEST_MODEL_FILE,
     CHECKPOINT_DIR,
     CONFIG_FILE,
     RESULTS_FILE,
@@ -41,7 +42,6 @@ from karpathy_rnn.training.run_dir import (
     write_json,
 )
 
-BEST_MODEL_FILE = "best.keras"
 # char-rnn divides by sqrt(v) + 1e-8; Keras by sqrt(v + epsilon): epsilon = (1e-8)^2 gives the same floor.
 # (1e-8 inside the root would floor sqrt(v) at 1e-4 and measurably slow training: 2.43 vs 2.35 nats at step 300)
 RMSPROP_EPSILON = 1e-16
@@ -283,7 +283,7 @@ class Trainer:
             p.evaluations_since_best.assign(0)
             tmp = os.path.join(self.run_dir, "best.tmp.keras")
             self.model.save(tmp)
-            os.replace(tmp, os.path.join(self.run_dir, BEST_MODEL_FILE))
+            os.replace(tmp, self._best_path)
         else:
             p.evaluations_since_best.assign_add(1)
         p.last_eval_step.assign(self.global_step)
