@@ -121,7 +121,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(corpus, tmp_path):
             "--batch-size", "10", "--unroll", "20", "--epochs", "1000", "--eval-every", "3", "--checkpoint-every",
             "1000", "--logdir", tmp_path, "--name", "run", "--no-progress", "--sample-length", "0"]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"})
     for line in process.stdout:           # wait until it is really training
         if "validation" in line:
             break
