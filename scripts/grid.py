@@ -4,9 +4,10 @@
     python scripts/grid.py --shard 2/4                     # the 2nd of 4 disjoint slices: one per machine
     python scripts/grid.py --table-only                    # rebuild the table from the run directories
 
-Each cell is an ordinary scripts/train.py run in LOGDIR/<corpus>-<budget>-<unit>-<layers>. A cell with
-results.json is skipped, one with a checkpoint is resumed, so an interrupted grid continues where it
-stopped; machines sharing LOGDIR (or copying their run directories together) need no coordinator.
+Each cell is an ordinary scripts/train.py run in LOGDIR/<corpus>-<budget>-<unit>-<layers>. A cell whose
+results.json was made with the same --epochs and --max-steps (or stopped early) is skipped; any other
+is resumed from its checkpoint (an interrupted cell continues, a finished one is extended), so an
+interrupted grid continues where it stopped; machines sharing LOGDIR need no coordinator.
 The table (LOGDIR/figure1.md and .csv) is assembled from whatever results.json files are there.
 """
 
@@ -84,7 +85,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     index, count = parse_shard(args.shard)
     if not args.table_only:
-        from karpathy_rnn.training.run_dir import RESULTS_FILE, has_checkpoint
+        from karpathy_rnn.training.run_dir import RESULTS_FILE, read_json
         from karpathy_rnn.training.trainer import TrainingDiverged, TrainingInterrupted, train
 
         sources = {corpus_label(corpus): corpus for corpus in args.corpora}   # cell name -> --corpus value
@@ -93,7 +94,9 @@ def main(argv=None) -> int:
         failed = []
         for number, cell in enumerate(cells, 1):
             run_dir = os.path.join(args.logdir, cell.name)
-            if os.path.isfile(os.path.join(run_dir, RESULTS_FILE)):
+            done = read_json(os.path.join(run_dir, RESULTS_FILE))
+            if done is not None and (done["stopped_by"] == "early_stopping" or (
+                    done["config"].get("epochs"), done["config"].get("max_steps")) == (args.epochs, args.max_steps)):
                 print(f"[{number}/{len(cells)}] {cell.name}: finished, skipped")
                 continue
             print(f"[{number}/{len(cells)}] {cell.name}")
@@ -101,7 +104,7 @@ def main(argv=None) -> int:
                                  epochs=args.epochs, max_steps=args.max_steps, dropout=args.dropout,
                                  patience=args.patience, eval_every=args.eval_every, seed=args.seed,
                                  batch_size=args.batch_size, unroll=args.unroll, data_dir=args.data_dir,
-                                 logdir=args.logdir, name=cell.name, resume=has_checkpoint(run_dir))
+                                 logdir=args.logdir, name=cell.name, resume=True)  # continues or extends a cell
             try:
                 train(config, progress_bar=args.progress)
             except TrainingInterrupted as exc:

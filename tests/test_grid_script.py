@@ -32,12 +32,16 @@ def test_grid_trains_skips_and_resumes(tmp_path):
 
     # an interrupted cell (checkpoint, no results) resumes; a finished one is skipped
     (logdir / cells[1] / "results.json").unlink()
-    second = run_script("grid.py", "--corpora", corpus, "--units", "lstm", "rnn", "--logdir", logdir, *COMMON,
-                        "--max-steps", "4")
+    second = run_script("grid.py", "--corpora", corpus, "--units", "lstm", "rnn", "--logdir", logdir, *COMMON)
     assert second.returncode == 0, second.stderr[-3000:]
     assert f"{cells[0]}: finished, skipped" in second.stdout and "resuming" in second.stdout
-    assert json.loads((logdir / cells[1] / "results.json").read_text())["steps"] == 4
-    assert json.loads((logdir / cells[0] / "results.json").read_text())["steps"] == 2
+    assert json.loads((logdir / cells[1] / "results.json").read_text())["steps"] == 2
+    # asking for more steps extends the finished cells instead of skipping them
+    third = run_script("grid.py", "--corpora", corpus, "--units", "lstm", "--logdir", logdir, *COMMON,
+                       "--max-steps", "4")
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert "skipped" not in third.stdout
+    assert json.loads((logdir / cells[0] / "results.json").read_text())["steps"] == 4
 
 
 def test_shards_split_the_cells(tmp_path):

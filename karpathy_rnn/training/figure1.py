@@ -134,16 +134,15 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def collect_results(logdir: str) -> dict:
     """{GridCell: results dict} of every run directory under `logdir` with a results.json of a budgeted run."""
-    import json
     import os
+
+    from karpathy_rnn.training.run_dir import read_json
 
     found = {}
     for name in sorted(os.listdir(logdir)) if os.path.isdir(logdir) else []:
-        path = os.path.join(logdir, name, "results.json")
-        if not os.path.isfile(path):
+        result = read_json(os.path.join(logdir, name, "results.json"))
+        if result is None:
             continue
-        with open(path, encoding="utf-8") as f:
-            result = json.load(f)
         config = result.get("config", {})
         if config.get("budget") is None:
             continue

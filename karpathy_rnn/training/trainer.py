@@ -123,8 +123,6 @@ class Trainer:
         self._print = log
         self.progress_bar = progress_bar
         self._mid_line = False  # a progress bar is drawn on the current line
-        if not config.xla:
-            os.environ["KRNN_FUSED_XLA"] = "0"
         self.corpus = load_training_corpus(config, self.log)
         self.hidden, self.params = model_size(config, self.corpus.vocabulary.size)
         try:
@@ -132,6 +130,10 @@ class Trainer:
                                                    config.seed)
         except CorpusTooShortError as exc:
             raise CorpusTooShortError(f"the train split of {self.corpus.name}: {exc}") from None
+        for split in ("val", "test"):
+            if not len(self.corpus.split_ids(split)):
+                raise CorpusTooShortError(f"the {split} split of {self.corpus.name} is empty; give it a share with "
+                                          "--split (e.g. 90/5/5)")
         name = config.name or default_run_name(self.corpus.name, config, self.hidden)
         self.run_dir = prepare_run_dir(os.path.join(config.logdir, name))
         self.strategy = make_strategy(config.distribute)
@@ -163,7 +165,7 @@ class Trainer:
             if not self.config.resume:
                 raise KRNNError(f"{self.run_dir} already holds a run; pass --resume to continue it, or give "
                                 "another --name or --logdir")
-            check_resumable(stored or {}, self._identity(), RESUME_FIXED, self.run_dir)
+            check_resumable(stored or {}, self._identity(), RESUME_FIXED + ("corpus_sha256", "split"), self.run_dir)
         write_json(os.path.join(self.run_dir, CONFIG_FILE), self._identity())
 
     def _build(self):
@@ -239,9 +241,12 @@ class Trainer:
     def _weights_finite(self) -> bool:
         return all(np.isfinite(np.asarray(v)).all() for v in self.model.trainable_variables)
 
-    def _save(self, states):
+    def _check_finite(self):
         if not self._weights_finite():
             self._diverged("a weight is NaN or Inf")
+
+    def _save(self, states):
+        self._check_finite()
         for name, variable in self.progress.states.items():
             variable.assign(self._gather(states[name]))
         self.progress.global_step.assign(self.global_step)
@@ -316,6 +321,17 @@ class Trainer:
 
     def run(self) -> dict:
         """Train (continuing the checkpoint when resuming) until epochs, --max-steps or early stopping; test."""
+        previous = os.environ.get("KRNN_FUSED_XLA")
+        os.environ["KRNN_FUSED_XLA"] = "1" if self.config.xla else "0"   # read by the fused layers at call time
+        try:
+            return self._run()
+        finally:
+            if previous is None:
+                os.environ.pop("KRNN_FUSED_XLA")
+            else:
+                os.environ["KRNN_FUSED_XLA"] = previous
+
+    def _run(self) -> dict:
         import keras
         import tensorflow as tf
 
@@ -370,6 +386,7 @@ class Trainer:
                         self.epoch, self.step_in_epoch = self.epoch + 1, 0
                     if (config.eval_every and self.global_step % config.eval_every == 0) or \
                             (end_of_epoch and not config.eval_every):
+                        self._check_finite()
                         self._validate()
                         self._save(states)
                         tick = time.perf_counter()   # evaluations and checkpoints are not training time
@@ -383,10 +400,16 @@ class Trainer:
                             f"saved in {self.run_dir}; continue with the same command and --resume")
                     if self._finished() or end_of_epoch:
                         break
-        if int(self.progress.last_eval_step) != self.global_step or not os.path.isfile(self._best_path):
-            self._validate()
         self._save(states if states is not None else
                    {name: self._distribute(value) for name, value in self._zero_states(B).items()})
+        if math.isinf(float(self.progress.best_val)):
+            # stopped before any scheduled evaluation: evaluate now so there is a best model to test. Not
+            # checkpointed, so a resumed run goes on exactly as one that was never stopped.
+            self._check_finite()
+            self._validate()
+        elif int(self.progress.last_eval_step) != self.global_step:
+            self.log(f"stopped at step {self.global_step}; testing the best evaluated model "
+                     f"(step {int(self.progress.best_step)})")
         return self._finish()
 
     def chars_per_second(self, warmup: int = 2) -> float | None:
