@@ -3,7 +3,7 @@
     python benchmarks/bench_train.py                         # LSTM/GRU/RNN at 2x128 and LSTM at 1x512
     python benchmarks/bench_train.py --rows lstm:2:128 --steps 40
 
-The training row runs the real Trainer on War and Peace (vocabulary 87, as bench_layers' K): tf.data
+The training row runs the real Trainer on War and Peace (vocabulary 83; bench_layers' K is 87): tf.data
 lanes, the state-carrying step with clipping, a NaN check and five TensorBoard scalars per step, the
 progress bar off; evaluation and checkpoints fall outside the timed steps. The layer row is
 bench_layers' `ours-<unit>` (Keras train_on_batch on one fixed batch, best of three rounds). Each
