@@ -69,6 +69,11 @@ def recurrent_layers(model):
     return [layer for layer in model.layers if isinstance(layer, RecurrentLayer)]
 
 
+def unit_name(layer):
+    """"rnn", "lstm", "gru" or "nlstm": the unit type of a karpathy_rnn recurrent layer."""
+    return next(name for name, cls in UNITS.items() if isinstance(layer, cls))
+
+
 def model_characters(model):
     """The vocabulary string a char-LM was built with (from its CharacterOneHot layer)."""
     for layer in model.layers:
@@ -216,21 +221,30 @@ def flat_states(states):
 
 
 def export_saved_model(model, path):
-    """Write a TensorFlow SavedModel of a char-LM with endpoints `serve`, `gates`, `step`, `zero_states`, `vocabulary`.
+    """Write a TensorFlow SavedModel of a char-LM with endpoints `serve`, `gates`, `step`, `step_gates`,
+    `zero_states`, `vocabulary` and `layers`.
 
     `serve(ids [B, T] int32)` -> logits [B, T, K]; `gates(ids)` -> {"<layer>/<gate>": [B, T, n]} (both from
     zero states); `step(ids, states)` -> {"logits", "<layer>_<state>": [B, n] ...} continues from `states`
-    ({"<layer>_<state>": [B, n]}), which `zero_states(batch_size)` starts; `vocabulary()` -> the K characters.
+    ({"<layer>_<state>": [B, n]}), which `zero_states(batch_size)` starts; `step_gates(ids, states)` is
+    `step` plus every "<layer>/<gate>"; `vocabulary()` -> the K characters; `layers()` -> JSON
+    [{"name", "unit", "units", "gates"}] of the recurrent layers, bottom to top.
     """
+    import json
+
     import tensorflow as tf
 
     probe = probe_model(model)
     carry = probe_model(model, carry_states=True, gates=False)
+    carry_gates = probe_model(model, carry_states=True, gates=True)
+    layers_json = json.dumps([{"name": layer.name, "unit": unit_name(layer), "units": layer.units,
+                               "gates": list(layer.gate_names)} for layer in recurrent_layers(model)])
     characters = model_characters(model)
     sizes = state_input_names(model)
     archive = keras.export.ExportArchive()
     archive.track(probe)
     archive.track(carry)
+    archive.track(carry_gates)
     spec = [tf.TensorSpec((None, None), tf.int32, name="ids")]
     archive.add_endpoint("serve", lambda ids: probe(ids)["logits"], input_signature=spec)
 
@@ -243,12 +257,19 @@ def export_saved_model(model, path):
         out = carry({"ids": ids, **states})
         return {"logits": out["logits"], **flat_states(out["states"])}
 
+    def step_gates(ids, states):
+        out = carry_gates({"ids": ids, **states})
+        gates = {f"{layer}/{gate}": value for layer, values in out["gates"].items() for gate, value in values.items()}
+        return {"logits": out["logits"], **gates, **flat_states(out["states"])}
+
     def zero_states(batch_size):
         return {name: tf.zeros(tf.stack([batch_size, units]), tf.float32) for name, units in sizes.items()}
 
     state_specs = {name: tf.TensorSpec((None, units), tf.float32, name=name) for name, units in sizes.items()}
     archive.add_endpoint("gates", gates, input_signature=spec)
     archive.add_endpoint("step", step, input_signature=spec + [state_specs])
+    archive.add_endpoint("step_gates", step_gates, input_signature=spec + [state_specs])
+    archive.add_endpoint("layers", lambda: tf.constant(layers_json), input_signature=[])
     archive.add_endpoint("zero_states", zero_states, input_signature=[tf.TensorSpec((), tf.int32, name="batch_size")])
     archive.add_endpoint("vocabulary", lambda: tf.constant(characters), input_signature=[])
     archive.write_out(str(path), verbose=False)

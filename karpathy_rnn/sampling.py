@@ -67,21 +67,29 @@ def saved_model_stepper(path: str) -> Stepper:
                    lambda ids, states: loaded.step(tf.constant(ids), states), path)
 
 
-def open_language_model(path: str | os.PathLike) -> Stepper:
-    """A Stepper from a training run directory (its best.keras), a .keras file or an exported SavedModel folder."""
+def resolve_model_path(path: str | os.PathLike) -> tuple[str, str]:
+    """("keras", file) or ("saved_model", folder) for a run directory, a .keras file or a SavedModel folder."""
     path = os.fspath(path)
     if os.path.isdir(path) and os.path.isfile(os.path.join(path, BEST_MODEL_FILE)):
         path = os.path.join(path, BEST_MODEL_FILE)
     if os.path.isfile(path) and path.endswith(".keras"):
-        from karpathy_rnn.models import load_model
-        return keras_stepper(load_model(path), path)
+        return "keras", path
     if os.path.isdir(path) and os.path.isfile(os.path.join(path, "saved_model.pb")):
-        return saved_model_stepper(path)
+        return "saved_model", path
     if not os.path.exists(path):
         raise KRNNError(f"{path!r} does not exist; give a run directory of scripts/train.py, a .keras file or a "
                         "SavedModel folder written by scripts/export.py")
     raise KRNNError(f"{path!r} is neither a run directory with {BEST_MODEL_FILE} (has the run finished an "
                     "evaluation yet?), a .keras file nor a SavedModel folder")
+
+
+def open_language_model(path: str | os.PathLike) -> Stepper:
+    """A Stepper from a training run directory (its best.keras), a .keras file or an exported SavedModel folder."""
+    kind, path = resolve_model_path(path)
+    if kind == "keras":
+        from karpathy_rnn.models import load_model
+        return keras_stepper(load_model(path), path)
+    return saved_model_stepper(path)
 
 
 def check_temperature(temperature: float) -> float:
