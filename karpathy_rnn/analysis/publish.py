@@ -1,0 +1,107 @@
+"""Write an analysed trace as the plugin's TensorBoard summaries (karpathy_rnn.summary) and as JSON/CSV files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+import numpy as np
+
+from karpathy_rnn.analysis.cells import CellScore, cell_values
+from karpathy_rnn.analysis.features import FEATURE_DESCRIPTIONS
+from karpathy_rnn.analysis.saturation import LEFT, RIGHT, SaturationReport
+from karpathy_rnn.analysis.trace import Trace
+from karpathy_rnn.atomic import atomic_file
+from karpathy_rnn.errors import KRNNError
+
+CELL_STATISTIC = "Pearson r of tanh(c) (LSTM) or h (GRU, RNN) with the feature, over every character"
+
+
+def ranking_json(ranking: dict[str, list[CellScore]]) -> dict[str, list[dict]]:
+    """{feature: [{"layer", "cell", "r"}]}: the JSON form of top_cells' result."""
+    return {feature: [{"layer": s.layer, "cell": s.cell, "r": round(s.correlation, 6)} for s in cells]
+            for feature, cells in ranking.items()}
+
+
+def write_scores_csv(scores: dict[str, dict[str, np.ndarray]], path: str) -> str:
+    """Every cell's r with every feature: rows layer, cell, then one column per feature."""
+    features = list(next(iter(scores.values())))
+    with atomic_file(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["layer", "cell", *features])
+        for layer, by_feature in scores.items():
+            table = np.stack([by_feature[f] for f in features], axis=1)
+            for cell, row in enumerate(table.tolist()):
+                writer.writerow([layer, cell, *("" if np.isnan(r) else f"{r:.6f}" for r in row)])
+    return path
+
+
+def saturation_json(report: SaturationReport) -> dict:
+    """The report as JSON: thresholds, claims, and per layer and gate the left/right fractions [units]."""
+    return {"unit": report.unit, "left_below": LEFT, "right_above": RIGHT, "claims": report.claims,
+            "fractions": {layer: {gate: {"left": np.round(left, 6).tolist(), "right": np.round(right, 6).tolist()}
+                                  for gate, (left, right) in gates.items()} for layer, gates in report.fractions.items()}}
+
+
+def write_json(data: dict, path: str) -> str:
+    """`data` as indented JSON at `path`, atomically."""
+    with atomic_file(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1)
+    return path
+
+
+def write_summaries(trace: Trace, logdir: str, step: int, ranking: dict[str, list[CellScore]] | None,
+                    saturation: SaturationReport | None, characters: int = 5000,
+                    states: tuple[str, ...] = ("c", "h")) -> str:
+    """The plugin's summaries of `trace` into an events file in `logdir`: the first `characters` characters
+    and each layer's `states` over them, the cell ranking, the saturation fractions."""
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+
+    characters = min(characters, trace.length)
+    for layer in trace.layers:
+        missing = [name for name in states if name not in layer.gates]
+        if missing and set(missing) != {"c"}:
+            raise KRNNError(f"layer {layer.name} ({layer.unit.upper()}) has no {', '.join(missing)}; "
+                            f"its states and gates are {', '.join(layer.gates)}")
+    writer = tf.summary.create_file_writer(logdir, filename_suffix=".karpathy_rnn")
+    with writer.as_default():
+        summary.write_text(trace.text[:characters], step, source=trace.meta.get("split", ""), start=0)
+        for layer in trace.layers:
+            for name in states:
+                if name not in layer.gates:
+                    continue                        # a GRU or RNN has no c: its h is the cell
+                values = np.asarray(trace.gate(layer.name, name)[:characters], np.float32)
+                is_cell = name == "c"
+                gate_range = (-1.0, 1.0) if name in ("c", "h", "g", "candidate") else (0.0, 1.0)
+                summary.write_activations(layer.name, name, cell_values(values, name), step, layer.unit,
+                                          gate_range, "tanh" if is_cell else "none")
+        if ranking is not None:
+            summary.write_cell_ranking(ranking_json(ranking), step, CELL_STATISTIC, FEATURE_DESCRIPTIONS)
+        if saturation is not None:
+            for index, (layer, gates) in enumerate(saturation.fractions.items(), start=1):
+                for gate, (left, right) in gates.items():
+                    summary.write_saturation(layer, gate, left, right, step, saturation.unit, index, (LEFT, RIGHT))
+    writer.flush()
+    writer.close()
+    return logdir
+
+
+def write_report(path: str, trace: Trace, ranking: dict[str, list[CellScore]], claims: list[str], figures: list[str]) -> str:
+    """report.md: the trace, the top cells per feature, the saturation claims and links to the figures."""
+    meta = trace.meta
+    lines = [f"# Analysis of {meta.get('source', '?')}", "",
+             f"{trace.length:,} characters of {meta.get('corpus', '?')} ({meta.get('split', '?')} split); "
+             f"layers: {', '.join(f'{l.name} ({l.unit.upper()} x{l.units})' for l in trace.layers)}.", "",
+             "## Interpretable cells (section 4.2, Figure 2)", "", f"Statistic: {CELL_STATISTIC}.", "",
+             "| feature | top cells (layer cell: r) |", "|---|---|"]
+    for feature, cells in ranking.items():
+        lines.append(f"| {feature} | " + ", ".join(f"{s.layer} {s.cell}: {s.correlation:+.3f}" for s in cells) + " |")
+    if claims:
+        lines += ["", "## Gate saturation (section 4.2, Figure 3)", ""] + [f"- {claim}" for claim in claims]
+    lines += ["", "## Figures", ""] + [f"- [{os.path.basename(f)}]({os.path.basename(f)})" for f in figures]
+    with atomic_file(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path

@@ -1,0 +1,192 @@
+"""A `Trace`: what a char-LM did on every character of a text, stored as .npy files that reload without TensorFlow.
+
+Layout of a trace directory:
+    trace.json                 vocabulary, length, source model, corpus, split, layers and their gates
+    targets.npy                int32 [N]: the id of each character of the text
+    probabilities.npy          float32 [N, K]: the model's distribution for each character, before seeing it
+    <layer>.<gate>.npy         float16 [N, units]: each gate, cell and hidden state of each layer
+Arrays open memory-mapped, so an analysis reads a 300,000-character trace of a 2x512 LSTM in pieces.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+
+import numpy as np
+
+from karpathy_rnn.atomic import atomic_file
+from karpathy_rnn.errors import KRNNError, VocabularyMismatchError
+
+TRACE_FORMAT = 1
+TRACE_META = "trace.json"
+GATE_DTYPE = np.float16
+PROBABILITY_DTYPE = np.float32
+CHUNK_ROWS = 16384    # characters an analysis reads at a time
+CELL_STATE = {"lstm": "c", "nlstm": "c", "gru": "h", "rnn": "h"}   # the state Figure 2 colours, per unit
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One recurrent layer of a traced model: its name, unit type, width and recorded gates."""
+
+    name: str
+    unit: str
+    units: int
+    gates: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return {"name": self.name, "unit": self.unit, "units": self.units, "gates": list(self.gates)}
+
+
+class Trace:
+    """A trace directory opened read-only: targets [N], probabilities [N, K], gates [N, units] per layer."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = os.fspath(path)
+        meta_path = os.path.join(self.path, TRACE_META)
+        if not os.path.isfile(meta_path):
+            raise KRNNError(f"{self.path!r} is not a trace (no {TRACE_META}); write one with "
+                            "`python scripts/analyze.py trace RUN --split test`")
+        try:
+            with open(meta_path, encoding="utf-8") as handle:
+                self.meta = json.load(handle)
+            self.layers = tuple(LayerInfo(d["name"], d["unit"], int(d["units"]), tuple(d["gates"]))
+                                for d in self.meta["layers"])
+            self.length = int(self.meta["length"])
+            self.vocabulary = str(self.meta["vocabulary"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise KRNNError(f"{meta_path} is damaged ({error}); write the trace again") from None
+        if self.meta.get("format") != TRACE_FORMAT:
+            raise KRNNError(f"{meta_path} has format {self.meta.get('format')!r}, this version reads "
+                            f"{TRACE_FORMAT}; write the trace again")
+        if not self.meta.get("complete"):
+            raise KRNNError(f"trace {self.path!r} was interrupted before it finished; write it again")
+
+    def _array(self, name: str) -> np.ndarray:
+        path = os.path.join(self.path, name + ".npy")
+        if not os.path.isfile(path):
+            raise KRNNError(f"trace {self.path!r} lacks {name}.npy; write the trace again")
+        return np.load(path, mmap_mode="r")
+
+    @property
+    def targets(self) -> np.ndarray:
+        """int32 [N]: the character ids of the traced text."""
+        return self._array("targets")
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """float32 [N, K]: the model's probability of every vocabulary entry at each character."""
+        return self._array("probabilities")
+
+    @property
+    def text(self) -> str:
+        """The traced text (N characters)."""
+        return "".join(np.array(list(self.vocabulary))[np.asarray(self.targets)])
+
+    def layer(self, name_or_index: str | int) -> LayerInfo:
+        """A layer by name ("lstm1") or 1-based index, or a clear error."""
+        names = [layer.name for layer in self.layers]
+        if isinstance(name_or_index, (int, np.integer)) or str(name_or_index).isdigit():
+            index = int(name_or_index)
+            if not 1 <= index <= len(self.layers):
+                raise KRNNError(f"layer {index} is out of range: the model has {len(self.layers)} "
+                                f"layer(s), 1..{len(self.layers)} ({', '.join(names)})")
+            return self.layers[index - 1]
+        for layer in self.layers:
+            if layer.name == name_or_index:
+                return layer
+        raise KRNNError(f"no layer {name_or_index!r} in this trace; it has {', '.join(names)}")
+
+    def gate(self, layer: str | int, gate: str) -> np.ndarray:
+        """float16 [N, units] of `gate` ("f", "c", "h", ...) in `layer`, memory-mapped."""
+        info = self.layer(layer)
+        if gate not in info.gates:
+            raise KRNNError(f"layer {info.name} is a {info.unit.upper()}, which has no gate {gate!r}; "
+                            f"its gates are {', '.join(info.gates)}")
+        return self._array(f"{info.name}.{gate}")
+
+    def chunks(self, layer: str | int, gate: str, rows: int = CHUNK_ROWS):
+        """Yield (start, float32 [m, units]) blocks of `gate` in `layer`, each read on its own (bounded memory)."""
+        self.gate(layer, gate)  # checks the names
+        info = self.layer(layer)
+        for start in range(0, self.length, rows):
+            block = self._array(f"{info.name}.{gate}")[start:start + rows]
+            yield start, np.asarray(block, np.float32)
+
+    def cell_state_name(self, layer: str | int) -> str:
+        """The state the paper colours for `layer`'s unit: "c" (LSTM) or "h" (GRU, RNN)."""
+        return CELL_STATE[self.layer(layer).unit]
+
+    def check_vocabulary(self, characters: str) -> None:
+        """Raise VocabularyMismatchError unless the trace was made with exactly `characters`."""
+        if characters != self.vocabulary:
+            raise VocabularyMismatchError(
+                f"trace {self.path!r} was made with a vocabulary of {len(self.vocabulary)} characters, "
+                f"not the {len(characters)} given; use traces and models of the same corpus")
+
+
+class TraceWriter:
+    """Writes a trace directory piece by piece into preallocated memory-mapped files, then marks it complete."""
+
+    def __init__(self, path: str | os.PathLike, vocabulary: str, length: int, layers: list[LayerInfo],
+                 **meta):
+        self.path = os.fspath(path)
+        if os.path.isfile(os.path.join(self.path, TRACE_META)):
+            shutil.rmtree(self.path)                     # an earlier trace, written again
+        elif os.path.exists(self.path) and (not os.path.isdir(self.path) or os.listdir(self.path)):
+            raise KRNNError(f"{self.path!r} exists and is not a trace; give a new or empty folder for the trace")
+        os.makedirs(self.path, exist_ok=True)
+        self.meta = {"format": TRACE_FORMAT, "complete": False, "vocabulary": vocabulary, "length": int(length),
+                     "layers": [layer.to_dict() for layer in layers], **meta}
+        self._write_meta()
+
+        self.targets = _RowFile(os.path.join(self.path, "targets.npy"), np.int32, (length,))
+        self.probabilities = _RowFile(os.path.join(self.path, "probabilities.npy"), PROBABILITY_DTYPE,
+                                      (length, len(vocabulary)))
+        self.gates = {(layer.name, gate): _RowFile(os.path.join(self.path, f"{layer.name}.{gate}.npy"), GATE_DTYPE,
+                                                   (length, layer.units))
+                      for layer in layers for gate in layer.gates}
+
+    def _write_meta(self) -> None:
+        with atomic_file(os.path.join(self.path, TRACE_META), "w", encoding="utf-8") as handle:
+            json.dump(self.meta, handle, indent=1)
+
+    def write(self, start: int, probabilities: np.ndarray, gates: dict[tuple[str, str], np.ndarray]) -> None:
+        """Store characters [start, start+M): probabilities [M, K] and {(layer, gate): [M, units]}."""
+        self.probabilities.write(start, probabilities)
+        for key, values in gates.items():
+            self.gates[key].write(start, values)
+
+    def finish(self, targets: np.ndarray, **meta) -> Trace:
+        """Write the targets, close the files and mark the trace complete; returns it opened."""
+        self.targets.write(0, targets)
+        for array in [self.targets, self.probabilities, *self.gates.values()]:
+            array.close()
+        self.meta.update(meta, complete=True)
+        self._write_meta()
+        return Trace(self.path)
+
+
+class _RowFile:
+    """A .npy file of a fixed shape written in row blocks through plain file writes (bounded memory)."""
+
+    def __init__(self, path: str, dtype, shape: tuple[int, ...]):
+        created = np.lib.format.open_memmap(path, "w+", dtype, shape)   # header + full size, zeros
+        self.offset = created.offset
+        del created                                                       # unmapped: nothing stays resident
+        self.dtype = np.dtype(dtype)
+        self.row_bytes = self.dtype.itemsize * int(np.prod(shape[1:], dtype=np.int64))
+        self.handle = open(path, "r+b")
+
+    def write(self, start: int, rows: np.ndarray) -> None:
+        """Rows [M, ...] at row `start`."""
+        self.handle.seek(self.offset + start * self.row_bytes)
+        self.handle.write(np.ascontiguousarray(rows, self.dtype).tobytes())
+
+    def close(self) -> None:
+        """Flush and close."""
+        self.handle.close()

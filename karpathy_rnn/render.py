@@ -1,0 +1,104 @@
+"""Text coloured by a cell's values (the paper's Figure 2 style) as HTML, and the colour scale both HTML and PNG use.
+
+The scale is the paper's: -1 red through white (0) to +1 blue, values clipped to [-1, 1]. The text is user
+data: every character is HTML-escaped, and values only ever reach the page as numbers.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from karpathy_rnn.errors import KRNNError
+
+NEWLINE_MARK = "\u21b5"     # shown for a newline, so its colour is visible
+DISPLAY_TAB = 4             # columns a tab takes on screen
+
+
+def activation_colors(values: np.ndarray) -> np.ndarray:
+    """uint8 [N, 3] RGB for values [N]: -1 red (255, 0, 0), 0 white, +1 blue (0, 0, 255); NaN white."""
+    v = np.clip(np.nan_to_num(np.asarray(values, np.float64), nan=0.0), -1.0, 1.0)
+    fade = 1.0 - np.abs(v)                                   # how much of the other two channels remains
+    red = np.where(v <= 0, 1.0, fade)
+    blue = np.where(v >= 0, 1.0, fade)
+    return np.round(np.stack([red, fade, blue], axis=-1) * 255).astype(np.uint8)
+
+
+def check_values(text: str, values: np.ndarray) -> np.ndarray:
+    """values as float [N], or a clear error unless there is one per character of `text`."""
+    values = np.asarray(values, np.float64)
+    if values.shape != (len(text),):
+        raise KRNNError(f"need one value per character: the text has {len(text)} characters, the values have "
+                        f"shape {values.shape}")
+    return values
+
+
+_HEX = np.array([f"{i:02x}" for i in range(256)])
+
+
+def _characters(codes: np.ndarray) -> np.ndarray:
+    """Code points [N] -> array of 1-character strings [N]."""
+    return np.frombuffer(np.ascontiguousarray(codes, "<i4").tobytes(), dtype="<U1")
+
+
+def colored_text_html(text: str, values: np.ndarray, title: str = "") -> str:
+    """An HTML fragment: `text` in monospace, each character's background coloured by its value, hover shows it."""
+    values = check_values(text, values)
+    heading = f"<h3>{html.escape(title)}</h3>\n" if title else ""
+    if not text:
+        return f'{heading}<pre class="krnn-cell"></pre>\n'
+    codes = np.frombuffer(text.encode("utf-32-le"), np.int32)
+    unique, inverse = np.unique(codes, return_inverse=True)          # escape each distinct character once
+    table = np.array([html.escape(NEWLINE_MARK + "\n" if c == 10 else chr(c), quote=True) for c in unique.tolist()],
+                     dtype=object)
+    rgb = activation_colors(values)
+    color = np.char.add(np.char.add(np.char.add("#", _HEX[rgb[:, 0]]), _HEX[rgb[:, 1]]), _HEX[rgb[:, 2]])
+    shown = np.char.mod("%+.3f", np.nan_to_num(values))
+    spans = np.char.add(np.char.add(np.char.add(np.char.add(np.char.add('<span style="background:', color),
+                                                            '" title="'), shown), '">'),
+                        table[inverse].astype(str))
+    return f'{heading}<pre class="krnn-cell">{"</span>".join(spans.tolist())}</span></pre>\n'
+
+
+PAGE_STYLE = """body{font-family:Roboto,Arial,sans-serif;margin:24px;color:#212121}
+pre.krnn-cell{font-family:'DejaVu Sans Mono',Menlo,monospace;font-size:13px;line-height:1.35;
+white-space:pre-wrap;word-break:break-all;border:1px solid #ddd;padding:8px;max-width:100ch}
+h2{margin-top:32px}"""
+
+
+def html_page(title: str, body: str) -> str:
+    """A standalone UTF-8 HTML page around `body` (already escaped fragments)."""
+    return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{PAGE_STYLE}</style></head>\n<body><h1>{html.escape(title)}</h1>\n{body}</body></html>\n")
+
+
+def text_grid(text: str, values: np.ndarray, width: int = 100) -> tuple[list[str], np.ndarray]:
+    """The text laid out for drawing: (lines of at most `width` columns, values [rows, width], NaN where empty).
+
+    Tabs take DISPLAY_TAB columns of their value; a newline is one column (drawn as NEWLINE_MARK) that
+    ends its line; long lines wrap.
+    """
+    values = check_values(text, values)
+    if not text:
+        return [], np.zeros((0, width))
+    codes = np.frombuffer(text.encode("utf-32-le"), np.int32)
+    repeat = np.where(codes == 9, DISPLAY_TAB, 1)
+    shown = np.where(codes == 10, ord(NEWLINE_MARK), np.where(codes < 32, 32, codes))   # tab, CR: blank
+    shown = np.repeat(shown, repeat)
+    shown_values = np.repeat(values, repeat)
+    is_newline = np.repeat(codes == 10, repeat)
+    index = np.arange(len(shown))
+    line = np.concatenate([[0], np.cumsum(is_newline)[:-1]])               # the newline ends its own line
+    line_start = np.concatenate([[0], np.flatnonzero(is_newline) + 1])[line]
+    column = index - line_start
+    line_length = np.bincount(line, minlength=line[-1] + 1)
+    rows_per_line = np.maximum(1, -(-line_length // width))
+    first_row = np.concatenate([[0], np.cumsum(rows_per_line)[:-1]])
+    row = first_row[line] + column // width
+    col = column % width
+    grid_values = np.full((int(rows_per_line.sum()), width), np.nan)
+    grid_values[row, col] = shown_values
+    chars = np.full((len(grid_values), width), " ", dtype="<U1")
+    chars[row, col] = _characters(shown)
+    return ["".join(r).rstrip() for r in chars], grid_values

@@ -1,0 +1,137 @@
+"""Traces: extraction against one whole-sequence call, the lanes' warm-up, round trip without TensorFlow, errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from karpathy_rnn.analysis.cells import score_cells
+from karpathy_rnn.analysis.extract import keras_gate_model, trace_ids
+from karpathy_rnn.analysis.saturation import gate_saturation, saturation_fractions, trace_saturation
+from karpathy_rnn.analysis.trace import Trace, TraceWriter, LayerInfo
+from karpathy_rnn.errors import KRNNError, VocabularyMismatchError
+from karpathy_rnn.models import char_language_model
+
+CHARS = "\n (),.abcdefgh"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return char_language_model(CHARS, "lstm", 2, 8, seed=3)
+
+
+@pytest.fixture(scope="module")
+def ids():
+    return np.random.default_rng(0).integers(0, len(CHARS), 1601).astype(np.int32)
+
+
+@pytest.fixture(scope="module")
+def reference(model, ids):
+    """Probabilities and gates of one call over the whole text from zero states (no chunks, no lanes)."""
+    gate_model = keras_gate_model(model)
+    out = {k: np.asarray(v, np.float64) for k, v in gate_model.step_function(ids[None, :-1],
+                                                                             gate_model.zero_states(1)).items()}
+    logits = out["logits"][0]
+    p = np.exp(logits - logits.max(-1, keepdims=True))
+    return gate_model, p / p.sum(-1, keepdims=True), {k: v[0] for k, v in out.items() if "/" in k}
+
+
+def test_exact_single_pass_matches_one_call(tmp_path, ids, reference):
+    gate_model, probabilities, gates = reference
+    trace = trace_ids(gate_model, ids, tmp_path / "t", lanes=1, chunk=128, corpus="x", split="test")
+    assert trace.length == 1600 and (trace.targets == ids[1:]).all()
+    np.testing.assert_allclose(trace.probabilities, probabilities, atol=2e-6)
+    for layer in ("lstm1", "lstm2"):
+        for gate in "ifogch":
+            stored = np.asarray(trace.gate(layer, gate), np.float64)
+            np.testing.assert_allclose(stored, gates[f"{layer}/{gate}"], atol=2e-3, rtol=1e-3)   # float16 on disk
+    assert trace.meta["corpus"] == "x" and trace.meta["lanes"] == 1
+
+
+def test_lanes_with_warmup_start_exactly_and_stay_close(tmp_path, ids, reference):
+    gate_model, probabilities, gates = reference
+    trace = trace_ids(gate_model, ids, tmp_path / "t", lanes=4, warmup=100, chunk=64)
+    assert trace.meta["lanes"] == 4 and trace.meta["warmup"] == 128        # rounded up to whole chunks
+    np.testing.assert_allclose(trace.probabilities[:400], probabilities[:400], atol=2e-6)   # lane 0 is exact
+    # later lanes read 128 characters of context before their start: an untrained model forgets that fast
+    np.testing.assert_allclose(trace.probabilities, probabilities, atol=1e-4)
+
+
+def test_short_text_uses_fewer_lanes(tmp_path, reference):
+    gate_model = reference[0]
+    trace = trace_ids(gate_model, np.array([1, 2, 3, 4, 5], np.int32), tmp_path / "t", lanes=64, warmup=512)
+    assert trace.meta["lanes"] == 1 and trace.length == 4
+
+
+def test_reload_without_tensorflow(tmp_path, ids, reference):
+    trace_ids(reference[0], ids, tmp_path / "t", lanes=2, warmup=64, chunk=64)
+    code = ("import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None\n"
+            "from karpathy_rnn.analysis.trace import Trace\n"
+            "from karpathy_rnn.analysis.cells import score_cells\n"
+            "from karpathy_rnn.analysis.features import text_features\n"
+            "from karpathy_rnn.analysis.saturation import trace_saturation\n"
+            f"t = Trace({str(tmp_path / 't')!r})\n"
+            "scores = score_cells(t, text_features(t.text)); s = trace_saturation(t)\n"
+            "print(t.length, len(t.text), t.probabilities.shape, t.gate(2, 'f').dtype, sorted(s.fractions))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[:2] == ["1600", "1600"]
+    assert "float16" in done.stdout and "['lstm1', 'lstm2']" in done.stdout
+
+
+def test_trace_analyses_equal_whole_array_references(tmp_path, ids, reference):
+    trace = trace_ids(reference[0], ids, tmp_path / "t", lanes=1)
+    f = np.asarray(trace.gate("lstm2", "f"), np.float32)
+    left, right = gate_saturation(trace, "lstm2", "f", rows=100)
+    expected = saturation_fractions(f)
+    np.testing.assert_array_equal(left, expected[0])
+    np.testing.assert_array_equal(right, expected[1])
+    feature = {"x": np.arange(trace.length, dtype=np.float64) % 7}
+    scores = score_cells(trace, feature, rows=333)
+    c = np.tanh(np.asarray(trace.gate("lstm1", "c"), np.float64))
+    np.testing.assert_allclose(scores["lstm1"]["x"], [np.corrcoef(c[:, u], feature["x"])[0, 1] for u in range(8)],
+                               atol=1e-6)
+    assert set(trace_saturation(trace).fractions["lstm1"]) == {"i", "f", "o"}
+
+
+def test_trace_errors_are_clear(tmp_path, ids, reference):
+    trace = trace_ids(reference[0], ids[:50], tmp_path / "t", lanes=1)
+    with pytest.raises(KRNNError, match="layer 3 is out of range: the model has 2 layer"):
+        trace.gate(3, "c")
+    with pytest.raises(KRNNError, match="no gate 'r'; its gates are i, f, o, g, c, h"):
+        trace.gate(1, "r")
+    with pytest.raises(KRNNError, match="gate 'z' is GRU gate"):
+        gate_saturation(trace, 1, "z")
+    with pytest.raises(VocabularyMismatchError, match="vocabulary of 14 characters"):
+        trace.check_vocabulary("abc")
+    with pytest.raises(KRNNError, match="is not a trace"):
+        Trace(tmp_path)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "keep.txt").write_text("mine")
+    with pytest.raises(KRNNError, match="exists and is not a trace"):
+        TraceWriter(tmp_path / "other", "ab", 3, [LayerInfo("l", "lstm", 2, ("c",))])
+    assert (tmp_path / "other" / "keep.txt").read_text() == "mine"
+
+
+def test_interrupted_trace_is_refused(tmp_path):
+    TraceWriter(tmp_path / "t", "ab", 3, [LayerInfo("l", "lstm", 2, ("c",))])     # never finished
+    with pytest.raises(KRNNError, match="interrupted before it finished"):
+        Trace(tmp_path / "t")
+    meta = json.loads((tmp_path / "t" / "trace.json").read_text())
+    meta.update(complete=True)
+    (tmp_path / "t" / "trace.json").write_text(json.dumps(meta))
+    os.remove(tmp_path / "t" / "l.c.npy")
+    with pytest.raises(KRNNError, match="lacks l.c.npy"):
+        Trace(tmp_path / "t").gate("l", "c")
+
+
+def test_bad_ids_are_refused(tmp_path, reference):
+    with pytest.raises(KRNNError, match="at least 2 character ids"):
+        trace_ids(reference[0], np.array([1]), tmp_path / "t")
+    with pytest.raises(KRNNError, match="out of the model's vocabulary"):
+        trace_ids(reference[0], np.array([1, 99]), tmp_path / "t")
+    with pytest.raises(KRNNError, match="lanes must be an integer >= 1"):
+        trace_ids(reference[0], np.array([1, 2]), tmp_path / "t", lanes=0)

@@ -1,0 +1,108 @@
+"""scripts/analyze.py end to end on a tiny trained run (and its SavedModel): files, summaries, bad input."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tests.training_helpers import error_line, run_script, tiny_config, write_tiny_corpus
+
+pytestmark = pytest.mark.slow   # a real training run and script processes
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """(run directory of a tiny 2-layer LSTM, its corpus path, a GRU run directory)."""
+    from karpathy_rnn.training.trainer import Trainer
+
+    folder = tmp_path_factory.mktemp("runs")
+    corpus = write_tiny_corpus(folder, characters=20_000)
+    runs = []
+    for unit in ("lstm", "gru"):
+        trainer = Trainer(tiny_config(corpus, folder, unit=unit, name=unit, max_steps=12, eval_every=6),
+                          log=lambda m: None, progress_bar=False)
+        trainer.run()
+        runs.append(trainer.run_dir)
+    return runs[0], corpus, runs[1]
+
+
+def test_analyze_run_writes_trace_figures_report_and_summaries(trained):
+    run, corpus, _ = trained
+    done = run_script("analyze.py", run, "--split", "test", "--no-progress", "--lanes", "4", "--warmup", "50",
+                      "--summary-chars", "300", "--summary-states", "c", "h", "f")
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = os.path.join(run, "analysis", "test")
+    for name in ("cells.csv", "cells.json", "figure2.html", "figure3.png", "saturation.json", "report.md",
+                 "trace/trace.json", "trace/lstm2.f.npy", "figure2_line_position.png"):
+        assert os.path.isfile(os.path.join(out, name)), name
+    from karpathy_rnn.analysis.trace import Trace
+    from karpathy_rnn.data.corpus import load_corpus
+
+    trace = Trace(os.path.join(out, "trace"))
+    assert trace.text == load_corpus(corpus).text("test")
+    saturation = json.load(open(os.path.join(out, "saturation.json")))
+    assert set(saturation["fractions"]) == {"lstm1", "lstm2"} and set(saturation["fractions"]["lstm1"]) == set("ifo")
+    assert "forget gates left-saturated > 90% of the time" in done.stdout
+    ranking = json.load(open(os.path.join(out, "cells.json")))
+    assert "line_position" in ranking and ranking["line_position"][0]["layer"] in ("lstm1", "lstm2")
+
+    from tensorboard.backend.event_processing import event_accumulator
+    from karpathy_rnn import summary
+
+    events = [f for f in os.listdir(run) if f.endswith(".karpathy_rnn")]
+    assert len(events) == 1
+    acc = event_accumulator.EventAccumulator(os.path.join(run, events[0]), size_guidance={"tensors": 0}).Reload()
+    tags = set(acc.Tags()["tensors"])
+    assert {summary.TEXT_TAG, summary.CELL_RANKING_TAG, summary.activations_tag("lstm2", "f"),
+            summary.saturation_tag("lstm1", "o")} <= tags
+    best_step = json.load(open(os.path.join(run, "results.json")))["best_step"]
+    assert acc.Tensors(summary.TEXT_TAG)[0].step == best_step
+
+    again = run_script("analyze.py", run, "--no-progress", "--no-png")
+    assert again.returncode == 0 and "reusing the trace" in again.stdout
+
+
+def test_saved_model_and_color(trained, tmp_path):
+    run, corpus, _ = trained
+    exported = tmp_path / "saved"
+    assert run_script("export.py", run, "--out", exported).returncode == 0
+    done = run_script("analyze.py", "trace", exported, "--corpus", corpus, "--split", "val", "--lanes", "1",
+                      "--out", tmp_path / "a", "--no-progress")
+    assert done.returncode == 0, done.stderr[-3000:]
+    from karpathy_rnn.analysis.trace import Trace
+
+    from_saved = Trace(tmp_path / "a" / "trace")
+    done = run_script("analyze.py", "trace", run, "--split", "val", "--lanes", "1", "--out", tmp_path / "b",
+                      "--no-progress")
+    assert done.returncode == 0, done.stderr[-3000:]
+    np.testing.assert_allclose(from_saved.probabilities, Trace(tmp_path / "b" / "trace").probabilities, atol=1e-5)
+
+    page = tmp_path / "cell.html"
+    text = "the cat sat on a mat\nif ( x = 1; }"                    # escaping: tests/test_render_and_summary.py
+    done = run_script("analyze.py", "color", run, "--layer", "2", "--cell", "3", "--text", text, "--out", page)
+    assert done.returncode == 0, done.stderr[-3000:]
+    html = page.read_text()
+    assert html.count("<span ") == len(text) and "lstm2 cell 3 (tanh(c))" in html
+
+
+@pytest.mark.parametrize("args, message", [
+    (["color", "{run}", "--layer", "2", "--cell", "99", "--text", "the"], "cell 99 is out of range: layer lstm2 has 12"),
+    (["color", "{run}", "--layer", "5", "--cell", "0", "--text", "the"], "layer 5 is out of range"),
+    (["color", "{gru}", "--layer", "1", "--cell", "0", "--state", "f", "--text", "the"], "has no 'f'"),
+    (["color", "{run}", "--layer", "1", "--cell", "0", "--text", "the \u00e9"], "\u00e9"),
+    (["{empty}"], "neither a run directory"),
+    (["{missing}"], "does not exist"),
+    (["{run}", "--lanes", "0"], "--lanes must be >= 1"),
+    (["{run}", "--corpus", "{other}"], "not in the model's"),
+])
+def test_bad_input_is_one_line(trained, tmp_path, args, message):
+    run, corpus, gru = trained
+    (tmp_path / "empty").mkdir()
+    other = tmp_path / "other.txt"
+    other.write_text("QQQ ZZZ " * 2000)
+    values = {"run": run, "gru": gru, "empty": tmp_path / "empty", "missing": tmp_path / "nope", "other": other}
+    done = run_script("analyze.py", *[a.format(**{k: str(v) for k, v in values.items()}) for a in args],
+                      "--no-progress" if args[0] != "color" else "--out", *([] if args[0] != "color" else [tmp_path / "c.html"]))
+    assert done.returncode == 2, done.stdout + done.stderr[-2000:]
+    assert message in error_line(done)

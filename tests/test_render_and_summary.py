@@ -1,0 +1,82 @@
+"""Coloured text (escaping, the colour scale, layout) and the plugin summaries read back through TensorBoard."""
+
+import numpy as np
+import pytest
+
+from karpathy_rnn import summary
+from karpathy_rnn.errors import KRNNError
+from karpathy_rnn.render import NEWLINE_MARK, activation_colors, colored_text_html, html_page, text_grid
+
+HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)"> \'q\' & "dq"'
+
+
+def test_color_scale_is_red_white_blue():
+    colors = activation_colors(np.array([-1.0, -0.5, 0.0, 0.5, 1.0, 3.0, np.nan]))
+    assert colors.tolist() == [[255, 0, 0], [255, 128, 128], [255, 255, 255], [128, 128, 255], [0, 0, 255],
+                               [0, 0, 255], [255, 255, 255]]
+
+
+def test_html_escapes_user_text_and_keeps_one_span_per_character():
+    values = np.linspace(-1, 1, len(HOSTILE))
+    page = html_page("t <b>", colored_text_html(HOSTILE, values, title="<i>x</i>"))
+    assert "<script>" not in page and "<img" not in page and "<i>" not in page and "<b>" not in page
+    shown = "".join(part.split(">", 1)[1] for part in page.split("</span>")[:-1])   # the characters, in order
+    assert shown.endswith("&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(2)&quot;&gt; "
+                          "&#x27;q&#x27; &amp; &quot;dq&quot;")
+    assert page.count("<span ") == len(HOSTILE)
+    assert 'style="background:#ff0000" title="-1.000">&lt;</span>' in page
+    assert 'title="+1.000">&quot;</span>' in page
+
+
+def test_html_marks_newlines_and_refuses_mismatched_values():
+    assert NEWLINE_MARK + "\n</span>" in colored_text_html("a\nb", np.zeros(3))
+    with pytest.raises(KRNNError, match="the text has 3 characters, the values have shape"):
+        colored_text_html("abc", np.zeros(2))
+
+
+def test_text_grid_wraps_and_expands_tabs():
+    lines, grid = text_grid("abcdef\n\tx", np.arange(9.0), width=4)
+    assert lines == ["abcd", "ef" + NEWLINE_MARK, "    ", "x"][:2] + ["", "x"]
+    assert grid[0].tolist() == [0, 1, 2, 3] and grid[1, :3].tolist() == [4, 5, 6] and np.isnan(grid[1, 3])
+    assert grid[2].tolist() == [7, 7, 7, 7] and grid[3, 0] == 8
+
+
+def test_summaries_round_trip_through_tensorboard(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    from tensorboard.backend.event_processing import event_accumulator
+
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    values = np.random.default_rng(0).uniform(-1, 1, (len(HOSTILE), 4))
+    with writer.as_default():
+        summary.write_text(HOSTILE, 7, source="test")
+        summary.write_activations("lstm1", "c", values, 7, "lstm", transform="tanh")
+        summary.write_saturation("lstm1", "f", np.array([0.1, 0.2]), np.array([0.7, 0.0]), 7, "lstm", 1)
+        summary.write_cell_ranking({"in_quotes": [{"layer": "lstm1", "cell": 2, "r": 0.8}]}, 7, "Pearson", {})
+    writer.close()
+    acc = event_accumulator.EventAccumulator(str(tmp_path), size_guidance={"tensors": 0}).Reload()
+    tags = set(acc.Tags()["tensors"])
+    assert tags == {summary.TEXT_TAG, summary.activations_tag("lstm1", "c"), summary.saturation_tag("lstm1", "f"),
+                    summary.CELL_RANKING_TAG}
+    for tag in tags:
+        meta = acc.SummaryMetadata(tag)
+        assert meta.plugin_data.plugin_name == summary.PLUGIN_NAME
+        assert summary.parse_content(meta.plugin_data.content)["kind"] in summary.KINDS
+    text_event = acc.Tensors(summary.TEXT_TAG)[0]
+    assert text_event.step == 7
+    assert summary.decode_string(tf.make_ndarray(text_event.tensor_proto)) == HOSTILE
+    stored = tf.make_ndarray(acc.Tensors(summary.activations_tag("lstm1", "c"))[0].tensor_proto)
+    assert stored.dtype == np.float16 and stored.shape == values.shape
+    np.testing.assert_allclose(stored, values, atol=1e-3)
+    content = summary.parse_content(acc.SummaryMetadata(summary.activations_tag("lstm1", "c")).plugin_data.content)
+    assert content["transform"] == "tanh" and content["units"] == 4 and content["layer"] == "lstm1"
+    sat = tf.make_ndarray(acc.Tensors(summary.saturation_tag("lstm1", "f"))[0].tensor_proto)
+    np.testing.assert_allclose(sat, [[0.1, 0.2], [0.7, 0.0]])
+
+
+def test_summary_writers_need_a_writer_and_parse_refuses_junk():
+    pytest.importorskip("tensorflow")
+    with pytest.raises(KRNNError, match="no default summary writer"):
+        summary.write_text("x", 0)
+    for junk in (b"\xff", b"[1]", b'{"kind": "nope"}', b'{"kind": "text", "version": 99}'):
+        with pytest.raises(KRNNError):
+            summary.parse_content(junk)
