@@ -44,12 +44,12 @@ def measure(model_path: str | None, hidden: int, layers: int, lanes: int, limit:
         started = time.perf_counter()
         trace = trace_ids(model, ids, os.path.join(folder, "t"), lanes=lanes)
         seconds = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss       # tracing only, not the read-back below
         size = sum(os.path.getsize(os.path.join(trace.path, f)) for f in os.listdir(trace.path))
         p = np.asarray(trace.probabilities)
         losses = -np.log(np.maximum(p[np.arange(trace.length), np.asarray(trace.targets)], 1e-30))
         if model_path:
             np.save(os.path.join(tempfile.gettempdir(), f"bench_trace_p_{lanes}.npy"), p)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"chars": int(trace.length), "seconds": seconds, "chars_per_s": trace.length / seconds,
             "peak_rss_mb": peak / 1024, "rss_before_mb": before / 1024, "trace_mb": size / 2**20,
             "loss": float(losses.mean())}

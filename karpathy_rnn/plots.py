@@ -25,12 +25,13 @@ def draw_colored_text(ax, text: str, values: np.ndarray, width: int = 100, title
     colors = activation_colors(grid.reshape(-1)).reshape(*grid.shape, 3) if len(lines) else np.full((1, width, 3), 255)
     ax.imshow(colors, extent=(0, width * ADVANCE, rows * LINE_HEIGHT, 0), aspect="auto", interpolation="nearest")
     for row, line in enumerate(lines):                         # one text artist per line
-        ax.text(0, (row + 0.78) * LINE_HEIGHT, line, family="DejaVu Sans Mono", fontsize=FONT_SIZE, va="baseline")
+        ax.text(0, (row + 0.78) * LINE_HEIGHT, line, family="DejaVu Sans Mono", fontsize=FONT_SIZE, va="baseline",
+                parse_math=False)                                # user text: a $ is a dollar, not mathtext
     ax.set_xlim(0, width * ADVANCE)
     ax.set_ylim(rows * LINE_HEIGHT, 0)
     ax.set_axis_off()
     if title:
-        ax.set_title(title, fontsize=FONT_SIZE + 1, loc="left")
+        ax.set_title(title, fontsize=FONT_SIZE + 1, loc="left", parse_math=False)
 
 
 def colored_text_figure(panels: list[tuple[str, str, np.ndarray]], width: int = 100):

@@ -50,8 +50,8 @@ def colored_text_html(text: str, values: np.ndarray, title: str = "") -> str:
         return f'{heading}<pre class="krnn-cell"></pre>\n'
     codes = np.frombuffer(text.encode("utf-32-le"), np.int32)
     unique, inverse = np.unique(codes, return_inverse=True)          # escape each distinct character once
-    table = np.array([html.escape(NEWLINE_MARK + "\n" if c == 10 else chr(c), quote=True) for c in unique.tolist()],
-                     dtype=object)
+    shown_as = {10: NEWLINE_MARK + "\n", 13: ""}                    # a lone CR would break the line in HTML
+    table = np.array([html.escape(shown_as.get(c, chr(c)), quote=True) for c in unique.tolist()], dtype=object)
     rgb = activation_colors(values)
     color = np.char.add(np.char.add(np.char.add("#", _HEX[rgb[:, 0]]), _HEX[rgb[:, 1]]), _HEX[rgb[:, 2]])
     shown = np.char.mod("%+.3f", np.nan_to_num(values))

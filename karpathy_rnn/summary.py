@@ -42,9 +42,12 @@ def saturation_tag(layer: str, gate: str) -> str:
 def _metadata(kind: str, **content):
     import tensorflow as tf
 
+    from tensorboard.compat.proto import summary_pb2
+
     payload = json.dumps({"kind": kind, "version": FORMAT_VERSION, **content}).encode("utf-8")
     return tf.compat.v1.SummaryMetadata(
-        plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name=PLUGIN_NAME, content=payload))
+        plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name=PLUGIN_NAME, content=payload),
+        data_class=summary_pb2.DATA_CLASS_TENSOR)   # what TensorBoard's data provider serves to plugins
 
 
 def _write(tag: str, tensor, step: int, kind: str, **content) -> None:

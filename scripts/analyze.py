@@ -7,7 +7,7 @@
 The default command writes, under --out: trace/ (probabilities and every gate of every character, reloadable
 without TensorFlow), cells.csv (every cell's r with every probe feature), figure2.html and figure2_<feature>.png
 (top cells per feature as coloured text), saturation.json and figure3.png (LSTM/GRU gates), report.md; and the
-karpathy_rnn TensorBoard plugin's summaries into --logdir (the run directory by default), at the model's best step.
+karpathy_rnn TensorBoard plugin's summaries into --logdir (OUT by default), at the model's best training step.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def _parser():
     everything.add_argument("--top", type=int, default=3, help="cells shown per feature (default: %(default)s)")
     everything.add_argument("--snippet", type=int, default=600, help="characters of text per gallery panel "
                             "(default: %(default)s)")
-    everything.add_argument("--logdir", help="where the plugin's summaries go (default: the run directory, else OUT)")
+    everything.add_argument("--logdir", help="where the plugin's summaries go (default: OUT, which TensorBoard shows "
+                            "as the run RUN/analysis/SPLIT beside RUN)")
     everything.add_argument("--summary-chars", type=int, default=5000, help="characters of the split whose "
                             "activations go into the summaries (default: %(default)s)")
     everything.add_argument("--summary-states", nargs="+", default=["c", "h"], help="states/gates per layer in "
@@ -90,6 +91,15 @@ def _positive(p, name, value, minimum=1):
         p.error(f"--{name} must be >= {minimum}, got {value}")
 
 
+def _model_identity(path: str) -> dict:
+    """What tells a trace's model apart: its path, size and modification time (a retrained best.keras differs)."""
+    files = [path] if os.path.isfile(path) else [os.path.join(root, name) for root, _, names in os.walk(path)
+                                                 for name in names]
+    stats = [os.stat(f) for f in sorted(files)]
+    return {"path": os.path.abspath(path), "bytes": sum(s.st_size for s in stats),
+            "modified": max((s.st_mtime_ns for s in stats), default=0)}
+
+
 def _trace(args, model, run_dir, out, log):
     """Open or write OUT/trace for `args.split`."""
     from karpathy_rnn.analysis.extract import trace_ids
@@ -105,12 +115,14 @@ def _trace(args, model, run_dir, out, log):
                          data_dir=args.data_dir or config.get("data_dir"), download=False,
                          vocabulary=Vocabulary(tuple(model.vocabulary)))
     path = os.path.join(out, "trace")
+    identity = _model_identity(model.source)
     if not args.retrace and os.path.isfile(os.path.join(path, "trace.json")):
         try:
             existing = Trace(path)
             existing.check_vocabulary(model.vocabulary)
-            same = (existing.meta.get("corpus_sha256"), existing.meta.get("split")) == (corpus.sha256, args.split)
-            if same:
+            wanted = {"corpus_sha256": corpus.sha256, "split": args.split, "model": identity,
+                      "lanes_requested": args.lanes, "warmup_requested": args.warmup}
+            if all(existing.meta.get(key) == value for key, value in wanted.items()):
                 log(f"reusing the trace in {path} (--retrace to write it again)")
                 return existing
         except KRNNError as error:
@@ -122,7 +134,8 @@ def _trace(args, model, run_dir, out, log):
             print(f"\rtracing {done / total:6.1%} ({done / max(seconds, 1e-9):,.0f} chars/s)", end="", file=sys.stderr)
 
     trace = trace_ids(model, ids, path, lanes=args.lanes, warmup=args.warmup, progress=progress,
-                      corpus=corpus.name, corpus_sha256=corpus.sha256, split=args.split)
+                      corpus=corpus.name, corpus_sha256=corpus.sha256, split=args.split, model=identity,
+                      lanes_requested=args.lanes, warmup_requested=args.warmup)
     if not args.no_progress:
         print(file=sys.stderr)
     log(f"traced {trace.length:,} characters of {corpus.name} {args.split} in {trace.meta['seconds']:.1f} s "
@@ -160,10 +173,11 @@ def _analyse(args, trace, run_dir, out, log):
     else:
         log("saturation: skipped, the model has no LSTM or GRU gates")
     results = _read_json(os.path.join(run_dir, "results.json")) if run_dir else {}
-    logdir = args.logdir or run_dir or out
+    logdir = args.logdir or out
     step = int(results.get("best_step") or 0)
     write_summaries(trace, logdir, step, ranking, report, args.summary_chars, tuple(args.summary_states))
-    log(f"TensorBoard summaries (step {step}) in {logdir}: tensorboard --logdir {os.path.dirname(logdir) or '.'}")
+    log(f"TensorBoard summaries (step {step}) in {logdir}: tensorboard --logdir "
+        f"{os.path.dirname(run_dir) if run_dir else logdir}")
     path = write_report(os.path.join(out, "report.md"), trace, ranking, claims, figures)
     log(f"report: {path}")
 
@@ -253,6 +267,12 @@ def main(argv=None) -> int:
     name = os.path.basename(os.path.normpath(args.model)).removesuffix(".keras")
     out = args.out or (os.path.join(run_dir, "analysis", args.split) if run_dir else os.path.join("analysis", name, args.split))
     model = open_gate_model(resolved)
+    if args.command == "all":
+        known = {gate for layer in model.layers for gate in layer.gates}
+        unknown = [name for name in args.summary_states if name not in known]
+        if unknown:
+            raise KRNNError(f"--summary-states {' '.join(unknown)}: not a state or gate of this model; its layers "
+                            f"have {', '.join(sorted(known))}")
     trace = _trace(args, model, run_dir, out, log)
     if args.command == "all":
         _analyse(args, trace, run_dir, out, log)

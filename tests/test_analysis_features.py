@@ -57,6 +57,7 @@ def test_c_comments_and_strings_hide_each_other():
     f = text_features(text)
     assert [text[a:b] for a, b in _spans(f["in_string"] > 0)] == ['"/* no */"', "'\"'", '"a\\"b"']
     assert [text[a:b] for a, b in _spans(f["in_comment"] > 0)] == ['/* "no" */', '// z "q"']
+    assert (f["in_comment_or_string"] == np.maximum(f["in_comment"], f["in_string"])).all()
 
 
 def test_unterminated_block_comment_runs_to_the_end():

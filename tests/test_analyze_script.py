@@ -50,17 +50,21 @@ def test_analyze_run_writes_trace_figures_report_and_summaries(trained):
     from tensorboard.backend.event_processing import event_accumulator
     from karpathy_rnn import summary
 
-    events = [f for f in os.listdir(run) if f.endswith(".karpathy_rnn")]
+    events = [f for f in os.listdir(out) if f.endswith(".karpathy_rnn")]
     assert len(events) == 1
-    acc = event_accumulator.EventAccumulator(os.path.join(run, events[0]), size_guidance={"tensors": 0}).Reload()
+    acc = event_accumulator.EventAccumulator(os.path.join(out, events[0]), size_guidance={"tensors": 0}).Reload()
     tags = set(acc.Tags()["tensors"])
     assert {summary.TEXT_TAG, summary.CELL_RANKING_TAG, summary.activations_tag("lstm2", "f"),
             summary.saturation_tag("lstm1", "o")} <= tags
     best_step = json.load(open(os.path.join(run, "results.json")))["best_step"]
     assert acc.Tensors(summary.TEXT_TAG)[0].step == best_step
 
-    again = run_script("analyze.py", run, "--no-progress", "--no-png")
+    again = run_script("analyze.py", run, "--no-progress", "--no-png", "--lanes", "4", "--warmup", "50")
     assert again.returncode == 0 and "reusing the trace" in again.stdout
+    assert [f for f in os.listdir(out) if f.endswith(".karpathy_rnn")] != events     # replaced, not added
+    assert len([f for f in os.listdir(out) if f.endswith(".karpathy_rnn")]) == 1
+    other_lanes = run_script("analyze.py", run, "--no-progress", "--no-png", "--lanes", "2")
+    assert other_lanes.returncode == 0 and "reusing" not in other_lanes.stdout and "traced" in other_lanes.stdout
 
 
 def test_saved_model_and_color(trained, tmp_path):
@@ -94,6 +98,7 @@ def test_saved_model_and_color(trained, tmp_path):
     (["{empty}"], "neither a run directory"),
     (["{missing}"], "does not exist"),
     (["{run}", "--lanes", "0"], "--lanes must be >= 1"),
+    (["{gru}", "--summary-states", "c", "f"], "--summary-states c f: not a state or gate of this model"),
     (["{run}", "--corpus", "{other}"], "not in the model's"),
 ])
 def test_bad_input_is_one_line(trained, tmp_path, args, message):

@@ -28,8 +28,10 @@ def test_html_escapes_user_text_and_keeps_one_span_per_character():
     assert 'title="+1.000">&quot;</span>' in page
 
 
-def test_html_marks_newlines_and_refuses_mismatched_values():
+def test_html_marks_newlines_drops_carriage_returns_and_refuses_mismatched_values():
     assert NEWLINE_MARK + "\n</span>" in colored_text_html("a\nb", np.zeros(3))
+    crlf = colored_text_html("a\r\nb", np.zeros(4))
+    assert "\r" not in crlf and crlf.count("<span ") == 4
     with pytest.raises(KRNNError, match="the text has 3 characters, the values have shape"):
         colored_text_html("abc", np.zeros(2))
 
@@ -39,6 +41,39 @@ def test_text_grid_wraps_and_expands_tabs():
     assert lines == ["abcd", "ef" + NEWLINE_MARK, "    ", "x"][:2] + ["", "x"]
     assert grid[0].tolist() == [0, 1, 2, 3] and grid[1, :3].tolist() == [4, 5, 6] and np.isnan(grid[1, 3])
     assert grid[2].tolist() == [7, 7, 7, 7] and grid[3, 0] == 8
+
+
+def test_png_draws_dollars_as_text(tmp_path):
+    from karpathy_rnn.plots import colored_text_figure, save_figure
+
+    text = "bad $\\frac{$ end $a_b^c$"
+    figure = colored_text_figure([("cost $5 $x$", text, np.zeros(len(text)))])
+    drawn = [t.get_text() for ax in figure.axes for t in ax.texts]
+    save_figure(figure, str(tmp_path / "f.png"))
+    assert drawn == [text]
+
+
+def test_plugin_data_provider_lists_the_summaries(tmp_path):
+    """TensorBoard serves plugins through its data provider, which lists only DATA_CLASS_TENSOR series."""
+    tf = pytest.importorskip("tensorflow")
+    from tensorboard import context
+    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+
+    writer = tf.summary.create_file_writer(str(tmp_path / "run1"))
+    with writer.as_default():
+        summary.write_text("hello", 3)
+        summary.write_saturation("lstm1", "f", np.array([0.1]), np.array([0.7]), 3, "lstm", 1)
+    writer.close()
+    multiplexer = plugin_event_multiplexer.EventMultiplexer()
+    multiplexer.AddRunsFromDirectory(str(tmp_path))
+    multiplexer.Reload()
+    provider = data_provider.MultiplexerDataProvider(multiplexer, str(tmp_path))
+    listed = provider.list_tensors(context.RequestContext(), experiment_id="", plugin_name=summary.PLUGIN_NAME)
+    assert set(listed["run1"]) == {summary.TEXT_TAG, summary.saturation_tag("lstm1", "f")}
+    read = provider.read_tensors(context.RequestContext(), experiment_id="", plugin_name=summary.PLUGIN_NAME,
+                                 downsample=10)
+    assert summary.decode_string(read["run1"][summary.TEXT_TAG][0].numpy) == "hello"
+    assert read["run1"][summary.TEXT_TAG][0].step == 3
 
 
 def test_summaries_round_trip_through_tensorboard(tmp_path):

@@ -22,6 +22,7 @@ FEATURE_DESCRIPTIONS = {
     "brace_depth": "depth of { } nesting",
     "in_comment": "inside a C comment, /* ... */ or // to the end of the line",
     "in_string": "inside a C string or character literal",
+    "in_comment_or_string": "inside a C comment, string or character literal",
     "indentation": f"leading whitespace of the line in columns (a tab counts {TAB_WIDTH})",
     "in_if_condition": "inside the parenthesised condition of an if",
 }
@@ -141,6 +142,7 @@ def text_features(text: str) -> dict[str, np.ndarray]:
         "brace_depth": nesting_depth(codes, "{", "}"),
         "in_comment": comment,
         "in_string": string,
+        "in_comment_or_string": comment | string,
         "indentation": indentation(codes),
         "in_if_condition": if_conditions(text, codes, paren),
     }

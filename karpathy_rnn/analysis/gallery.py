@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 
 import numpy as np
@@ -52,7 +53,7 @@ def write_gallery(trace: Trace, ranking: dict[str, list[CellScore]], features: d
             values = cell_snippet_values(trace, score.layer, score.cell, start, stop)
             title = f"{score.layer} cell {score.cell}: r = {score.correlation:+.3f} with {feature}"
             panels.append((title, text[start:stop], values))
-        sections.append(f"<h2>{feature}: {FEATURE_DESCRIPTIONS.get(feature, '')}</h2>\n"
+        sections.append(f"<h2>{html.escape(feature)}: {html.escape(FEATURE_DESCRIPTIONS.get(feature, ''))}</h2>\n"
                         f"<p>characters {start:,} to {stop:,} of the trace</p>\n" +
                         "".join(colored_text_html(text_, values, title) for title, text_, values in panels))
         if png:

@@ -15,6 +15,7 @@ from karpathy_rnn.analysis.trace import Trace
 from karpathy_rnn.atomic import atomic_file
 from karpathy_rnn.errors import KRNNError
 
+EVENTS_SUFFIX = ".karpathy_rnn"
 CELL_STATISTIC = "Pearson r of tanh(c) (LSTM) or h (GRU, RNN) with the feature, over every character"
 
 
@@ -66,7 +67,11 @@ def write_summaries(trace: Trace, logdir: str, step: int, ranking: dict[str, lis
         if missing and set(missing) != {"c"}:
             raise KRNNError(f"layer {layer.name} ({layer.unit.upper()}) has no {', '.join(missing)}; "
                             f"its states and gates are {', '.join(layer.gates)}")
-    writer = tf.summary.create_file_writer(logdir, filename_suffix=".karpathy_rnn")
+    os.makedirs(logdir, exist_ok=True)
+    for name in os.listdir(logdir):                     # an earlier analysis' events here: replaced, not duplicated
+        if "tfevents" in name and name.endswith(EVENTS_SUFFIX):
+            os.remove(os.path.join(logdir, name))
+    writer = tf.summary.create_file_writer(logdir, filename_suffix=EVENTS_SUFFIX)
     with writer.as_default():
         summary.write_text(trace.text[:characters], step, source=trace.meta.get("split", ""), start=0)
         for layer in trace.layers:

@@ -113,6 +113,9 @@ def describe_claims(report: SaturationReport) -> list[str]:
         lines.append(f"GRU first layer: r right-saturated {c['first_layer_r_mean_right_saturated']:.1%} of the time "
                      f"on average (paper: nearly never), z left-saturated {c['first_layer_z_mean_left_saturated']:.1%} "
                      f"(paper: rarely)")
+        if "other_layers_r_mean_right_saturated" in c:
+            lines.append(f"GRU other layers: r right-saturated {c['other_layers_r_mean_right_saturated']:.1%}, "
+                         f"z left-saturated {c['other_layers_z_mean_left_saturated']:.1%} of the time on average")
     lines.append("mean fraction of time a gate is saturated, per layer: " +
                  ", ".join(f"{layer} {value:.1%}" for layer, value in c["mean_saturated_fraction"].items()))
     if "first_layer_more_diffuse" in c:

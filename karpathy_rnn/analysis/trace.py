@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,8 +134,10 @@ class TraceWriter:
     def __init__(self, path: str | os.PathLike, vocabulary: str, length: int, layers: list[LayerInfo],
                  **meta):
         self.path = os.fspath(path)
-        if os.path.isfile(os.path.join(self.path, TRACE_META)):
-            shutil.rmtree(self.path)                     # an earlier trace, written again
+        if os.path.isfile(os.path.join(self.path, TRACE_META)):      # an earlier trace, written again:
+            for name in os.listdir(self.path):                          # remove its own files only
+                if name == TRACE_META or name.endswith(".npy"):
+                    os.remove(os.path.join(self.path, name))
         elif os.path.exists(self.path) and (not os.path.isdir(self.path) or os.listdir(self.path)):
             raise KRNNError(f"{self.path!r} exists and is not a trace; give a new or empty folder for the trace")
         os.makedirs(self.path, exist_ok=True)
