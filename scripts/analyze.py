@@ -120,7 +120,7 @@ def _trace(args, model, run_dir, out, log):
         try:
             existing = Trace(path)
             existing.check_vocabulary(model.vocabulary)
-            wanted = {"corpus_sha256": corpus.sha256, "split": args.split, "model": identity,
+            wanted = {"corpus_sha256": corpus.sha256, "split": args.split, "model_file": identity,
                       "lanes_requested": args.lanes, "warmup_requested": args.warmup}
             if all(existing.meta.get(key) == value for key, value in wanted.items()):
                 log(f"reusing the trace in {path} (--retrace to write it again)")
@@ -134,7 +134,7 @@ def _trace(args, model, run_dir, out, log):
             print(f"\rtracing {done / total:6.1%} ({done / max(seconds, 1e-9):,.0f} chars/s)", end="", file=sys.stderr)
 
     trace = trace_ids(model, ids, path, lanes=args.lanes, warmup=args.warmup, progress=progress,
-                      corpus=corpus.name, corpus_sha256=corpus.sha256, split=args.split, model=identity,
+                      corpus=corpus.name, corpus_sha256=corpus.sha256, split=args.split, model_file=identity,
                       lanes_requested=args.lanes, warmup_requested=args.warmup)
     if not args.no_progress:
         print(file=sys.stderr)
