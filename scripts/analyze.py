@@ -54,8 +54,8 @@ def _parser():
                             "as the run RUN/analysis/SPLIT beside RUN)")
     everything.add_argument("--summary-chars", type=int, default=5000, help="characters of the split whose "
                             "activations go into the summaries (default: %(default)s)")
-    everything.add_argument("--summary-states", nargs="+", default=["c", "h"], help="states/gates per layer in "
-                            "the summaries, e.g. c h i f o (default: %(default)s)")
+    everything.add_argument("--summary-states", nargs="+", help="states/gates per layer in the summaries, e.g. "
+                            "c h i f o (default: the cell state, c for an LSTM, and h)")
     everything.add_argument("--no-png", action="store_true", help="HTML gallery only (faster)")
     trace = sub.add_parser("trace", help="only write the trace", description="Write the trace of a split.")
     _add_model_options(trace)
@@ -175,7 +175,8 @@ def _analyse(args, trace, run_dir, out, log):
     results = _read_json(os.path.join(run_dir, "results.json")) if run_dir else {}
     logdir = args.logdir or out
     step = int(results.get("best_step") or 0)
-    write_summaries(trace, logdir, step, ranking, report, args.summary_chars, tuple(args.summary_states))
+    write_summaries(trace, logdir, step, ranking, report, args.summary_chars,
+                    tuple(args.summary_states) if args.summary_states else None)
     log(f"TensorBoard summaries (step {step}) in {logdir}: tensorboard --logdir "
         f"{os.path.dirname(run_dir) if run_dir else logdir}")
     path = write_report(os.path.join(out, "report.md"), trace, ranking, claims, figures)
@@ -269,7 +270,7 @@ def main(argv=None) -> int:
     model = open_gate_model(resolved)
     if args.command == "all":
         known = {gate for layer in model.layers for gate in layer.gates}
-        unknown = [name for name in args.summary_states if name not in known]
+        unknown = [name for name in args.summary_states or () if name not in known]
         if unknown:
             raise KRNNError(f"--summary-states {' '.join(unknown)}: not a state or gate of this model; its layers "
                             f"have {', '.join(sorted(known))}")

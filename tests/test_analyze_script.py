@@ -111,3 +111,17 @@ def test_bad_input_is_one_line(trained, tmp_path, args, message):
                       "--no-progress" if args[0] != "color" else "--out", *([] if args[0] != "color" else [tmp_path / "c.html"]))
     assert done.returncode == 2, done.stdout + done.stderr[-2000:]
     assert message in error_line(done)
+
+
+def test_gru_run_gets_its_own_defaults_and_claims(trained, tmp_path):
+    _, _, gru = trained
+    done = run_script("analyze.py", gru, "--no-progress", "--no-png", "--lanes", "2", "--out", tmp_path / "g")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "GRU first layer: r right-saturated" in done.stdout
+    from tensorboard.backend.event_processing import event_accumulator
+    from karpathy_rnn import summary
+
+    acc = event_accumulator.EventAccumulator(str(tmp_path / "g"), size_guidance={"tensors": 0}).Reload()
+    tags = set(acc.Tags()["tensors"])
+    assert summary.activations_tag("gru1", "h") in tags and summary.saturation_tag("gru2", "z") in tags
+    assert not any(tag.endswith("/c") for tag in tags)

@@ -54,17 +54,17 @@ def write_json(data: dict, path: str) -> str:
 
 def write_summaries(trace: Trace, logdir: str, step: int, ranking: dict[str, list[CellScore]] | None,
                     saturation: SaturationReport | None, characters: int = 5000,
-                    states: tuple[str, ...] = ("c", "h")) -> str:
+                    states: tuple[str, ...] | None = None) -> str:
     """The plugin's summaries of `trace` into an events file in `logdir`: the first `characters` characters
-    and each layer's `states` over them, the cell ranking, the saturation fractions."""
+    and each layer's `states` over them (default: its cell state and h), the cell ranking, the saturation."""
     import tensorflow as tf
 
     from karpathy_rnn import summary
 
     characters = min(characters, trace.length)
     for layer in trace.layers:
-        missing = [name for name in states if name not in layer.gates]
-        if missing and set(missing) != {"c"}:
+        missing = [name for name in states or () if name not in layer.gates]
+        if missing:
             raise KRNNError(f"layer {layer.name} ({layer.unit.upper()}) has no {', '.join(missing)}; "
                             f"its states and gates are {', '.join(layer.gates)}")
     os.makedirs(logdir, exist_ok=True)
@@ -75,9 +75,7 @@ def write_summaries(trace: Trace, logdir: str, step: int, ranking: dict[str, lis
     with writer.as_default():
         summary.write_text(trace.text[:characters], step, source=trace.meta.get("split", ""), start=0)
         for layer in trace.layers:
-            for name in states:
-                if name not in layer.gates:
-                    continue                        # a GRU or RNN has no c: its h is the cell
+            for name in states or dict.fromkeys([trace.cell_state_name(layer.name), "h"]):
                 values = np.asarray(trace.gate(layer.name, name)[:characters], np.float32)
                 is_cell = name == "c"
                 gate_range = (-1.0, 1.0) if name in ("c", "h", "g", "candidate") else (0.0, 1.0)
