@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from karpathy_rnn.analysis.trace import LayerInfo, Trace, TraceWriter
+from karpathy_rnn.analysis.trace import GATE_DTYPE, LayerInfo, Trace, TraceWriter
 from karpathy_rnn.errors import KRNNError
 
 DEFAULT_LANES = 64
@@ -34,9 +34,10 @@ class GateModel:
     source: str
 
     def step(self, ids: np.ndarray, states: dict):
-        """ids [B, T] -> (logits [B, T, K], {(layer, gate): [B, T, n]}, final states)."""
+        """ids [B, T] -> (logits [B, T, K], {(layer, gate): [B, T, n] float16}, final states)."""
         out = {key: np.asarray(value) for key, value in self.step_function(np.asarray(ids, np.int32), states).items()}
-        gates = {(layer.name, gate): out[f"{layer.name}/{gate}"] for layer in self.layers for gate in layer.gates}
+        gates = {(layer.name, gate): out[f"{layer.name}/{gate}"].astype(GATE_DTYPE, copy=False)
+                 for layer in self.layers for gate in layer.gates}
         states = {key: value for key, value in out.items() if key != "logits" and "/" not in key}
         return out["logits"], gates, states
 
@@ -56,7 +57,8 @@ def keras_gate_model(model, source: str = "keras model") -> GateModel:
     @tf.function(reduce_retracing=True)
     def step(ids, states):
         out = probe({"ids": ids, **states})
-        gates = {f"{layer}/{gate}": value for layer, values in out["gates"].items() for gate, value in values.items()}
+        gates = {f"{layer}/{gate}": tf.cast(value, GATE_DTYPE)                    # the trace's dtype, cast here
+                 for layer, values in out["gates"].items() for gate, value in values.items()}
         return {"logits": out["logits"], **gates, **flat_states(out["states"])}
 
     def zero_states(batch_size: int) -> dict:
