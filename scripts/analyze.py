@@ -44,7 +44,9 @@ def _add_trace_options(p):
 def _parser():
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", metavar="{trace,color}")
-    everything = sub.add_parser("all", help=argparse.SUPPRESS)
+    everything = sub.add_parser("all", prog="analyze.py", description=__doc__ + "\nSub-commands: analyze.py trace "
+                                "--help, analyze.py color --help. Options of the default command:",
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_model_options(everything)
     _add_trace_options(everything)
     everything.add_argument("--top", type=int, default=3, help="cells shown per feature (default: %(default)s)")
@@ -241,12 +243,10 @@ def _find_layer(layers, name):
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
-        argv = ["all", *argv]
+    if not argv or argv[0] not in COMMANDS:
+        argv = ["all", *argv]                     # the default command, whose --help is the script's
     p = _parser()
     args = p.parse_args(argv)
-    if args.command is None:
-        p.error("give a model: analyze.py RUN_OR_SAVEDMODEL (or the trace / color sub-command)")
 
     def log(message):
         print(message, flush=True)

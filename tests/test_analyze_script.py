@@ -125,3 +125,12 @@ def test_gru_run_gets_its_own_defaults_and_claims(trained, tmp_path):
     tags = set(acc.Tags()["tensors"])
     assert summary.activations_tag("gru1", "h") in tags and summary.saturation_tag("gru2", "z") in tags
     assert not any(tag.endswith("/c") for tag in tags)
+
+
+def test_help_documents_the_default_command_and_sub_commands():
+    done = run_script("analyze.py", "--help")
+    assert done.returncode == 0
+    for flag in ("--split", "--corpus", "--lanes", "--warmup", "--top", "--summary-chars", "--summary-states",
+                 "analyze.py color --help", "(default: 64)"):
+        assert flag in done.stdout, flag
+    assert "error: the following arguments are required: RUN_OR_SAVEDMODEL" in error_line(run_script("analyze.py"))
