@@ -33,8 +33,9 @@ def _add_trace_options(p):
     p.add_argument("--corpus", help="corpus name or path (default: the run's own; needed for a SavedModel)")
     p.add_argument("--data-dir", help="folder holding the corpus files (default: $KRNN_DATA_DIR, then the cache)")
     p.add_argument("--out", help="output folder (default: RUN/analysis/SPLIT, or analysis/<model name>/SPLIT)")
-    p.add_argument("--lanes", type=int, default=64, help="pieces of the split run side by side; 1 = one exact pass "
-                   "(default: %(default)s)")
+    p.add_argument("--lanes", type=int, default=1, help="pieces of the split run side by side, each warmed up "
+                   "on the text before it: faster for small models, not exact at a few characters; 1 = one exact "
+                   "pass (default: %(default)s)")
     p.add_argument("--warmup", type=int, default=512, help="characters each piece but the first reads before its "
                    "start (default: %(default)s)")
     p.add_argument("--retrace", action="store_true", help="trace again even if OUT/trace exists")

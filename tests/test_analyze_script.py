@@ -131,6 +131,6 @@ def test_help_documents_the_default_command_and_sub_commands():
     done = run_script("analyze.py", "--help")
     assert done.returncode == 0
     for flag in ("--split", "--corpus", "--lanes", "--warmup", "--top", "--summary-chars", "--summary-states",
-                 "analyze.py color --help", "(default: 64)"):
+                 "analyze.py color --help", "(default: 1)"):
         assert flag in done.stdout, flag
     assert "error: the following arguments are required: RUN_OR_SAVEDMODEL" in error_line(run_script("analyze.py"))

@@ -1,9 +1,10 @@
 """Run a trained char-LM over a text and store its Trace (probabilities and every gate), streamed to disk.
 
-The text is cut into `lanes` contiguous pieces run side by side as one batch (fast on a CPU or GPU).
-Each lane but the first starts `warmup` characters early, from zero states, and drops those outputs, so
-its state at the piece's first character has seen that much context; the first lane starts from zero
-at the text's start as a single pass does. `lanes=1` is the exact single pass.
+By default the text runs as one exact pass from zero states, in chunks with the states carried. With
+`lanes` > 1 it is cut into contiguous pieces run side by side as one batch (faster for small models):
+each lane but the first starts `warmup` characters early, from zero states, and drops those outputs, so
+its state at the piece's first character has seen that much context (not all of it: a trained model's
+longest memories reach further, so a few characters differ from the exact pass).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from karpathy_rnn.analysis.trace import GATE_DTYPE, LayerInfo, Trace, TraceWriter
 from karpathy_rnn.errors import KRNNError
 
-DEFAULT_LANES = 64
+DEFAULT_LANES = 1            # exact; lanes > 1 trade exactness at a few characters for speed (docs/BENCHMARKS.md)
 DEFAULT_WARMUP = 512
 DEFAULT_CHUNK = 128
 
