@@ -203,7 +203,9 @@ def _color(args, p, log):
     if not args.out.endswith((".html", ".png")):
         p.error(f"--out must end in .html or .png, got {args.out!r}")
     model = open_gate_model(args.model)
-    layer = _find_layer(model.layers, args.layer)
+    from karpathy_rnn.analysis.trace import find_layer
+
+    layer = find_layer(model.layers, args.layer)
     state = args.state or ("c" if "c" in layer.gates else "h")
     if state not in layer.gates:
         raise KRNNError(f"layer {layer.name} ({layer.unit.upper()}) has no {state!r}; it has {', '.join(layer.gates)}")
@@ -226,20 +228,6 @@ def _color(args, p, log):
         with atomic_file(args.out, "w", encoding="utf-8") as handle:
             handle.write(html_page(title, colored_text_html(text, values, title)))
     log(f"wrote {args.out}")
-
-
-def _find_layer(layers, name):
-    names = [layer.name for layer in layers]
-    if str(name).isdigit():
-        index = int(name)
-        if not 1 <= index <= len(layers):
-            raise KRNNError(f"layer {index} is out of range: the model has {len(layers)} layer(s), "
-                            f"1..{len(layers)} ({', '.join(names)})")
-        return layers[index - 1]
-    for layer in layers:
-        if layer.name == name:
-            return layer
-    raise KRNNError(f"no layer {name!r}; the model has {', '.join(names)}")
 
 
 def main(argv=None) -> int:

@@ -41,6 +41,21 @@ class LayerInfo:
         return {"name": self.name, "unit": self.unit, "units": self.units, "gates": list(self.gates)}
 
 
+def find_layer(layers, name_or_index: str | int) -> LayerInfo:
+    """The layer of `layers` named `name_or_index` ("lstm1") or at that 1-based index, or a clear error."""
+    names = [layer.name for layer in layers]
+    if isinstance(name_or_index, (int, np.integer)) or str(name_or_index).isdigit():
+        index = int(name_or_index)
+        if not 1 <= index <= len(layers):
+            raise KRNNError(f"layer {index} is out of range: the model has {len(layers)} layer(s), "
+                            f"1..{len(layers)} ({', '.join(names)})")
+        return layers[index - 1]
+    for layer in layers:
+        if layer.name == name_or_index:
+            return layer
+    raise KRNNError(f"no layer {name_or_index!r}; the model has {', '.join(names)}")
+
+
 class Trace:
     """A trace directory opened read-only: targets [N], probabilities [N, K], gates [N, units] per layer."""
 
@@ -88,17 +103,7 @@ class Trace:
 
     def layer(self, name_or_index: str | int) -> LayerInfo:
         """A layer by name ("lstm1") or 1-based index, or a clear error."""
-        names = [layer.name for layer in self.layers]
-        if isinstance(name_or_index, (int, np.integer)) or str(name_or_index).isdigit():
-            index = int(name_or_index)
-            if not 1 <= index <= len(self.layers):
-                raise KRNNError(f"layer {index} is out of range: the model has {len(self.layers)} "
-                                f"layer(s), 1..{len(self.layers)} ({', '.join(names)})")
-            return self.layers[index - 1]
-        for layer in self.layers:
-            if layer.name == name_or_index:
-                return layer
-        raise KRNNError(f"no layer {name_or_index!r} in this trace; it has {', '.join(names)}")
+        return find_layer(self.layers, name_or_index)
 
     def gate(self, layer: str | int, gate: str) -> np.ndarray:
         """float16 [N, units] of `gate` ("f", "c", "h", ...) in `layer`, memory-mapped."""
