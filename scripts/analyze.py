@@ -13,12 +13,12 @@ karpathy_rnn TensorBoard plugin's summaries into --logdir (OUT by default), at t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
 from karpathy_rnn.cli import ArgumentParser, run_script
 from karpathy_rnn.errors import KRNNError
+from karpathy_rnn.training.run_dir import read_json
 
 COMMANDS = ("all", "trace", "color")
 
@@ -81,14 +81,6 @@ def _run_directory(model_path: str) -> str | None:
     return folder if os.path.isfile(os.path.join(folder, "config.json")) else None
 
 
-def _read_json(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return {}
-
-
 def _positive(p, name, value, minimum=1):
     if value < minimum:
         p.error(f"--{name} must be >= {minimum}, got {value}")
@@ -110,7 +102,7 @@ def _trace(args, model, run_dir, out, log):
     from karpathy_rnn.data.corpus import load_corpus
     from karpathy_rnn.data.vocabulary import Vocabulary
 
-    config = _read_json(os.path.join(run_dir, "config.json")) if run_dir else {}
+    config = (read_json(os.path.join(run_dir, "config.json")) or {}) if run_dir else {}
     corpus_name = args.corpus or config.get("corpus") or config.get("corpus_name")
     if not corpus_name:
         raise KRNNError(f"{args.model} is not a training run directory, so its corpus is unknown; give --corpus")
@@ -175,7 +167,7 @@ def _analyse(args, trace, run_dir, out, log):
             log(claim)
     else:
         log("saturation: skipped, the model has no LSTM or GRU gates")
-    results = _read_json(os.path.join(run_dir, "results.json")) if run_dir else {}
+    results = (read_json(os.path.join(run_dir, "results.json")) or {}) if run_dir else {}
     logdir = args.logdir or out
     step = int(results.get("best_step") or 0)
     write_summaries(trace, logdir, step, ranking, report, args.summary_chars,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from karpathy_rnn.analysis.features import FEATURE_NAMES
 from karpathy_rnn.analysis.trace import CHUNK_ROWS, Trace
 from karpathy_rnn.errors import KRNNError
 
@@ -88,14 +87,3 @@ def top_cells(scores: dict[str, dict[str, np.ndarray]], top: int = 3,
         if candidates:
             ranked[feature] = sorted(candidates, key=lambda s: (-abs(s.correlation), s.layer, s.cell))[:top]
     return ranked
-
-
-def check_cell(trace: Trace, layer, cell) -> tuple[str, int]:
-    """(layer name, cell index) after checking both exist in `trace`."""
-    info = trace.layer(layer)
-    if isinstance(cell, bool) or not isinstance(cell, (int, np.integer)) or not 0 <= cell < info.units:
-        raise KRNNError(f"cell {cell!r} is out of range: layer {info.name} has {info.units} cells, 0..{info.units - 1}")
-    return info.name, int(cell)
-
-
-__all__ = ["CellScore", "FEATURE_NAMES", "cell_values", "check_cell", "correlations", "score_cells", "top_cells"]
