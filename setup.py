@@ -14,6 +14,9 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
     packages=find_packages(include=["karpathy_rnn", "karpathy_rnn.*", "tb_plugin", "tb_plugin.*"]),
+    package_data={"tb_plugin": ["static/*.js", "static/*.css", "static/views/*.js"]},
+    # `tensorboard --logdir runs` finds the plugin here: no flag, a tab beside Scalars
+    entry_points={"tensorboard_plugins": ["karpathy_rnn = tb_plugin.plugin:KarpathyRNNPlugin"]},
     install_requires=[
         "tensorflow>=2.21",  # the CPU build; [gpu] adds the CUDA libraries
         "keras>=3.15",
@@ -25,7 +28,8 @@ setup(
     ],
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.21"],
-        "dev": ["pytest>=9.0"],
+        # the browser tests drive Debian's chromium + chromium-driver (apt) with Selenium
+        "dev": ["pytest>=9.0", "selenium>=4.51"],
         # Keras' other backends, for tests/test_layers_backends.py and the benchmarks. An unpinned
         # torch from PyPI is the CUDA build (GBs); install the CPU one first where that matters.
         "backends": ["jax>=0.10", "torch>=2.13"],

@@ -8,7 +8,7 @@ under the plugin; like any summary it has a run, a step (the model's training st
     activations    karpathy_rnn/activations/<layer>/<name>  float16 [N, units]: per character, for the text
     cell_ranking   karpathy_rnn/cell_ranking                string []: JSON {feature: [{"layer", "cell", "r"}]}
     saturation     karpathy_rnn/saturation/<layer>/<gate>   float32 [2, units]: fraction left-, right-saturated
-    oracle         karpathy_rnn/oracle                      (defined with the plugin, issue 7)
+    oracle         karpathy_rnn/oracle                      string []: JSON error breakdown (see write_oracle)
 
 Writers need TensorFlow and a default summary writer (`with tf.summary.create_file_writer(d).as_default()`);
 the decoders need only NumPy and JSON.
@@ -26,6 +26,9 @@ PLUGIN_NAME = "karpathy_rnn"
 FORMAT_VERSION = 1
 TEXT_TAG = f"{PLUGIN_NAME}/text"
 CELL_RANKING_TAG = f"{PLUGIN_NAME}/cell_ranking"
+ORACLE_TAG = f"{PLUGIN_NAME}/oracle"
+# Section 4.4's oracles in the order the paper applies them, then what no oracle removes.
+ORACLE_GROUPS = ("n-gram", "memory", "rare words", "word", "punctuation", "boost", "remaining")
 KINDS = ("text", "activations", "cell_ranking", "saturation", "oracle")
 
 
@@ -88,6 +91,73 @@ def write_saturation(layer: str, gate: str, left: np.ndarray, right: np.ndarray,
         raise KRNNError(f"left and right saturation must both be [units], got {left.shape} and {right.shape}")
     _write(saturation_tag(layer, gate), np.stack([left, right]), step, "saturation", layer=layer, gate=gate,
            unit=unit, layer_index=int(layer_index), thresholds=[float(t) for t in thresholds])
+
+
+def oracle_breakdown(slices: list[dict], characters: int, threshold: float = 0.5, split: str = "") -> dict:
+    """The oracle summary body: errors (probability of the right character < threshold, section 4.4) in
+    `characters` characters, split into `slices` [{"name", "group", "errors"}] in the order the oracles removed
+    them; a clear error unless the counts are whole, non-negative and add up to at most `characters`."""
+    def plain(value):                                  # NumPy integers (counts from an analysis) as int
+        return int(value) if isinstance(value, np.integer) else value
+
+    body = {"characters": plain(characters), "threshold": threshold, "split": split,
+            "slices": [{"name": s.get("name"), "group": s.get("group"), "errors": plain(s.get("errors"))}
+                       if isinstance(s, dict) else s for s in slices]}
+    return decode_oracle(json.dumps(body))
+
+
+def write_oracle(slices: list[dict], characters: int, step: int, threshold: float = 0.5, split: str = "") -> None:
+    """One run's error breakdown by oracle (the paper's Figure 6 pie), see oracle_breakdown."""
+    body = oracle_breakdown(slices, characters, threshold, split)
+    _write(ORACLE_TAG, np.array(json.dumps(body).encode("utf-8"), dtype=object), step, "oracle")
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def decode_oracle(body: str) -> dict:
+    """An oracle summary's JSON as {"characters", "threshold", "split", "slices", "errors"}; KRNNError if malformed."""
+    try:
+        data = json.loads(body)
+    except ValueError as error:
+        raise KRNNError(f"malformed oracle breakdown: not JSON ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("slices"), list) or not _whole(data.get("characters")):
+        raise KRNNError("malformed oracle breakdown: need {\"characters\": int, \"slices\": [...]}")
+    for index, piece in enumerate(data["slices"]):
+        if (not isinstance(piece, dict) or not isinstance(piece.get("name"), str) or not piece["name"]
+                or not isinstance(piece.get("group"), str) or not _whole(piece.get("errors"))):
+            raise KRNNError(f"malformed oracle breakdown: slice {index} is {str(piece)[:80]}; each slice needs a "
+                            "non-empty name, a group and a whole, non-negative number of errors")
+    errors = sum(piece["errors"] for piece in data["slices"])
+    if errors > data["characters"]:
+        raise KRNNError(f"malformed oracle breakdown: {errors} errors in only {data['characters']} characters")
+    threshold = data.get("threshold", 0.5)
+    if not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
+        raise KRNNError(f"malformed oracle breakdown: threshold {threshold!r} is not a probability in (0, 1]")
+    return {"characters": data["characters"], "threshold": float(threshold), "split": str(data.get("split", "")),
+            "slices": [{"name": p["name"], "group": p["group"], "errors": p["errors"]} for p in data["slices"]],
+            "errors": errors}
+
+
+def decode_cell_ranking(body: str) -> dict:
+    """A cell ranking summary's JSON as {"features": {feature: [{"layer", "cell", "r"}]}, "descriptions",
+    "statistic"}; KRNNError if malformed."""
+    try:
+        data = json.loads(body)
+    except ValueError as error:
+        raise KRNNError(f"malformed cell ranking: not JSON ({error})") from None
+    features = data.get("features") if isinstance(data, dict) else None
+    if not isinstance(features, dict):
+        raise KRNNError("malformed cell ranking: need {\"features\": {feature: [...]}}")
+    for feature, cells in features.items():
+        if not isinstance(cells, list) or not all(
+                isinstance(c, dict) and isinstance(c.get("layer"), str) and _whole(c.get("cell"))
+                and isinstance(c.get("r"), (int, float)) for c in cells):
+            raise KRNNError(f"malformed cell ranking: feature {feature[:40]!r} needs [{{\"layer\", \"cell\", \"r\"}}]")
+    descriptions = data.get("descriptions") if isinstance(data.get("descriptions"), dict) else {}
+    return {"features": features, "descriptions": {k: str(v) for k, v in descriptions.items()},
+            "statistic": str(data.get("statistic", ""))}
 
 
 def parse_content(content: bytes) -> dict:

@@ -1,5 +1,8 @@
-"""The karpathy_rnn TensorBoard plugin (colored-text cell activations, saturation plots, error pies).
+"""The karpathy_rnn TensorBoard plugin: colored-text cell activations, gate saturation scatter plots and oracle
+error pies, beside TensorBoard's scalars.
 
-Empty until the plugin issue lands; it is registered through setup.py's `tensorboard_plugins`
-entry point only once it has a plugin class to serve.
+setup.py registers `tb_plugin.plugin:KarpathyRNNPlugin` under the `tensorboard_plugins` entry point, so
+`tensorboard --logdir runs` loads it with no flag. It reads only the summaries of `karpathy_rnn.summary`, through
+TensorBoard's data provider (`reader.py`), and serves them as small JSON routes (`plugin.py`) to an ES-module
+front end (`static/`: `index.js` the shell, one module per view under `static/views/`).
 """

@@ -1,0 +1,235 @@
+"""The karpathy_rnn TensorBoard plugin: small JSON routes over the summaries of karpathy_rnn.summary, plus the
+static ES-module front end (tb_plugin/static) TensorBoard loads in the plugin's tab.
+
+Routes (under /data/plugin/karpathy_rnn/), every one validating its parameters (400 with {"error": ...}):
+    runs            which runs have which of this plugin's data, and steps; problems with malformed tags
+    colored_text    one page of the text with one cell's value per character (offset, limit <= MAX_PAGE)
+    cell_ranking    the top cells per probe feature
+    saturation      left/right saturation fractions per gate and layer
+    oracle          the error breakdown by oracle
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+
+import numpy as np
+from werkzeug import wrappers
+
+from karpathy_rnn import summary
+from karpathy_rnn.errors import KRNNError
+from tb_plugin.reader import BadRequest, Series, SummaryReader
+from tensorboard import plugin_util
+from tensorboard.backend import http_util
+from tensorboard.plugins import base_plugin
+
+STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
+MAX_PAGE = 20_000                 # characters one colored_text answer may carry
+DEFAULT_PAGE = 5_000
+MIME_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml"}
+GATE_ORDER = ("i", "f", "o", "g", "r", "z", "candidate")
+
+
+def _static_files() -> dict[str, str]:
+    """{route path: file} for every file under static/, found once: the routes serve nothing else."""
+    files = {}
+    for folder, _, names in os.walk(STATIC_DIR):
+        for name in names:
+            path = os.path.join(folder, name)
+            files["/" + os.path.relpath(path, STATIC_DIR).replace(os.sep, "/")] = path
+    return files
+
+
+def _natural(text: str) -> list:
+    """A sort key putting layer2 before layer10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def _integer(request, name: str, default: int | None = None, low: int = 0, high: int | None = None,
+             required: bool = False) -> int | None:
+    """The whole-number parameter `name` in [low, high], `default` when absent; BadRequest otherwise."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise BadRequest(f"missing parameter {name}")
+        return default
+    if not re.fullmatch(r"-?\d{1,12}", raw):
+        raise BadRequest(f"{name}={raw[:40]!r} is not a whole number")
+    value = int(raw)
+    if value < low or (high is not None and value > high):
+        raise BadRequest(f"{name}={value} is outside [{low}, {'any' if high is None else high}]")
+    return value
+
+
+def _string(request, name: str) -> str:
+    """The non-empty parameter `name`; BadRequest when absent."""
+    value = request.args.get(name)
+    if not value:
+        raise BadRequest(f"missing parameter {name}")
+    return value
+
+
+def _finite(values: np.ndarray, decimals: int = 4) -> list:
+    """values as a JSON-safe list: rounded, NaN and infinities as null."""
+    rounded = np.round(np.asarray(values, np.float64), decimals)
+    return [v if math.isfinite(v) else None for v in rounded.tolist()]
+
+
+class KarpathyRNNPlugin(base_plugin.TBPlugin):
+    """Colored-text cell activations, gate saturation scatter plots and oracle error pies."""
+
+    plugin_name = summary.PLUGIN_NAME
+
+    def __init__(self, context: base_plugin.TBContext):
+        super().__init__(context)
+        self._reader = SummaryReader(context.data_provider)
+        self._static = _static_files()
+
+    def is_active(self) -> bool:
+        return False     # TensorBoard's list_plugins decides: the tab is active when there is data
+
+    def frontend_metadata(self):
+        return base_plugin.FrontendMetadata(es_module_path="/index.js", tab_name="karpathy_rnn")
+
+    def get_plugin_apps(self):
+        return {
+            "/index.js": self._serve_static,
+            "/static/*": self._serve_static,
+            "/runs": self._route(self._runs),
+            "/colored_text": self._route(self._colored_text),
+            "/cell_ranking": self._route(self._cell_ranking),
+            "/saturation": self._route(self._saturation),
+            "/oracle": self._route(self._oracle),
+        }
+
+    # --- plumbing -------------------------------------------------------------------------------------------
+
+    @wrappers.Request.application
+    def _serve_static(self, request):
+        path = request.path.split(f"/plugin/{self.plugin_name}", 1)[-1]
+        path = path[len("/static"):] if path.startswith("/static/") else path
+        if path not in self._static:
+            return http_util.Respond(request, {"error": f"no such file: {path[:80]}"}, "application/json", code=404)
+        with open(self._static[path], "rb") as handle:
+            body = handle.read()
+        return http_util.Respond(request, body, MIME_TYPES.get(os.path.splitext(path)[1], "application/octet-stream"))
+
+    def _route(self, handler):
+        """A WSGI app around handler(request, ctx, experiment) -> dict: BadRequest and KRNNError answer 400."""
+
+        @wrappers.Request.application
+        def app(request):
+            ctx = plugin_util.context(request.environ)
+            experiment = plugin_util.experiment_id(request.environ)
+            try:
+                body, code = handler(request, ctx, experiment), 200
+            except (BadRequest, KRNNError) as error:
+                body, code = {"error": str(error)}, 400
+            return http_util.Respond(request, body, "application/json", code=code)
+
+        return app
+
+    def _run_series(self, request, ctx, experiment) -> tuple[str, dict[str, Series]]:
+        runs, _ = self._reader.index(ctx, experiment)
+        run = _string(request, "run")
+        if run not in runs:
+            known = ", ".join(sorted(runs)[:10]) or "none (run scripts/analyze.py on a trained model)"
+            raise BadRequest(f"run {run[:80]!r} has no karpathy_rnn data; runs that do: {known}")
+        return run, runs[run]
+
+    @staticmethod
+    def _one(series: dict[str, Series], tag: str, what: str, run: str) -> Series:
+        if tag not in series:
+            raise BadRequest(f"run {run!r} has no {what} (tag {tag[:120]})")
+        return series[tag]
+
+    # --- routes ---------------------------------------------------------------------------------------------
+
+    def _runs(self, request, ctx, experiment) -> dict:
+        runs, problems = self._reader.index(ctx, experiment)
+        listing = []
+        for run, series in runs.items():
+            entry = {"run": run, "text": None, "activations": [], "cell_ranking": None, "saturation": None,
+                     "oracle": None}
+            by_kind: dict[str, list[Series]] = {}
+            for item in series.values():
+                by_kind.setdefault(item.kind, []).append(item)
+            for kind in ("text", "cell_ranking", "oracle"):
+                if by_kind.get(kind):
+                    try:
+                        values = self._reader.read(ctx, experiment, by_kind[kind][0])
+                    except KRNNError as error:
+                        problems.append(str(error))
+                        continue
+                    entry[kind] = {"steps": [step for step, _ in values]}
+                    if kind == "text" and values:
+                        entry[kind]["length"] = len(values[-1][1])
+                        entry[kind]["source"] = str(by_kind[kind][0].content.get("source", ""))
+            entry["activations"] = sorted(
+                ({"layer": str(s.content.get("layer")), "name": str(s.content.get("name")),
+                  "units": int(s.content.get("units", 0)), "unit": str(s.content.get("unit", "")),
+                  "range": s.content.get("range", [-1, 1]), "transform": str(s.content.get("transform", "none"))}
+                 for s in by_kind.get("activations", [])), key=lambda a: (_natural(a["layer"]), a["name"]))
+            saturation = by_kind.get("saturation", [])
+            if saturation:
+                entry["saturation"] = {"steps": sorted({s.max_step for s in saturation}),
+                                       "gates": sorted({str(s.content.get("gate")) for s in saturation},
+                                                       key=lambda g: (GATE_ORDER.index(g) if g in GATE_ORDER else 99, g))}
+            listing.append(entry)
+        return {"runs": listing, "problems": problems}
+
+    def _colored_text(self, request, ctx, experiment) -> dict:
+        run, series = self._run_series(request, ctx, experiment)
+        layer, name = _string(request, "layer"), _string(request, "name")
+        activations = self._one(series, summary.activations_tag(layer, name), f"activations for {layer}/{name}", run)
+        text_series = self._one(series, summary.TEXT_TAG, "text", run)
+        units = int(activations.content.get("units", 0))
+        cell = _integer(request, "cell", high=max(units - 1, 0), required=True)
+        step = _integer(request, "step")
+        step, values = self._reader.at_step(ctx, experiment, activations, step)
+        _, text = self._reader.at_step(ctx, experiment, text_series, step)
+        if values.shape[0] != len(text):
+            raise KRNNError(f"malformed summaries in run {run!r} at step {step}: the text has {len(text)} characters "
+                            f"but {activations.tag} has {values.shape[0]} rows")
+        offset = _integer(request, "offset", 0, 0, max(len(text) - 1, 0))
+        limit = _integer(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
+        column = values[offset:offset + limit, cell]
+        return {"run": run, "step": step, "layer": layer, "name": name, "cell": cell, "units": units,
+                "unit": activations.content.get("unit", ""), "range": activations.content.get("range", [-1, 1]),
+                "transform": activations.content.get("transform", "none"), "offset": offset, "limit": limit,
+                "length": len(text), "text": text[offset:offset + limit], "values": _finite(column)}
+
+    def _cell_ranking(self, request, ctx, experiment) -> dict:
+        run, series = self._run_series(request, ctx, experiment)
+        ranking = self._one(series, summary.CELL_RANKING_TAG, "cell ranking", run)
+        step, value = self._reader.at_step(ctx, experiment, ranking, _integer(request, "step"))
+        return {"run": run, "step": step, **value}
+
+    def _saturation(self, request, ctx, experiment) -> dict:
+        run, series = self._run_series(request, ctx, experiment)
+        step = _integer(request, "step")
+        tags = [s for s in series.values() if s.kind == "saturation"]
+        if not tags:
+            raise BadRequest(f"run {run!r} has no saturation summaries")
+        gates: dict[str, list[dict]] = {}
+        thresholds, unit = [0.1, 0.9], ""
+        for item in sorted(tags, key=lambda s: (int(s.content.get("layer_index", 0)), _natural(s.tag))):
+            found_step, fractions = self._reader.at_step(ctx, experiment, item, step)
+            gate = str(item.content.get("gate"))
+            gates.setdefault(gate, []).append({
+                "layer": str(item.content.get("layer")), "layer_index": int(item.content.get("layer_index", 0)),
+                "units": int(fractions.shape[1]), "left": _finite(fractions[0]), "right": _finite(fractions[1])})
+            thresholds = item.content.get("thresholds", thresholds)
+            unit = str(item.content.get("unit", unit))
+            step = found_step
+        ordered = sorted(gates, key=lambda g: (GATE_ORDER.index(g) if g in GATE_ORDER else 99, g))
+        return {"run": run, "step": step, "unit": unit, "thresholds": thresholds,
+                "gates": [{"gate": gate, "layers": gates[gate]} for gate in ordered]}
+
+    def _oracle(self, request, ctx, experiment) -> dict:
+        run, series = self._run_series(request, ctx, experiment)
+        oracle = self._one(series, summary.ORACLE_TAG, "oracle breakdown", run)
+        step, value = self._reader.at_step(ctx, experiment, oracle, _integer(request, "step"))
+        return {"run": run, "step": step, **value}

@@ -1,0 +1,136 @@
+"""The plugin's data: this plugin's summaries read through TensorBoard's data provider, checked once and cached.
+
+Nothing here opens a file: every value comes from `context.data_provider` (the Python multiplexer or
+TensorBoard's Rust data server), so the plugin sees exactly the runs, steps and tags TensorBoard shows.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from karpathy_rnn import summary
+from karpathy_rnn.errors import KRNNError
+from tensorboard.data import provider
+
+DOWNSAMPLE = 1000                 # steps kept per tag (an analysis writes one step per model it saw)
+CACHE_BYTES = 512 * 2**20         # decoded summaries kept between requests
+
+
+class BadRequest(Exception):
+    """A request the plugin answers with 400 and this message."""
+
+
+@dataclass(frozen=True)
+class Series:
+    """One tag of one run: its kind and plugin content (parsed JSON), and what TensorBoard says of its steps."""
+
+    run: str
+    tag: str
+    content: dict
+    max_step: int
+    max_wall_time: float
+
+    @property
+    def kind(self) -> str:
+        return self.content["kind"]
+
+
+def _decode_text(value: np.ndarray, series: Series) -> str:
+    if value.dtype != object or value.size != 1:
+        raise KRNNError(f"text summary {series.tag} is not a string scalar (dtype {value.dtype}, shape {value.shape})")
+    return summary.decode_string(value)
+
+
+def _decode_activations(value: np.ndarray, series: Series) -> np.ndarray:
+    units = series.content.get("units")
+    if value.ndim != 2 or not np.issubdtype(value.dtype, np.floating) or (units is not None and value.shape[1] != units):
+        raise KRNNError(f"activations summary {series.tag} should be float [characters, {units}], "
+                        f"got {value.dtype} {list(value.shape)}")
+    return value
+
+
+def _decode_saturation(value: np.ndarray, series: Series) -> np.ndarray:
+    if value.ndim != 2 or value.shape[0] != 2 or not np.issubdtype(value.dtype, np.floating):
+        raise KRNNError(f"saturation summary {series.tag} should be float [2, units], got {value.dtype} {list(value.shape)}")
+    if not np.all((value >= 0) & (value <= 1)):
+        raise KRNNError(f"saturation summary {series.tag} has fractions outside [0, 1]")
+    return value
+
+
+DECODERS = {
+    "text": _decode_text,
+    "activations": _decode_activations,
+    "saturation": _decode_saturation,
+    "cell_ranking": lambda value, series: summary.decode_cell_ranking(_decode_text(value, series)),
+    "oracle": lambda value, series: summary.decode_oracle(_decode_text(value, series)),
+}
+
+
+def _size(value) -> int:
+    return value.nbytes if isinstance(value, np.ndarray) else 64 * 1024
+
+
+class SummaryReader:
+    """This plugin's tags per run (`index`) and their decoded values per step (`read`), LRU-cached by bytes."""
+
+    def __init__(self, data_provider, downsample: int = DOWNSAMPLE, cache_bytes: int = CACHE_BYTES):
+        self._provider = data_provider
+        self._downsample = downsample
+        self._cache_bytes = cache_bytes
+        self._cache: collections.OrderedDict = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def index(self, ctx, experiment: str) -> tuple[dict[str, dict[str, Series]], list[str]]:
+        """({run: {tag: Series}}, problems): every tag with readable metadata; one line per tag without."""
+        if self._provider is None:
+            return {}, ["TensorBoard started without a data provider: pass --logdir"]
+        listing = self._provider.list_tensors(ctx, experiment_id=experiment, plugin_name=summary.PLUGIN_NAME)
+        runs, problems = {}, []
+        for run in sorted(listing):
+            for tag, meta in sorted(listing[run].items()):
+                try:
+                    content = summary.parse_content(meta.plugin_content)
+                except KRNNError as error:
+                    problems.append(f"run {run!r}, tag {tag!r}: {error}")
+                    continue
+                runs.setdefault(run, {})[tag] = Series(run, tag, content, meta.max_step, meta.max_wall_time)
+        return runs, problems
+
+    def read(self, ctx, experiment: str, series: Series) -> list[tuple[int, object]]:
+        """[(step, decoded value)] of `series`, oldest step first; KRNNError if TensorBoard has it malformed."""
+        key = (experiment, series.run, series.tag, series.max_step, series.max_wall_time)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        data = self._provider.read_tensors(
+            ctx, experiment_id=experiment, plugin_name=summary.PLUGIN_NAME, downsample=self._downsample,
+            run_tag_filter=provider.RunTagFilter(runs=[series.run], tags=[series.tag]))
+        datums = data.get(series.run, {}).get(series.tag, [])
+        decode = DECODERS[series.kind]
+        try:
+            values = [(int(d.step), decode(np.asarray(d.numpy), series)) for d in sorted(datums, key=lambda d: d.step)]
+        except KRNNError as error:
+            raise KRNNError(f"run {series.run!r}, tag {series.tag!r}: {error}") from None
+        with self._lock:
+            self._cache[key] = values
+            while len(self._cache) > 1 and sum(_size(v) for vs in self._cache.values() for _, v in vs) > self._cache_bytes:
+                self._cache.popitem(last=False)
+        return values
+
+    def at_step(self, ctx, experiment: str, series: Series, step: int | None) -> tuple[int, object]:
+        """(step, value) of `series` at `step` (None: the latest); BadRequest naming the steps there are."""
+        values = self.read(ctx, experiment, series)
+        if not values:
+            raise KRNNError(f"run {series.run!r}, tag {series.tag!r}: TensorBoard holds no values")
+        if step is None:
+            return values[-1]
+        for value_step, value in values:
+            if value_step == step:
+                return value_step, value
+        raise BadRequest(f"step {step} is not in run {series.run!r} ({series.tag}); its steps are "
+                         + ", ".join(str(s) for s, _ in values[-20:]))

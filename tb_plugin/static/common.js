@@ -1,0 +1,78 @@
+// Shared helpers of the karpathy_rnn plugin's views: requests, DOM building (text only, never HTML), colours.
+
+// One GET of a plugin route; resolves to its JSON, or throws an Error carrying the route's message.
+export async function api(route, params = {}) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') query.set(key, String(value));
+  }
+  const url = query.toString() ? `${route}?${query}` : route;
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new Error(`TensorBoard did not answer ${route}: ${error.message}`);
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch (error) {
+    throw new Error(`${route} answered ${response.status} without JSON`);
+  }
+  if (!response.ok) throw new Error(body && body.error ? body.error : `${route} answered ${response.status}`);
+  return body;
+}
+
+// An element with attributes (strings), properties (functions: listeners) and children (nodes or text).
+export function el(tag, attributes = {}, ...children) {
+  const node = tag === 'svg' || SVG_TAGS.has(tag)
+    ? document.createElementNS('http://www.w3.org/2000/svg', tag)
+    : document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (typeof value === 'function') node.addEventListener(key.replace(/^on/, ''), value);
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+const SVG_TAGS = new Set(['circle', 'line', 'path', 'text', 'g', 'title', 'rect']);
+
+// Removes every child of `node` and appends `children`.
+export function replace(node, ...children) {
+  node.replaceChildren();
+  for (const child of children.flat()) if (child) node.append(child);
+  return node;
+}
+
+// A message box: kind 'info' (nothing to show yet), 'warning' (some data is unreadable) or 'error'.
+export function message(kind, text) {
+  return el('div', {class: `krnn-message krnn-${kind}`, role: kind === 'error' ? 'alert' : 'status'}, text);
+}
+
+// A labelled <select> of [value, label] options; onchange(value).
+export function select(label, options, value, onchange, name) {
+  const node = el('select', {name, change: () => onchange(node.value)},
+    options.map(([v, text]) => el('option', {value: v}, text)));
+  node.value = String(value);
+  return el('label', {class: 'krnn-field'}, el('span', {}, label), node);
+}
+
+// The paper's colour scale (render.activation_colors): -1 red (255,0,0), 0 white, +1 blue (0,0,255), clipped.
+export function activationColor(value) {
+  if (value === null || Number.isNaN(value)) return 'rgb(255, 255, 255)';
+  const v = Math.max(-1, Math.min(1, value));
+  const fade = 1 - Math.abs(v);
+  const channel = (x) => Math.round(x * 255);
+  return `rgb(${channel(v <= 0 ? 1 : fade)}, ${channel(fade)}, ${channel(v >= 0 ? 1 : fade)})`;
+}
+
+// TensorBoard's run colours, in its order.
+export const RUN_COLORS = ['#425066', '#12b5cb', '#e52592', '#f9ab00', '#9334e6', '#7cb342', '#e8710a'];
+
+export function formatCount(n) {
+  return Number(n).toLocaleString('en-US');
+}

@@ -1,0 +1,103 @@
+// Error oracles (the paper's Figure 6, section 4.4): each selected run's errors as a pie of the slices the oracles
+// removed in order, starting at the top and going counter-clockwise, with a table of counts and percentages.
+import {api, el, formatCount, message, replace} from '../common.js';
+
+// Hue and saturation per oracle group (the paper's order); slices within a group get lighter one by one.
+const GROUP_COLORS = {'n-gram': [217, 70], 'memory': [140, 50], 'rare words': [275, 50], 'word': [30, 85],
+                      'punctuation': [180, 55], 'boost': [0, 0], 'remaining': [355, 70]};
+const RADIUS = 120;
+
+export function createView(app) {
+  const status = el('div', {class: 'krnn-status'});
+  const panels = el('div', {class: 'krnn-panels krnn-oracle-panels'});
+  const element = el('div', {class: 'krnn-view krnn-oracle'}, status, panels);
+  let request = 0;
+
+  async function load() {
+    const runs = app.selectedRuns().filter((r) => r.oracle);
+    const token = ++request;
+    if (!runs.length) {
+      replace(panels);
+      replace(status, message('info', 'None of the selected runs has an oracle breakdown yet (the oracle '
+        + 'analysis writes one per model); tick another run.'));
+      return;
+    }
+    replace(status, runs.length > 2 ? el('p', {class: 'krnn-hint'}, `${runs.length} runs selected: two fit side by side, the rest wrap below.`) : null);
+    const results = await Promise.all(runs.map((r) => api('oracle', {run: r.run}).catch((error) => ({error, run: r.run}))));
+    if (token !== request) return;
+    replace(panels, results.map((data) => data.error
+      ? el('figure', {class: 'krnn-panel krnn-oracle-panel'}, el('figcaption', {}, data.run), message('error', data.error.message))
+      : panel(data, app.runColor(data.run))));
+  }
+
+  return {element, refresh: load, open: load};
+}
+
+function sliceColors(slices) {
+  const counts = {};
+  const seen = {};
+  for (const s of slices) counts[s.group] = (counts[s.group] || 0) + 1;
+  return slices.map((s, i) => {
+    const [hue, saturation] = GROUP_COLORS[s.group] || [(i * 47) % 360, 45];
+    const k = seen[s.group] = (seen[s.group] ?? -1) + 1;
+    const lightness = 38 + (counts[s.group] > 1 ? (k / (counts[s.group] - 1)) * 38 : 12);
+    return `hsl(${hue}, ${saturation}%, ${lightness.toFixed(0)}%)`;
+  });
+}
+
+// The point at `fraction` of the way round, counter-clockwise from the top.
+function around(fraction, radius) {
+  const angle = fraction * 2 * Math.PI;
+  return [-radius * Math.sin(angle), -radius * Math.cos(angle)];
+}
+
+function panel(data, runColor) {
+  const colors = sliceColors(data.slices);
+  const total = data.errors;
+  const width = 2 * RADIUS + 200;           // room for the labels either side
+  const height = 2 * RADIUS + 60;
+  const svg = el('svg', {width, height, viewBox: `${-width / 2} ${-height / 2} ${width} ${height}`,
+                         class: 'krnn-pie', role: 'img', 'aria-label': `error breakdown of ${data.run}`});
+  let start = 0;
+  data.slices.forEach((slice, i) => {
+    if (!slice.errors || !total) return;
+    const share = slice.errors / total;
+    const label = `${slice.name}: ${formatCount(slice.errors)} errors (${(100 * share).toFixed(1)}%)`;
+    let shape;
+    if (share >= 0.9999) {
+      shape = el('circle', {cx: 0, cy: 0, r: RADIUS, fill: colors[i]});
+    } else {
+      const [x0, y0] = around(start, RADIUS);
+      const [x1, y1] = around(start + share, RADIUS);
+      // counter-clockwise on screen: SVG sweep-flag 0
+      shape = el('path', {d: `M0,0 L${x0.toFixed(2)},${y0.toFixed(2)} A${RADIUS},${RADIUS} 0 ${share > 0.5 ? 1 : 0} 0 `
+                            + `${x1.toFixed(2)},${y1.toFixed(2)} Z`, fill: colors[i]});
+    }
+    shape.setAttribute('class', 'krnn-slice');
+    shape.setAttribute('data-slice', slice.name);
+    shape.append(el('title', {}, label));
+    svg.append(shape);
+    if (share >= 0.03) {
+      const [lx, ly] = around(start + share / 2, RADIUS + 18);
+      svg.append(el('text', {x: lx.toFixed(1), y: (ly + 4).toFixed(1), class: 'krnn-pie-label',
+                             'text-anchor': lx < -4 ? 'end' : lx > 4 ? 'start' : 'middle'},
+                    `${slice.name} ${(100 * share).toFixed(0)}%`));
+    }
+    start += share;
+  });
+  if (!total) svg.append(el('text', {x: 0, y: 0, 'text-anchor': 'middle', class: 'krnn-pie-label'}, 'no errors'));
+  const table = el('table', {class: 'krnn-table'},
+    el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', {}, 'removed by'), el('th', {}, 'oracle'),
+                    el('th', {class: 'krnn-number'}, 'errors'), el('th', {class: 'krnn-number'}, '% of errors'))),
+    el('tbody', {}, data.slices.map((slice, i) => el('tr', {'data-slice': slice.name},
+      el('td', {}, el('span', {class: 'krnn-swatch', style: `background:${colors[i]}`})),
+      el('td', {}, slice.name), el('td', {class: 'krnn-hint'}, slice.group),
+      el('td', {class: 'krnn-number'}, formatCount(slice.errors)),
+      el('td', {class: 'krnn-number'}, total ? `${(100 * slice.errors / total).toFixed(1)}%` : '–')))));
+  const rate = data.characters ? (100 * total / data.characters).toFixed(1) : '0';
+  return el('figure', {class: 'krnn-panel krnn-oracle-panel', 'data-run': data.run},
+    el('figcaption', {}, el('span', {class: 'krnn-swatch', style: `background:${runColor}`}), data.run),
+    el('p', {class: 'krnn-hint'}, `${formatCount(total)} errors (p < ${data.threshold}) in ${formatCount(data.characters)} `
+      + `characters${data.split ? ` of the ${data.split} split` : ''} (${rate}%), step ${formatCount(data.step)}`),
+    svg, table);
+}

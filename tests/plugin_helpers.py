@@ -1,0 +1,86 @@
+"""A logdir of the plugin's summaries written by the real writers (karpathy_rnn.summary), for the plugin's tests."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from karpathy_rnn import summary
+
+# User text that must stay text: markup, an event handler, quotes, an ampersand, a tab, non-ASCII.
+HOSTILE_TEXT = ("<script>window.krnnInjected = 1</script>\n"
+                "<img src=x onerror=\"window.krnnInjected = 2\"> 'single' & \"double\"\tTab\n"
+                "Проза — naïve café 🎻 {brace} </pre><b>bold?</b>\n")
+STEP = 1200
+UNITS = 8
+KNOWN_LAYER, KNOWN_CELL = "layer1", 3
+
+
+def known_values(length: int) -> np.ndarray:
+    """Cell KNOWN_CELL of KNOWN_LAYER's c: -1, -0.5, 0, 0.5, 1 repeating (colours red, pink, white, light blue, blue)."""
+    return np.resize(np.array([-1.0, -0.5, 0.0, 0.5, 1.0], np.float32), length)
+
+
+def oracle_slices() -> list[dict]:
+    """A breakdown shaped like the paper's Figure 6 (counts invented for the tests)."""
+    return [{"name": "1-9 gram", "group": "n-gram", "errors": 180},
+            {"name": "100-memory", "group": "memory", "errors": 40},
+            {"name": "1000-memory", "group": "memory", "errors": 20},
+            {"name": "word 0-train", "group": "rare words", "errors": 90},
+            {"name": "after space", "group": "word", "errors": 370},
+            {"name": "punctuation", "group": "punctuation", "errors": 50},
+            {"name": "boost 0.4", "group": "boost", "errors": 150},
+            {"name": "remaining", "group": "remaining", "errors": 100}]
+
+
+def _lstm_run(path: str, text: str, seed: int, oracle: bool) -> None:
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    with tf.summary.create_file_writer(path).as_default():
+        summary.write_text(text, STEP, source="test", start=0)
+        for index, layer in enumerate(("layer1", "layer2"), start=1):
+            c = np.tanh(rng.normal(size=(len(text), UNITS))).astype(np.float32)
+            if layer == KNOWN_LAYER:
+                c[:, KNOWN_CELL] = known_values(len(text))
+            summary.write_activations(layer, "c", c, STEP, "lstm", (-1, 1), "tanh")
+            summary.write_activations(layer, "h", rng.uniform(-1, 1, (len(text), UNITS)), STEP, "lstm")
+            for gate in ("i", "f", "o"):
+                left, right = rng.uniform(0, 0.5, UNITS), rng.uniform(0, 0.5, UNITS)
+                summary.write_saturation(layer, gate, left, right, STEP, "lstm", index)
+        summary.write_cell_ranking({"quote": [{"layer": KNOWN_LAYER, "cell": KNOWN_CELL, "r": 0.91}],
+                                    "<b>markup</b>": [{"layer": "layer2", "cell": 5, "r": -0.4}]}, STEP,
+                                   "Pearson r", {"quote": "inside a quotation", "<b>markup</b>": "<i>a test</i>"})
+        if oracle:
+            summary.write_oracle(oracle_slices(), 2400, STEP, split="test")
+
+
+def write_plugin_logdir(root: str, long_text: int = 0) -> str:
+    """runs under `root`: lstm (everything, hostile text), gru (saturation + oracle), scalars_only, malformed."""
+    import tensorflow as tf
+
+    from tensorboard.compat.proto import summary_pb2
+
+    text = HOSTILE_TEXT * 3 + ("x" * long_text)
+    _lstm_run(os.path.join(root, "lstm"), text, 0, oracle=True)
+    with tf.summary.create_file_writer(os.path.join(root, "gru")).as_default():
+        rng = np.random.default_rng(1)
+        for index, layer in enumerate(("layer1", "layer2"), start=1):
+            for gate in ("r", "z"):
+                summary.write_saturation(layer, gate, rng.uniform(0, 0.5, 6), rng.uniform(0, 0.5, 6), 900, "gru", index)
+        slices = oracle_slices()
+        slices[-1]["errors"] = 400
+        summary.write_oracle(slices, 3000, 900, split="test")
+    with tf.summary.create_file_writer(os.path.join(root, "scalars_only")).as_default():
+        tf.summary.scalar("train/loss", 1.5, step=1)
+    with tf.summary.create_file_writer(os.path.join(root, "malformed")).as_default():
+        bad = tf.compat.v1.SummaryMetadata(plugin_data=tf.compat.v1.SummaryMetadata.PluginData(
+            plugin_name=summary.PLUGIN_NAME, content=b"{not json"), data_class=summary_pb2.DATA_CLASS_TENSOR)
+        tf.summary.write("karpathy_rnn/activations/layer1/c", np.zeros((3, 2), np.float16), step=1, metadata=bad)
+        summary.write_text("abcdef", 1, source="test")
+        summary.write_activations("layer1", "h", np.zeros((4, 2)), 1, "gru")     # 4 rows for 6 characters
+        tf.summary.write(summary.ORACLE_TAG, np.array(json.dumps({"characters": 3}).encode(), dtype=object), step=1,
+                         metadata=summary._metadata("oracle"))
+    return root

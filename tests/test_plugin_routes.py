@@ -1,0 +1,164 @@
+"""The plugin's routes through TensorBoard's own WSGI app and data provider, over summaries from the real writers."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from plugin_helpers import HOSTILE_TEXT, KNOWN_CELL, KNOWN_LAYER, STEP, UNITS, known_values, oracle_slices, write_plugin_logdir
+
+PREFIX = "/data/plugin/karpathy_rnn"
+
+
+def _client(logdir):
+    from werkzeug import test, wrappers
+
+    from tb_plugin.plugin import KarpathyRNNPlugin
+    from tensorboard.backend import application
+    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+    from tensorboard.plugins import base_plugin
+
+    multiplexer = plugin_event_multiplexer.EventMultiplexer()
+    multiplexer.AddRunsFromDirectory(logdir)
+    multiplexer.Reload()
+    provider = data_provider.MultiplexerDataProvider(multiplexer, logdir)
+    plugin = KarpathyRNNPlugin(base_plugin.TBContext(logdir=logdir, data_provider=provider))
+    return test.Client(application.TensorBoardWSGI([plugin]), wrappers.Response)
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory):
+    return write_plugin_logdir(str(tmp_path_factory.mktemp("plugin_logdir")))
+
+
+@pytest.fixture(scope="module")
+def client(logdir):
+    return _client(logdir)
+
+
+def get(client, route, **params):
+    """(status, JSON body) of one route."""
+    response = client.get(f"{PREFIX}/{route}", query_string=params)
+    return response.status_code, json.loads(response.get_data(as_text=True))
+
+
+def test_runs_lists_each_run_with_its_data_and_reports_malformed_tags(client):
+    status, body = get(client, "runs")
+    assert status == 200
+    runs = {r["run"]: r for r in body["runs"]}
+    assert sorted(runs) == ["gru", "lstm", "malformed"]              # scalars_only has no plugin data
+    lstm = runs["lstm"]
+    assert lstm["text"] == {"steps": [STEP], "length": len(HOSTILE_TEXT * 3), "source": "test"}
+    assert [(a["layer"], a["name"], a["units"]) for a in lstm["activations"]] == [
+        ("layer1", "c", UNITS), ("layer1", "h", UNITS), ("layer2", "c", UNITS), ("layer2", "h", UNITS)]
+    assert lstm["saturation"]["gates"] == ["i", "f", "o"] and lstm["oracle"] == {"steps": [STEP]}
+    assert runs["gru"]["text"] is None and runs["gru"]["saturation"]["gates"] == ["r", "z"]
+    problems = " | ".join(body["problems"])
+    assert "'malformed', tag 'karpathy_rnn/activations/layer1/c': malformed karpathy_rnn summary metadata" in problems
+    assert "'malformed', tag 'karpathy_rnn/oracle': malformed oracle breakdown" in problems
+
+
+def test_colored_text_pages_the_text_with_the_cell_values(client):
+    text = HOSTILE_TEXT * 3
+    status, page = get(client, "colored_text", run="lstm", layer=KNOWN_LAYER, name="c", cell=KNOWN_CELL)
+    assert status == 200
+    assert page["text"] == text and page["length"] == len(text) and page["step"] == STEP
+    assert page["values"] == known_values(len(text)).tolist()       # -1, -0.5, 0, 0.5, 1 are exact in float16
+    assert page["transform"] == "tanh" and page["units"] == UNITS
+    status, page = get(client, "colored_text", run="lstm", layer=KNOWN_LAYER, name="c", cell=KNOWN_CELL,
+                       offset=100, limit=57, step=STEP)
+    assert status == 200 and page["text"] == text[100:157] and page["offset"] == 100
+    assert page["values"] == known_values(len(text))[100:157].tolist()
+    fiddle = text.index("🎻")                                         # offsets count code points, not UTF-16 units
+    status, page = get(client, "colored_text", run="lstm", layer=KNOWN_LAYER, name="c", cell=0, offset=fiddle, limit=3)
+    assert page["text"] == text[fiddle:fiddle + 3] and len(page["values"]) == 3
+
+
+@pytest.mark.parametrize("params, fragment", [
+    ({}, "missing parameter run"),
+    ({"run": "nope", "layer": "layer1", "name": "c", "cell": 0}, "run 'nope' has no karpathy_rnn data; runs that do: gru, lstm"),
+    ({"run": "lstm", "name": "c", "cell": 0}, "missing parameter layer"),
+    ({"run": "lstm", "layer": "layer9", "name": "c", "cell": 0}, "no activations for layer9/c"),
+    ({"run": "lstm", "layer": "layer1", "name": "q", "cell": 0}, "no activations for layer1/q"),
+    ({"run": "lstm", "layer": "layer1", "name": "c"}, "missing parameter cell"),
+    ({"run": "lstm", "layer": "layer1", "name": "c", "cell": 8}, "cell=8 is outside [0, 7]"),
+    ({"run": "lstm", "layer": "layer1", "name": "c", "cell": -1}, "cell=-1 is outside [0, 7]"),
+    ({"run": "lstm", "layer": "layer1", "name": "c", "cell": "3; DROP"}, "cell='3; DROP' is not a whole number"),
+    ({"run": "lstm", "layer": "layer1", "name": "c", "cell": 1, "offset": 10**6}, "offset=1000000 is outside"),
+    ({"run": "lstm", "layer": "layer1", "name": "c", "cell": 1, "limit": 0}, "limit=0 is outside [1, 20000]"),
+    ({"run": "lstm", "layer": "layer1", "name": "c", "cell": 1, "limit": 20001}, "limit=20001 is outside [1, 20000]"),
+    ({"run": "lstm", "layer": "layer1", "name": "c", "cell": 1, "step": 7}, "step 7 is not in run 'lstm'"),
+    ({"run": "malformed", "layer": "layer1", "name": "h", "cell": 0}, "the text has 6 characters but"),
+])
+def test_colored_text_answers_400_with_a_message_for_bad_parameters(client, params, fragment):
+    status, body = get(client, "colored_text", **params)
+    assert status == 400
+    assert fragment in body["error"]
+
+
+def test_saturation_returns_each_gate_by_layer_as_written(client):
+    status, body = get(client, "saturation", run="lstm")
+    assert status == 200 and body["unit"] == "lstm" and body["thresholds"] == [0.1, 0.9] and body["step"] == STEP
+    assert [g["gate"] for g in body["gates"]] == ["i", "f", "o"]
+    rng = np.random.default_rng(0)                     # replay the helper's draws: c, h, then left/right per gate
+    for layer_index in (1, 2):
+        rng.normal(size=(len(HOSTILE_TEXT * 3), UNITS)), rng.uniform(-1, 1, (len(HOSTILE_TEXT * 3), UNITS))
+        for gate in body["gates"]:
+            left, right = rng.uniform(0, 0.5, UNITS), rng.uniform(0, 0.5, UNITS)
+            entry = gate["layers"][layer_index - 1]
+            assert entry["layer"] == f"layer{layer_index}" and entry["units"] == UNITS
+            np.testing.assert_allclose(entry["left"], left, atol=6e-5)
+            np.testing.assert_allclose(entry["right"], right, atol=6e-5)
+    assert get(client, "saturation", run="lstm", step=3)[0] == 400
+
+
+def test_oracle_and_cell_ranking_round_trip(client):
+    status, body = get(client, "oracle", run="lstm")
+    assert status == 200 and body["characters"] == 2400 and body["errors"] == 1000 and body["threshold"] == 0.5
+    assert body["slices"] == oracle_slices() and body["split"] == "test"
+    status, body = get(client, "cell_ranking", run="lstm")
+    assert status == 200 and body["features"]["quote"] == [{"layer": KNOWN_LAYER, "cell": KNOWN_CELL, "r": 0.91}]
+    assert body["descriptions"]["<b>markup</b>"] == "<i>a test</i>"   # data, escaped by the page
+    assert get(client, "oracle", run="malformed")[1]["error"] == (
+        "run 'malformed', tag 'karpathy_rnn/oracle': malformed oracle breakdown: need "
+        '{"characters": int, "slices": [...]}')
+    assert get(client, "oracle", run="gru", step=900)[1]["errors"] == 1300
+    assert get(client, "cell_ranking", run="gru")[0] == 400
+
+
+def test_static_files_are_served_and_nothing_else(client):
+    response = client.get(f"{PREFIX}/index.js")
+    assert response.status_code == 200 and "export async function render" in response.get_data(as_text=True)
+    assert response.mimetype == "text/javascript"
+    for path in ("static/common.js", "static/style.css", "static/views/colored_text.js", "static/views/oracle.js"):
+        assert client.get(f"{PREFIX}/{path}").status_code == 200, path
+    for path in ("static/../plugin.py", "static/%2e%2e/plugin.py", "static/nope.js", "static//etc/passwd"):
+        assert client.get(f"{PREFIX}/{path}").status_code == 404, path
+
+
+def test_an_empty_logdir_lists_no_runs(tmp_path):
+    status, body = get(_client(str(tmp_path)), "runs")
+    assert status == 200 and body == {"runs": [], "problems": []}
+    status, body = get(_client(str(tmp_path)), "oracle", run="x")
+    assert status == 400 and "runs that do: none" in body["error"]
+
+
+def test_frontend_metadata_names_the_module_and_tab():
+    from tb_plugin.plugin import KarpathyRNNPlugin
+    from tensorboard.plugins import base_plugin
+
+    metadata = KarpathyRNNPlugin(base_plugin.TBContext(data_provider=None)).frontend_metadata()
+    assert metadata.es_module_path == "/index.js" and metadata.tab_name == "karpathy_rnn"
+
+
+def test_every_view_module_is_package_data():
+    import setuptools  # noqa: F401  (setup.py's package_data globs must cover every static file)
+    from tb_plugin.plugin import STATIC_DIR, _static_files
+
+    patterns = ["static/*.js", "static/*.css", "static/views/*.js"]
+    import fnmatch
+    for path in _static_files():
+        relative = "static" + path
+        assert any(fnmatch.fnmatch(relative, p) and relative.count("/") == p.count("/") for p in patterns), relative
+    assert os.path.isfile(os.path.join(STATIC_DIR, "index.js"))
