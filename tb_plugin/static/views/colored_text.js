@@ -80,7 +80,7 @@ export function createView(app) {
       const span = document.createElement('span');
       span.textContent = character === '\n' ? NEWLINE_MARK + '\n' : character;
       span.style.backgroundColor = activationColor(value);
-      span.title = value === null ? 'not a number' : value.toFixed(3);
+      span.title = value === null ? 'not a number' : `${value >= 0 ? '+' : ''}${value.toFixed(3)}`;
       span.dataset.index = String(data.offset + i);
       span.dataset.value = value === null ? 'NaN' : String(value);
       fragment.append(span);

@@ -1,0 +1,216 @@
+"""The plugin in a real browser: `tensorboard --logdir` started as a subprocess, Debian's headless Chromium driven
+by Selenium through Debian's chromedriver, assertions on what is drawn; screenshots go to $KRNN_ARTIFACTS."""
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from plugin_helpers import HOSTILE_TEXT, KNOWN_CELL, oracle_slices, write_plugin_logdir
+from tensorboard_server import get_json, tensorboard
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ARTIFACTS = os.environ.get("KRNN_ARTIFACTS", os.path.join(REPO, "artifacts", "browser"))
+LONG_TAIL = 2500                                   # characters after the hostile text, so the text has pages
+WIDTH, HEIGHT = 1280, 800
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Debian's chromium and chromium-driver (.ci/run installs them)")
+        pytest.skip("Debian's chromium and chromium-driver are not installed (apt install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ["SE_OFFLINE"] = "true"              # Selenium Manager must not look for a browser to download
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--window-size={WIDTH},{HEIGHT}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    logdir = write_plugin_logdir(str(tmp_path_factory.mktemp("browser") / "logdir"), long_text=LONG_TAIL)
+    with tensorboard(logdir, expect_runs=3) as base:
+        yield base
+
+
+def wait(driver, condition, timeout=30):
+    """condition(driver)'s first truthy value; elements not drawn yet or redrawn meanwhile are retried."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, ignored_exceptions=(IndexError, StaleElementReferenceException)).until(
+        lambda d: condition(d))
+
+
+def css(driver, selector):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def open_plugin(driver, base):
+    driver.get(f"{base}/data/plugin_entry.html?name=karpathy_rnn")
+    wait(driver, lambda d: css(d, "pre.krnn-text span") or css(d, ".krnn-message"))
+
+
+def choose(driver, name, value):
+    """Picks `value` in the <select name=...> and lets the view reload."""
+    from selenium.webdriver.support.ui import Select
+
+    Select(css(driver, f"select[name='{name}']")[0]).select_by_value(str(value))
+
+
+def set_number(driver, name, value):
+    field = css(driver, f"input[name='{name}']")[0]
+    driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))",
+                          field, str(value))
+
+
+def no_horizontal_scroll(driver):
+    return driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def screenshot(driver, name):
+    driver.save_screenshot(os.path.join(ARTIFACTS, name))
+
+
+def test_tensorboard_shows_the_plugin_tab_beside_scalars(browser, server):
+    status, listing = get_json(f"{server}/data/plugins_listing")
+    assert status == 200 and listing["karpathy_rnn"]["enabled"]
+    assert listing["karpathy_rnn"]["loading_mechanism"]["module_path"] == "/data/plugin/karpathy_rnn/index.js"
+    browser.get(f"{server}/#karpathy_rnn")
+    wait(browser, lambda d: d.execute_script(
+        "return [...document.querySelectorAll('a, button, [role=tab], .mat-tab-label, span')]"
+        ".some(e => e.textContent.trim().toLowerCase() === 'karpathy_rnn')"), timeout=60)
+    frame = wait(browser, lambda d: css(d, "iframe"), timeout=60)[0]
+    browser.switch_to.frame(frame)
+    try:
+        wait(browser, lambda d: css(d, "pre.krnn-text span"), timeout=60)
+        assert no_horizontal_scroll(browser)
+    finally:
+        browser.switch_to.default_content()
+    assert no_horizontal_scroll(browser)
+    screenshot(browser, "tensorboard_tab.png")
+
+
+def test_colored_text_draws_each_character_in_its_cell_colour(browser, server):
+    from karpathy_rnn.render import activation_colors
+
+    open_plugin(browser, server)
+    set_number(browser, "cell", KNOWN_CELL)
+    wait(browser, lambda d: css(d, "pre.krnn-text span")[0].get_attribute("title") == "-1.000")
+    spans = css(browser, "pre.krnn-text span")
+    text = HOSTILE_TEXT * 3 + "x" * LONG_TAIL
+    assert len(spans) == min(5000, len(text))                      # one span per character of the first page
+    colours = browser.execute_script(
+        "return [...document.querySelectorAll('pre.krnn-text span')].slice(0, 10).map(s => getComputedStyle(s).backgroundColor)")
+    expected = activation_colors(np.resize([-1.0, -0.5, 0.0, 0.5, 1.0], 10))
+    assert colours == [f"rgb({r}, {g}, {b})" for r, g, b in expected.tolist()]
+    assert colours[:5] == ["rgb(255, 0, 0)", "rgb(255, 128, 128)", "rgb(255, 255, 255)", "rgb(128, 128, 255)",
+                           "rgb(0, 0, 255)"]
+    # user text stays text: drawn character by character, never parsed as markup or run
+    shown = browser.execute_script("return document.querySelector('pre.krnn-text').textContent")
+    assert shown == text.replace("\n", "\u21b5\n")
+    assert browser.execute_script("return window.krnnInjected") is None
+    assert not css(browser, "pre.krnn-text script, pre.krnn-text img, pre.krnn-text b, img[src='x']")
+    from selenium.webdriver import ActionChains
+
+    ActionChains(browser).move_to_element(spans[4]).perform()
+    wait(browser, lambda d: "+1.000" in css(d, ".krnn-readout")[0].text)      # hovering shows the value
+    assert css(browser, ".krnn-readout")[0].text.startswith('Character 4 "i": +1.000 (layer1 c')  # "<scri"[4]
+    assert no_horizontal_scroll(browser)
+    screenshot(browser, "colored_text.png")
+
+
+def test_colored_text_pages_and_jumps_from_the_ranking(browser, server):
+    open_plugin(browser, server)
+    choose(browser, "limit", 2000)
+    length = len(HOSTILE_TEXT * 3) + LONG_TAIL
+    wait(browser, lambda d: css(d, "[data-testid=page-range]")[0].text == f"Characters 1–2,000 of {length:,}")
+    wait(browser, lambda d: len(css(d, "pre.krnn-text span")) == 2000)
+    css(browser, "button[data-action=next]")[0].click()
+    wait(browser, lambda d: len(css(d, "pre.krnn-text span")) == length - 2000)
+    assert css(browser, "[data-testid=page-range]")[0].text == f"Characters 2,001–{length:,} of {length:,}"
+    # the ranking lists features by name (escaped) and opens a cell on click
+    features = [h.text for h in css(browser, ".krnn-feature h4")]
+    assert features == ["quote", "<b>markup</b>"]
+    css(browser, "button.krnn-cell-link[data-layer=layer2][data-cell='5']")[0].click()
+    wait(browser, lambda d: css(d, "input[name=cell]")[0].get_attribute("value") == "5")
+    assert css(browser, "select[name=layer]")[0].get_attribute("value") == "layer2"
+    assert css(browser, "[data-testid=page-range]")[0].text.startswith("Characters 1–")
+
+
+def test_saturation_scatter_has_a_point_per_unit_and_opens_a_unit(browser, server):
+    open_plugin(browser, server)
+    css(browser, "button[data-view=saturation]")[0].click()
+    wait(browser, lambda d: css(d, "svg.krnn-scatter"))
+    choose(browser, "run", "lstm")
+    wait(browser, lambda d: [p.get_attribute("data-gate") for p in css(d, "svg.krnn-scatter")] == ["i", "f", "o"])
+    for panel in css(browser, "svg.krnn-scatter"):
+        assert len(panel.find_elements("css selector", "circle.krnn-point")) == 16     # 2 layers x 8 units
+        assert panel.find_elements("css selector", "line.krnn-diagonal")
+    labels = [t.text for t in css(browser, "svg.krnn-scatter text.krnn-axis-label")]
+    assert labels[:2] == ["fraction right-saturated", "fraction left-saturated"]
+    assert no_horizontal_scroll(browser)
+    screenshot(browser, "saturation.png")
+    choose(browser, "run", "gru")
+    wait(browser, lambda d: [p.get_attribute("data-gate") for p in css(d, "svg.krnn-scatter")] == ["r", "z"])
+    assert len(css(browser, "svg.krnn-scatter")[0].find_elements("css selector", "circle")) == 12
+    choose(browser, "run", "lstm")
+    wait(browser, lambda d: [p.get_attribute("data-gate") for p in css(d, "svg.krnn-scatter")] == ["i", "f", "o"])
+    point = css(browser, "svg.krnn-scatter[data-gate=f] circle[data-layer=layer2][data-unit='6']")[0]
+    browser.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", point)
+    wait(browser, lambda d: css(d, "input[name=cell]") and css(d, "input[name=cell]")[0].get_attribute("value") == "6")
+    assert css(browser, "button[data-view=text]")[0].get_attribute("aria-selected") == "true"
+    assert css(browser, "select[name=layer]")[0].get_attribute("value") == "layer2"
+
+
+def test_oracle_pies_show_two_runs_side_by_side_with_counts(browser, server):
+    open_plugin(browser, server)
+    css(browser, "button[data-view=oracle]")[0].click()
+    wait(browser, lambda d: len(css(d, "figure.krnn-oracle-panel")) == 2)
+    panels = css(browser, "figure.krnn-oracle-panel")
+    assert [p.get_attribute("data-run") for p in panels] == ["gru", "lstm"]
+    assert panels[0].rect["y"] == panels[1].rect["y"] and panels[0].rect["x"] < panels[1].rect["x"]
+    lstm = panels[1]
+    rows = [[td.text for td in row.find_elements("css selector", "td")][1:] for row in lstm.find_elements("css selector", "tbody tr")]
+    assert rows[0] == ["1-9 gram", "n-gram", "180", "18.0%"] and rows[4] == ["after space", "word", "370", "37.0%"]
+    assert [r[0] for r in rows] == [s["name"] for s in oracle_slices()]
+    assert len(lstm.find_elements("css selector", "path.krnn-slice")) == len(oracle_slices())
+    pie_labels = [t.text for t in lstm.find_elements("css selector", "text.krnn-pie-label")]
+    assert "after space 37%" in pie_labels and "1-9 gram 18%" in pie_labels
+    assert "1,000 errors (p < 0.5) in 2,400 characters of the test split (41.7%)" in lstm.text
+    assert no_horizontal_scroll(browser)
+    screenshot(browser, "oracle.png")
+
+
+def test_a_malformed_run_shows_a_message_not_a_blank_page(browser, server):
+    open_plugin(browser, server)
+    assert "2 unreadable karpathy_rnn summaries skipped" in css(browser, ".krnn-problems summary")[0].text
+    choose(browser, "run", "malformed")
+    alert = wait(browser, lambda d: css(d, ".krnn-status [role=alert]"))[0]
+    assert "the text has 6 characters but karpathy_rnn/activations/layer1/h has 4 rows" in alert.text
+
+
+def test_an_empty_logdir_says_what_to_do(browser, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with tensorboard(str(empty)) as base:
+        browser.get(f"{base}/data/plugin_entry.html?name=karpathy_rnn")
+        message = wait(browser, lambda d: css(d, ".krnn-message"))[0]
+        assert "No karpathy_rnn data in this logdir yet" in message.text and "scripts/analyze.py" in message.text
