@@ -29,6 +29,8 @@ CELL_RANKING_TAG = f"{PLUGIN_NAME}/cell_ranking"
 ORACLE_TAG = f"{PLUGIN_NAME}/oracle"
 # Section 4.4's oracles in the order the paper applies them, then what no oracle removes.
 ORACLE_GROUPS = ("n-gram", "memory", "rare words", "word", "punctuation", "boost", "remaining")
+# TensorBoard's Rust data server hands a plugin at most 256 MiB per message: one summary tensor stays below.
+MAX_TENSOR_BYTES = 200 * 2**20
 KINDS = ("text", "activations", "cell_ranking", "saturation", "oracle")
 
 
@@ -73,6 +75,10 @@ def write_activations(layer: str, name: str, values: np.ndarray, step: int, unit
     values = np.asarray(values)
     if values.ndim != 2:
         raise KRNNError(f"activations must be [characters, units], got shape {values.shape}")
+    if values.size * 2 > MAX_TENSOR_BYTES:
+        raise KRNNError(f"{values.shape[0]:,} characters x {values.shape[1]} units is {values.size * 2 / 2**20:.0f} MiB "
+                        f"of float16, over the {MAX_TENSOR_BYTES // 2**20} MiB TensorBoard serves in one summary; "
+                        f"write at most {MAX_TENSOR_BYTES // (2 * values.shape[1]):,} characters (--summary-chars)")
     _write(activations_tag(layer, name), values.astype(np.float16), step, "activations", layer=layer, name=name,
            unit=unit, units=int(values.shape[1]), range=[float(v) for v in value_range], transform=transform)
 

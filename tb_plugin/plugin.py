@@ -149,7 +149,7 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
 
     def _runs(self, request, ctx, experiment) -> dict:
         runs, problems = self._reader.index(ctx, experiment)
-        listing = []
+        problems, listing = list(problems), []
         for run, series in runs.items():
             entry = {"run": run, "text": None, "activations": [], "cell_ranking": None, "saturation": None,
                      "oracle": None}
@@ -188,8 +188,9 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         units = int(activations.content.get("units", 0))
         cell = _integer(request, "cell", high=max(units - 1, 0), required=True)
         step = _integer(request, "step")
-        step, values = self._reader.at_step(ctx, experiment, activations, step)
-        _, text = self._reader.at_step(ctx, experiment, text_series, step)
+        both = self._reader.read_many(ctx, experiment, [activations, text_series])
+        step, values = self._reader.pick(activations, both[0], step)
+        _, text = self._reader.pick(text_series, both[1], step)
         if values.shape[0] != len(text):
             raise KRNNError(f"malformed summaries in run {run!r} at step {step}: the text has {len(text)} characters "
                             f"but {activations.tag} has {values.shape[0]} rows")
@@ -214,18 +215,18 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         if not tags:
             raise BadRequest(f"run {run!r} has no saturation summaries")
         gates: dict[str, list[dict]] = {}
-        thresholds, unit = [0.1, 0.9], ""
-        for item in sorted(tags, key=lambda s: (int(s.content.get("layer_index", 0)), _natural(s.tag))):
-            found_step, fractions = self._reader.at_step(ctx, experiment, item, step)
+        thresholds, unit, found_step = [0.1, 0.9], "", step
+        tags.sort(key=lambda s: (int(s.content.get("layer_index", 0)), _natural(s.tag)))
+        for item, values in zip(tags, self._reader.read_many(ctx, experiment, tags)):
+            found_step, fractions = self._reader.pick(item, values, step)
             gate = str(item.content.get("gate"))
             gates.setdefault(gate, []).append({
                 "layer": str(item.content.get("layer")), "layer_index": int(item.content.get("layer_index", 0)),
                 "units": int(fractions.shape[1]), "left": _finite(fractions[0]), "right": _finite(fractions[1])})
             thresholds = item.content.get("thresholds", thresholds)
             unit = str(item.content.get("unit", unit))
-            step = found_step
         ordered = sorted(gates, key=lambda g: (GATE_ORDER.index(g) if g in GATE_ORDER else 99, g))
-        return {"run": run, "step": step, "unit": unit, "thresholds": thresholds,
+        return {"run": run, "step": found_step, "unit": unit, "thresholds": thresholds,
                 "gates": [{"gate": gate, "layers": gates[gate]} for gate in ordered]}
 
     def _oracle(self, request, ctx, experiment) -> dict:

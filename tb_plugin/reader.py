@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from tensorboard.data import provider
 
 DOWNSAMPLE = 1000                 # steps kept per tag (an analysis writes one step per model it saw)
 CACHE_BYTES = 512 * 2**20         # decoded summaries kept between requests
+INDEX_SECONDS = 2.0               # how long a listing of the tags is reused (TensorBoard rereads every 5 s)
 
 
 class BadRequest(Exception):
@@ -77,17 +79,27 @@ def _size(value) -> int:
 class SummaryReader:
     """This plugin's tags per run (`index`) and their decoded values per step (`read`), LRU-cached by bytes."""
 
-    def __init__(self, data_provider, downsample: int = DOWNSAMPLE, cache_bytes: int = CACHE_BYTES):
+    def __init__(self, data_provider, downsample: int = DOWNSAMPLE, cache_bytes: int = CACHE_BYTES,
+                 index_seconds: float = INDEX_SECONDS):
         self._provider = data_provider
+        self._index_seconds = index_seconds
+        self._indexes: dict[str, tuple[float, tuple]] = {}
         self._downsample = downsample
         self._cache_bytes = cache_bytes
         self._cache: collections.OrderedDict = collections.OrderedDict()
         self._lock = threading.Lock()
 
     def index(self, ctx, experiment: str) -> tuple[dict[str, dict[str, Series]], list[str]]:
-        """({run: {tag: Series}}, problems): every tag with readable metadata; one line per tag without."""
+        """({run: {tag: Series}}, problems): every tag with readable metadata; one line per tag without.
+
+        A listing is reused for `index_seconds`: each call to TensorBoard's Rust data server costs ~45 ms here.
+        """
         if self._provider is None:
             return {}, ["TensorBoard started without a data provider: pass --logdir"]
+        with self._lock:
+            cached = self._indexes.get(experiment)
+        if cached and time.monotonic() - cached[0] < self._index_seconds:
+            return cached[1]
         listing = self._provider.list_tensors(ctx, experiment_id=experiment, plugin_name=summary.PLUGIN_NAME)
         runs, problems = {}, []
         for run in sorted(listing):
@@ -98,33 +110,44 @@ class SummaryReader:
                     problems.append(f"run {run!r}, tag {tag!r}: {error}")
                     continue
                 runs.setdefault(run, {})[tag] = Series(run, tag, content, meta.max_step, meta.max_wall_time)
+        with self._lock:
+            self._indexes[experiment] = (time.monotonic(), (runs, problems))
         return runs, problems
 
     def read(self, ctx, experiment: str, series: Series) -> list[tuple[int, object]]:
         """[(step, decoded value)] of `series`, oldest step first; KRNNError if TensorBoard has it malformed."""
-        key = (experiment, series.run, series.tag, series.max_step, series.max_wall_time)
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        data = self._provider.read_tensors(
-            ctx, experiment_id=experiment, plugin_name=summary.PLUGIN_NAME, downsample=self._downsample,
-            run_tag_filter=provider.RunTagFilter(runs=[series.run], tags=[series.tag]))
-        datums = data.get(series.run, {}).get(series.tag, [])
-        decode = DECODERS[series.kind]
-        try:
-            values = [(int(d.step), decode(np.asarray(d.numpy), series)) for d in sorted(datums, key=lambda d: d.step)]
-        except KRNNError as error:
-            raise KRNNError(f"run {series.run!r}, tag {series.tag!r}: {error}") from None
-        with self._lock:
-            self._cache[key] = values
-            while len(self._cache) > 1 and sum(_size(v) for vs in self._cache.values() for _, v in vs) > self._cache_bytes:
-                self._cache.popitem(last=False)
-        return values
+        return self.read_many(ctx, experiment, [series])[0]
 
-    def at_step(self, ctx, experiment: str, series: Series, step: int | None) -> tuple[int, object]:
-        """(step, value) of `series` at `step` (None: the latest); BadRequest naming the steps there are."""
-        values = self.read(ctx, experiment, series)
+    def read_many(self, ctx, experiment: str, many: list[Series]) -> list[list[tuple[int, object]]]:
+        """read() of several series, the ones not cached in a single call to the data provider."""
+        keys = [(experiment, s.run, s.tag, s.max_step, s.max_wall_time) for s in many]
+        with self._lock:
+            found = {key: self._cache[key] for key in keys if key in self._cache}
+            for key in found:
+                self._cache.move_to_end(key)
+        missing = [s for s, key in zip(many, keys) if key not in found]
+        if missing:
+            data = self._provider.read_tensors(
+                ctx, experiment_id=experiment, plugin_name=summary.PLUGIN_NAME, downsample=self._downsample,
+                run_tag_filter=provider.RunTagFilter(runs=sorted({s.run for s in missing}),
+                                                     tags=sorted({s.tag for s in missing})))
+            for series in missing:
+                datums = sorted(data.get(series.run, {}).get(series.tag, []), key=lambda d: d.step)
+                try:
+                    values = [(int(d.step), DECODERS[series.kind](np.asarray(d.numpy), series)) for d in datums]
+                except KRNNError as error:
+                    raise KRNNError(f"run {series.run!r}, tag {series.tag!r}: {error}") from None
+                found[(experiment, series.run, series.tag, series.max_step, series.max_wall_time)] = values
+            with self._lock:
+                for key in keys:
+                    self._cache[key] = found[key]
+                while len(self._cache) > 1 and sum(_size(v) for vs in self._cache.values() for _, v in vs) > self._cache_bytes:
+                    self._cache.popitem(last=False)
+        return [found[key] for key in keys]
+
+    @staticmethod
+    def pick(series: Series, values: list[tuple[int, object]], step: int | None) -> tuple[int, object]:
+        """(step, value) of `series` at `step` (None: the latest) among its `values`; BadRequest naming the steps."""
         if not values:
             raise KRNNError(f"run {series.run!r}, tag {series.tag!r}: TensorBoard holds no values")
         if step is None:
@@ -134,3 +157,7 @@ class SummaryReader:
                 return value_step, value
         raise BadRequest(f"step {step} is not in run {series.run!r} ({series.tag}); its steps are "
                          + ", ".join(str(s) for s, _ in values[-20:]))
+
+    def at_step(self, ctx, experiment: str, series: Series, step: int | None) -> tuple[int, object]:
+        """(step, value) of `series` at `step` (None: the latest); BadRequest naming the steps there are."""
+        return self.pick(series, self.read(ctx, experiment, series), step)

@@ -29,8 +29,9 @@ def get_json(url: str, timeout: float = 30.0):
 
 
 @contextlib.contextmanager
-def tensorboard(logdir: str, expect_runs: int = 0, load_fast: str = "auto", timeout: float = 120.0):
-    """Yields the base URL of `tensorboard --logdir logdir` once its plugin route lists `expect_runs` runs."""
+def tensorboard(logdir: str, expect_runs: int = 0, load_fast: str = "auto", timeout: float = 120.0, ready=None):
+    """Yields the base URL of `tensorboard --logdir logdir` once the plugin's runs route lists `expect_runs` runs
+    and `ready(body)` holds (TensorBoard loads a logdir bit by bit)."""
     command = os.path.join(os.path.dirname(sys.executable), "tensorboard")
     port = free_port()
     log = open(os.path.join(logdir, os.pardir, f"tensorboard-{port}.log"), "w")
@@ -45,7 +46,7 @@ def tensorboard(logdir: str, expect_runs: int = 0, load_fast: str = "auto", time
                 raise RuntimeError(f"tensorboard exited with {process.returncode}; see {log.name}")
             try:
                 status, body = get_json(f"{base}/data/plugin/karpathy_rnn/runs", timeout=5)
-                if status == 200 and len(body["runs"]) >= expect_runs:
+                if status == 200 and len(body["runs"]) >= expect_runs and (ready is None or ready(body)):
                     break
             except OSError:
                 pass

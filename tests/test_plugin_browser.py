@@ -44,8 +44,17 @@ def browser():
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     logdir = write_plugin_logdir(str(tmp_path_factory.mktemp("browser") / "logdir"), long_text=LONG_TAIL)
-    with tensorboard(logdir, expect_runs=3) as base:
+    with tensorboard(logdir, expect_runs=3, ready=fully_loaded) as base:
         yield base
+
+
+def fully_loaded(body) -> bool:
+    """Whether TensorBoard has read every summary the fixture wrote."""
+    runs = {r["run"]: r for r in body["runs"]}
+    lstm, gru = runs.get("lstm"), runs.get("gru")
+    return bool(lstm and gru and len(lstm["activations"]) == 4 and lstm["cell_ranking"] and lstm["oracle"]
+                and lstm["saturation"] and len(lstm["saturation"]["gates"]) == 3 and gru["oracle"]
+                and len(body["problems"]) == 2)
 
 
 def wait(driver, condition, timeout=30):

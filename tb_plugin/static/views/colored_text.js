@@ -136,6 +136,7 @@ export function createView(app) {
     drawPager(settled.run.text.length);
     drawRanking(settled.run);
     const token = ++request;
+    replace(status, el('p', {class: 'krnn-hint'}, 'Loading… (the first page of a layer reads its whole summary)'));
     try {
       const data = await api('colored_text', {run: state.run, step: state.step, layer: state.layer, name: state.name,
                                               cell: state.cell, offset: state.offset, limit: state.limit});

@@ -1,0 +1,131 @@
+"""How fast the plugin's routes answer, through the real `tensorboard` server, for a 300,000-character test split.
+
+    python benchmarks/bench_plugin.py                    # War and Peace's test split (synthetic activations)
+    python benchmarks/bench_plugin.py --characters 50000 --units 64 --load-fast false
+
+The logdir holds what `scripts/analyze.py --summary-chars N` writes for a 2-layer LSTM: the text, c and h per
+layer [N, units] float16, the cell ranking, i/f/o saturation, plus an oracle breakdown. Each route is asked
+--repeats times for a 10,000-character page (colored_text at offsets spread over the text): the table gives the
+first answer (TensorBoard has just loaded the data; the plugin decodes and caches it) and the median and worst of
+the rest, in milliseconds of wall time as the client sees it, over HTTP on loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, os.pardir, "tests"))     # tests/tensorboard_server.py starts the server
+
+
+def split_text(characters: int) -> str:
+    """The first `characters` of War and Peace's test split, or of a stand-in when the corpus is not here."""
+    try:
+        from karpathy_rnn.data.corpus import load_corpus
+        text = load_corpus("war_and_peace").text("test")
+    except Exception as error:                                    # noqa: BLE001 - any reason: fall back, and say so
+        print(f"(War and Peace not available: {error}; using a stand-in text)")
+        text = "The quick brown fox jumps over the lazy dog. \"Yes,\" said he.\n"
+    return (text * (characters // max(len(text), 1) + 1))[:characters]
+
+
+def write_logdir(root: str, characters: int, units: int) -> str:
+    """A run like analyze.py's for a 2-layer LSTM with `units` cells, over `characters` characters."""
+    import numpy as np
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+
+    rng = np.random.default_rng(0)
+    text = split_text(characters)
+    path = os.path.join(root, "war_and_peace-lstm")
+    with tf.summary.create_file_writer(path).as_default():
+        summary.write_text(text, 1000, source="test")
+        for index, layer in enumerate(("layer1", "layer2"), start=1):
+            for name, transform in (("c", "tanh"), ("h", "none")):
+                values = np.tanh(rng.normal(size=(characters, units)).astype(np.float32))
+                summary.write_activations(layer, name, values, 1000, "lstm", (-1, 1), transform)
+            for gate in "ifo":
+                summary.write_saturation(layer, gate, rng.uniform(0, .5, units), rng.uniform(0, .5, units), 1000, "lstm", index)
+        summary.write_cell_ranking({f"feature{k}": [{"layer": "layer1", "cell": k, "r": 0.5}] * 3 for k in range(11)},
+                                   1000, "Pearson r", {})
+        summary.write_oracle([{"name": f"slice {k}", "group": "n-gram", "errors": 1000} for k in range(20)],
+                             characters, 1000, split="test")
+    return root
+
+
+def loaded(body) -> bool:
+    """Whether TensorBoard has read the whole run (it loads a logdir bit by bit)."""
+    run = body["runs"][0]
+    return bool(run["text"] and len(run["activations"]) == 4 and run["oracle"] and run["cell_ranking"]
+                and run["saturation"] and len(run["saturation"]["gates"]) == 3)
+
+
+def timed_get(url: str) -> tuple[float, int]:
+    """(milliseconds, bytes) of one GET, body read in full."""
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:
+            size = len(response.read())
+    except urllib.error.HTTPError as error:
+        raise SystemExit(f"{url} answered {error.code}: {error.read().decode()[:300]}") from None
+    return 1000 * (time.perf_counter() - start), size
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--characters", type=int, default=300_000)
+    parser.add_argument("--units", type=int, default=128)
+    parser.add_argument("--page", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--load-fast", default="both", choices=["both", "auto", "false"],
+                        help="TensorBoard's loader: auto (the Rust data server), false (the Python multiplexer)")
+    args = parser.parse_args()
+
+    from tensorboard_server import tensorboard
+
+    loaders = ["auto", "false"] if args.load_fast == "both" else [args.load_fast]
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+          f"{args.characters:,} characters, 2 layers x {args.units} units, pages of {args.page:,}")
+    with tempfile.TemporaryDirectory() as scratch:
+        logdir = write_logdir(os.path.join(scratch, "logdir"), args.characters, args.units)
+        rows = []
+        for loader in loaders:
+            started = time.perf_counter()
+            with tensorboard(logdir, expect_runs=1, load_fast=loader, timeout=600, ready=loaded) as base:
+                ready = time.perf_counter() - started
+                route = f"{base}/data/plugin/karpathy_rnn"
+                offsets = [(k * 7919 * args.page) % max(args.characters - args.page, 1) for k in range(args.repeats + 1)]
+                queries = {
+                    "runs": lambda k: f"{route}/runs",
+                    "colored_text": lambda k: f"{route}/colored_text?" + urllib.parse.urlencode(
+                        {"run": "war_and_peace-lstm", "layer": "layer2", "name": "c", "cell": k % args.units,
+                         "offset": offsets[k], "limit": args.page}),
+                    "cell_ranking": lambda k: f"{route}/cell_ranking?run=war_and_peace-lstm",
+                    "saturation": lambda k: f"{route}/saturation?run=war_and_peace-lstm",
+                    "oracle": lambda k: f"{route}/oracle?run=war_and_peace-lstm",
+                    "index.js": lambda k: f"{route}/index.js",
+                }
+                for name, query in queries.items():
+                    times, size = zip(*(timed_get(query(k)) for k in range(args.repeats + 1)))
+                    rows.append((loader, name, times[0], statistics.median(times[1:]), max(times[1:]), size[-1]))
+            print(f"load_fast={loader}: TensorBoard served the run {ready:.1f} s after starting")
+    print()
+    print("| loader | route | first ms | median ms | worst ms | bytes |")
+    print("|---|---|---:|---:|---:|---:|")
+    for loader, name, first, median, worst, size in rows:
+        print(f"| {'Rust data server' if loader == 'auto' else 'Python multiplexer'} | {name} | {first:.1f} | "
+              f"{median:.1f} | {worst:.1f} | {size:,} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
