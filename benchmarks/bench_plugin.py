@@ -22,8 +22,6 @@ import time
 import urllib.parse
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, os.pardir, "tests"))     # tests/tensorboard_server.py starts the server
 
 
 def split_text(characters: int) -> str:
@@ -90,7 +88,7 @@ def main() -> int:
                         help="TensorBoard's loader: auto (the Rust data server), false (the Python multiplexer)")
     args = parser.parse_args()
 
-    from tensorboard_server import tensorboard
+    from tb_plugin.testing import tensorboard
 
     loaders = ["auto", "false"] if args.load_fast == "both" else [args.load_fast]
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "

@@ -2,15 +2,13 @@
 by Selenium through Debian's chromedriver, assertions on what is drawn; screenshots go to $KRNN_ARTIFACTS."""
 
 import os
-import shutil
 
 import numpy as np
 import pytest
 
 from plugin_helpers import HOSTILE_TEXT, KNOWN_CELL, oracle_slices, write_plugin_logdir
-from tensorboard_server import get_json, tensorboard
+from tb_plugin.testing import chromium_available, get_json, headless_chromium, tensorboard
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTIFACTS = os.environ.get("KRNN_ARTIFACTS", os.path.join(REPO, "artifacts", "browser"))
 LONG_TAIL = 2500                                   # characters after the hostile text, so the text has pages
@@ -19,23 +17,11 @@ WIDTH, HEIGHT = 1280, 800
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+    if not chromium_available():
         if os.environ.get("CI"):
             pytest.fail("CI needs Debian's chromium and chromium-driver (.ci/run installs them)")
         pytest.skip("Debian's chromium and chromium-driver are not installed (apt install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ["SE_OFFLINE"] = "true"              # Selenium Manager must not look for a browser to download
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--window-size={WIDTH},{HEIGHT}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
+    driver = headless_chromium(WIDTH, HEIGHT)
     os.makedirs(ARTIFACTS, exist_ok=True)
     yield driver
     driver.quit()

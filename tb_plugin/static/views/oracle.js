@@ -33,6 +33,11 @@ export function createView(app) {
   return {element, refresh: load, open: load};
 }
 
+// A pie label short enough to fit beside the pie (the table below has the whole name).
+function shorten(name) {
+  return name.length > 16 ? `${name.slice(0, 15)}…` : name;
+}
+
 function sliceColors(slices) {
   const counts = {};
   const seen = {};
@@ -81,7 +86,7 @@ function panel(data, runColor) {
       const [lx, ly] = around(start + share / 2, RADIUS + 18);
       svg.append(el('text', {x: lx.toFixed(1), y: (ly + 4).toFixed(1), class: 'krnn-pie-label',
                              'text-anchor': lx < -4 ? 'end' : lx > 4 ? 'start' : 'middle'},
-                    `${slice.name} ${(100 * share).toFixed(0)}%`));
+                    `${shorten(slice.name)} ${(100 * share).toFixed(0)}%`));
     }
     start += share;
   });

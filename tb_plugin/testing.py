@@ -1,4 +1,5 @@
-"""Start the real `tensorboard` command on a free port for tests and benchmarks, and wait until it serves the plugin."""
+"""Start the real `tensorboard` command with this plugin, and Debian's headless Chromium to look at it: for the
+tests, the benchmark and scripts/plugin_screenshots.py. Selenium (the [dev] extra) is imported only when needed."""
 
 from __future__ import annotations
 
@@ -61,3 +62,29 @@ def tensorboard(logdir: str, expect_runs: int = 0, load_fast: str = "auto", time
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"     # Debian's chromium, chromium-driver
+
+
+def chromium_available() -> bool:
+    """Whether Debian's Chromium and ChromeDriver are installed."""
+    return os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)
+
+
+def headless_chromium(width: int = 1280, height: int = 800):
+    """A Selenium driver of Debian's headless Chromium with a width x height viewport and no network of its own."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ["SE_OFFLINE"] = "true"              # Selenium Manager must not look for a browser to download
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    return driver

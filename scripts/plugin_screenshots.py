@@ -1,0 +1,124 @@
+"""Screenshots of the karpathy_rnn TensorBoard plugin's views for a logdir, taken in Debian's headless Chromium.
+
+    python scripts/plugin_screenshots.py runs --out docs/figures/plugin
+    python scripts/plugin_screenshots.py runs --out shots --run war_and_peace-lstm-2x128/analysis/test --cell layer2:37
+
+Starts `tensorboard --logdir LOGDIR` on a free port, opens TensorBoard at the plugin's tab, and saves
+colored_text.png, saturation.png and oracle.png (PNG, 1280x800 unless --width/--height; --colors quantises them
+so they are small enough to commit). Needs `apt install chromium chromium-driver` and the [dev] extra (Selenium).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from karpathy_rnn.cli import ArgumentParser, run_script
+from karpathy_rnn.errors import KRNNError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument("logdir", help="the logdir TensorBoard serves (as for `tensorboard --logdir`)")
+    p.add_argument("--out", required=True, help="folder for the PNGs")
+    p.add_argument("--run", help="the run to show in the colored-text and saturation views (default: the first)")
+    p.add_argument("--cell", help="LAYER:CELL to colour, e.g. layer2:37 (default: the view's first)")
+    p.add_argument("--state", default="c", help="state or gate to colour (default: %(default)s)")
+    p.add_argument("--hover", type=int, default=40, help="character of the page to hover, so its value shows")
+    p.add_argument("--width", type=int, default=1280)
+    p.add_argument("--height", type=int, default=800)
+    p.add_argument("--colors", type=int, default=0, help="quantise each PNG to this many colours (0: keep)")
+    return p
+
+
+def _quantise(path: str, colors: int) -> None:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+
+
+def _take(args) -> list[str]:
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from tb_plugin.testing import headless_chromium, tensorboard
+
+    def wait(driver, condition, timeout=120):
+        return WebDriverWait(driver, timeout, ignored_exceptions=(IndexError, StaleElementReferenceException)).until(
+            condition)
+
+    def css(driver, selector):
+        return driver.find_elements(By.CSS_SELECTOR, selector)
+
+    def choose(driver, name, value):
+        if css(driver, f"select[name='{name}'] option[value='{value}']"):
+            Select(css(driver, f"select[name='{name}']")[0]).select_by_value(value)
+            time.sleep(1.0)
+        else:
+            raise KRNNError(f"--{name} {value}: the plugin offers "
+                            + ", ".join(o.get_attribute("value") for o in css(driver, f"select[name='{name}'] option")))
+
+    os.makedirs(args.out, exist_ok=True)
+    saved = []
+    with tensorboard(os.path.abspath(args.logdir), timeout=300, ready=lambda body: bool(body["runs"])) as base:
+        driver = headless_chromium(args.width, args.height)
+        try:
+            driver.get(f"{base}/#karpathy_rnn")
+            driver.switch_to.frame(wait(driver, lambda d: css(d, "iframe"))[0])
+            wait(driver, lambda d: css(d, "pre.krnn-text span") or css(d, ".krnn-message"))
+            if args.run:
+                choose(driver, "run", args.run)
+            if args.cell:
+                layer, _, cell = args.cell.partition(":")
+                choose(driver, "layer", layer)
+                choose(driver, "name", args.state)
+                field = css(driver, "input[name=cell]")[0]
+                driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))",
+                                      field, cell)
+                wait(driver, lambda d: css(d, "pre.krnn-text span") and not css(d, ".krnn-status .krnn-hint"))
+            spans = css(driver, "pre.krnn-text span")
+            if spans:
+                ActionChains(driver).move_to_element(spans[min(args.hover, len(spans) - 1)]).perform()
+            shots = [("colored_text.png", None), ("saturation.png", "saturation"), ("oracle.png", "oracle")]
+            for name, view in shots:
+                if view:
+                    css(driver, f"button[data-view={view}]")[0].click()
+                    time.sleep(1.5)
+                    if view == "saturation" and args.run:
+                        choose(driver, "run", args.run)
+                    points = css(driver, "circle.krnn-point")
+                    if points:
+                        ActionChains(driver).move_to_element(points[len(points) // 2]).perform()
+                driver.switch_to.default_content()
+                path = os.path.join(args.out, name)
+                driver.save_screenshot(path)
+                driver.switch_to.frame(css(driver, "iframe")[0])
+                if args.colors:
+                    _quantise(path, args.colors)
+                saved.append(path)
+        finally:
+            driver.quit()
+    return saved
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    from tb_plugin.testing import chromium_available
+
+    if not os.path.isdir(args.logdir):
+        raise KRNNError(f"logdir {args.logdir!r} is not a folder; give the folder you would pass to tensorboard --logdir")
+    if not chromium_available():
+        raise KRNNError("Debian's chromium and chromium-driver are not installed: apt install chromium chromium-driver")
+    for path in _take(args):
+        print(f"wrote {path} ({os.path.getsize(path) / 1024:.0f} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_script(main))
