@@ -209,3 +209,19 @@ def test_an_empty_logdir_says_what_to_do(browser, tmp_path):
         browser.get(f"{base}/data/plugin_entry.html?name=karpathy_rnn")
         message = wait(browser, lambda d: css(d, ".krnn-message"))[0]
         assert "No karpathy_rnn data in this logdir yet" in message.text and "scripts/analyze.py" in message.text
+
+
+def test_screenshot_script_takes_the_three_views(browser, tmp_path):
+    from training_helpers import error_line, run_script
+
+    logdir = write_plugin_logdir(str(tmp_path / "logdir"))
+    done = run_script("plugin_screenshots.py", logdir, "--out", tmp_path / "shots", "--run", "lstm",
+                      "--cell", "layer1:3", "--colors", "64")
+    assert done.returncode == 0, done.stderr[-2000:]
+    for name in ("colored_text.png", "saturation.png", "oracle.png"):
+        with open(tmp_path / "shots" / name, "rb") as handle:
+            assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+    done = run_script("plugin_screenshots.py", tmp_path / "missing", "--out", tmp_path / "x")
+    assert done.returncode == 2 and "is not a folder" in error_line(done)
+    done = run_script("plugin_screenshots.py", logdir, "--out", tmp_path / "y", "--cell", "layer7:1")
+    assert done.returncode == 2 and "--layer layer7: the plugin offers layer1, layer2" in error_line(done)

@@ -115,3 +115,41 @@ def test_summary_writers_need_a_writer_and_parse_refuses_junk():
     for junk in (b"\xff", b"[1]", b'{"kind": "nope"}', b'{"kind": "text", "version": 99}'):
         with pytest.raises(KRNNError):
             summary.parse_content(junk)
+
+
+def test_oracle_breakdown_checks_its_counts():
+    slices = [{"name": "1-9 gram", "group": "n-gram", "errors": np.int64(18)},
+              {"name": "remaining", "group": "remaining", "errors": 82}]
+    body = summary.oracle_breakdown(slices, np.int64(330), split="test")
+    assert body == {"characters": 330, "threshold": 0.5, "split": "test", "errors": 100,
+                    "slices": [{"name": "1-9 gram", "group": "n-gram", "errors": 18},
+                               {"name": "remaining", "group": "remaining", "errors": 82}]}
+    assert summary.decode_oracle(__import__("json").dumps(body)) == body
+    bad = [([{"name": "x", "group": "g", "errors": -1}], 10, "whole, non-negative"),
+           ([{"name": "x", "group": "g", "errors": 2.5}], 10, "whole, non-negative"),
+           ([{"name": "x", "group": "g", "errors": True}], 10, "whole, non-negative"),
+           ([{"name": "", "group": "g", "errors": 1}], 10, "non-empty name"),
+           ([{"name": "x", "group": "g", "errors": 11}], 10, "11 errors in only 10 characters"),
+           (["x"], 10, "slice 0 is x")]
+    for pieces, characters, fragment in bad:
+        with pytest.raises(KRNNError, match=fragment):
+            summary.oracle_breakdown(pieces, characters)
+    with pytest.raises(KRNNError, match="threshold 2"):
+        summary.oracle_breakdown(slices, 330, threshold=2)
+    for junk in ("{", "[]", '{"characters": 3}', '{"characters": -1, "slices": []}'):
+        with pytest.raises(KRNNError, match="malformed oracle breakdown"):
+            summary.decode_oracle(junk)
+
+
+def test_cell_ranking_decoder_refuses_junk():
+    good = '{"features": {"quote": [{"layer": "lstm2", "cell": 3, "r": 0.5}]}, "statistic": "r"}'
+    assert summary.decode_cell_ranking(good)["features"]["quote"][0]["cell"] == 3
+    for junk in ("nope", '{"features": []}', '{"features": {"q": [{"layer": "l", "cell": -1, "r": 0}]}}'):
+        with pytest.raises(KRNNError, match="malformed cell ranking"):
+            summary.decode_cell_ranking(junk)
+
+
+def test_activations_too_big_for_tensorboard_are_refused_with_the_fix():
+    huge = np.broadcast_to(np.float16(0), (900_000, 128))          # 220 MiB, not allocated
+    with pytest.raises(KRNNError, match=r"write at most 819,200 characters \(--summary-chars\)"):
+        summary.write_activations("lstm1", "c", huge, 1, "lstm")
