@@ -107,14 +107,18 @@ class App {
   async show(id, params = null) {
     this.current = id;
     this.drawTabs();
-    const view = await this.view(id);
-    replace(this.main, view.element);
     if (this.index.runs.length === 0) {
       replace(this.main, message('info', 'No karpathy_rnn data in this logdir yet. Train a model with '
         + 'scripts/train.py, then run scripts/analyze.py RUN: its summaries appear here.'));
       return;
     }
-    if (params) await view.open(params); else await view.refresh();
+    try {
+      const view = await this.view(id);
+      replace(this.main, view.element);
+      if (params) await view.open(params); else await view.refresh();
+    } catch (error) {                       // a bug in a view still leaves a message, not a blank page
+      replace(this.main, message('error', `The ${id} view failed: ${error.message}`));
+    }
   }
 
   async refresh() {
