@@ -7,7 +7,9 @@ The logdir holds what `scripts/analyze.py --summary-chars N` writes for a 2-laye
 layer [N, units] float16, the cell ranking, i/f/o saturation, plus an oracle breakdown. Each route is asked
 --repeats times for a 10,000-character page (colored_text at offsets spread over the text): the table gives the
 first answer (TensorBoard has just loaded the data; the plugin decodes and caches it) and the median and worst of
-the rest, in milliseconds of wall time as the client sees it, over HTTP on loopback.
+the rest, in milliseconds of wall time as the client sees it, over HTTP on loopback. With --browser (Debian's
+chromium and chromium-driver installed), it also times Chromium from the request for the next page to the frame
+after it is drawn (the view's User Timing measure).
 """
 
 from __future__ import annotations
@@ -67,6 +69,40 @@ def loaded(body) -> bool:
                 and run["saturation"] and len(run["saturation"]["gates"]) == 3)
 
 
+def browser_pages(base: str, repeats: int) -> dict[int, list[float]]:
+    """{page size: [ms from the request for the next page to the frame after it is drawn]} in Debian's headless
+    Chromium, as the view's User Timing measure 'krnn-colored-text-page' gives them."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from tb_plugin.testing import headless_chromium
+
+    measures = "return performance.getEntriesByName('krnn-colored-text-page').map(e => e.duration)"
+    driver = headless_chromium()
+    drawn = {}
+    try:
+        driver.get(f"{base}/data/plugin_entry.html?name=karpathy_rnn")
+        WebDriverWait(driver, 120).until(lambda d: d.execute_script(measures))
+        for page in (5000, 10000, 20000):
+            if page != 5000:                                   # 5,000 is the default; then back to the start
+                for name, value in (("limit", page), ("offset", 0)):
+                    before = len(driver.execute_script(measures))
+                    if name == "limit":
+                        Select(driver.find_element(By.CSS_SELECTOR, "select[name=limit]")).select_by_value(str(value))
+                    else:
+                        driver.execute_script("arguments[0].value = 0; arguments[0].dispatchEvent(new Event('change'))",
+                                              driver.find_element(By.CSS_SELECTOR, "input[name=offset]"))
+                    WebDriverWait(driver, 120).until(lambda d: len(d.execute_script(measures)) > before)
+            for _ in range(min(repeats, 10)):
+                before = len(driver.execute_script(measures))
+                driver.find_element(By.CSS_SELECTOR, "button[data-action=next]").click()
+                WebDriverWait(driver, 60, poll_frequency=0.05).until(lambda d: len(d.execute_script(measures)) > before)
+            drawn[page] = driver.execute_script(measures)[-min(repeats, 10):]
+    finally:
+        driver.quit()
+    return drawn
+
+
 def timed_get(url: str) -> tuple[float, int]:
     """(milliseconds, bytes) of one GET, body read in full."""
     start = time.perf_counter()
@@ -84,6 +120,7 @@ def main() -> int:
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--page", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--browser", action="store_true", help="also time Debian's headless Chromium drawing pages")
     parser.add_argument("--load-fast", default="both", choices=["both", "auto", "false"],
                         help="TensorBoard's loader: auto (the Rust data server), false (the Python multiplexer)")
     args = parser.parse_args()
@@ -115,7 +152,15 @@ def main() -> int:
                 for name, query in queries.items():
                     times, size = zip(*(timed_get(query(k)) for k in range(args.repeats + 1)))
                     rows.append((loader, name, times[0], statistics.median(times[1:]), max(times[1:]), size[-1]))
+                if args.browser and loader == loaders[0]:
+                    drawn = browser_pages(base, args.repeats)
             print(f"load_fast={loader}: TensorBoard served the run {ready:.1f} s after starting")
+    if args.browser:
+        print("\nChromium 1280x800, Next: request, JSON, spans, layout, up to the next frame (User Timing), ms:\n")
+        print("| page | median ms | worst ms |")
+        print("|---:|---:|---:|")
+        for page, times in drawn.items():
+            print(f"| {page:,} | {statistics.median(times):.0f} | {max(times):.0f} |")
     print()
     print("| loader | route | first ms | median ms | worst ms | bytes |")
     print("|---|---|---:|---:|---:|---:|")

@@ -108,7 +108,8 @@ def test_colored_text_draws_each_character_in_its_cell_colour(browser, server):
 
     open_plugin(browser, server)
     set_number(browser, "cell", KNOWN_CELL)
-    wait(browser, lambda d: css(d, "pre.krnn-text span")[0].get_attribute("title") == "-1.000")
+    wait(browser, lambda d: d.execute_script(
+        "return getComputedStyle(document.querySelector('pre.krnn-text span')).backgroundColor") == "rgb(255, 0, 0)")
     spans = css(browser, "pre.krnn-text span")
     text = HOSTILE_TEXT * 3 + "x" * LONG_TAIL
     assert len(spans) == min(5000, len(text))                      # one span per character of the first page
@@ -128,6 +129,7 @@ def test_colored_text_draws_each_character_in_its_cell_colour(browser, server):
     ActionChains(browser).move_to_element(spans[4]).perform()
     wait(browser, lambda d: "+1.000" in css(d, ".krnn-readout")[0].text)      # hovering shows the value
     assert css(browser, ".krnn-readout")[0].text.startswith('Character 4 "i": +1.000 (layer1 c')  # "<scri"[4]
+    assert spans[4].get_attribute("title") == "+1.000"                        # and the tooltip
     assert no_horizontal_scroll(browser)
     screenshot(browser, "colored_text.png")
 

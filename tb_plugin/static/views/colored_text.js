@@ -3,6 +3,8 @@ import {activationColor, api, el, formatCount, message, replace, select} from '.
 
 const PAGE_SIZES = [2000, 5000, 10000, 20000];
 const NEWLINE_MARK = '\u21b5';
+const BLOCK_LINES = 40;             // a block of the page ends at the newline that makes this many lines ...
+const BLOCK_CHARACTERS = 4000;      // ... or at the first newline after this many characters
 
 export function createView(app) {
   const state = {run: null, step: null, layer: null, name: null, cell: 0, offset: 0, limit: 5000};
@@ -70,32 +72,45 @@ export function createView(app) {
       legend());
   }
 
-  // The text of one page: a span per character, coloured by its value; the value shows on hover.
+  // The text of one page: a span per character, coloured by its value; the value shows on hover (title and
+  // readout, set when hovered). The spans go in blocks of whole lines with `content-visibility: auto`, so
+  // Chromium lays out and paints only the blocks in view: a 10,000-character page draws in half the time.
   function drawText(data) {
     const fragment = document.createDocumentFragment();
-    const characters = Array.from(data.text);
+    const characters = data.characters = Array.from(data.text);     // code points, as the route counts them
+    let block = null;
+    let lines = 0;
+    let size = 0;
     characters.forEach((character, i) => {
+      if (!block) {
+        block = fragment.appendChild(document.createElement('div'));
+        block.className = 'krnn-block';
+        lines = size = 0;
+      }
       if (character === '\r') return;
-      const value = data.values[i];
       const span = document.createElement('span');
       span.textContent = character === '\n' ? NEWLINE_MARK + '\n' : character;
-      span.style.backgroundColor = activationColor(value);
-      span.title = value === null ? 'not a number' : `${value >= 0 ? '+' : ''}${value.toFixed(3)}`;
+      span.style.backgroundColor = activationColor(data.values[i]);
       span.dataset.index = String(data.offset + i);
-      span.dataset.value = value === null ? 'NaN' : String(value);
-      fragment.append(span);
+      block.append(span);
+      size += 1;
+      if (character === '\n' && (++lines >= BLOCK_LINES || size >= BLOCK_CHARACTERS)) block = null;
     });
     textBox.replaceChildren(fragment);
   }
+
+  const shownValue = (value) => (value === null ? 'not a number' : `${value >= 0 ? '+' : ''}${value.toFixed(3)}`);
 
   function showValue(event) {
     const span = event.target.closest('span[data-index]');
     if (!span || !page) return;
     const index = Number(span.dataset.index);
-    const character = Array.from(page.text)[index - page.offset];
-    const shown = JSON.stringify(character === undefined ? '' : character);
-    readout.textContent = `Character ${formatCount(index)} ${shown}: ${span.title} `
-      + `(${page.layer} ${describe(page.name)} cell ${page.cell}, step ${formatCount(page.step)})`;
+    const position = index - page.offset;
+    const character = page.characters[position];
+    const value = shownValue(page.values[position]);
+    span.title = value;
+    readout.textContent = `Character ${formatCount(index)} ${JSON.stringify(character === undefined ? '' : character)}: `
+      + `${value} (${page.layer} ${describe(page.name)} cell ${page.cell}, step ${formatCount(page.step)})`;
   }
   textBox.addEventListener('mouseover', showValue);
 
@@ -135,6 +150,7 @@ export function createView(app) {
     drawControls(settled);
     drawPager(settled.run.text.length);
     drawRanking(settled.run);
+    const started = performance.now();
     const token = ++request;
     replace(status, el('p', {class: 'krnn-hint'}, 'Loading… (the first page of a layer reads its whole summary)'));
     try {
@@ -144,6 +160,8 @@ export function createView(app) {
       page = data;
       replace(status);
       drawText(data);
+      // User Timing for DevTools and benchmarks/bench_plugin.py: request to the frame after the page is drawn
+      requestAnimationFrame(() => setTimeout(() => performance.measure('krnn-colored-text-page', {start: started}), 0));
     } catch (error) {
       if (token !== request) return;
       page = null;
