@@ -153,3 +153,15 @@ def test_activations_too_big_for_tensorboard_are_refused_with_the_fix():
     huge = np.broadcast_to(np.float16(0), (900_000, 128))          # 220 MiB, not allocated
     with pytest.raises(KRNNError, match=r"write at most 819,200 characters \(--summary-chars\)"):
         summary.write_activations("lstm1", "c", huge, 1, "lstm")
+
+
+def test_write_summaries_refuses_too_many_characters_before_writing(tmp_path):
+    from types import SimpleNamespace
+
+    from karpathy_rnn.analysis.publish import write_summaries
+    from karpathy_rnn.analysis.trace import LayerInfo
+
+    trace = SimpleNamespace(length=400_000, layers=[LayerInfo("lstm1", "lstm", 512, ("c", "h"))])
+    with pytest.raises(KRNNError, match=r"use --summary-chars 204,800 or fewer"):
+        write_summaries(trace, str(tmp_path / "out"), 1, None, None, characters=300_000)
+    assert not (tmp_path / "out").exists()                     # nothing half written
