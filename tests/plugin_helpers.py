@@ -14,6 +14,7 @@ HOSTILE_TEXT = ("<script>window.krnnInjected = 1</script>\n"
                 "<img src=x onerror=\"window.krnnInjected = 2\"> 'single' & \"double\"\tTab\n"
                 "Проза — naïve café 🎻 {brace} </pre><b>bold?</b>\n")
 STEP = 1200
+EARLY_STEP = 600                  # an earlier analysis of the lstm run: text and layer1's c only, cell values negated
 UNITS = 8
 KNOWN_LAYER, KNOWN_CELL = "layer1", 3
 
@@ -64,6 +65,11 @@ def write_plugin_logdir(root: str, long_text: int = 0) -> str:
     from tensorboard.compat.proto import summary_pb2
 
     text = HOSTILE_TEXT * 3 + ("x" * long_text)
+    with tf.summary.create_file_writer(os.path.join(root, "lstm")).as_default():   # steps in training order:
+        early = np.zeros((len(text), UNITS), np.float32)          # TensorBoard drops steps above one that comes later
+        early[:, KNOWN_CELL] = -known_values(len(text))
+        summary.write_text(text, EARLY_STEP, source="test")
+        summary.write_activations(KNOWN_LAYER, "c", early, EARLY_STEP, "lstm", (-1, 1), "tanh")
     _lstm_run(os.path.join(root, "lstm"), text, 0, oracle=True)
     with tf.summary.create_file_writer(os.path.join(root, "gru")).as_default():
         rng = np.random.default_rng(1)

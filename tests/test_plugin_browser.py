@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from plugin_helpers import HOSTILE_TEXT, KNOWN_CELL, oracle_slices, write_plugin_logdir
+from plugin_helpers import EARLY_STEP, HOSTILE_TEXT, KNOWN_CELL, STEP, oracle_slices, write_plugin_logdir
 from tb_plugin.testing import chromium_available, get_json, headless_chromium, tensorboard
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,7 +38,7 @@ def fully_loaded(body) -> bool:
     """Whether TensorBoard has read every summary the fixture wrote."""
     runs = {r["run"]: r for r in body["runs"]}
     lstm, gru = runs.get("lstm"), runs.get("gru")
-    return bool(lstm and gru and len(lstm["activations"]) == 4 and lstm["cell_ranking"] and lstm["oracle"]
+    return bool(lstm and gru and len(lstm["activations"]) == 4 and lstm["text"]["steps"] == [EARLY_STEP, STEP] and lstm["cell_ranking"] and lstm["oracle"]
                 and lstm["saturation"] and len(lstm["saturation"]["gates"]) == 3 and gru["oracle"]
                 and len(body["problems"]) == 2)
 
@@ -132,6 +132,9 @@ def test_colored_text_draws_each_character_in_its_cell_colour(browser, server):
     assert spans[4].get_attribute("title") == "+1.000"                        # and the tooltip
     assert no_horizontal_scroll(browser)
     screenshot(browser, "colored_text.png")
+    choose(browser, "step", EARLY_STEP)                    # the earlier analysis: the same cell, negated
+    wait(browser, lambda d: d.execute_script(
+        "return getComputedStyle(document.querySelector('pre.krnn-text span')).backgroundColor") == "rgb(0, 0, 255)")
 
 
 def test_colored_text_pages_and_jumps_from_the_ranking(browser, server):

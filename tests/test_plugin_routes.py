@@ -6,7 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from plugin_helpers import HOSTILE_TEXT, KNOWN_CELL, KNOWN_LAYER, STEP, UNITS, known_values, oracle_slices, write_plugin_logdir
+from plugin_helpers import (EARLY_STEP, HOSTILE_TEXT, KNOWN_CELL, KNOWN_LAYER, STEP, UNITS, known_values, oracle_slices,
+                            write_plugin_logdir)
 
 PREFIX = "/data/plugin/karpathy_rnn"
 
@@ -49,7 +50,7 @@ def test_runs_lists_each_run_with_its_data_and_reports_malformed_tags(client):
     runs = {r["run"]: r for r in body["runs"]}
     assert sorted(runs) == ["gru", "lstm", "malformed"]              # scalars_only has no plugin data
     lstm = runs["lstm"]
-    assert lstm["text"] == {"steps": [STEP], "length": len(HOSTILE_TEXT * 3), "source": "test"}
+    assert lstm["text"] == {"steps": [EARLY_STEP, STEP], "length": len(HOSTILE_TEXT * 3), "source": "test"}
     assert [(a["layer"], a["name"], a["units"]) for a in lstm["activations"]] == [
         ("layer1", "c", UNITS), ("layer1", "h", UNITS), ("layer2", "c", UNITS), ("layer2", "h", UNITS)]
     assert lstm["saturation"]["gates"] == ["i", "f", "o"] and lstm["oracle"] == {"steps": [STEP]}
@@ -70,6 +71,11 @@ def test_colored_text_pages_the_text_with_the_cell_values(client):
                        offset=100, limit=57, step=STEP)
     assert status == 200 and page["text"] == text[100:157] and page["offset"] == 100
     assert page["values"] == known_values(len(text))[100:157].tolist()
+    status, page = get(client, "colored_text", run="lstm", layer=KNOWN_LAYER, name="c", cell=KNOWN_CELL, step=EARLY_STEP)
+    assert status == 200 and page["step"] == EARLY_STEP                # each step keeps its own values
+    assert page["values"] == (-known_values(len(text)) + 0.0).tolist()
+    status, page = get(client, "colored_text", run="lstm", layer="layer2", name="c", cell=0, step=EARLY_STEP)
+    assert status == 400 and page["error"].startswith(f"step {EARLY_STEP} is not in run 'lstm'")
     fiddle = text.index("🎻")                                         # offsets count code points, not UTF-16 units
     status, page = get(client, "colored_text", run="lstm", layer=KNOWN_LAYER, name="c", cell=0, offset=fiddle, limit=3)
     assert page["text"] == text[fiddle:fiddle + 3] and len(page["values"]) == 3
