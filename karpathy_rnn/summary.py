@@ -5,7 +5,8 @@ under the plugin; like any summary it has a run, a step (the model's training st
 
     kind           tag                                      tensor
     text           karpathy_rnn/text                        string []: the traced text (an excerpt of a split)
-    activations    karpathy_rnn/activations/<layer>/<name>  float16 [N, units]: per character, for the text
+    activations    karpathy_rnn/activations/<layer>/<name>/<start>  float16 [rows, units]: characters start.. of
+                                                            the text, in blocks of ~1 MiB (activation_block_rows)
     cell_ranking   karpathy_rnn/cell_ranking                string []: JSON {feature: [{"layer", "cell", "r"}]}
     saturation     karpathy_rnn/saturation/<layer>/<gate>   float32 [2, units]: fraction left-, right-saturated
     oracle         karpathy_rnn/oracle                      string []: JSON error breakdown (see write_oracle)
@@ -29,14 +30,21 @@ CELL_RANKING_TAG = f"{PLUGIN_NAME}/cell_ranking"
 ORACLE_TAG = f"{PLUGIN_NAME}/oracle"
 # Section 4.4's oracles in the order the paper applies them, then what no oracle removes.
 ORACLE_GROUPS = ("n-gram", "memory", "rare words", "word", "punctuation", "boost", "remaining")
-# TensorBoard's Rust data server hands a plugin at most 256 MiB per message: one summary tensor stays below.
-MAX_TENSOR_BYTES = 200 * 2**20
+# Activations go in blocks of about this many bytes, so a page of text needs only its blocks: TensorBoard's data
+# provider hands a plugin whole tensors (and the Rust data server at most 256 MiB in one message).
+ACTIVATION_BLOCK_BYTES = 2**20
 KINDS = ("text", "activations", "cell_ranking", "saturation", "oracle")
 
 
-def activations_tag(layer: str, name: str) -> str:
-    """The tag of `layer`'s `name` ("c", "h", "f", ...) activations."""
-    return f"{PLUGIN_NAME}/activations/{layer}/{name}"
+def activations_tag(layer: str, name: str, start: int = 0) -> str:
+    """The tag of the block of `layer`'s `name` ("c", "h", "f", ...) activations that starts at character `start`."""
+    return f"{PLUGIN_NAME}/activations/{layer}/{name}/{start}"
+
+
+def activation_block_rows(units: int) -> int:
+    """Characters per activations block for `units` units: the power of two nearest below 1 MiB of float16, >= 256."""
+    rows = ACTIVATION_BLOCK_BYTES // (2 * max(int(units), 1))
+    return max(256, 1 << (rows.bit_length() - 1))
 
 
 def saturation_tag(layer: str, gate: str) -> str:
@@ -71,16 +79,17 @@ def write_text(text: str, step: int, source: str = "", start: int = 0) -> None:
 
 def write_activations(layer: str, name: str, values: np.ndarray, step: int, unit: str, value_range=(-1.0, 1.0),
                       transform: str = "none") -> None:
-    """Values [N, units] of one state or gate of `layer`, one row per character of the text summary."""
+    """Values [N, units] of one state or gate of `layer`, one row per character of the text summary, as blocks of
+    activation_block_rows(units) rows (content: start, rows, total), so a reader needs only a page's blocks."""
     values = np.asarray(values)
     if values.ndim != 2:
         raise KRNNError(f"activations must be [characters, units], got shape {values.shape}")
-    if values.size * 2 > MAX_TENSOR_BYTES:
-        raise KRNNError(f"{values.shape[0]:,} characters x {values.shape[1]} units is {values.size * 2 / 2**20:.0f} MiB "
-                        f"of float16, over the {MAX_TENSOR_BYTES // 2**20} MiB TensorBoard serves in one summary; "
-                        f"write at most {MAX_TENSOR_BYTES // (2 * values.shape[1]):,} characters (--summary-chars)")
-    _write(activations_tag(layer, name), values.astype(np.float16), step, "activations", layer=layer, name=name,
-           unit=unit, units=int(values.shape[1]), range=[float(v) for v in value_range], transform=transform)
+    rows = activation_block_rows(values.shape[1])
+    for start in range(0, max(len(values), 1), rows):           # an empty text still gets its (empty) block
+        block = values[start:start + rows].astype(np.float16)
+        _write(activations_tag(layer, name, start), block, step, "activations", layer=layer, name=name, unit=unit,
+               units=int(values.shape[1]), range=[float(v) for v in value_range], transform=transform,
+               start=start, rows=int(block.shape[0]), total=int(values.shape[0]))
 
 
 def write_cell_ranking(ranking: dict[str, list[dict]], step: int, statistic: str, descriptions: dict[str, str]) -> None:

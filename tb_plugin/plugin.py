@@ -47,6 +47,12 @@ def _natural(text: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
+def _start(series: Series) -> int:
+    """The first character an activations block covers (0 for a summary written before blocks)."""
+    start = series.content.get("start", 0)
+    return start if isinstance(start, int) else 0
+
+
 def _integer(request, name: str, default: int | None = None, low: int = 0, high: int | None = None,
              required: bool = False) -> int | None:
     """The whole-number parameter `name` in [low, high], `default` when absent; BadRequest otherwise."""
@@ -167,11 +173,14 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                     if kind == "text" and values:
                         entry[kind]["length"] = len(values[-1][1])
                         entry[kind]["source"] = str(by_kind[kind][0].content.get("source", ""))
+            first_blocks = {}                        # (layer, name) -> its first block: one entry per series
+            for block in sorted(by_kind.get("activations", []), key=_start):
+                first_blocks.setdefault((str(block.content.get("layer")), str(block.content.get("name"))), block)
             entry["activations"] = sorted(
-                ({"layer": str(s.content.get("layer")), "name": str(s.content.get("name")),
-                  "units": int(s.content.get("units", 0)), "unit": str(s.content.get("unit", "")),
-                  "range": s.content.get("range", [-1, 1]), "transform": str(s.content.get("transform", "none"))}
-                 for s in by_kind.get("activations", [])), key=lambda a: (_natural(a["layer"]), a["name"]))
+                ({"layer": layer, "name": name, "units": int(s.content.get("units", 0)),
+                  "unit": str(s.content.get("unit", "")), "range": s.content.get("range", [-1, 1]),
+                  "transform": str(s.content.get("transform", "none"))}
+                 for (layer, name), s in first_blocks.items()), key=lambda a: (_natural(a["layer"]), a["name"]))
             saturation = by_kind.get("saturation", [])
             if saturation:
                 entry["saturation"] = {"steps": sorted({s.max_step for s in saturation}),
@@ -180,27 +189,52 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
             listing.append(entry)
         return {"runs": listing, "problems": problems}
 
+    @staticmethod
+    def _activation_blocks(series: dict[str, Series], layer: str, name: str, run: str) -> list[Series]:
+        """The blocks of `layer`'s `name` activations by first character (one for a summary written before blocks)."""
+        blocks = [s for s in series.values() if s.kind == "activations"
+                  and str(s.content.get("layer")) == layer and str(s.content.get("name")) == name]
+        if not blocks:
+            raise BadRequest(f"run {run!r} has no activations for {layer[:80]}/{name[:80]}")
+        return sorted(blocks, key=_start)
+
     def _colored_text(self, request, ctx, experiment) -> dict:
         run, series = self._run_series(request, ctx, experiment)
         layer, name = _string(request, "layer"), _string(request, "name")
-        activations = self._one(series, summary.activations_tag(layer, name), f"activations for {layer}/{name}", run)
+        blocks = self._activation_blocks(series, layer, name, run)
         text_series = self._one(series, summary.TEXT_TAG, "text", run)
-        units = int(activations.content.get("units", 0))
+        first = blocks[0].content
+        units = int(first.get("units", 0))
         cell = _integer(request, "cell", high=max(units - 1, 0), required=True)
         step = _integer(request, "step")
-        both = self._reader.read_many(ctx, experiment, [activations, text_series])
-        step, values = self._reader.pick(activations, both[0], step)
-        _, text = self._reader.pick(text_series, both[1], step)
-        if values.shape[0] != len(text):
-            raise KRNNError(f"malformed summaries in run {run!r} at step {step}: the text has {len(text)} characters "
-                            f"but {activations.tag} has {values.shape[0]} rows")
-        offset = _integer(request, "offset", 0, 0, max(len(text) - 1, 0))
+        total = first.get("total")
+        if not isinstance(total, int):                  # written before blocks: the text tells the length
+            total = len(self._reader.at_step(ctx, experiment, text_series, step)[1])
+        offset = _integer(request, "offset", 0, 0, max(total - 1, 0))
         limit = _integer(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
-        column = values[offset:offset + limit, cell]
+        end = min(total, offset + limit)
+        needed = [b for b in blocks if _start(b) < max(end, 1) and _start(b) + b.content.get("rows", total) > offset]
+        read = self._reader.read_many(ctx, experiment, [text_series, *needed])       # one call when not cached
+        step, text = self._reader.pick(text_series, read[0], step)
+        if len(text) != total:
+            raise KRNNError(f"malformed summaries in run {run!r} at step {step}: the text has {len(text)} characters "
+                            f"but the activations of {layer}/{name} cover {total}")
+        column = []
+        for block, values in zip(needed, read[1:]):
+            _, rows = self._reader.pick(block, values, step)
+            start = _start(block)
+            if rows.shape[0] != block.content.get("rows", total):
+                raise KRNNError(f"malformed summary in run {run!r}: {block.tag} has {rows.shape[0]} rows, its metadata "
+                                f"says {block.content.get('rows', total)}")
+            column.append(rows[max(offset - start, 0):max(end - start, 0), cell])
+        column = np.concatenate(column) if column else np.zeros(0, np.float16)
+        if len(column) != end - offset:
+            raise KRNNError(f"malformed summaries in run {run!r}: the activations of {layer}/{name} miss characters "
+                            f"in {offset}..{end}")
         return {"run": run, "step": step, "layer": layer, "name": name, "cell": cell, "units": units,
-                "unit": activations.content.get("unit", ""), "range": activations.content.get("range", [-1, 1]),
-                "transform": activations.content.get("transform", "none"), "offset": offset, "limit": limit,
-                "length": len(text), "text": text[offset:offset + limit], "values": _finite(column)}
+                "unit": first.get("unit", ""), "range": first.get("range", [-1, 1]),
+                "transform": first.get("transform", "none"), "offset": offset, "limit": limit,
+                "length": len(text), "text": text[offset:end], "values": _finite(column)}
 
     def _cell_ranking(self, request, ctx, experiment) -> dict:
         run, series = self._run_series(request, ctx, experiment)

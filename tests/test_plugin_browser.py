@@ -204,7 +204,7 @@ def test_a_malformed_run_shows_a_message_not_a_blank_page(browser, server):
     assert "2 unreadable karpathy_rnn summaries skipped" in css(browser, ".krnn-problems summary")[0].text
     choose(browser, "run", "malformed")
     alert = wait(browser, lambda d: css(d, ".krnn-status [role=alert]"))[0]
-    assert "the text has 6 characters but karpathy_rnn/activations/layer1/h has 4 rows" in alert.text
+    assert "the text has 6 characters but the activations of layer1/h cover 4" in alert.text
 
 
 def test_an_empty_logdir_says_what_to_do(browser, tmp_path):

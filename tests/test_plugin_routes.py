@@ -168,3 +168,31 @@ def test_every_view_module_is_package_data():
         relative = "static" + path
         assert any(fnmatch.fnmatch(relative, p) and relative.count("/") == p.count("/") for p in patterns), relative
     assert os.path.isfile(os.path.join(STATIC_DIR, "index.js"))
+
+
+def test_colored_text_joins_blocks_and_reads_summaries_written_before_blocks(tmp_path):
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+
+    text = "".join(chr(0x61 + i % 26) for i in range(1000))
+    values = np.random.default_rng(2).uniform(-1, 1, (1000, 3000)).astype(np.float32)    # blocks of 256 rows
+    with tf.summary.create_file_writer(str(tmp_path / "wide")).as_default():
+        summary.write_text(text, 9)
+        summary.write_activations("lstm1", "h", values, 9, "lstm")
+    with tf.summary.create_file_writer(str(tmp_path / "legacy")).as_default():   # format 1 before blocks
+        summary.write_text(text, 9)
+        tf.summary.write("karpathy_rnn/activations/lstm1/h", values[:, :4].astype(np.float16), step=9,
+                         metadata=summary._metadata("activations", layer="lstm1", name="h", unit="lstm", units=4,
+                                                    range=[-1, 1], transform="none"))
+    client = _client(str(tmp_path))
+    runs = {r["run"]: r for r in get(client, "runs")[1]["runs"]}
+    assert runs["wide"]["activations"] == [{"layer": "lstm1", "name": "h", "units": 3000, "unit": "lstm",
+                                            "range": [-1.0, 1.0], "transform": "none"}]     # one entry, 4 blocks
+    for offset, limit in ((0, 1000), (200, 400), (255, 2), (768, 20000), (999, 5)):
+        for run, cell in (("wide", 2999), ("legacy", 3)):
+            status, page = get(client, "colored_text", run=run, layer="lstm1", name="h", cell=cell, offset=offset,
+                               limit=limit)
+            assert status == 200 and page["text"] == text[offset:offset + limit], (run, offset, limit)
+            expected = np.round(values[offset:offset + limit, cell].astype(np.float16).astype(np.float64), 4)
+            assert page["values"] == expected.tolist(), (run, offset, limit)

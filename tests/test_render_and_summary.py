@@ -149,19 +149,23 @@ def test_cell_ranking_decoder_refuses_junk():
             summary.decode_cell_ranking(junk)
 
 
-def test_activations_too_big_for_tensorboard_are_refused_with_the_fix():
-    huge = np.broadcast_to(np.float16(0), (900_000, 128))          # 220 MiB, not allocated
-    with pytest.raises(KRNNError, match=r"write at most 819,200 characters \(--summary-chars\)"):
-        summary.write_activations("lstm1", "c", huge, 1, "lstm")
+def test_activations_are_written_in_blocks_of_about_a_mebibyte(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    from tensorboard.backend.event_processing import event_accumulator
 
-
-def test_write_summaries_refuses_too_many_characters_before_writing(tmp_path):
-    from types import SimpleNamespace
-
-    from karpathy_rnn.analysis.publish import write_summaries
-    from karpathy_rnn.analysis.trace import LayerInfo
-
-    trace = SimpleNamespace(length=400_000, layers=[LayerInfo("lstm1", "lstm", 512, ("c", "h"))])
-    with pytest.raises(KRNNError, match=r"use --summary-chars 204,800 or fewer"):
-        write_summaries(trace, str(tmp_path / "out"), 1, None, None, characters=300_000)
-    assert not (tmp_path / "out").exists()                     # nothing half written
+    assert summary.activation_block_rows(128) == 4096 and summary.activation_block_rows(512) == 1024
+    assert summary.activation_block_rows(100_000) == 256 and summary.activation_block_rows(1) == 2**19
+    values = np.random.default_rng(1).uniform(-1, 1, (1000, 3000)).astype(np.float32)      # 256 rows a block
+    with tf.summary.create_file_writer(str(tmp_path)).as_default():
+        summary.write_activations("lstm1", "h", values, 5, "lstm")
+    acc = event_accumulator.EventAccumulator(str(tmp_path), size_guidance={"tensors": 0}).Reload()
+    starts = sorted(int(tag.rsplit("/", 1)[1]) for tag in acc.Tags()["tensors"])
+    assert starts == [0, 256, 512, 768]
+    blocks = []
+    for start in starts:
+        tag = summary.activations_tag("lstm1", "h", start)
+        content = summary.parse_content(acc.SummaryMetadata(tag).plugin_data.content)
+        block = tf.make_ndarray(acc.Tensors(tag)[0].tensor_proto)
+        assert content["start"] == start and content["rows"] == len(block) and content["total"] == 1000
+        blocks.append(block)
+    np.testing.assert_array_equal(np.concatenate(blocks), values.astype(np.float16))

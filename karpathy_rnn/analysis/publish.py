@@ -67,11 +67,6 @@ def write_summaries(trace: Trace, logdir: str, step: int, ranking: dict[str, lis
         if missing:
             raise KRNNError(f"layer {layer.name} ({layer.unit.upper()}) has no {', '.join(missing)}; "
                             f"its states and gates are {', '.join(layer.gates)}")
-    widest = max((layer.units for layer in trace.layers), default=0)
-    if characters * widest * 2 > summary.MAX_TENSOR_BYTES:          # refuse before an events file is half written
-        raise KRNNError(f"{characters:,} characters x {widest} units is over the {summary.MAX_TENSOR_BYTES // 2**20} MiB "
-                        f"TensorBoard serves in one summary; use --summary-chars "
-                        f"{summary.MAX_TENSOR_BYTES // (2 * widest):,} or fewer")
     os.makedirs(logdir, exist_ok=True)
     for name in os.listdir(logdir):                     # an earlier analysis' events here: replaced, not duplicated
         if "tfevents" in name and name.endswith(EVENTS_SUFFIX):

@@ -152,7 +152,7 @@ export function createView(app) {
     drawRanking(settled.run);
     const started = performance.now();
     const token = ++request;
-    replace(status, el('p', {class: 'krnn-hint'}, 'Loading… (the first page of a layer reads its whole summary)'));
+    replace(status, el('p', {class: 'krnn-hint'}, 'Loading…'));
     try {
       const data = await api('colored_text', {run: state.run, step: state.step, layer: state.layer, name: state.name,
                                               cell: state.cell, offset: state.offset, limit: state.limit});
