@@ -42,19 +42,10 @@ def _quantise(path: str, colors: int) -> None:
 
 
 def _take(args) -> list[str]:
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
-    from tb_plugin.testing import headless_chromium, tensorboard
-
-    def wait(driver, condition, timeout=120):
-        return WebDriverWait(driver, timeout, ignored_exceptions=(IndexError, StaleElementReferenceException)).until(
-            condition)
-
-    def css(driver, selector):
-        return driver.find_elements(By.CSS_SELECTOR, selector)
+    from tb_plugin.testing import css, headless_chromium, tensorboard, wait
 
     def choose(driver, name, value):
         if css(driver, f"select[name='{name}'] option[value='{value}']"):
@@ -70,8 +61,8 @@ def _take(args) -> list[str]:
         driver = headless_chromium(args.width, args.height)
         try:
             driver.get(f"{base}/#karpathy_rnn")
-            driver.switch_to.frame(wait(driver, lambda d: css(d, "iframe"))[0])
-            wait(driver, lambda d: css(d, "pre.krnn-text span") or css(d, ".krnn-message"))
+            driver.switch_to.frame(wait(driver, lambda d: css(d, "iframe"), 120)[0])
+            wait(driver, lambda d: css(d, "pre.krnn-text span") or css(d, ".krnn-message"), 120)
             if args.run:
                 choose(driver, "run", args.run)
             if args.cell:
@@ -81,7 +72,7 @@ def _take(args) -> list[str]:
                 field = css(driver, "input[name=cell]")[0]
                 driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))",
                                       field, cell)
-                wait(driver, lambda d: css(d, "pre.krnn-text span") and not css(d, ".krnn-status .krnn-hint"))
+                wait(driver, lambda d: css(d, "pre.krnn-text span") and not css(d, ".krnn-status .krnn-hint"), 120)
             spans = css(driver, "pre.krnn-text span")
             if spans:
                 ActionChains(driver).move_to_element(spans[min(args.hover, len(spans) - 1)]).perform()

@@ -32,6 +32,11 @@ MIME_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png",
 GATE_ORDER = ("i", "f", "o", "g", "r", "z", "candidate")
 
 
+def _gate_key(gate: str) -> tuple:
+    """A sort key putting gates in the paper's order (LSTM i f o g, GRU r z), any others after."""
+    return (GATE_ORDER.index(gate) if gate in GATE_ORDER else len(GATE_ORDER), gate)
+
+
 def _static_files() -> dict[str, str]:
     """{route path: file} for every file under static/, found once: the routes serve nothing else."""
     files = {}
@@ -185,7 +190,7 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
             if saturation:
                 entry["saturation"] = {"steps": sorted({s.max_step for s in saturation}),
                                        "gates": sorted({str(s.content.get("gate")) for s in saturation},
-                                                       key=lambda g: (GATE_ORDER.index(g) if g in GATE_ORDER else 99, g))}
+                                                       key=_gate_key)}
             listing.append(entry)
         return {"runs": listing, "problems": problems}
 
@@ -236,11 +241,14 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                 "transform": first.get("transform", "none"), "offset": offset, "limit": limit,
                 "length": len(text), "text": text[offset:end], "values": _finite(column)}
 
-    def _cell_ranking(self, request, ctx, experiment) -> dict:
+    def _json_summary(self, request, ctx, experiment, tag: str, what: str) -> dict:
+        """The decoded JSON summary `tag` of the requested run at the requested (or latest) step."""
         run, series = self._run_series(request, ctx, experiment)
-        ranking = self._one(series, summary.CELL_RANKING_TAG, "cell ranking", run)
-        step, value = self._reader.at_step(ctx, experiment, ranking, _integer(request, "step"))
+        step, value = self._reader.at_step(ctx, experiment, self._one(series, tag, what, run), _integer(request, "step"))
         return {"run": run, "step": step, **value}
+
+    def _cell_ranking(self, request, ctx, experiment) -> dict:
+        return self._json_summary(request, ctx, experiment, summary.CELL_RANKING_TAG, "cell ranking")
 
     def _saturation(self, request, ctx, experiment) -> dict:
         run, series = self._run_series(request, ctx, experiment)
@@ -259,12 +267,9 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                 "units": int(fractions.shape[1]), "left": _finite(fractions[0]), "right": _finite(fractions[1])})
             thresholds = item.content.get("thresholds", thresholds)
             unit = str(item.content.get("unit", unit))
-        ordered = sorted(gates, key=lambda g: (GATE_ORDER.index(g) if g in GATE_ORDER else 99, g))
+        ordered = sorted(gates, key=_gate_key)
         return {"run": run, "step": found_step, "unit": unit, "thresholds": thresholds,
                 "gates": [{"gate": gate, "layers": gates[gate]} for gate in ordered]}
 
     def _oracle(self, request, ctx, experiment) -> dict:
-        run, series = self._run_series(request, ctx, experiment)
-        oracle = self._one(series, summary.ORACLE_TAG, "oracle breakdown", run)
-        step, value = self._reader.at_step(ctx, experiment, oracle, _integer(request, "step"))
-        return {"run": run, "step": step, **value}
+        return self._json_summary(request, ctx, experiment, summary.ORACLE_TAG, "oracle breakdown")

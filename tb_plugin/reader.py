@@ -72,8 +72,9 @@ DECODERS = {
 }
 
 
-def _size(value) -> int:
-    return value.nbytes if isinstance(value, np.ndarray) else 64 * 1024
+def _size(values: list[tuple[int, object]]) -> int:
+    """Bytes a cached series holds (a decoded string or JSON counts 64 KiB)."""
+    return sum(v.nbytes if isinstance(v, np.ndarray) else 64 * 1024 for _, v in values)
 
 
 class SummaryReader:
@@ -87,6 +88,7 @@ class SummaryReader:
         self._downsample = downsample
         self._cache_bytes = cache_bytes
         self._cache: collections.OrderedDict = collections.OrderedDict()
+        self._cached_bytes = 0
         self._lock = threading.Lock()
 
     def index(self, ctx, experiment: str) -> tuple[dict[str, dict[str, Series]], list[str]]:
@@ -125,24 +127,25 @@ class SummaryReader:
             found = {key: self._cache[key] for key in keys if key in self._cache}
             for key in found:
                 self._cache.move_to_end(key)
-        missing = [s for s, key in zip(many, keys) if key not in found]
+        missing = [(s, key) for s, key in zip(many, keys) if key not in found]
         if missing:
             data = self._provider.read_tensors(
                 ctx, experiment_id=experiment, plugin_name=summary.PLUGIN_NAME, downsample=self._downsample,
-                run_tag_filter=provider.RunTagFilter(runs=sorted({s.run for s in missing}),
-                                                     tags=sorted({s.tag for s in missing})))
-            for series in missing:
+                run_tag_filter=provider.RunTagFilter(runs=sorted({s.run for s, _ in missing}),
+                                                     tags=sorted({s.tag for s, _ in missing})))
+            for series, key in missing:
                 datums = sorted(data.get(series.run, {}).get(series.tag, []), key=lambda d: d.step)
                 try:
-                    values = [(int(d.step), DECODERS[series.kind](np.asarray(d.numpy), series)) for d in datums]
+                    found[key] = [(int(d.step), DECODERS[series.kind](np.asarray(d.numpy), series)) for d in datums]
                 except KRNNError as error:
                     raise KRNNError(f"run {series.run!r}, tag {series.tag!r}: {error}") from None
-                found[(experiment, series.run, series.tag, series.max_step, series.max_wall_time)] = values
             with self._lock:
-                for key in keys:
-                    self._cache[key] = found[key]
-                while len(self._cache) > 1 and sum(_size(v) for vs in self._cache.values() for _, v in vs) > self._cache_bytes:
-                    self._cache.popitem(last=False)
+                for _, key in missing:
+                    if key not in self._cache:
+                        self._cache[key] = found[key]
+                        self._cached_bytes += _size(found[key])
+                while len(self._cache) > 1 and self._cached_bytes > self._cache_bytes:
+                    self._cached_bytes -= _size(self._cache.popitem(last=False)[1])
         return [found[key] for key in keys]
 
     @staticmethod

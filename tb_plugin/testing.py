@@ -88,3 +88,19 @@ def headless_chromium(width: int = 1280, height: int = 800):
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
     return driver
+
+
+def wait(driver, condition, timeout: float = 30):
+    """condition(driver)'s first truthy value; elements not drawn yet or redrawn meanwhile are retried."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, ignored_exceptions=(IndexError, StaleElementReferenceException)).until(
+        lambda d: condition(d))
+
+
+def css(driver, selector: str) -> list:
+    """The elements matching a CSS selector (in the current frame)."""
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, selector)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from plugin_helpers import EARLY_STEP, HOSTILE_TEXT, KNOWN_CELL, STEP, oracle_slices, write_plugin_logdir
-from tb_plugin.testing import chromium_available, get_json, headless_chromium, tensorboard
+from tb_plugin.testing import chromium_available, css, get_json, headless_chromium, tensorboard, wait
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTIFACTS = os.environ.get("KRNN_ARTIFACTS", os.path.join(REPO, "artifacts", "browser"))
@@ -41,21 +41,6 @@ def fully_loaded(body) -> bool:
     return bool(lstm and gru and len(lstm["activations"]) == 4 and lstm["text"]["steps"] == [EARLY_STEP, STEP] and lstm["cell_ranking"] and lstm["oracle"]
                 and lstm["saturation"] and len(lstm["saturation"]["gates"]) == 3 and gru["oracle"]
                 and len(body["problems"]) == 2)
-
-
-def wait(driver, condition, timeout=30):
-    """condition(driver)'s first truthy value; elements not drawn yet or redrawn meanwhile are retried."""
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, timeout, ignored_exceptions=(IndexError, StaleElementReferenceException)).until(
-        lambda d: condition(d))
-
-
-def css(driver, selector):
-    from selenium.webdriver.common.by import By
-
-    return driver.find_elements(By.CSS_SELECTOR, selector)
 
 
 def open_plugin(driver, base):

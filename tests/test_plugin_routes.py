@@ -196,3 +196,29 @@ def test_colored_text_joins_blocks_and_reads_summaries_written_before_blocks(tmp
             assert status == 200 and page["text"] == text[offset:offset + limit], (run, offset, limit)
             expected = np.round(values[offset:offset + limit, cell].astype(np.float16).astype(np.float64), 4)
             assert page["values"] == expected.tolist(), (run, offset, limit)
+
+
+def test_reader_cache_keeps_to_its_byte_budget_and_reads_each_miss_once():
+    from types import SimpleNamespace
+
+    from tb_plugin.reader import Series, SummaryReader
+
+    calls = []
+
+    class Provider:                                    # a data provider of 1 MiB float16 tensors
+        def read_tensors(self, ctx, experiment_id, plugin_name, downsample, run_tag_filter):
+            calls.append(sorted(run_tag_filter.tags))
+            return {"r": {tag: [SimpleNamespace(step=1, numpy=np.zeros((512, 1024), np.float16))]
+                          for tag in run_tag_filter.tags}}
+
+    reader = SummaryReader(Provider(), cache_bytes=3 * 2**20)
+    blocks = [Series("r", f"karpathy_rnn/activations/l/c/{k}", {"kind": "activations", "units": 1024}, 1, 1.0)
+              for k in range(5)]
+    reader.read_many(None, "", blocks[:2])                     # one call for both misses
+    reader.read_many(None, "", blocks[:2])                     # cached: no call
+    assert calls == [[blocks[0].tag, blocks[1].tag]]
+    for block in blocks[2:]:
+        reader.read(None, "", block)
+    assert reader._cached_bytes == 3 * 2**20 and len(reader._cache) == 3     # the oldest two evicted
+    reader.read(None, "", blocks[0])
+    assert calls[-1] == [blocks[0].tag]
