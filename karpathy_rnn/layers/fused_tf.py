@@ -6,6 +6,11 @@ a W_h^T transposed once, and dW_h = [h_0..h_{T-1}]^T dZ is one [n, T*B] x [T*B, 
 the loop. The forward and backward loops are each an XLA-compiled tf.function (KRNN_FUSED_XLA=0
 turns XLA off). Checked against the float64 reference and finite differences
 (tests/test_layers_exact.py).
+
+Masking (keras.layers.RNN's): with a mask M [T, B, 1] (1 = a real step) the carried states are
+s_t = M_t * s_new + (1 - M_t) * s_{t-1}, and the op's c/h outputs are those carried states. The
+backward loop then sends (1 - M_t) of a state's gradient straight to s_{t-1} and M_t of it
+through the step's maths.
 """
 
 import os
@@ -47,7 +52,7 @@ def _compiled(function):
     def call(*tensors):
         # the custom gradient stands in for autodiff: inputs enter with no tape watching them, so the
         # compiled function is traced plainly (no forward-with-intermediates variant)
-        return compiled(*[tf.stop_gradient(t) for t in tensors])
+        return compiled(*[t if t is None else tf.stop_gradient(t) for t in tensors])
     return call
 
 
@@ -55,17 +60,32 @@ def _zeros_if_none(grad, like):
     return tf.zeros_like(like) if grad is None else grad
 
 
-def _lstm_forward(projected, h0, c0, recurrent_kernel):
-    """The LSTM's forward loop -> (i, f, o, g, c, h), each [T, B, n]."""
+def _keep_masked(mask_t, new, old):
+    """The carried state: `new` where the step is real, `old` where it is masked (mask_t [B, 1])."""
+    return tf.where(mask_t > 0, new, old)
+
+
+def _mask_reader(mask, steps):
+    """mask [T, B, 1] -> read(t), or None without a mask."""
+    return None if mask is None else unstack_time(mask, steps)
+
+
+def _lstm_forward(projected, h0, c0, recurrent_kernel, mask=None):
+    """The LSTM's forward loop -> (i, f, o, g, c, h), each [T, B, n] (c, h: the carried states)."""
     steps = time_length(projected)
     inputs = unstack_time(projected, steps)
+    masks = _mask_reader(mask, steps)
     arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(6)]
 
     def body(t, h, c, *arrays):
         zi, zf, zo, zg = tf.split(inputs.read(t) + tf.matmul(h, recurrent_kernel), 4, axis=1)
         i, f, o, g = tf.sigmoid(zi), tf.sigmoid(zf), tf.sigmoid(zo), tf.tanh(zg)
-        c = f * c + i * g
-        h = o * tf.tanh(c)
+        c_new = f * c + i * g
+        h_new = o * tf.tanh(c_new)
+        if masks is not None:
+            m = masks.read(t)
+            c_new, h_new = _keep_masked(m, c_new, c), _keep_masked(m, h_new, h)
+        c, h = c_new, h_new
         return (t + 1, h, c, *[a.write(t, v) for a, v in zip(arrays, (i, f, o, g, c, h))])
 
     _, _, *arrays = loop_over_time(body, (h0, c0, *arrays), steps)
@@ -84,7 +104,7 @@ def _plus(value, extra):
     return value if extra is None else value + extra
 
 
-def _lstm_backward(h0, c0, recurrent_kernel, I, F, O, G, C, H, dC, dH, *gate_grads):
+def _lstm_backward(h0, c0, recurrent_kernel, mask, I, F, O, G, C, H, dC, dH, *gate_grads):
     """The LSTM's backward loop -> d(projected), dh0, dc0, d(recurrent_kernel).
 
     `gate_grads` (dI, dF, dO, dG) only when the gates were outputs; otherwise none are read.
@@ -93,6 +113,7 @@ def _lstm_backward(h0, c0, recurrent_kernel, I, F, O, G, C, H, dC, dH, *gate_gra
     c_prev = tf.concat([c0[None], C[:-1]], axis=0)
     h_prev = tf.concat([h0[None], H[:-1]], axis=0)
     kernel_t = tf.transpose(recurrent_kernel)
+    masks = _mask_reader(mask, steps)
     read = [unstack_time(x, steps) for x in (I, F, O, G, C, c_prev, dC, dH, *gate_grads)]
     dz_array = tf.TensorArray(I.dtype, size=steps)
 
@@ -100,43 +121,53 @@ def _lstm_backward(h0, c0, recurrent_kernel, I, F, O, G, C, H, dC, dH, *gate_gra
         t = steps - 1 - k
         i, f, o, g, c, cp, dc_in, dh_in, *d_gates = [r.read(t) for r in read]
         di, df, do, dg = d_gates or (None,) * 4
-        dh = dh_in + dh_next
+        dh_carried, dc_carried = dh_in + dh_next, dc_in + dc_next
+        dh, dc_total = dh_carried, dc_carried
+        if masks is not None:     # masked steps pass the carried gradients straight through
+            m = masks.read(t)
+            dh, dc_total = m * dh_carried, m * dc_carried
         tanh_c = tf.tanh(c)
-        dc = dc_in + dc_next + dh * o * (1.0 - tanh_c * tanh_c)
+        dc = dc_total + dh * o * (1.0 - tanh_c * tanh_c)
         dzi = _plus(dc * g, di) * i * (1.0 - i)
         dzf = _plus(dc * cp, df) * f * (1.0 - f)
         dzo = _plus(dh * tanh_c, do) * o * (1.0 - o)
         dzg = _plus(dc * i, dg) * (1.0 - g * g)
         dz = tf.concat([dzi, dzf, dzo, dzg], axis=1)
-        return k + 1, tf.matmul(dz, kernel_t), dc * f, dz_array.write(t, dz)
+        dh_prev, dc_prev = tf.matmul(dz, kernel_t), dc * f
+        if masks is not None:
+            dh_prev, dc_prev = dh_prev + (1.0 - m) * dh_carried, dc_prev + (1.0 - m) * dc_carried
+        return k + 1, dh_prev, dc_prev, dz_array.write(t, dz)
 
     dh0, dc0, dz_array = loop_over_time(back, (tf.zeros_like(h0), tf.zeros_like(c0), dz_array), steps)
     dZ = dz_array.stack()
     return dZ, dh0, dc0, _flat_matmul_t(h_prev, dZ)
 
 
-def lstm_sequence(projected, h0, c0, recurrent_kernel, with_gates=True):
+def lstm_sequence(projected, h0, c0, recurrent_kernel, with_gates=True, mask=None):
     """projected [T, B, 4n] (x W_x + b), h0/c0 [B, n], W_h [n, 4n] -> (i, f, o, g, c, h), each
-    [T, B, n]; without `with_gates` only (c, h), and the backward reads no gate gradients."""
+    [T, B, n]; without `with_gates` only (c, h), and the backward reads no gate gradients.
+    `mask` [T, B, 1] (1 = real step) keeps c and h at masked steps."""
 
     @tf.custom_gradient
     def run(projected, h0, c0, recurrent_kernel):
-        saved = _compiled(_lstm_forward)(projected, h0, c0, recurrent_kernel)
+        saved = _compiled(_lstm_forward)(projected, h0, c0, recurrent_kernel, mask)
 
         def grad(*upstream, variables=None):
             upstream = [_zeros_if_none(d, saved[0]) for d in upstream]
             gate_grads, (dC, dH) = upstream[:-2], upstream[-2:]
-            return _compiled(_lstm_backward)(h0, c0, recurrent_kernel, *saved, dC, dH, *gate_grads)
+            return _compiled(_lstm_backward)(h0, c0, recurrent_kernel, mask, *saved, dC, dH,
+                                             *gate_grads)
 
         return (saved if with_gates else saved[4:]), grad
 
     return run(projected, h0, c0, recurrent_kernel)
 
 
-def _gru_forward(projected, h0, gate_kernel, candidate_kernel):
-    """The GRU's forward loop -> (r, z, candidate, h), each [T, B, n]."""
+def _gru_forward(projected, h0, gate_kernel, candidate_kernel, mask=None):
+    """The GRU's forward loop -> (r, z, candidate, h), each [T, B, n] (h: the carried state)."""
     steps = time_length(projected)
     inputs = unstack_time(projected, steps)
+    masks = _mask_reader(mask, steps)
     arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(4)]
 
     def body(t, h, *arrays):
@@ -144,14 +175,15 @@ def _gru_forward(projected, h0, gate_kernel, candidate_kernel):
         h_r, h_z = tf.split(tf.matmul(h, gate_kernel), 2, axis=1)
         r, z = tf.sigmoid(x_r + h_r), tf.sigmoid(x_z + h_z)
         cand = tf.tanh(x_c + tf.matmul(r * h, candidate_kernel))
-        h = (1.0 - z) * h + z * cand
+        h_new = (1.0 - z) * h + z * cand
+        h = h_new if masks is None else _keep_masked(masks.read(t), h_new, h)
         return (t + 1, h, *[a.write(t, v) for a, v in zip(arrays, (r, z, cand, h))])
 
     _, *arrays = loop_over_time(body, (h0, *arrays), steps)
     return tuple(a.stack() for a in arrays)
 
 
-def _gru_backward(h0, gate_kernel, candidate_kernel, R, Z, CAND, H, dH, *gate_grads):
+def _gru_backward(h0, gate_kernel, candidate_kernel, mask, R, Z, CAND, H, dH, *gate_grads):
     """The GRU's backward loop -> d(projected), dh0, d(gate_kernel), d(candidate_kernel).
 
     `gate_grads` (dR, dZ, dCandidate) only when the gates were outputs.
@@ -159,6 +191,7 @@ def _gru_backward(h0, gate_kernel, candidate_kernel, R, Z, CAND, H, dH, *gate_gr
     steps = time_length(R)
     h_prev = tf.concat([h0[None], H[:-1]], axis=0)
     gate_t, cand_t = tf.transpose(gate_kernel), tf.transpose(candidate_kernel)
+    masks = _mask_reader(mask, steps)
     read = [unstack_time(x, steps) for x in (R, Z, CAND, h_prev, dH, *gate_grads)]
     da_array = tf.TensorArray(R.dtype, size=steps)
 
@@ -166,13 +199,18 @@ def _gru_backward(h0, gate_kernel, candidate_kernel, R, Z, CAND, H, dH, *gate_gr
         t = steps - 1 - k
         r, z, cand, hp, dh_in, *d_gates = [x.read(t) for x in read]
         dr_in, dz_in, dcand_in = d_gates or (None,) * 3
-        dh = dh_in + dh_next
+        dh = dh_carried = dh_in + dh_next
+        if masks is not None:     # masked steps pass the carried gradient straight through
+            m = masks.read(t)
+            dh = m * dh_carried
         da_c = _plus(dh * z, dcand_in) * (1.0 - cand * cand)
         d_rh = tf.matmul(da_c, cand_t)
         da_r = _plus(d_rh * hp, dr_in) * r * (1.0 - r)
         da_z = _plus(dh * (cand - hp), dz_in) * z * (1.0 - z)
         da_rz = tf.concat([da_r, da_z], axis=1)
         dh_prev = dh * (1.0 - z) + d_rh * r + tf.matmul(da_rz, gate_t)
+        if masks is not None:
+            dh_prev = dh_prev + (1.0 - m) * dh_carried
         return k + 1, dh_prev, da_array.write(t, tf.concat([da_rz, da_c], axis=1))
 
     dh0, da_array = loop_over_time(back, (tf.zeros_like(h0), da_array), steps)
@@ -181,18 +219,19 @@ def _gru_backward(h0, gate_kernel, candidate_kernel, R, Z, CAND, H, dH, *gate_gr
     return dA, dh0, _flat_matmul_t(h_prev, dA_rz), _flat_matmul_t(R * h_prev, dA_c)
 
 
-def gru_sequence(projected, h0, gate_kernel, candidate_kernel, with_gates=True):
+def gru_sequence(projected, h0, gate_kernel, candidate_kernel, with_gates=True, mask=None):
     """projected [T, B, 3n] (r, z, candidate parts of x W + b), h0 [B, n], W_g [n, 2n], W_c [n, n]
-    -> (r, z, candidate, h), each [T, B, n], or (h,) without `with_gates`; the paper's GRU."""
+    -> (r, z, candidate, h), each [T, B, n], or (h,) without `with_gates`; the paper's GRU.
+    `mask` [T, B, 1] (1 = real step) keeps h at masked steps."""
 
     @tf.custom_gradient
     def run(projected, h0, gate_kernel, candidate_kernel):
-        saved = _compiled(_gru_forward)(projected, h0, gate_kernel, candidate_kernel)
+        saved = _compiled(_gru_forward)(projected, h0, gate_kernel, candidate_kernel, mask)
 
         def grad(*upstream, variables=None):
             upstream = [_zeros_if_none(d, saved[0]) for d in upstream]
             gate_grads, dH = upstream[:-1], upstream[-1]
-            return _compiled(_gru_backward)(h0, gate_kernel, candidate_kernel, *saved, dH,
+            return _compiled(_gru_backward)(h0, gate_kernel, candidate_kernel, mask, *saved, dH,
                                             *gate_grads)
 
         return (saved if with_gates else saved[3:]), grad
@@ -200,31 +239,39 @@ def gru_sequence(projected, h0, gate_kernel, candidate_kernel, with_gates=True):
     return run(projected, h0, gate_kernel, candidate_kernel)
 
 
-def _rnn_forward(projected, h0, kernel):
-    """The vanilla RNN's forward loop -> h [T, B, n]."""
+def _rnn_forward(projected, h0, kernel, mask=None):
+    """The vanilla RNN's forward loop -> h [T, B, n] (the carried state)."""
     steps = time_length(projected)
     inputs = unstack_time(projected, steps)
+    masks = _mask_reader(mask, steps)
 
     def body(t, h, array):
-        h = tf.tanh(inputs.read(t) + tf.matmul(h, kernel))
+        h_new = tf.tanh(inputs.read(t) + tf.matmul(h, kernel))
+        h = h_new if masks is None else _keep_masked(masks.read(t), h_new, h)
         return t + 1, h, array.write(t, h)
 
     _, array = loop_over_time(body, (h0, tf.TensorArray(projected.dtype, size=steps)), steps)
     return array.stack()
 
 
-def _rnn_backward(h0, kernel, H, dH):
+def _rnn_backward(h0, kernel, mask, H, dH):
     """The vanilla RNN's backward loop -> d(projected), dh0, d(kernel)."""
     steps = time_length(H)
     kernel_t = tf.transpose(kernel)
+    masks = _mask_reader(mask, steps)
     read = [unstack_time(x, steps) for x in (H, dH)]
     da_array = tf.TensorArray(H.dtype, size=steps)
 
     def back(k, dh_next, da_array):
         t = steps - 1 - k
         h, dh_in = read[0].read(t), read[1].read(t)
-        da = (dh_in + dh_next) * (1.0 - h * h)
-        return k + 1, tf.matmul(da, kernel_t), da_array.write(t, da)
+        dh = dh_in + dh_next
+        if masks is None:
+            da = dh * (1.0 - h * h)
+            return k + 1, tf.matmul(da, kernel_t), da_array.write(t, da)
+        m = masks.read(t)     # at a masked step h is the carried one, but m = 0 discards it
+        da = m * dh * (1.0 - h * h)
+        return k + 1, tf.matmul(da, kernel_t) + (1.0 - m) * dh, da_array.write(t, da)
 
     dh0, da_array = loop_over_time(back, (tf.zeros_like(h0), da_array), steps)
     dA = da_array.stack()
@@ -232,15 +279,16 @@ def _rnn_backward(h0, kernel, H, dH):
     return dA, dh0, _flat_matmul_t(h_prev, dA)
 
 
-def rnn_sequence(projected, h0, kernel):
-    """projected [T, B, n] (x W_x + b), h0 [B, n], W_h [n, n] -> h [T, B, n]; tanh RNN (section 3.1)."""
+def rnn_sequence(projected, h0, kernel, mask=None):
+    """projected [T, B, n] (x W_x + b), h0 [B, n], W_h [n, n] -> h [T, B, n]; tanh RNN (section 3.1).
+    `mask` [T, B, 1] (1 = real step) keeps h at masked steps."""
 
     @tf.custom_gradient
     def run(projected, h0, kernel):
-        H = _compiled(_rnn_forward)(projected, h0, kernel)
+        H = _compiled(_rnn_forward)(projected, h0, kernel, mask)
 
         def grad(dH, variables=None):
-            return _compiled(_rnn_backward)(h0, kernel, H, _zeros_if_none(dH, H))
+            return _compiled(_rnn_backward)(h0, kernel, mask, H, _zeros_if_none(dH, H))
 
         return H, grad
 

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from karpathy_rnn.layers.base import RecurrentLayer
+from karpathy_rnn.layers.base import RecurrentLayer, recurrent_matmul
 
 
 def _prefix(level):
@@ -23,7 +23,26 @@ class NestedLSTM(RecurrentLayer):
     (`c`, `inner1_c`, ...). Weights: `kernel` [input_dim + units, 4 * units] and `bias`
     [4 * units] (blocks i, f, o, z); `inner_kernels[k-1]` [2 * units, 4 * units] (rows: the inner
     input, then the inner hidden-from-before) and `inner_biases[k-1]` [4 * units] for level k.
+
+    Args:
+        units: size of h and of every level's cell.
+        depth: nesting levels, >= 2.
+        The other arguments are those of `karpathy_rnn.layers.LSTM` (no keras built-in exists to
+        convert to). The kernel_* / recurrent_* options apply to the outer kernel's input and
+        h_{t-1} rows; the inner kernels, which only see recurrent quantities, get recurrent_*
+        (recurrent_initializer None: kernel_initializer). recurrent_dropout masks the outer h_{t-1}.
+
+    Example:
+        ```python
+        x = keras.Input((None, 8))
+        y, gates = NestedLSTM(32, depth=2, return_sequences=True, return_gates=True)(x)
+        inner_cell = gates["inner1_c"]          # [batch, time, 32]
+        ```
     """
+
+    gate_blocks = 4
+    keras_mask_order = (0, 1, 2, 3)
+    has_recurrent_activation = True
 
     def __init__(self, units, depth=2, **kwargs):
         if not isinstance(depth, int) or isinstance(depth, bool) or depth < 2:
@@ -37,24 +56,20 @@ class NestedLSTM(RecurrentLayer):
 
     def build_weights(self, input_dim):
         n = self.units
-        self.kernel = self.add_weight(shape=(input_dim + n, 4 * n),
-                                      initializer=self.kernel_initializer, name="kernel")
-        self.bias = self.add_weight(shape=(4 * n,), initializer=self.bias_initializer, name="bias")
+        self.kernel = self.add_stacked_kernel("kernel", 4 * n)
+        self.bias = self.add_bias("bias", 4 * n)
         self.inner_kernels, self.inner_biases = [], []
         for level in range(1, self.depth):
-            self.inner_kernels.append(self.add_weight(
-                shape=(2 * n, 4 * n), initializer=self.kernel_initializer,
-                name=f"inner{level}_kernel"))
-            self.inner_biases.append(self.add_weight(
-                shape=(4 * n,), initializer=self.bias_initializer, name=f"inner{level}_bias"))
+            self.inner_kernels.append(self.add_recurrent_kernel(f"inner{level}_kernel", (2 * n, 4 * n)))
+            self.inner_biases.append(self.add_bias(f"inner{level}_bias", 4 * n))
 
     def recurrent_weights(self):
         return self.kernel[self.input_dim:], list(self.inner_kernels), list(self.inner_biases)
 
-    def step(self, projected, states, weights):
+    def step(self, projected, states, weights, recurrent_masks=None):
         recurrent_kernel, inner_kernels, inner_biases = weights
         h, cells = states[0], states[1:]
-        pre = projected + ops.matmul(h, recurrent_kernel)
+        pre = projected + recurrent_matmul(h, recurrent_kernel, recurrent_masks)
         gates, new_cells = {}, [None] * self.depth
         self._level(0, pre, cells, new_cells, gates, inner_kernels, inner_biases)
         return [gates["h"], *new_cells], gates
@@ -69,7 +84,9 @@ class NestedLSTM(RecurrentLayer):
             c = f * cells[level] + i * z
         else:
             inner_in = ops.concatenate([i * z, f * cells[level]], axis=1)
-            inner_pre = ops.matmul(inner_in, inner_kernels[level]) + inner_biases[level]
+            inner_pre = ops.matmul(inner_in, inner_kernels[level])
+            if inner_biases[level] is not None:
+                inner_pre = inner_pre + inner_biases[level]
             c = self._level(level + 1, inner_pre, cells, new_cells, gates, inner_kernels,
                             inner_biases)
         new_cells[level] = c

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from karpathy_rnn.layers.base import RecurrentLayer
+from karpathy_rnn.layers.base import RecurrentLayer, recurrent_matmul
 
 
 @keras.saving.register_keras_serializable(package="karpathy_rnn")
@@ -12,22 +12,33 @@ class VanillaRNN(RecurrentLayer):
 
     Weights: `kernel` [input_dim + units, units] (rows: input, then previous hidden state) and
     `bias` [units].
+
+    Args:
+        units: size of h.
+        The other arguments are keras.layers.SimpleRNN's, with the paper's defaults; each is
+        described on `karpathy_rnn.layers.LSTM` (activation: 'tanh' only; dropout_mask chooses a
+        new input-dropout mask per step, the default, or Keras' one per sequence).
+
+    Example:
+        ```python
+        x = keras.Input((None, 8))
+        h = VanillaRNN(32, return_sequences=True)(keras.layers.Masking()(x))
+        outputs, gates = VanillaRNN(32, return_gates=True)(h)    # gates["h"]: [batch, time, 32]
+        ```
     """
 
     state_names = ("h",)
     gate_names = ("h",)
 
     def build_weights(self, input_dim):
-        self.kernel = self.add_weight(shape=(input_dim + self.units, self.units),
-                                      initializer=self.kernel_initializer, name="kernel")
-        self.bias = self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
-                                    name="bias")
+        self.kernel = self.add_stacked_kernel("kernel", self.units)
+        self.bias = self.add_bias("bias", self.units)
 
-    def fused_sequence(self, projected, states, recurrent_kernel, with_gates):
+    def fused_sequence(self, projected, states, recurrent_kernel, with_gates, mask=None):
         from karpathy_rnn.layers.fused_tf import rnn_sequence
-        return {"h": rnn_sequence(projected, *states, recurrent_kernel)}
+        return {"h": rnn_sequence(projected, *states, recurrent_kernel, mask)}
 
-    def step(self, projected, states, recurrent_kernel):
+    def step(self, projected, states, recurrent_kernel, recurrent_masks=None):
         (h,) = states
-        h = ops.tanh(projected + ops.matmul(h, recurrent_kernel))
+        h = ops.tanh(projected + recurrent_matmul(h, recurrent_kernel, recurrent_masks))
         return [h], {"h": h}
