@@ -67,8 +67,8 @@ def test_a_whole_keras_model_converts_and_its_gates_can_be_read():
 @pytest.mark.parametrize("make, message", [
     (lambda: keras.layers.GRU(4), "reset_after=True"),
     (lambda: keras.layers.LSTM(4, activation="relu"), "activation='relu'"),
-    (lambda: keras.layers.LSTM(4, use_bias=False), "use_bias=False"),
-    (lambda: keras.layers.SimpleRNN(4, recurrent_dropout=0.2), "recurrent_dropout"),
+    (lambda: keras.layers.GRU(4, reset_after=False, recurrent_activation="hard_sigmoid"),
+     "recurrent_activation='hard_sigmoid'"),
 ])
 def test_inexact_built_ins_are_refused_with_the_reason(make, message):
     layer = make()

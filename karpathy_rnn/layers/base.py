@@ -179,6 +179,11 @@ class RecurrentLayer(keras.layers.Layer):
             raise ValueError(f"{type(self).__name__} '{self.name}' was built for "
                              f"{self.input_dim} input features; got {input_shape[-1]}.")
 
+    def _check_steps_known(self, input_shape):
+        if self.unroll and input_shape[1] is None:
+            raise ValueError(f"{type(self).__name__} '{self.name}': unroll=True needs a known "
+                             "number of time steps: give keras.Input(shape=(T, features)).")
+
     def build(self, inputs_shape, initial_state_shape=None):
         self._check_input_shape(inputs_shape)
         self.input_dim = int(inputs_shape[-1])
@@ -218,6 +223,12 @@ class RecurrentLayer(keras.layers.Layer):
         """The states to start from: given, carried (stateful) or zeros; each [B, units]."""
         if initial_state is None:
             if self.stateful:
+                carried = self.state_variables[0].shape[0]
+                if static_batch is not None and static_batch != carried:
+                    raise ValueError(
+                        f"{type(self).__name__} '{self.name}' is stateful with batch size "
+                        f"{carried}; got a batch of {static_batch}. Feed batches of {carried} "
+                        "(the state of lane b carries to lane b of the next batch).")
                 return [ops.cast(v, self.compute_dtype) for v in self.state_variables]
             zeros = ops.zeros((batch, self.units), dtype=self.compute_dtype)
             return [zeros for _ in self.state_names]
@@ -293,9 +304,7 @@ class RecurrentLayer(keras.layers.Layer):
         return_gates = self.return_gates if return_gates is None else return_gates
         return_state = self.return_state if return_state is None else return_state
         self._check_input_shape(tuple(inputs.shape))
-        if self.unroll and inputs.shape[1] is None:
-            raise ValueError(f"{type(self).__name__} '{self.name}': unroll=True needs a known "
-                             "number of time steps: give keras.Input(shape=(T, features)).")
+        self._check_steps_known(tuple(inputs.shape))
         inputs = ops.cast(inputs, self.compute_dtype)
         if mask is not None:
             mask = sequence_mask.check_mask(self, mask, inputs)
@@ -396,6 +405,7 @@ class RecurrentLayer(keras.layers.Layer):
         return_state = self.return_state if return_state is None else return_state
         shape = tuple(inputs.shape)
         self._check_input_shape(shape)
+        self._check_steps_known(shape)
         batch, steps = shape[0], shape[1]
         dtype = self.compute_dtype
         output = keras.KerasTensor(
@@ -432,6 +442,8 @@ class RecurrentLayer(keras.layers.Layer):
             recurrent_constraint=_serialize(keras.constraints.serialize,
                                             self.recurrent_constraint),
             bias_constraint=_serialize(keras.constraints.serialize, self.bias_constraint),
+            activity_regularizer=_serialize(keras.regularizers.serialize,
+                                            self.activity_regularizer),
             seed=self.seed)
         if self.has_recurrent_activation:
             config["recurrent_activation"] = self.recurrent_activation

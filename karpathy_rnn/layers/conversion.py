@@ -51,8 +51,23 @@ def _options_of(source, cell):
     return {name: getattr(cell, name, None) for name in _KERNEL_OPTIONS + _INITIALIZERS}
 
 
+def _gru_split_problem(name, value):
+    """Why a norm constraint cannot follow Keras' GRU weights split in two (ours: gate and
+    candidate parts), or None: Keras' bias is one vector, its kernel rows span all three blocks."""
+    if not name.endswith("constraint") or type(value).__name__ not in ("MaxNorm", "UnitNorm",
+                                                                        "MinMaxNorm"):
+        return None
+    if name == "bias_constraint":
+        return "a norm over Keras' one GRU bias, which is gate_bias and candidate_bias here"
+    axis = getattr(value, "axis", 0)
+    if axis not in (0, [0], (0,), -2):
+        return f"axis={axis}: a norm across Keras' gate blocks, which are two kernels here"
+    return None
+
+
 def _check_reorder_safe(options, is_gru, what):
-    """Refuse regularizers/constraints that reordering (LSTM) or negating (GRU) columns would change."""
+    """Refuse regularizers/constraints that reordering (LSTM) or negating and splitting (GRU)
+    columns would change."""
     problems = []
     for name in _KERNEL_OPTIONS:
         value = options.get(name)
@@ -63,6 +78,8 @@ def _check_reorder_safe(options, is_gru, what):
             reason = ("the GRU's z columns change sign" if is_gru and kind in _SIGN_SAFE
                       else "it may depend on the order of the gate columns")
             problems.append(f"{name}={kind} ({reason})")
+        elif is_gru and _gru_split_problem(name, value):
+            problems.append(f"{name}={kind} ({_gru_split_problem(name, value)})")
     if problems:
         raise ValueError(f"{what} cannot be converted exactly: " + "; ".join(problems) + ".")
 
