@@ -41,6 +41,38 @@ for cls in (LSTM, GRU, VanillaRNN, NestedLSTM):
     _, gates = layer(x)
     errors[cls.__name__] = max(float(np.max(np.abs(keras.ops.convert_to_numpy(gates[k]) - expected[k])))
                                for k in layer.gate_names)
+# masking, go_backwards, Bidirectional and Keras-seeded dropout against this backend's built-ins
+from karpathy_rnn.layers import from_keras
+mask = np.ones((3, 6), bool); mask[0, 4:] = False; mask[1, :2] = False; mask[2] = False
+built_ins = {{"LSTM": lambda **kw: keras.layers.LSTM(4, **kw),
+             "GRU": lambda **kw: keras.layers.GRU(4, reset_after=False, **kw),
+             "SimpleRNN": lambda **kw: keras.layers.SimpleRNN(4, **kw)}}
+for name, make in built_ins.items():
+    for options in (dict(go_backwards=False), dict(go_backwards=True),
+                    dict(dropout=0.3, recurrent_dropout=0.4, seed=5)):
+        theirs = make(return_sequences=True, return_state=True, **options)
+        theirs.build(x.shape)
+        for w in theirs.trainable_weights:
+            w.assign(rng.uniform(-0.6, 0.6, w.shape))
+        ours = from_keras(theirs)
+        training = "dropout" in options
+        got = ours(x, mask=mask, training=training)
+        expected = theirs(x, mask=mask, training=training)
+        key = name + ("-dropout" if training else "-backwards" if options["go_backwards"] else "-mask")
+        errors[key] = max(float(np.max(np.abs(keras.ops.convert_to_numpy(a) - keras.ops.convert_to_numpy(b))))
+                          for a, b in zip(got, expected))
+    theirs = keras.layers.Bidirectional(make(return_sequences=True))
+    theirs.build(x.shape)
+    for w in theirs.trainable_weights:
+        w.assign(rng.uniform(-0.6, 0.6, w.shape))
+    ours = keras.layers.Bidirectional(from_keras(theirs.forward_layer))
+    ours.build(x.shape)
+    ours.forward_layer.set_weights(from_keras(theirs.forward_layer).get_weights())
+    ours.backward_layer.set_weights(from_keras(theirs.backward_layer).get_weights())
+    errors[name + "-bidirectional"] = float(np.max(np.abs(
+        keras.ops.convert_to_numpy(ours(x, mask=mask)) - keras.ops.convert_to_numpy(theirs(x, mask=mask)))))
+_, nested_gates = NestedLSTM(4, return_sequences=True, return_gates=True)(x, mask=mask)
+errors["NestedLSTM-masked-gates-zero"] = float(np.abs(keras.ops.convert_to_numpy(nested_gates["inner1_c"])[~mask]).max())
 model = keras.Sequential([keras.Input((6, 5)), LSTM(8, return_sequences=True, dropout=0.1),
                           GRU(8, output_dropout=0.1), keras.layers.Dense(1)])
 model.compile(keras.optimizers.RMSprop(0.01), "mse")
