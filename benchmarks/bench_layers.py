@@ -1,7 +1,11 @@
 """Training characters per second of the recurrent layers against keras built-ins and torch.
 
-    python benchmarks/bench_layers.py                       # the whole table (about 15 minutes on 2 cores)
+    python benchmarks/bench_layers.py                       # the whole table (about 30 minutes on 2 cores)
     python benchmarks/bench_layers.py --hidden 128 --layers 2 --impl ours-lstm keras-lstm torch-lstm
+
+Rows: "ours" (our layer, TensorFlow), "-gates" (every gate returned too), "-masked" (an all-true mask
+given, so the masked path runs), "keras" (the built-in), "torch" (torch.nn), and "jax-ours"/"jax-keras"
+(the same Keras model on the JAX backend: our layers' step loop under jax.lax.scan, and Keras' own).
 
 The paper's shape (section 3.3): batch 100, unroll 100, vocabulary 87 (one-hot input), softmax
 output, RMSProp lr 2e-3 rho 0.95. Each row runs in its own process: build, two warm-up steps, then
@@ -23,9 +27,34 @@ import time
 
 B, T, K = 100, 100, 87
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
-IMPLS = ["ours-lstm", "ours-lstm-gates", "keras-lstm", "torch-lstm",
-         "ours-gru", "ours-gru-gates", "keras-gru", "torch-gru",
-         "ours-rnn", "ours-rnn-gates", "keras-rnn", "torch-rnn"]
+UNITS = ("lstm", "gru", "rnn")
+VARIANTS = ("ours-{}", "ours-{}-gates", "ours-{}-masked", "keras-{}", "torch-{}", "jax-ours-{}",
+            "jax-keras-{}")
+IMPLS = [variant.format(unit) for unit in UNITS for variant in VARIANTS]
+
+
+def parse_impl(impl: str):
+    """'jax-ours-lstm-masked' -> ('jax', 'ours', 'lstm', 'masked'); backend 'tensorflow' or 'jax'."""
+    parts = impl.split("-")
+    backend = "jax" if parts[0] == "jax" else "tensorflow"
+    parts = parts[1:] if backend == "jax" else parts
+    return backend, parts[0], parts[1], parts[2] if len(parts) > 2 else ""
+
+
+def machine_line() -> str:
+    """The CPU model, cores, and whether TensorFlow's oneDNN is on (it ranks kernels differently)."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+            f.seek(0)
+            flags = next(line for line in f if line.startswith("flags")).split()
+        model += ", AVX-512" if "avx512f" in flags else ", AVX2" if "avx2" in flags else ""
+    except (OSError, StopIteration):
+        pass
+    from tensorflow.python.util import _pywrap_util_port
+    onednn = "on" if _pywrap_util_port.IsMklEnabled() else "off"
+    return f"{model}, {os.cpu_count()} cores, TensorFlow oneDNN {onednn}"
 
 
 def flops_per_char(unit: str, hidden: int, layers: int) -> float:
@@ -63,17 +92,20 @@ def keras_row(impl: str, hidden: int, layers: int, steps: int) -> float:
     from karpathy_rnn.layers import GRU, LSTM, VanillaRNN
     from karpathy_rnn.models import CharacterOneHot
 
-    family, unit = impl.split("-")[:2]
-    gates_on = impl.endswith("-gates")
+    _, family, unit, variant = parse_impl(impl)
+    gates_on, masked = variant == "gates", variant == "masked"
     ours = {"lstm": LSTM, "gru": GRU, "rnn": VanillaRNN}[unit]
     builtin = {"lstm": keras.layers.LSTM, "gru": lambda n, **kw: keras.layers.GRU(n, reset_after=False, **kw),
                "rnn": keras.layers.SimpleRNN}[unit]
     ids = keras.Input((T,), batch_size=B, dtype="int32")
     x = CharacterOneHot("".join(chr(33 + i) for i in range(K)))(ids)
+    mask = ops.greater_equal(ids, 0) if masked else None    # every step real: the masked path's cost
     probes = []
     for _ in range(layers):
         if family == "keras":
-            x = builtin(hidden, return_sequences=True)(x)
+            x = builtin(hidden, return_sequences=True)(x, mask=mask)
+        elif masked:
+            x = ours(hidden, return_sequences=True)(x, mask=mask)
         elif gates_on:
             x, gates = ours(hidden, return_sequences=True, return_gates=True)(x)
             probes += list(gates.values())
@@ -92,7 +124,7 @@ def keras_row(impl: str, hidden: int, layers: int, steps: int) -> float:
 def torch_row(impl: str, hidden: int, layers: int, steps: int) -> float:
     """Seconds per training step of torch.nn.LSTM/GRU/RNN with the same shape and optimiser."""
     import torch
-    unit = impl.split("-")[1]
+    unit = parse_impl(impl)[2]
     rnn = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[unit](
         K, hidden, num_layers=layers, batch_first=True)
     head = torch.nn.Linear(hidden, K)
@@ -135,13 +167,15 @@ def run_row(impl: str, hidden: int, layers: int, steps: int) -> dict:
         seconds = torch_row(impl, hidden, layers, steps)
     else:
         seconds = keras_row(impl, hidden, layers, steps)
-    unit = impl.split("-")[1]
+    unit = parse_impl(impl)[2]
     return {"impl": impl, "hidden": hidden, "layers": layers, "chars_per_s": B * T / seconds,
             "gflops": flops_per_char(unit, hidden, layers) * B * T / seconds / 1e9}
 
 
 def _spawn(impl, hidden, layers, steps):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    if impl.startswith("jax-"):
+        env.update(KERAS_BACKEND="jax", JAX_PLATFORMS=os.environ.get("JAX_PLATFORMS", "cpu"))
     done = subprocess.run([sys.executable, __file__, "--row", impl, str(hidden), str(layers), str(steps)],
                           capture_output=True, text=True, env=env)
     if done.returncode != 0:
@@ -151,24 +185,28 @@ def _spawn(impl, hidden, layers, steps):
 
 
 def _table_line(table: dict, impl: str, hidden: int, layers: int) -> str:
-    """One Markdown row: rate, GFLOP/s, ratios against keras and torch, and the gates-on cost."""
-    row, unit = table[impl], impl.split("-")[1]
+    """One Markdown row: rate, GFLOP/s, ratios against keras and torch (on the same backend), and
+    the cost of gates on or of a mask against the plain row."""
+    row = table[impl]
+    backend, family, unit, variant = parse_impl(impl)
+    prefix = "jax-" if backend == "jax" else ""
     rate = row.get("chars_per_s")
     if rate is None:
         return f"| {hidden} | {layers} | {impl} | failed: {row.get('error', '?')} | | | | |"
 
     def ratio(other):
         theirs = table.get(other, {}).get("chars_per_s")
-        return f"{rate / theirs:.2f}x" if theirs and impl.startswith("ours") else ""
-    off = table.get(f"ours-{unit}", {}).get("chars_per_s")
-    gates = f"{off / rate:.2f}x" if impl.endswith("-gates") and off else ""
+        return f"{rate / theirs:.2f}x" if theirs and family == "ours" else ""
+    plain = table.get(f"{prefix}ours-{unit}" if family == "ours" else f"{prefix}{family}-{unit}",
+                      {}).get("chars_per_s")
+    cost = f"{plain / rate:.2f}x" if variant and plain else ""
     return (f"| {hidden} | {layers} | {impl} | {rate:,.0f} | {row['gflops']:.1f} | "
-            f"{ratio(f'keras-{unit}')} | {ratio(f'torch-{unit}')} | {gates} |")
+            f"{ratio(f'{prefix}keras-{unit}')} | {ratio(f'torch-{unit}')} | {cost} |")
 
 
-def _torch_available() -> bool:
+def _available(module: str) -> bool:
     import importlib.util
-    return importlib.util.find_spec("torch") is not None
+    return importlib.util.find_spec(module) is not None
 
 
 def main(argv=None) -> int:
@@ -176,7 +214,8 @@ def main(argv=None) -> int:
     parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hidden", type=int, nargs="+", default=[128, 512])
     parser.add_argument("--layers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--impl", nargs="+", default=IMPLS, choices=IMPLS)
+    parser.add_argument("--impl", nargs="+", default=IMPLS, choices=IMPLS,
+                        help="rows to run (default all); jax-* rows need `pip install -e .[backends]`")
     parser.add_argument("--steps", type=int, default=0, help="timed steps per round (default 10 at 128, 3 above)")
     parser.add_argument("--json", help="also write the rows to this JSON file")
     parser.add_argument("--row", nargs=4, help=argparse.SUPPRESS)
@@ -185,16 +224,17 @@ def main(argv=None) -> int:
         impl, hidden, layers, steps = args.row
         print(json.dumps(run_row(impl, int(hidden), int(layers), int(steps))))
         return 0
-    impls = [i for i in args.impl if _torch_available() or not i.startswith("torch")]
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+    impls = [i for i in args.impl if (_available("torch") or not i.startswith("torch"))
+             and (_available("jax") or not i.startswith("jax"))]
+    print(f"# {machine_line()}, Python {platform.python_version()}; "
           f"batch {B}, unroll {T}, vocabulary {K}, RMSProp", flush=True)
     rows = []
     for kind in ["matmul-all-steps-tf", "matmul-one-step-tf"] + (
-            ["matmul-all-steps-torch", "matmul-one-step-torch"] if _torch_available() else []):
+            ["matmul-all-steps-torch", "matmul-one-step-torch"] if _available("torch") else []):
         row = _spawn(kind, 0, 0, 0)
         rows.append(row)
         print(f"# {kind}: {row.get('gflops', 0):.1f} GFLOP/s", flush=True)
-    print("| hidden | layers | implementation | chars/s | GFLOP/s | vs keras | vs torch | gates on / off |")
+    print("| hidden | layers | implementation | chars/s | GFLOP/s | vs keras | vs torch | plain / this |")
     print("|---:|---:|---|---:|---:|---:|---:|---:|", flush=True)
     for hidden in args.hidden:
         for layers in args.layers:
