@@ -2,16 +2,12 @@
 "Visualizing and Understanding Recurrent Networks" (Karpathy, Johnson, Fei-Fei, ICLR 2016)
 and "Visualizing memorization in RNNs" (Madsen, Distill 2019).
 
-`import karpathy_rnn` registers the recurrent layers with Keras, so `keras.models.load_model`
-finds them; where Keras cannot be imported (an analysis machine without TensorFlow) the analyses
-still import.
+`import karpathy_rnn` is enough for `keras.models.load_model` to find the recurrent layers; it
+does not import Keras or TensorFlow itself (keras_registration.py).
 """
+
+from karpathy_rnn.keras_registration import register_layers_with_keras
 
 __version__ = "0.1.0"
 
-try:
-    import keras as _keras  # noqa: F401
-except ImportError:     # analyses of saved traces run without Keras/TensorFlow
-    pass
-else:
-    from karpathy_rnn import layers  # noqa: F401  (registers LSTM, GRU, VanillaRNN, NestedLSTM)
+register_layers_with_keras()
