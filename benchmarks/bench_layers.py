@@ -31,6 +31,7 @@ UNITS = ("lstm", "gru", "rnn")
 VARIANTS = ("ours-{}", "ours-{}-gates", "ours-{}-masked", "keras-{}", "torch-{}", "jax-ours-{}",
             "jax-keras-{}")
 IMPLS = [variant.format(unit) for unit in UNITS for variant in VARIANTS]
+EXTRA = [f"ours-{unit}-{kind}" for unit in UNITS for kind in ("loop", "noxla")]   # on request
 
 
 def parse_impl(impl: str):
@@ -94,6 +95,7 @@ def keras_row(impl: str, hidden: int, layers: int, steps: int) -> float:
 
     _, family, unit, variant = parse_impl(impl)
     gates_on, masked = variant == "gates", variant == "masked"
+    layer_options = {"loop": {"fused": False}, "noxla": {"fused_xla": False}}.get(variant, {})
     ours = {"lstm": LSTM, "gru": GRU, "rnn": VanillaRNN}[unit]
     builtin = {"lstm": keras.layers.LSTM, "gru": lambda n, **kw: keras.layers.GRU(n, reset_after=False, **kw),
                "rnn": keras.layers.SimpleRNN}[unit]
@@ -106,6 +108,8 @@ def keras_row(impl: str, hidden: int, layers: int, steps: int) -> float:
             x = builtin(hidden, return_sequences=True)(x, mask=mask)
         elif masked:
             x = ours(hidden, return_sequences=True)(x, mask=mask)
+        elif layer_options:
+            x = ours(hidden, return_sequences=True, **layer_options)(x)
         elif gates_on:
             x, gates = ours(hidden, return_sequences=True, return_gates=True)(x)
             probes += list(gates.values())
@@ -214,7 +218,7 @@ def main(argv=None) -> int:
     parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hidden", type=int, nargs="+", default=[128, 512])
     parser.add_argument("--layers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--impl", nargs="+", default=IMPLS, choices=IMPLS,
+    parser.add_argument("--impl", nargs="+", default=IMPLS, choices=IMPLS + EXTRA,
                         help="rows to run (default all); jax-* rows need `pip install -e .[backends]`")
     parser.add_argument("--steps", type=int, default=0, help="timed steps per round (default 10 at 128, 3 above)")
     parser.add_argument("--json", help="also write the rows to this JSON file")

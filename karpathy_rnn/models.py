@@ -37,11 +37,12 @@ class CharacterOneHot(keras.layers.Layer):
 
 
 def char_language_model(characters, unit="lstm", layers=2, hidden=128, dropout=0.0, depth=2,
-                        batch_size=None, stateful=False, seed=None):
+                        batch_size=None, stateful=False, seed=None, fused_xla=True):
     """The paper's char-LM (section 3.2): ids [B, T] -> logits [B, T, K] over `characters`.
 
     `dropout` applies to the inputs of layers 2..L and to the last layer's output (the
-    non-recurrent connections); every parameter starts uniform in [-0.08, 0.08].
+    non-recurrent connections); every parameter starts uniform in [-0.08, 0.08]. `fused_xla`
+    goes to every recurrent layer (XLA for the TensorFlow fast path's loops).
     """
     if unit not in UNITS:
         raise ValueError(f"unit={unit!r} is not one of {sorted(UNITS)}.")
@@ -54,7 +55,7 @@ def char_language_model(characters, unit="lstm", layers=2, hidden=128, dropout=0
         options = dict(return_sequences=True, stateful=stateful, name=f"{unit}{index}",
                        dropout=dropout if index > 1 else 0.0,
                        output_dropout=dropout if index == layers else 0.0,
-                       seed=None if seed is None else seed + 10 * index)
+                       seed=None if seed is None else seed + 10 * index, fused_xla=fused_xla)
         if unit == "nlstm":
             options["depth"] = depth
         x = UNITS[unit](hidden, **options)(x)

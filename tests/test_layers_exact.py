@@ -41,6 +41,9 @@ def _reference(layer, x, weights, states):
 UNITS = {
     "lstm": lambda **kw: LSTM(N, **kw),
     "lstm-loop": lambda **kw: LSTM(N, fused=False, **kw),   # the generic loop, as on JAX/torch
+    "lstm-noxla": lambda **kw: LSTM(N, fused_xla=False, **kw),
+    "gru-noxla": lambda **kw: GRU(N, fused_xla=False, **kw),
+    "rnn-noxla": lambda **kw: VanillaRNN(N, fused_xla=False, **kw),
     "gru": lambda **kw: GRU(N, **kw),
     "gru-loop": lambda **kw: GRU(N, fused=False, **kw),
     "rnn": lambda **kw: VanillaRNN(N, **kw),

@@ -14,7 +14,7 @@ from karpathy_rnn.data import Vocabulary
 from karpathy_rnn.errors import VocabularyMismatchError
 from karpathy_rnn.layers import LSTM
 from karpathy_rnn.models import (char_language_model, check_vocabulary, export_saved_model,
-                                 load_model, probe_model)
+                                 load_model, probe_model, recurrent_layers)
 
 CHARS = "\n !,.abcdefghij"
 rng = np.random.default_rng(0)
@@ -138,3 +138,16 @@ print(json.dumps({{k: v.numpy().tolist() for k, v in out.items()}}))
 """)
     for key in ("y", "forget"):
         np.testing.assert_allclose(result[key], expected[key], atol=1e-5)
+
+
+def test_fused_xla_is_a_saved_layer_option_passed_by_the_model_builder(tmp_path):
+    model = char_language_model("abc", unit="gru", layers=2, hidden=4, fused_xla=False, seed=0)
+    assert [layer.fused_xla for layer in recurrent_layers(model)] == [False, False]
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    again = keras.models.load_model(path)
+    assert [layer.fused_xla for layer in recurrent_layers(again)] == [False, False]
+    ids = np.array([[0, 1, 2, 1]])
+    with_xla = char_language_model("abc", unit="gru", layers=2, hidden=4, seed=0)
+    with_xla.set_weights(model.get_weights())
+    np.testing.assert_allclose(np.asarray(model(ids)), np.asarray(with_xla(ids)), atol=1e-6)

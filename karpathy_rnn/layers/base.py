@@ -41,7 +41,8 @@ class RecurrentLayer(keras.layers.Layer):
     Call returns the output alone; with `return_state`, `[output, *final_states]`; with
     `return_gates`, a dict of per-step gate activations, each [batch, time, units], appended last.
     `fused=True` (default) lets a unit with a TensorFlow fast path (layers/fused_tf.py: LSTM, GRU,
-    VanillaRNN) run the whole sequence as one op; `fused=False`, `unroll=True`, recurrent dropout in
+    VanillaRNN) run the whole sequence as one op (its loops XLA-compiled unless `fused_xla=False`);
+    `fused=False`, `unroll=True`, recurrent dropout in
     training, and the other backends run `step` in a loop (same numbers to float32 rounding).
     The constructor arguments are keras.layers.LSTM's, with the paper's defaults; see the units'
     docstrings (e.g. `karpathy_rnn.layers.LSTM`) for each.
@@ -60,8 +61,8 @@ class RecurrentLayer(keras.layers.Layer):
                  dropout=0.0, recurrent_dropout=0.0, output_dropout=0.0, dropout_mask="per_step",
                  return_sequences=False, return_state=False, return_gates=False,
                  go_backwards=False, stateful=False, unroll=False, zero_output_for_mask=False,
-                 seed=None, fused=True, use_cudnn="auto", implementation=None, reset_after=None,
-                 **kwargs):
+                 seed=None, fused=True, fused_xla=True, use_cudnn="auto", implementation=None,
+                 reset_after=None, **kwargs):
         super().__init__(**kwargs)
         cls = type(self).__name__
         if not isinstance(units, int) or isinstance(units, bool) or units < 1:
@@ -91,6 +92,7 @@ class RecurrentLayer(keras.layers.Layer):
         self.dropout_mask = options.check_choice("dropout_mask", dropout_mask, options.DROPOUT_MASKS)
         self.seed = seed
         self.fused = options.check_flag("fused", fused)
+        self.fused_xla = options.check_flag("fused_xla", fused_xla)
         self.use_cudnn = use_cudnn
         self.kernel_initializer = keras.initializers.get(kernel_initializer or paper_initializer(seed))
         self.recurrent_initializer = (None if recurrent_initializer is None
@@ -316,7 +318,7 @@ class RecurrentLayer(keras.layers.Layer):
         input_masks, recurrent_masks = self._dropout_masks(inputs, states[0], training)
         if training and self.dropout and self.dropout_mask == "per_step":
             inputs = keras.random.dropout(inputs, self.dropout, seed=self.seed_generator)
-        projected = self.project_inputs(ops.transpose(inputs, (1, 0, 2)), input_masks)
+        time_major = ops.transpose(inputs, (1, 0, 2))
         time_mask = None if mask is None else ops.transpose(mask, (1, 0))     # [T, B] bool
 
         if return_gates:
@@ -325,7 +327,7 @@ class RecurrentLayer(keras.layers.Layer):
             collect = [self.state_names[0]]
         else:
             collect = []
-        final_states, stacked = self._run(projected, states, collect, return_gates,
+        final_states, stacked = self._run(time_major, input_masks, states, collect, return_gates,
                                           time_mask, recurrent_masks)
 
         if self.stateful and initial_state is None:
@@ -347,18 +349,20 @@ class RecurrentLayer(keras.layers.Layer):
             result.append({k: ops.transpose(v, (1, 0, 2)) for k, v in gates.items()})
         return result
 
-    def _run(self, projected, states, collect, with_gates, time_mask, recurrent_masks):
-        """The time loop: (final states, {name: [T, B, units]} for `collect`); fused where it can."""
+    def _run(self, time_major, input_masks, states, collect, with_gates, time_mask,
+             recurrent_masks):
+        """The time loop over inputs [T, B, D]: (final states, {name: [T, B, units]} for
+        `collect`); the fused op where it applies, else `step` in a loop."""
         weights = self.recurrent_weights()
         use_fused = (self.fused and not self.unroll and recurrent_masks is None
                      and keras.backend.backend() == "tensorflow")
-        float_mask = (None if time_mask is None
-                      else ops.cast(time_mask, projected.dtype)[..., None])
-        fused = (self.fused_sequence(projected, states, weights, bool(with_gates), float_mask)
-                 if use_fused else None)
-        if fused is not None:   # every gate of every step from one op; take what was asked for
-            return ([fused[name][-1] for name in self.state_names],
-                    {name: fused[name] for name in collect})
+        if use_fused:
+            fused = self._run_fused(time_major, input_masks, states, weights, bool(with_gates),
+                                    time_mask)
+            if fused is not None:   # every gate of every step from one op; take what was asked for
+                return ([fused[name][-1] for name in self.state_names],
+                        {name: fused[name] for name in collect})
+        projected = self.project_inputs(time_major, input_masks)
 
         def step(x_t, carry):
             return self.step(x_t, carry, weights, recurrent_masks)
@@ -366,6 +370,12 @@ class RecurrentLayer(keras.layers.Layer):
         final_states, stacked = scan_time(step, projected, states, collect, mask=time_mask,
                                           state_names=self.state_names, unroll=self.unroll)
         return final_states, dict(zip(collect, stacked))
+
+    def _run_fused(self, time_major, input_masks, states, weights, with_gates, time_mask):
+        """The unit's fused op over the whole sequence, or None where the unit has none."""
+        projected = self.project_inputs(time_major, input_masks)
+        mask = None if time_mask is None else ops.cast(time_mask, projected.dtype)[..., None]
+        return self.fused_sequence(projected, states, weights, with_gates, mask)
 
     def _output(self, stacked, final_states, time_mask):
         """The layer's output from the carried h: the sequence [B, T, n] or the last [B, n]."""
@@ -429,7 +439,8 @@ class RecurrentLayer(keras.layers.Layer):
             stateful=self.stateful, unroll=self.unroll,
             zero_output_for_mask=self.zero_output_for_mask, dropout=self.dropout,
             recurrent_dropout=self.recurrent_dropout, output_dropout=self.output_dropout,
-            dropout_mask=self.dropout_mask, fused=self.fused, use_cudnn=self.use_cudnn,
+            dropout_mask=self.dropout_mask, fused=self.fused, fused_xla=self.fused_xla,
+            use_cudnn=self.use_cudnn,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
             recurrent_initializer=_serialize(keras.initializers.serialize,
                                              self.recurrent_initializer),

@@ -3,8 +3,8 @@
 Autodiff through a `tf.while_loop` multiplies by W_h^T with `transpose_b` (TensorFlow's slow CPU
 matmul path) and accumulates dW_h one small matmul per step. Here the backward loop multiplies by
 a W_h^T transposed once, and dW_h = [h_0..h_{T-1}]^T dZ is one [n, T*B] x [T*B, 4n] matmul after
-the loop. The forward and backward loops are each an XLA-compiled tf.function (KRNN_FUSED_XLA=0
-turns XLA off). Checked against the float64 reference and finite differences
+the loop. The forward and backward loops are each a tf.function, XLA-compiled unless the layer's
+`fused_xla=False`. Checked against the float64 reference and finite differences
 (tests/test_layers_exact.py).
 
 Masking (keras.layers.RNN's): with a mask M [T, B, 1] (1 = a real step) the carried states are
@@ -12,8 +12,6 @@ s_t = M_t * s_new + (1 - M_t) * s_{t-1}, and the op's c/h outputs are those carr
 backward loop then sends (1 - M_t) of a state's gradient straight to s_{t-1} and M_t of it
 through the step's maths.
 """
-
-import os
 
 import tensorflow as tf
 
@@ -37,13 +35,13 @@ def unstack_time(tensor, steps):
 _COMPILED = {}
 
 
-def _compiled(function):
-    """`function` as a tf.function, XLA-compiled unless KRNN_FUSED_XLA=0.
+def _compiled(function, jit):
+    """`function` as a tf.function, XLA-compiled with `jit`.
 
     XLA fuses each step's elementwise maths into a few kernels and picks faster matmul kernels for
-    the small per-step shapes; measured 1.2-1.3x on the whole training step on a 2-core CPU.
+    the small per-step shapes; measured 1.2-1.3x on the whole training step on a 2-core AMD EPYC
+    with oneDNN off, and 1.05-1.15x with oneDNN on (docs/BENCHMARKS.md).
     """
-    jit = os.environ.get("KRNN_FUSED_XLA", "1") != "0"
     key = (function, jit)
     if key not in _COMPILED:
         _COMPILED[key] = tf.function(function, jit_compile=jit, autograph=False)
@@ -143,20 +141,20 @@ def _lstm_backward(h0, c0, recurrent_kernel, mask, I, F, O, G, C, H, dC, dH, *ga
     return dZ, dh0, dc0, _flat_matmul_t(h_prev, dZ)
 
 
-def lstm_sequence(projected, h0, c0, recurrent_kernel, with_gates=True, mask=None):
+def lstm_sequence(projected, h0, c0, recurrent_kernel, with_gates=True, mask=None, jit=True):
     """projected [T, B, 4n] (x W_x + b), h0/c0 [B, n], W_h [n, 4n] -> (i, f, o, g, c, h), each
     [T, B, n]; without `with_gates` only (c, h), and the backward reads no gate gradients.
     `mask` [T, B, 1] (1 = real step) keeps c and h at masked steps."""
 
     @tf.custom_gradient
     def run(projected, h0, c0, recurrent_kernel):
-        saved = _compiled(_lstm_forward)(projected, h0, c0, recurrent_kernel, mask)
+        saved = _compiled(_lstm_forward, jit)(projected, h0, c0, recurrent_kernel, mask)
 
         def grad(*upstream, variables=None):
             upstream = [_zeros_if_none(d, saved[0]) for d in upstream]
             gate_grads, (dC, dH) = upstream[:-2], upstream[-2:]
-            return _compiled(_lstm_backward)(h0, c0, recurrent_kernel, mask, *saved, dC, dH,
-                                             *gate_grads)
+            return _compiled(_lstm_backward, jit)(h0, c0, recurrent_kernel, mask, *saved, dC, dH,
+                                                  *gate_grads)
 
         return (saved if with_gates else saved[4:]), grad
 
@@ -219,20 +217,21 @@ def _gru_backward(h0, gate_kernel, candidate_kernel, mask, R, Z, CAND, H, dH, *g
     return dA, dh0, _flat_matmul_t(h_prev, dA_rz), _flat_matmul_t(R * h_prev, dA_c)
 
 
-def gru_sequence(projected, h0, gate_kernel, candidate_kernel, with_gates=True, mask=None):
+def gru_sequence(projected, h0, gate_kernel, candidate_kernel, with_gates=True, mask=None,
+                 jit=True):
     """projected [T, B, 3n] (r, z, candidate parts of x W + b), h0 [B, n], W_g [n, 2n], W_c [n, n]
     -> (r, z, candidate, h), each [T, B, n], or (h,) without `with_gates`; the paper's GRU.
     `mask` [T, B, 1] (1 = real step) keeps h at masked steps."""
 
     @tf.custom_gradient
     def run(projected, h0, gate_kernel, candidate_kernel):
-        saved = _compiled(_gru_forward)(projected, h0, gate_kernel, candidate_kernel, mask)
+        saved = _compiled(_gru_forward, jit)(projected, h0, gate_kernel, candidate_kernel, mask)
 
         def grad(*upstream, variables=None):
             upstream = [_zeros_if_none(d, saved[0]) for d in upstream]
             gate_grads, dH = upstream[:-1], upstream[-1]
-            return _compiled(_gru_backward)(h0, gate_kernel, candidate_kernel, mask, *saved, dH,
-                                            *gate_grads)
+            return _compiled(_gru_backward, jit)(h0, gate_kernel, candidate_kernel, mask, *saved,
+                                                 dH, *gate_grads)
 
         return (saved if with_gates else saved[3:]), grad
 
@@ -279,16 +278,16 @@ def _rnn_backward(h0, kernel, mask, H, dH):
     return dA, dh0, _flat_matmul_t(h_prev, dA)
 
 
-def rnn_sequence(projected, h0, kernel, mask=None):
+def rnn_sequence(projected, h0, kernel, mask=None, jit=True):
     """projected [T, B, n] (x W_x + b), h0 [B, n], W_h [n, n] -> h [T, B, n]; tanh RNN (section 3.1).
     `mask` [T, B, 1] (1 = real step) keeps h at masked steps."""
 
     @tf.custom_gradient
     def run(projected, h0, kernel):
-        H = _compiled(_rnn_forward)(projected, h0, kernel, mask)
+        H = _compiled(_rnn_forward, jit)(projected, h0, kernel, mask)
 
         def grad(dH, variables=None):
-            return _compiled(_rnn_backward)(h0, kernel, mask, H, _zeros_if_none(dH, H))
+            return _compiled(_rnn_backward, jit)(h0, kernel, mask, H, _zeros_if_none(dH, H))
 
         return H, grad
 

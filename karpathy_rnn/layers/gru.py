@@ -57,7 +57,8 @@ class GRU(RecurrentLayer):
     def fused_sequence(self, projected, states, weights, with_gates, mask=None):
         from karpathy_rnn.layers.fused_tf import gru_sequence
         names = self.gate_names if with_gates else ("h",)
-        return dict(zip(names, gru_sequence(projected, *states, *weights, with_gates, mask)))
+        return dict(zip(names, gru_sequence(projected, *states, *weights, with_gates, mask,
+                                            jit=self.fused_xla)))
 
     def step(self, projected, states, weights, recurrent_masks=None):
         (h,) = states

@@ -37,6 +37,8 @@ class LSTM(RecurrentLayer):
         output_dropout: rate on the layer's output, a new mask per step (char-rnn's between layers).
         seed: for the initializers and the dropout masks.
         fused: use the TensorFlow fast path when it applies.
+        fused_xla: XLA-compile the fast path's loops (True, the default: faster on every CPU
+            measured, docs/BENCHMARKS.md).
         use_cudnn: 'auto' or False only (there is no cuDNN kernel).
 
     Example:
@@ -78,7 +80,7 @@ class LSTM(RecurrentLayer):
         from karpathy_rnn.layers.fused_tf import lstm_sequence
         names = self.gate_names if with_gates else ("c", "h")
         return dict(zip(names, lstm_sequence(projected, *states, recurrent_kernel, with_gates,
-                                             mask)))
+                                             mask, jit=self.fused_xla)))
 
     def step(self, projected, states, recurrent_kernel, recurrent_masks=None):
         h, c = states

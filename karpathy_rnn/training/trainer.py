@@ -177,7 +177,8 @@ class Trainer:
         config = self.config
         with self.strategy.scope():
             self.model = char_language_model(self.corpus.vocabulary.chars, config.unit, config.layers, self.hidden,
-                                             dropout=config.dropout, depth=config.depth, seed=config.seed)
+                                             dropout=config.dropout, depth=config.depth, seed=config.seed,
+                                             fused_xla=config.xla)
             self.carry = probe_model(self.model, carry_states=True, gates=False)
             self.optimizer = keras.optimizers.RMSprop(config.learning_rate, rho=config.rho, epsilon=RMSPROP_EPSILON)
             self.optimizer.build(self.model.trainable_variables)
@@ -321,15 +322,7 @@ class Trainer:
 
     def run(self) -> dict:
         """Train (continuing the checkpoint when resuming) until epochs, --max-steps or early stopping; test."""
-        previous = os.environ.get("KRNN_FUSED_XLA")
-        os.environ["KRNN_FUSED_XLA"] = "1" if self.config.xla else "0"   # read by the fused layers at call time
-        try:
-            return self._run()
-        finally:
-            if previous is None:
-                os.environ.pop("KRNN_FUSED_XLA")
-            else:
-                os.environ["KRNN_FUSED_XLA"] = previous
+        return self._run()
 
     def _run(self) -> dict:
         import keras
