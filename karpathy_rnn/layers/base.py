@@ -42,8 +42,8 @@ class RecurrentLayer(keras.layers.Layer):
     `return_gates`, a dict of per-step gate activations, each [batch, time, units], appended last.
     `fused=True` (default) lets a unit with a TensorFlow fast path (layers/fused_tf.py: LSTM, GRU,
     VanillaRNN) run the whole sequence as one op (its loops XLA-compiled unless `fused_xla=False`);
-    `fused=False`, `unroll=True`, recurrent dropout in
-    training, and the other backends run `step` in a loop (same numbers to float32 rounding).
+    `fused=False`, `unroll=True`, recurrent dropout in training, and the other backends run `step`
+    in a loop (same numbers to float32 rounding).
     The constructor arguments are keras.layers.LSTM's, with the paper's defaults; see the units'
     docstrings (e.g. `karpathy_rnn.layers.LSTM`) for each.
     """
