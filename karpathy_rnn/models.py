@@ -119,7 +119,8 @@ class GateProbe(keras.layers.Layer):
         if initial_state is None:
             zeros = ops.zeros((ops.shape(inputs)[0], self.layer.units), dtype=self.layer.compute_dtype)
             initial_state = [zeros for _ in self.layer.state_names]
-        return self.layer(inputs, initial_state=initial_state, return_state=True, return_gates=self.return_gates)
+        return self.layer(inputs, initial_state=initial_state, return_state=True, return_gates=self.return_gates,
+                          update_states=False)
 
     def compute_output_spec(self, inputs, initial_state=None):
         return self.layer.compute_output_spec(inputs, return_state=True, return_gates=self.return_gates)

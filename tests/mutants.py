@@ -19,6 +19,8 @@ MUTANTS = [
  ("karpathy_rnn/layers/options.py", "top = self.input_constraint(top)", "top = self.recurrent_constraint(top) if self.recurrent_constraint else top", "regularizers_and_constraints"),
  ("karpathy_rnn/layers/base.py", "mask = None if mask is None else ops.flip(mask, axis=1)", "mask = mask", "masked_outputs"),
  ("karpathy_rnn/layers/loop.py", "new_states = [ops.where(keep, new, old) for new, old in zip(new_states, states)]", "new_states = list(new_states)", "masked_outputs"),
+ ("karpathy_rnn/layers/base.py", "if self.stateful and update_states:", "if self.stateful and initial_state is None:", "stateful_keeps_final_states"),
+ ("karpathy_rnn/layers/base.py", "self._regularize_activity([output] + (list(final_states) if return_state else []))", "self._regularize_activity([output])", "activity_regularizer"),
  ("karpathy_rnn/layers/lstm.py", "return ops.concatenate([init((n,), dtype=dtype), ops.ones((n,), dtype=dtype),\n                                keras_o, keras_c])", "return ops.concatenate([init((n,), dtype=dtype), ops.ones((n,), dtype=dtype),\n                                keras_c, keras_o])", "unit_forget_bias"),
 ]
 survived = 0

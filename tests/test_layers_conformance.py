@@ -164,16 +164,17 @@ def test_a_mask_with_every_step_real_changes_nothing():
 @pytest.mark.parametrize("mask, message", [
     (np.ones((B, T + 1), bool), r"mask has shape \(4, 8\); expected \(4, 7\)"),
     (np.ones((B,), bool), r"mask has shape \(4,\)"),
-    (np.ones((B, T), "float32"), "mask has dtype float32; give a boolean mask"),
+    (np.full((B, T), "x"), "mask has dtype string; give a boolean mask"),
 ])
 def test_bad_masks_are_named(mask, message):
     with pytest.raises(ValueError, match=message):
         LSTM(N)(X, mask=mask)
 
 
-def test_integer_masks_count_as_booleans():
+def test_integer_and_float_masks_count_as_booleans_as_in_keras():
     layer = GRU(N)
     assert_all_close(layer(X, mask=MASK.astype("int32")), layer(X, mask=MASK), atol=0)
+    assert_all_close(layer(X, mask=MASK.astype("float32")), layer(X, mask=MASK), atol=0)
 
 
 # ---- 2. direction: go_backwards and Bidirectional ---------------------------------------------
@@ -469,6 +470,31 @@ def test_unroll_gives_the_loops_numbers_and_needs_known_steps(cls):
         keras.Sequential([keras.Input((None, D)), cls(N, unroll=True)])
 
 
+def test_stateful_keeps_final_states_after_an_initial_state_as_keras_unless_told_not_to():
+    theirs, ours = built_pair("lstm", stateful=True)
+    initial = [np.full((B, N), 0.5, "float32")] * 2
+    theirs(X, initial_state=initial)
+    ours(X, initial_state=initial)
+    assert_all_close(ours.states, theirs.states)
+    assert np.abs(np_(ours.states[0])).max() > 0
+    before = [np_(s).copy() for s in ours.states]
+    ours(X, initial_state=initial, update_states=False)        # a probe's read
+    assert_all_close(ours.states, before, atol=0)
+    assert_all_close(to_keras(ours).states, ours.states, atol=0)   # conversion keeps the streams
+    assert_all_close(from_keras(theirs).states, theirs.states, atol=0)
+
+
+def test_activity_regularizer_on_outputs_and_states_as_keras_never_on_gates():
+    theirs, ours = built_pair("lstm", return_state=True, activity_regularizer="l2")
+    theirs(X)
+    ours(X)
+    np.testing.assert_allclose(sum(float(np_(l)) for l in ours.losses),
+                               sum(float(np_(l)) for l in theirs.losses), rtol=1e-5)
+    with_gates = sum(float(np_(l)) for l in (ours(X, return_gates=True), ours.losses)[1])
+    np.testing.assert_allclose(with_gates, sum(float(np_(l)) for l in theirs.losses), rtol=1e-5)
+    assert ours.get_config()["activity_regularizer"]["class_name"] == "L2"
+
+
 def test_states_and_reset_state_as_keras():
     layer = GRU(N, stateful=True)
     model = keras.Sequential([keras.Input((None, D), batch_size=B), layer])
@@ -501,6 +527,10 @@ def test_import_karpathy_rnn_is_enough_to_load_a_saved_model(tmp_path):
     for imports in ("import numpy as np, keras, karpathy_rnn",       # Keras first
                     "import sys, karpathy_rnn\n"                     # ours first: Keras not loaded
                     "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n"
+                    "import numpy as np, keras",
+                    # TensorFlow's import looks Keras up (find_spec) without importing it
+                    "import karpathy_rnn, tensorflow, importlib.util\n"
+                    "importlib.util.find_spec('keras')\n"
                     "import numpy as np, keras"):
         code = (f"{imports}\n"
                 f"m = keras.models.load_model({path!r})\n"

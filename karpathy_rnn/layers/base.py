@@ -62,8 +62,9 @@ class RecurrentLayer(keras.layers.Layer):
                  return_sequences=False, return_state=False, return_gates=False,
                  go_backwards=False, stateful=False, unroll=False, zero_output_for_mask=False,
                  seed=None, fused=True, fused_xla=True, use_cudnn="auto", implementation=None,
-                 reset_after=None, **kwargs):
-        super().__init__(**kwargs)
+                 reset_after=None, activity_regularizer=None, **kwargs):
+        super().__init__(**kwargs)     # Keras would regularise every output, gates included
+        self.output_regularizer = keras.regularizers.get(activity_regularizer)
         cls = type(self).__name__
         if not isinstance(units, int) or isinstance(units, bool) or units < 1:
             raise ValueError(f"{cls}: units={units!r} must be a positive integer.")
@@ -295,8 +296,12 @@ class RecurrentLayer(keras.layers.Layer):
         return ops.reshape(projected, (steps, batch, projected.shape[-1]))
 
     def call(self, inputs, initial_state=None, mask=None, training=None, return_gates=None,
-             return_state=None):
+             return_state=None, update_states=True):
         """inputs [B, T, D] -> output [B, T, units] or [B, units] (+ states, + gates dict).
+
+        A stateful layer starts from its carried states (or `initial_state`) and keeps the final
+        states, as keras.layers.RNN; `update_states=False` leaves them untouched (a probe that
+        shares a stateful model's layers reads gates without disturbing training).
 
         `mask` [B, T] (True = a real step; from Masking/Embedding(mask_zero=True) automatically):
         masked steps keep the states, repeat the last real output (zeros with
@@ -330,13 +335,14 @@ class RecurrentLayer(keras.layers.Layer):
         final_states, stacked = self._run(time_major, input_masks, states, collect, return_gates,
                                           time_mask, recurrent_masks)
 
-        if self.stateful and initial_state is None:
+        if self.stateful and update_states:
             for variable, state in zip(self.state_variables, final_states):
                 variable.assign(ops.cast(state, variable.dtype))
 
         output = self._output(stacked, final_states, time_mask)
         if training and self.output_dropout:
             output = keras.random.dropout(output, self.output_dropout, seed=self.seed_generator)
+        self._regularize_activity([output] + (list(final_states) if return_state else []))
         if not (return_state or return_gates):
             return output
         result = [output]
@@ -349,6 +355,14 @@ class RecurrentLayer(keras.layers.Layer):
             result.append({k: ops.transpose(v, (1, 0, 2)) for k, v in gates.items()})
         return result
 
+    def _regularize_activity(self, outputs):
+        """`activity_regularizer` on the output (and states), per batch row as Keras does; not on gates."""
+        if self.output_regularizer is None:
+            return
+        for value in outputs:
+            loss = self.output_regularizer(value)
+            self.add_loss(ops.divide_no_nan(loss, ops.cast(ops.shape(value)[0], loss.dtype)))
+
     def _run(self, time_major, input_masks, states, collect, with_gates, time_mask,
              recurrent_masks):
         """The time loop over inputs [T, B, D]: (final states, {name: [T, B, units]} for
@@ -356,13 +370,13 @@ class RecurrentLayer(keras.layers.Layer):
         weights = self.recurrent_weights()
         use_fused = (self.fused and not self.unroll and recurrent_masks is None
                      and keras.backend.backend() == "tensorflow")
+        projected = self.project_inputs(time_major, input_masks)
         if use_fused:
-            fused = self._run_fused(time_major, input_masks, states, weights, bool(with_gates),
-                                    time_mask)
+            mask = None if time_mask is None else ops.cast(time_mask, projected.dtype)[..., None]
+            fused = self.fused_sequence(projected, states, weights, bool(with_gates), mask)
             if fused is not None:   # every gate of every step from one op; take what was asked for
                 return ([fused[name][-1] for name in self.state_names],
                         {name: fused[name] for name in collect})
-        projected = self.project_inputs(time_major, input_masks)
 
         def step(x_t, carry):
             return self.step(x_t, carry, weights, recurrent_masks)
@@ -370,12 +384,6 @@ class RecurrentLayer(keras.layers.Layer):
         final_states, stacked = scan_time(step, projected, states, collect, mask=time_mask,
                                           state_names=self.state_names, unroll=self.unroll)
         return final_states, dict(zip(collect, stacked))
-
-    def _run_fused(self, time_major, input_masks, states, weights, with_gates, time_mask):
-        """The unit's fused op over the whole sequence, or None where the unit has none."""
-        projected = self.project_inputs(time_major, input_masks)
-        mask = None if time_mask is None else ops.cast(time_mask, projected.dtype)[..., None]
-        return self.fused_sequence(projected, states, weights, with_gates, mask)
 
     def _output(self, stacked, final_states, time_mask):
         """The layer's output from the carried h: the sequence [B, T, n] or the last [B, n]."""
@@ -410,7 +418,7 @@ class RecurrentLayer(keras.layers.Layer):
         return (output, *[(batch, self.units) for _ in self.state_names])
 
     def compute_output_spec(self, inputs, initial_state=None, mask=None, training=None,
-                            return_gates=None, return_state=None):
+                            return_gates=None, return_state=None, update_states=True):
         return_gates = self.return_gates if return_gates is None else return_gates
         return_state = self.return_state if return_state is None else return_state
         shape = tuple(inputs.shape)
@@ -454,7 +462,7 @@ class RecurrentLayer(keras.layers.Layer):
                                             self.recurrent_constraint),
             bias_constraint=_serialize(keras.constraints.serialize, self.bias_constraint),
             activity_regularizer=_serialize(keras.regularizers.serialize,
-                                            self.activity_regularizer),
+                                            self.output_regularizer),
             seed=self.seed)
         if self.has_recurrent_activation:
             config["recurrent_activation"] = self.recurrent_activation

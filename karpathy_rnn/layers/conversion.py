@@ -46,9 +46,9 @@ def _numpy(variable):
     return None if variable is None else np.asarray(keras.ops.convert_to_numpy(variable))
 
 
-def _options_of(source, cell):
+def _options_of(holder):
     """{name: value} of the carried kernel/bias options of a keras cell or one of our layers."""
-    return {name: getattr(cell, name, None) for name in _KERNEL_OPTIONS + _INITIALIZERS}
+    return {name: getattr(holder, name, None) for name in _KERNEL_OPTIONS + _INITIALIZERS}
 
 
 def _gru_split_problem(name, value):
@@ -113,8 +113,15 @@ def _serialized_options(options):
 
 
 def _activity_regularizer(layer):
-    value = layer.activity_regularizer
+    """A fresh copy of a layer's activity regularizer (ours keep it as `output_regularizer`)."""
+    value = getattr(layer, "output_regularizer", layer.activity_regularizer)
     return None if value is None else keras.regularizers.get(keras.regularizers.serialize(value))
+
+
+def _copy_states(source, target):
+    """A stateful layer's carried states, so that the copy continues the same streams."""
+    for old, new in zip(source.states, target.states):
+        new.assign(keras.ops.convert_to_numpy(old))
 
 
 def _check_keras_layer(layer):
@@ -130,7 +137,7 @@ def _check_keras_layer(layer):
     if problems:
         raise ValueError(f"keras layer '{layer.name}' cannot be converted exactly: "
                          + "; ".join(problems) + ".")
-    _check_reorder_safe(_options_of(layer, layer.cell), isinstance(layer, keras.layers.GRU),
+    _check_reorder_safe(_options_of(layer.cell), isinstance(layer, keras.layers.GRU),
                         f"keras layer '{layer.name}'")
     if not layer.built:
         raise ValueError(f"keras layer '{layer.name}' is not built yet: call it on data first.")
@@ -174,8 +181,8 @@ def from_keras(layer):
     options.update(dropout=cell.dropout, recurrent_dropout=cell.recurrent_dropout,
                    dropout_mask="per_sequence", seed=cell.seed, dtype=layer.dtype_policy,
                    activity_regularizer=_activity_regularizer(layer))
-    options.update(_serialized_options(_options_of(layer, cell)))
-    options.update(_carried_initializers(_options_of(layer, cell), is_gru))
+    options.update(_serialized_options(_options_of(cell)))
+    options.update(_carried_initializers(_options_of(cell), is_gru))
     if isinstance(layer, keras.layers.LSTM):
         options["unit_forget_bias"] = cell.unit_forget_bias
     ours = _PAIRS[type(layer)](**options)
@@ -184,6 +191,8 @@ def from_keras(layer):
     ours.build((batch, None, input_dim))
     for variable, value in zip(ours.trainable_weights, weights):
         variable.assign(value)
+    if ours.stateful:
+        _copy_states(layer, ours)
     return ours
 
 
@@ -205,7 +214,7 @@ def _check_ours(layer):
     if problems:
         raise ValueError(f"layer '{layer.name}' cannot be converted exactly: "
                          + "; ".join(problems) + ".")
-    _check_reorder_safe(_options_of(layer, layer), isinstance(layer, GRU), f"layer '{layer.name}'")
+    _check_reorder_safe(_options_of(layer), isinstance(layer, GRU), f"layer '{layer.name}'")
     if not layer.built:
         raise ValueError(f"layer '{layer.name}' is not built yet: call it on data first.")
 
@@ -241,8 +250,8 @@ def to_keras(layer):
     options = {name: getattr(layer, name) for name in _SAME}
     options.update(dropout=layer.dropout, seed=layer.seed, dtype=layer.dtype_policy,
                    activity_regularizer=_activity_regularizer(layer))
-    options.update(_serialized_options(_options_of(layer, layer)))
-    initializers = _carried_initializers(_options_of(layer, layer), is_gru)
+    options.update(_serialized_options(_options_of(layer)))
+    initializers = _carried_initializers(_options_of(layer), is_gru)
     initializers.setdefault("recurrent_initializer", initializers.get("kernel_initializer"))
     options.update({k: v for k, v in initializers.items() if v is not None})
     if isinstance(layer, LSTM):
@@ -254,6 +263,8 @@ def to_keras(layer):
     batch = layer.state_variables[0].shape[0] if layer.stateful else None
     built_in.build((batch, None, layer.input_dim))
     built_in.set_weights(weights + [np.zeros(v.shape, v.dtype) for v in built_in.weights[len(weights):]])
+    if layer.stateful:
+        _copy_states(layer, built_in)
     return built_in
 
 

@@ -49,13 +49,15 @@ def check_activation(layer_name, name, value, paper):
 
 
 def refuse_keras_only_options(layer_name, use_cudnn, implementation, reset_after):
-    """Keras' kernel-choice arguments: accepted where they change nothing, else refused with why."""
+    """Keras' kernel-choice arguments: accepted where they change nothing here (use_cudnn 'auto' or
+    False, implementation 2, reset_after False), else refused with why."""
     if use_cudnn not in ("auto", False):
         raise ValueError(f"{layer_name}: use_cudnn={use_cudnn!r}: these layers have no cuDNN kernel "
                          "(they expose their gates); give 'auto' or False, or leave it out.")
-    if implementation is not None:
-        raise ValueError(f"{layer_name}: implementation={implementation!r} selects a keras kernel "
-                         "variant and has no meaning here; leave it out.")
+    if implementation not in (None, 2):
+        raise ValueError(f"{layer_name}: implementation={implementation!r} selects keras' per-gate "
+                         "kernel variant (and its dropout masks); only 2, Keras' default, which "
+                         "changes nothing here, is accepted. Leave it out.")
     if reset_after is not None and reset_after is not False:
         raise ValueError(f"{layer_name}: reset_after={reset_after!r}: the paper's GRU (section 3.1) "
                          "applies the reset gate before the matmul, which is reset_after=False.")

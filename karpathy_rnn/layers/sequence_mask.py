@@ -11,7 +11,8 @@ from keras import ops
 
 
 def check_mask(layer, mask, inputs):
-    """A boolean [batch, time] mask for `inputs` [B, T, D], from bool or integer [B, T] or [B, T, 1]."""
+    """A boolean [batch, time] mask for `inputs` [B, T, D] from a [B, T] or [B, T, 1] mask of
+    booleans or numbers (nonzero = a real step, as keras.layers.RNN casts it)."""
     owner = f"{type(layer).__name__} '{layer.name}'"
     mask = ops.convert_to_tensor(mask)
     shape = tuple(mask.shape)
@@ -24,7 +25,7 @@ def check_mask(layer, mask, inputs):
         raise ValueError(f"{owner}: mask has shape {tuple(mask.shape)}; expected {expected} = "
                          "(batch, time), one entry per time step of the inputs.")
     dtype = keras.backend.standardize_dtype(mask.dtype)
-    if dtype != "bool" and "int" not in dtype:
+    if dtype != "bool" and not any(kind in dtype for kind in ("int", "float")):
         raise ValueError(f"{owner}: mask has dtype {dtype}; give a boolean mask (True = a real "
                          "step), e.g. keras.layers.Masking or Embedding(mask_zero=True).")
     return mask if dtype == "bool" else ops.not_equal(mask, 0)
