@@ -261,3 +261,35 @@ def test_help_documents_every_flag_with_its_default():
                  "--no-xla", "--eval-every", "--patience", "--distribute", "--resume"):
         assert flag in done.stdout, flag
     assert "(default: 0.002)" in done.stdout and "(default: 0.95)" in done.stdout and "(default: 100)" in done.stdout
+
+
+def test_a_finished_run_is_never_rewritten_and_a_broken_latest_checkpoint_is_skipped(corpus, tmp_path):
+    """Issue 15.1: no second save under a number the index names (a kill mid-write broke resume), and a
+    truncated latest checkpoint makes --resume fall back to the newest readable one, saying so."""
+    import glob
+
+    import keras
+
+    from karpathy_rnn.training.trainer import Trainer
+
+    config = dict(max_steps=9, eval_every=4, checkpoint_every=3)
+    Trainer(tiny_config(corpus, tmp_path, name="run", **config), **QUIET).run()
+    checkpoints = tmp_path / "run" / "checkpoints"
+    latest = max(glob.glob(str(checkpoints / "ckpt-*.index")), key=lambda p: int(p.split("-")[-1][:-6]))
+    assert latest.endswith("ckpt-9.index")
+    before = {p: os.stat(p).st_mtime_ns for p in glob.glob(str(checkpoints / "*"))}
+    keras.backend.clear_session()
+    Trainer(tiny_config(corpus, tmp_path, name="run", resume=True, **config), **QUIET).run()
+    assert {p: os.stat(p).st_mtime_ns for p in glob.glob(str(checkpoints / "*"))} == before
+
+    open(latest, "wb").close()                      # what a SIGKILL mid-write left
+    messages = []
+    keras.backend.clear_session()
+    resumed = Trainer(tiny_config(corpus, tmp_path, name="run", resume=True, **config),
+                      log=messages.append, progress_bar=False)
+    results = resumed.run()
+    assert any("skipped unreadable checkpoint(s) ckpt-9" in m and "readable one, ckpt-8" in m
+               for m in messages), messages       # kept: the last two, steps 8 (an evaluation) and 9
+    assert results["steps"] == 9
+    keras.backend.clear_session()
+    Trainer(tiny_config(corpus, tmp_path, name="run", resume=True, **config), **QUIET).run()   # readable again

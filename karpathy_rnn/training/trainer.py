@@ -123,6 +123,7 @@ class Trainer:
         self._print = log
         self.progress_bar = progress_bar
         self._mid_line = False  # a progress bar is drawn on the current line
+        self.saved_step = None  # the global step of the checkpoint this process last saved or restored
         self.corpus = load_training_corpus(config, self.log)
         self.hidden, self.params = model_size(config, self.corpus.vocabulary.size)
         try:
@@ -247,6 +248,11 @@ class Trainer:
             self._diverged("a weight is NaN or Inf")
 
     def _save(self, states):
+        if self.saved_step == self.global_step:
+            # saved (or restored) at this very step already, with the same weights, progress and states:
+            # rewriting a checkpoint that checkpoints/checkpoint names leaves an unreadable one if the
+            # process dies mid-write
+            return
         self._check_finite()
         for name, variable in self.progress.states.items():
             variable.assign(self._gather(states[name]))
@@ -254,10 +260,26 @@ class Trainer:
         self.progress.epoch.assign(self.epoch)
         self.progress.step_in_epoch.assign(self.step_in_epoch)
         self.manager.save(checkpoint_number=self.global_step)
+        self.saved_step = self.global_step
 
     def _restore(self):
-        path = self.manager.latest_checkpoint
-        self.checkpoint.restore(path).assert_existing_objects_matched()
+        import tensorflow as tf
+
+        unreadable = []
+        for path in reversed(self.manager.checkpoints):      # newest first
+            try:
+                self.checkpoint.restore(path).assert_existing_objects_matched()
+                break
+            except (tf.errors.OpError, ValueError, AssertionError) as error:
+                unreadable.append(f"{os.path.basename(path)} ({type(error).__name__})")
+        else:
+            raise KRNNError(f"no readable checkpoint in {os.path.join(self.run_dir, CHECKPOINT_DIR)} "
+                            f"({', '.join(unreadable) or 'none listed'}); start the run again without --resume "
+                            "in a new --logdir or --name")
+        if unreadable:
+            self.log(f"warning: skipped unreadable checkpoint(s) {', '.join(unreadable)}; resuming from the newest "
+                     f"readable one, {os.path.basename(path)}")
+        self.saved_step = int(self.progress.global_step)
         self.log(f"resuming {self.run_dir} from {os.path.basename(path)}: epoch {int(self.progress.epoch) + 1}, "
                  f"step {int(self.progress.step_in_epoch)} of {self.steps_per_epoch}")
         return {name: self._distribute(variable.read_value()) for name, variable in self.progress.states.items()}
