@@ -293,3 +293,37 @@ def test_a_finished_run_is_never_rewritten_and_a_broken_latest_checkpoint_is_ski
     assert results["steps"] == 9
     keras.backend.clear_session()
     Trainer(tiny_config(corpus, tmp_path, name="run", resume=True, **config), **QUIET).run()   # readable again
+
+
+def test_one_writer_per_run_directory(corpus, tmp_path):
+    """Issue 15.2: a second writer on a run directory is refused with one line naming the holder's PID;
+    the lock goes when the holder's run ends, or when the holder process dies (flock, never stale)."""
+    import keras
+
+    from karpathy_rnn.errors import KRNNError
+    from karpathy_rnn.training.trainer import Trainer
+
+    config = dict(max_steps=3, eval_every=0)
+    first = Trainer(tiny_config(corpus, tmp_path, name="run", **config), **QUIET)
+    with pytest.raises(KRNNError, match=rf"being written by another training process \(PID {os.getpid()}\)"):
+        Trainer(tiny_config(corpus, tmp_path, name="run", resume=True, **config), **QUIET)
+    first.run()
+    keras.backend.clear_session()
+    Trainer(tiny_config(corpus, tmp_path, name="run", resume=True, **config), **QUIET).run()   # free again
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from karpathy_rnn.training.run_dir import RunDirLock; "
+         f"lock = RunDirLock({str(tmp_path / 'run')!r}); print('held', flush=True); time.sleep(120)"],
+        stdout=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        done = run_script("train.py", "--corpus", corpus, "--logdir", tmp_path, "--name", "run", "--resume",
+                          "--hidden", 12, "--batch-size", 10, "--unroll", 20, "--max-steps", 3, "--seed", 1)
+        assert done.returncode == 2
+        assert f"(PID {holder.pid})" in error_line(done)
+    finally:
+        holder.kill()
+        holder.wait()
+    done = run_script("train.py", "--corpus", corpus, "--logdir", tmp_path, "--name", "run", "--resume",
+                      "--hidden", 12, "--batch-size", 10, "--unroll", 20, "--max-steps", 3, "--seed", 1)
+    assert done.returncode == 0, done.stderr[-1500:]          # the killed holder's lock is gone

@@ -35,6 +35,7 @@ from karpathy_rnn.training.run_dir import (
     CHECKPOINT_DIR,
     CONFIG_FILE,
     RESULTS_FILE,
+    RunDirLock,
     check_resumable,
     has_checkpoint,
     prepare_run_dir,
@@ -137,14 +138,19 @@ class Trainer:
                                           "--split (e.g. 90/5/5)")
         name = config.name or default_run_name(self.corpus.name, config, self.hidden)
         self.run_dir = prepare_run_dir(os.path.join(config.logdir, name))
-        self.strategy = make_strategy(config.distribute)
-        self.replicas = self.strategy.num_replicas_in_sync
-        if config.batch_size % self.replicas:
-            raise KRNNError(f"--batch-size {config.batch_size} does not split over {self.replicas} replicas; "
-                            f"use a multiple of {self.replicas}")
-        self._check_run_dir()
-        self._build()
-        self.writer = tf.summary.create_file_writer(self.run_dir)
+        self.lock = RunDirLock(self.run_dir)    # one writer per run directory, before anything is written
+        try:
+            self.strategy = make_strategy(config.distribute)
+            self.replicas = self.strategy.num_replicas_in_sync
+            if config.batch_size % self.replicas:
+                raise KRNNError(f"--batch-size {config.batch_size} does not split over {self.replicas} replicas; "
+                                f"use a multiple of {self.replicas}")
+            self._check_run_dir()
+            self._build()
+            self.writer = tf.summary.create_file_writer(self.run_dir)
+        except BaseException:
+            self.lock.release()
+            raise
 
     def log(self, message: str):
         """Print a line (below the progress bar when one is being drawn)."""
@@ -344,7 +350,10 @@ class Trainer:
 
     def run(self) -> dict:
         """Train (continuing the checkpoint when resuming) until epochs, --max-steps or early stopping; test."""
-        return self._run()
+        try:
+            return self._run()
+        finally:
+            self.lock.release()
 
     def _run(self) -> dict:
         import keras
