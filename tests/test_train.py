@@ -327,3 +327,23 @@ def test_one_writer_per_run_directory(corpus, tmp_path):
     done = run_script("train.py", "--corpus", corpus, "--logdir", tmp_path, "--name", "run", "--resume",
                       "--hidden", 12, "--batch-size", 10, "--unroll", 20, "--max-steps", 3, "--seed", 1)
     assert done.returncode == 0, done.stderr[-1500:]          # the killed holder's lock is gone
+
+
+def test_resume_removes_half_made_temporaries(corpus, tmp_path):
+    """Issue 15.7 (first half): a killed writer's `ckpt-*_temp` folder and `best.tmp.keras` go on resume."""
+    import keras
+
+    from karpathy_rnn.training.trainer import Trainer
+
+    config = dict(max_steps=3, eval_every=0)
+    Trainer(tiny_config(corpus, tmp_path, name="run", **config), **QUIET).run()
+    temp_dir = tmp_path / "run" / "checkpoints" / "ckpt-4_temp"
+    temp_dir.mkdir()
+    (temp_dir / "part-00000-of-00001").write_bytes(b"half")
+    (tmp_path / "run" / "best.tmp.keras").write_bytes(b"half")
+    messages = []
+    keras.backend.clear_session()
+    Trainer(tiny_config(corpus, tmp_path, name="run", resume=True, **config), log=messages.append,
+            progress_bar=False).run()
+    assert not temp_dir.exists() and not (tmp_path / "run" / "best.tmp.keras").exists()
+    assert any("best.tmp.keras" in m and "ckpt-4_temp" in m for m in messages), messages

@@ -73,6 +73,25 @@ def prepare_run_dir(path: str) -> str:
     return path
 
 
+BEST_MODEL_TEMP = "best.tmp.keras"   # best.keras being written; renamed over it when complete
+
+
+def remove_leftovers(path: str) -> list[str]:
+    """Delete what a killed writer left half-made (TensorFlow's `ckpt-*_temp` folders, the best model being
+    written); returns their names. Only for the process that holds the run's lock."""
+    import glob
+    import shutil
+
+    found = glob.glob(os.path.join(path, CHECKPOINT_DIR, "ckpt-*_temp")) + \
+        glob.glob(os.path.join(path, BEST_MODEL_TEMP))
+    for leftover in found:
+        if os.path.isdir(leftover):
+            shutil.rmtree(leftover, ignore_errors=True)
+        elif os.path.exists(leftover):
+            os.remove(leftover)
+    return sorted(os.path.relpath(p, path) for p in found)
+
+
 def has_checkpoint(path: str) -> bool:
     """Whether the run directory holds a training checkpoint."""
     return os.path.isfile(os.path.join(path, CHECKPOINT_DIR, "checkpoint"))

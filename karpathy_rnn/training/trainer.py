@@ -32,6 +32,7 @@ from karpathy_rnn.training.config import (
 from karpathy_rnn.training.evaluation import bits, bootstrap_std, split_losses
 from karpathy_rnn.training.run_dir import (
     BEST_MODEL_FILE,
+    BEST_MODEL_TEMP,
     CHECKPOINT_DIR,
     CONFIG_FILE,
     RESULTS_FILE,
@@ -40,6 +41,7 @@ from karpathy_rnn.training.run_dir import (
     has_checkpoint,
     prepare_run_dir,
     read_json,
+    remove_leftovers,
     write_json,
 )
 
@@ -173,6 +175,9 @@ class Trainer:
                 raise KRNNError(f"{self.run_dir} already holds a run; pass --resume to continue it, or give "
                                 "another --name or --logdir")
             check_resumable(stored or {}, self._identity(), RESUME_FIXED + ("corpus_sha256", "split"), self.run_dir)
+            removed = remove_leftovers(self.run_dir)     # we hold the lock: nobody else is writing them
+            if removed:
+                self.log(f"removed what an interrupted writer left half-made: {', '.join(removed)}")
         write_json(os.path.join(self.run_dir, CONFIG_FILE), self._identity())
 
     def _build(self):
@@ -315,7 +320,7 @@ class Trainer:
             p.best_val.assign(val)
             p.best_step.assign(self.global_step)
             p.evaluations_since_best.assign(0)
-            tmp = os.path.join(self.run_dir, "best.tmp.keras")
+            tmp = os.path.join(self.run_dir, BEST_MODEL_TEMP)
             self.model.save(tmp)
             os.replace(tmp, self._best_path)
         else:
