@@ -16,7 +16,7 @@ MUTANTS = [
  ("karpathy_rnn/layers/sequence_mask.py", "keep = time_major_mask if zero_output_for_mask else real_steps_so_far(time_major_mask)", "keep = time_major_mask", "masked_outputs"),
  ("karpathy_rnn/layers/sequence_mask.py", "keep = time_major_mask[-1] if zero_output_for_mask else ops.any(time_major_mask, axis=0)", "keep = time_major_mask[-1]", "masked"),
  ("karpathy_rnn/layers/gru.py", "keras_mask_order = (1, 0, 2)", "keras_mask_order = (0, 1, 2)", "same_seed"),
- ("karpathy_rnn/layers/options.py", "top = self.input_constraint(top)", "top = self.recurrent_constraint(top) if self.recurrent_constraint else top", "regularizers_and_constraints"),
+ ("karpathy_rnn/layers/options.py", "pairs = zip((self.for_input, self.for_recurrent), self.split(weight))\n        return ops.concatenate(", "pairs = zip((self.for_recurrent, self.for_input), self.split(weight))\n        return ops.concatenate(", "regularizers_and_constraints"),
  ("karpathy_rnn/layers/base.py", "mask = None if mask is None else ops.flip(mask, axis=1)", "mask = mask", "masked_outputs"),
  ("karpathy_rnn/layers/loop.py", "new_states = [ops.where(keep, new, old) for new, old in zip(new_states, states)]", "new_states = list(new_states)", "masked_outputs"),
  ("karpathy_rnn/layers/base.py", "if self.stateful and update_states:", "if self.stateful and initial_state is None:", "stateful_keeps_final_states"),

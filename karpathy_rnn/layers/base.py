@@ -142,15 +142,14 @@ class RecurrentLayer(keras.layers.Layer):
         return None
 
     # ---- weights -----------------------------------------------------------------------------
-    def add_stacked_kernel(self, name, columns, recurrent_rows=None):
-        """A kernel [input_dim + rows, columns] on [x; h]: Keras' kernel_* options on the input
+    def add_stacked_kernel(self, name, columns):
+        """A kernel [input_dim + units, columns] on [x; h]: Keras' kernel_* options on the input
         rows, recurrent_* on the rest (recurrent_initializer None: kernel_initializer for all)."""
-        rows = self.units if recurrent_rows is None else recurrent_rows
         initializer, regularizer, constraint = options.stacked_rows(
             self.input_dim, (self.kernel_initializer, self.recurrent_initializer),
             (self.kernel_regularizer, self.recurrent_regularizer),
             (self.kernel_constraint, self.recurrent_constraint))
-        return self.add_weight(shape=(self.input_dim + rows, columns), initializer=initializer,
+        return self.add_weight(shape=(self.input_dim + self.units, columns), initializer=initializer,
                                regularizer=regularizer, constraint=constraint, name=name)
 
     def add_recurrent_kernel(self, name, shape):

@@ -63,58 +63,44 @@ def refuse_keras_only_options(layer_name, use_cudnn, implementation, reset_after
                          "applies the reset gate before the matmul, which is reset_after=False.")
 
 
-def _split_rows(value, input_rows):
-    return value[:input_rows], value[input_rows:]
+class _RowBlocks:
+    """One Keras option for the input rows (W[:input_rows]) and one for the rest; either may be None."""
 
-
-class StackedRowsInitializer:
-    """Initializes [input_rows + recurrent_rows, cols]: the input rows with one initializer, the rest with another."""
-
-    def __init__(self, input_rows, input_initializer, recurrent_initializer):
+    def __init__(self, input_rows, for_input, for_recurrent):
         self.input_rows = input_rows
-        self.input_initializer = input_initializer
-        self.recurrent_initializer = recurrent_initializer
+        self.for_input = for_input
+        self.for_recurrent = for_recurrent
+
+    def split(self, weight):
+        """(input rows, recurrent rows) of a stacked kernel."""
+        return weight[:self.input_rows], weight[self.input_rows:]
+
+
+class StackedRowsInitializer(_RowBlocks):
+    """Initializes [input_rows + recurrent_rows, cols]: each row block with its own initializer and shape."""
 
     def __call__(self, shape, dtype=None):
         rows, columns = shape
-        top = self.input_initializer((self.input_rows, columns), dtype=dtype)
-        bottom = self.recurrent_initializer((rows - self.input_rows, columns), dtype=dtype)
+        top = self.for_input((self.input_rows, columns), dtype=dtype)
+        bottom = self.for_recurrent((rows - self.input_rows, columns), dtype=dtype)
         return ops.concatenate([top, bottom], axis=0)
 
 
-class StackedRowsRegularizer:
-    """input_regularizer(W[:input_rows]) + recurrent_regularizer(W[input_rows:]); either may be None."""
-
-    def __init__(self, input_rows, input_regularizer, recurrent_regularizer):
-        self.input_rows = input_rows
-        self.input_regularizer = input_regularizer
-        self.recurrent_regularizer = recurrent_regularizer
+class StackedRowsRegularizer(_RowBlocks):
+    """for_input(W[:input_rows]) + for_recurrent(W[input_rows:]), skipping a None."""
 
     def __call__(self, weight):
-        top, bottom = _split_rows(weight, self.input_rows)
-        total = 0.0
-        if self.input_regularizer is not None:
-            total = total + self.input_regularizer(top)
-        if self.recurrent_regularizer is not None:
-            total = total + self.recurrent_regularizer(bottom)
-        return total
+        pairs = zip((self.for_input, self.for_recurrent), self.split(weight))
+        return sum((regularizer(block) for regularizer, block in pairs if regularizer is not None), 0.0)
 
 
-class StackedRowsConstraint:
-    """Projects W[:input_rows] and W[input_rows:] with their own constraints (either may be None)."""
-
-    def __init__(self, input_rows, input_constraint, recurrent_constraint):
-        self.input_rows = input_rows
-        self.input_constraint = input_constraint
-        self.recurrent_constraint = recurrent_constraint
+class StackedRowsConstraint(_RowBlocks):
+    """Projects W[:input_rows] and W[input_rows:] with their own constraints, skipping a None."""
 
     def __call__(self, weight):
-        top, bottom = _split_rows(weight, self.input_rows)
-        if self.input_constraint is not None:
-            top = self.input_constraint(top)
-        if self.recurrent_constraint is not None:
-            bottom = self.recurrent_constraint(bottom)
-        return ops.concatenate([top, bottom], axis=0)
+        pairs = zip((self.for_input, self.for_recurrent), self.split(weight))
+        return ops.concatenate([block if constraint is None else constraint(block)
+                                for constraint, block in pairs], axis=0)
 
 
 def stacked_rows(input_rows, initializers, regularizers, constraints):
