@@ -21,10 +21,11 @@ import json
 
 import numpy as np
 
+from karpathy_rnn import summary_schema
 from karpathy_rnn.errors import KRNNError
+from karpathy_rnn.summary_schema import FORMAT_VERSION, KINDS
 
 PLUGIN_NAME = "karpathy_rnn"
-FORMAT_VERSION = 1
 TEXT_TAG = f"{PLUGIN_NAME}/text"
 CELL_RANKING_TAG = f"{PLUGIN_NAME}/cell_ranking"
 ORACLE_TAG = f"{PLUGIN_NAME}/oracle"
@@ -33,7 +34,6 @@ ORACLE_GROUPS = ("n-gram", "memory", "rare words", "word", "punctuation", "boost
 # Activations go in blocks of about this many bytes, so a page of text needs only its blocks: TensorBoard's data
 # provider hands a plugin whole tensors (and the Rust data server at most 256 MiB in one message).
 ACTIVATION_BLOCK_BYTES = 2**20
-KINDS = ("text", "activations", "cell_ranking", "saturation", "oracle")
 
 
 def activations_tag(layer: str, name: str, start: int = 0) -> str:
@@ -57,7 +57,8 @@ def _metadata(kind: str, **content):
 
     from tensorboard.compat.proto import summary_pb2
 
-    payload = json.dumps({"kind": kind, "version": FORMAT_VERSION, **content}).encode("utf-8")
+    content = summary_schema.check_content({"kind": kind, "version": FORMAT_VERSION, **content})   # as readers will
+    payload = json.dumps(content).encode("utf-8")
     return tf.compat.v1.SummaryMetadata(
         plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name=PLUGIN_NAME, content=payload),
         data_class=summary_pb2.DATA_CLASS_TENSOR)   # what TensorBoard's data provider serves to plugins
@@ -94,7 +95,9 @@ def write_activations(layer: str, name: str, values: np.ndarray, step: int, unit
 
 def write_cell_ranking(ranking: dict[str, list[dict]], step: int, statistic: str, descriptions: dict[str, str]) -> None:
     """The top cells per probe feature: {feature: [{"layer", "cell", "r"}, ...]} strongest first."""
-    body = json.dumps({"features": ranking, "descriptions": descriptions, "statistic": statistic})
+    body = summary_schema.check_cell_ranking({"features": ranking, "descriptions": descriptions,
+                                              "statistic": statistic})
+    body = json.dumps(body)
     _write(CELL_RANKING_TAG, np.array(body.encode("utf-8"), dtype=object), step, "cell_ranking")
 
 
@@ -127,68 +130,29 @@ def write_oracle(slices: list[dict], characters: int, step: int, threshold: floa
     _write(ORACLE_TAG, np.array(json.dumps(body).encode("utf-8"), dtype=object), step, "oracle")
 
 
-def _whole(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def decode_oracle(body: str) -> dict:
+def decode_oracle(body) -> dict:
     """An oracle summary's JSON as {"characters", "threshold", "split", "slices", "errors"}; KRNNError if malformed."""
-    try:
-        data = json.loads(body)
-    except ValueError as error:
-        raise KRNNError(f"malformed oracle breakdown: not JSON ({error})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("slices"), list) or not _whole(data.get("characters")):
-        raise KRNNError("malformed oracle breakdown: need {\"characters\": int, \"slices\": [...]}")
-    for index, piece in enumerate(data["slices"]):
-        if (not isinstance(piece, dict) or not isinstance(piece.get("name"), str) or not piece["name"]
-                or not isinstance(piece.get("group"), str) or not _whole(piece.get("errors"))):
-            raise KRNNError(f"malformed oracle breakdown: slice {index} is {str(piece)[:80]}; each slice needs a "
-                            "non-empty name, a group and a whole, non-negative number of errors")
-    errors = sum(piece["errors"] for piece in data["slices"])
-    if errors > data["characters"]:
-        raise KRNNError(f"malformed oracle breakdown: {errors} errors in only {data['characters']} characters")
-    threshold = data.get("threshold", 0.5)
-    if not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
-        raise KRNNError(f"malformed oracle breakdown: threshold {threshold!r} is not a probability in (0, 1]")
-    return {"characters": data["characters"], "threshold": float(threshold), "split": str(data.get("split", "")),
-            "slices": [{"name": p["name"], "group": p["group"], "errors": p["errors"]} for p in data["slices"]],
-            "errors": errors}
+    return summary_schema.check_oracle(summary_schema.loads(body, "oracle breakdown"))
 
 
-def decode_cell_ranking(body: str) -> dict:
+def decode_cell_ranking(body) -> dict:
     """A cell ranking summary's JSON as {"features": {feature: [{"layer", "cell", "r"}]}, "descriptions",
     "statistic"}; KRNNError if malformed."""
-    try:
-        data = json.loads(body)
-    except ValueError as error:
-        raise KRNNError(f"malformed cell ranking: not JSON ({error})") from None
-    features = data.get("features") if isinstance(data, dict) else None
-    if not isinstance(features, dict):
-        raise KRNNError("malformed cell ranking: need {\"features\": {feature: [...]}}")
-    for feature, cells in features.items():
-        if not isinstance(cells, list) or not all(
-                isinstance(c, dict) and isinstance(c.get("layer"), str) and _whole(c.get("cell"))
-                and isinstance(c.get("r"), (int, float)) for c in cells):
-            raise KRNNError(f"malformed cell ranking: feature {feature[:40]!r} needs [{{\"layer\", \"cell\", \"r\"}}]")
-    descriptions = data.get("descriptions") if isinstance(data.get("descriptions"), dict) else {}
-    return {"features": features, "descriptions": {k: str(v) for k, v in descriptions.items()},
-            "statistic": str(data.get("statistic", ""))}
+    return summary_schema.check_cell_ranking(summary_schema.loads(body, "cell ranking"))
 
 
 def parse_content(content: bytes) -> dict:
-    """A summary's plugin content as a dict with at least "kind"; a clear error if it is not this plugin's format."""
-    try:
-        parsed = json.loads(bytes(content).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise KRNNError(f"malformed karpathy_rnn summary metadata ({error})") from None
-    if not isinstance(parsed, dict) or parsed.get("kind") not in KINDS:
-        raise KRNNError(f"karpathy_rnn summary metadata of unknown kind: {str(parsed)[:80]}")
-    if parsed.get("version") != FORMAT_VERSION:
-        raise KRNNError(f"karpathy_rnn summary format {parsed.get('version')!r}; this version reads {FORMAT_VERSION}")
-    return parsed
+    """A summary's plugin content as a dict holding every field of its kind (summary_schema.CONTENT, defaults filled
+    in); a clear error naming each field that is not this plugin's format."""
+    return summary_schema.check_content(summary_schema.loads(bytes(content), "karpathy_rnn summary metadata"))
 
 
 def decode_string(tensor) -> str:
     """A scalar string summary tensor (text, cell ranking) as str."""
     value = np.asarray(tensor).reshape(()).item()
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+    if not isinstance(value, bytes):
+        return str(value)
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise KRNNError(f"a string summary that is not UTF-8 ({error.reason} at byte {error.start})") from None

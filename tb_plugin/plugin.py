@@ -54,8 +54,13 @@ def _natural(text: str) -> list:
 
 def _start(series: Series) -> int:
     """The first character an activations block covers (0 for a summary written before blocks)."""
-    start = series.content.get("start", 0)
-    return start if isinstance(start, int) else 0
+    return series.content["start"]
+
+
+def _rows(series: Series, total: int) -> int:
+    """Characters an activations block covers (the whole text, `total`, for a summary written before blocks)."""
+    rows = series.content["rows"]
+    return total if rows is None else rows
 
 
 def _integer(request, name: str, default: int | None = None, low: int = 0, high: int | None = None,
@@ -177,19 +182,18 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                     entry[kind] = {"steps": [step for step, _ in values]}
                     if kind == "text" and values:
                         entry[kind]["length"] = len(values[-1][1])
-                        entry[kind]["source"] = str(by_kind[kind][0].content.get("source", ""))
+                        entry[kind]["source"] = by_kind[kind][0].content["source"]
             first_blocks = {}                        # (layer, name) -> its first block: one entry per series
             for block in sorted(by_kind.get("activations", []), key=_start):
-                first_blocks.setdefault((str(block.content.get("layer")), str(block.content.get("name"))), block)
+                first_blocks.setdefault((block.content["layer"], block.content["name"]), block)
             entry["activations"] = sorted(
-                ({"layer": layer, "name": name, "units": int(s.content.get("units", 0)),
-                  "unit": str(s.content.get("unit", "")), "range": s.content.get("range", [-1, 1]),
-                  "transform": str(s.content.get("transform", "none"))}
+                ({"layer": layer, "name": name, "units": s.content["units"], "unit": s.content["unit"],
+                  "range": s.content["range"], "transform": s.content["transform"]}
                  for (layer, name), s in first_blocks.items()), key=lambda a: (_natural(a["layer"]), a["name"]))
             saturation = by_kind.get("saturation", [])
             if saturation:
                 entry["saturation"] = {"steps": sorted({s.max_step for s in saturation}),
-                                       "gates": sorted({str(s.content.get("gate")) for s in saturation},
+                                       "gates": sorted({s.content["gate"] for s in saturation},
                                                        key=_gate_key)}
             listing.append(entry)
         return {"runs": listing, "problems": problems}
@@ -198,7 +202,7 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
     def _activation_blocks(series: dict[str, Series], layer: str, name: str, run: str) -> list[Series]:
         """The blocks of `layer`'s `name` activations by first character (one for a summary written before blocks)."""
         blocks = [s for s in series.values() if s.kind == "activations"
-                  and str(s.content.get("layer")) == layer and str(s.content.get("name")) == name]
+                  and s.content["layer"] == layer and s.content["name"] == name]
         if not blocks:
             raise BadRequest(f"run {run!r} has no activations for {layer[:80]}/{name[:80]}")
         return sorted(blocks, key=_start)
@@ -209,16 +213,16 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         blocks = self._activation_blocks(series, layer, name, run)
         text_series = self._one(series, summary.TEXT_TAG, "text", run)
         first = blocks[0].content
-        units = int(first.get("units", 0))
-        cell = _integer(request, "cell", high=max(units - 1, 0), required=True)
+        units = first["units"]
+        cell = _integer(request, "cell", high=units - 1, required=True)
         step = _integer(request, "step")
-        total = first.get("total")
-        if not isinstance(total, int):                  # written before blocks: the text tells the length
+        total = first["total"]
+        if total is None:                               # written before blocks: the text tells the length
             total = len(self._reader.at_step(ctx, experiment, text_series, step)[1])
         offset = _integer(request, "offset", 0, 0, max(total - 1, 0))
         limit = _integer(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
         end = min(total, offset + limit)
-        needed = [b for b in blocks if _start(b) < max(end, 1) and _start(b) + b.content.get("rows", total) > offset]
+        needed = [b for b in blocks if _start(b) < max(end, 1) and _start(b) + _rows(b, total) > offset]
         read = self._reader.read_many(ctx, experiment, [text_series, *needed])       # one call when not cached
         step, text = self._reader.pick(text_series, read[0], step)
         if len(text) != total:
@@ -228,17 +232,16 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         for block, values in zip(needed, read[1:]):
             _, rows = self._reader.pick(block, values, step)
             start = _start(block)
-            if rows.shape[0] != block.content.get("rows", total):
+            if rows.shape[0] != _rows(block, total):
                 raise KRNNError(f"malformed summary in run {run!r}: {block.tag} has {rows.shape[0]} rows, its metadata "
-                                f"says {block.content.get('rows', total)}")
+                                f"says {_rows(block, total)}")
             column.append(rows[max(offset - start, 0):max(end - start, 0), cell])
         column = np.concatenate(column) if column else np.zeros(0, np.float16)
         if len(column) != end - offset:
             raise KRNNError(f"malformed summaries in run {run!r}: the activations of {layer}/{name} miss characters "
                             f"in {offset}..{end}")
         return {"run": run, "step": step, "layer": layer, "name": name, "cell": cell, "units": units,
-                "unit": first.get("unit", ""), "range": first.get("range", [-1, 1]),
-                "transform": first.get("transform", "none"), "offset": offset, "limit": limit,
+                "unit": first["unit"], "range": first["range"], "transform": first["transform"], "offset": offset, "limit": limit,
                 "length": len(text), "text": text[offset:end], "values": _finite(column)}
 
     def _json_summary(self, request, ctx, experiment, tag: str, what: str) -> dict:
@@ -258,15 +261,14 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
             raise BadRequest(f"run {run!r} has no saturation summaries")
         gates: dict[str, list[dict]] = {}
         thresholds, unit, found_step = [0.1, 0.9], "", step
-        tags.sort(key=lambda s: (int(s.content.get("layer_index", 0)), _natural(s.tag)))
+        tags.sort(key=lambda s: (s.content["layer_index"], _natural(s.tag)))
         for item, values in zip(tags, self._reader.read_many(ctx, experiment, tags)):
             found_step, fractions = self._reader.pick(item, values, step)
-            gate = str(item.content.get("gate"))
+            gate = item.content["gate"]
             gates.setdefault(gate, []).append({
-                "layer": str(item.content.get("layer")), "layer_index": int(item.content.get("layer_index", 0)),
+                "layer": item.content["layer"], "layer_index": item.content["layer_index"],
                 "units": int(fractions.shape[1]), "left": _finite(fractions[0]), "right": _finite(fractions[1])})
-            thresholds = item.content.get("thresholds", thresholds)
-            unit = str(item.content.get("unit", unit))
+            thresholds, unit = item.content["thresholds"], item.content["unit"]
         ordered = sorted(gates, key=_gate_key)
         return {"run": run, "step": found_step, "unit": unit, "thresholds": thresholds,
                 "gates": [{"gate": gate, "layers": gates[gate]} for gate in ordered]}

@@ -215,3 +215,46 @@ def test_screenshot_script_takes_the_three_views(browser, tmp_path):
     assert done.returncode == 2 and "is not a folder" in error_line(done)
     done = run_script("plugin_screenshots.py", logdir, "--out", tmp_path / "y", "--cell", "layer7:1")
     assert done.returncode == 2 and "--layer layer7: the plugin offers layer1, layer2" in error_line(done)
+
+
+PROPERTY_NAMES = ("constructor", "__proto__", "toString", "hasOwnProperty")
+
+
+def _property_named_run(path: str) -> None:
+    """A run whose groups, gates, layers, states and features are named like JavaScript's object properties."""
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+
+    with tf.summary.create_file_writer(path).as_default():
+        summary.write_text("abcdef", 1, source="test")
+        summary.write_activations("constructor", "__proto__", np.zeros((6, 2)), 1, "lstm")
+        for index, gate in enumerate(PROPERTY_NAMES):
+            summary.write_saturation("toString", gate, np.array([0.1, 0.2]), np.array([0.3, 0.4]), 1, "lstm", index)
+        summary.write_cell_ranking({name: [{"layer": "constructor", "cell": 1, "r": 0.5}] for name in PROPERTY_NAMES},
+                                   1, "Pearson r", {})
+        summary.write_oracle([{"name": name, "group": name, "errors": 10 + i} for i, name in enumerate(PROPERTY_NAMES)],
+                             100, 1, split="test")
+
+
+def test_names_like_object_properties_stay_data_in_every_view(browser, tmp_path):
+    _property_named_run(str(tmp_path / "logdir" / "proto"))
+    with tensorboard(str(tmp_path / "logdir"), expect_runs=1,
+                     ready=lambda body: body["runs"][0]["oracle"] and body["runs"][0]["cell_ranking"]) as base:
+        browser.get(f"{base}/data/plugin_entry.html?name=karpathy_rnn")
+        wait(browser, lambda d: len(css(d, ".krnn-feature h4")) == 4)
+        assert [h.text for h in css(browser, ".krnn-feature h4")] == list(PROPERTY_NAMES)
+        assert all(not h.get_attribute("title") for h in css(browser, ".krnn-feature h4"))
+        assert css(browser, "select[name=name] option")[0].text == "__proto__"
+        assert not css(browser, ".krnn-status [role=alert]")
+        css(browser, "button[data-view=saturation]")[0].click()
+        wait(browser, lambda d: len(css(d, "svg.krnn-scatter")) == 4)
+        assert [p.get_attribute("data-gate") for p in css(browser, "svg.krnn-scatter")] == sorted(PROPERTY_NAMES)
+        css(browser, "button[data-view=oracle]")[0].click()
+        panel = wait(browser, lambda d: css(d, "figure.krnn-oracle-panel[data-run=proto]"))[0]
+        rows = [[td.text for td in row.find_elements("css selector", "td")][1:3]
+                for row in panel.find_elements("css selector", "tbody tr")]
+        assert rows == [[name, name] for name in PROPERTY_NAMES]
+        assert len(panel.find_elements("css selector", "path.krnn-slice")) == 4
+        fills = {p.get_attribute("fill") for p in panel.find_elements("css selector", "path.krnn-slice")}
+        assert len(fills) == 4 and all(f.startswith("hsl(") for f in fills)

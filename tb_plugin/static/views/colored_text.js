@@ -127,7 +127,7 @@ export function createView(app) {
       replace(ranking, el('h3', {}, 'Cells by feature'),
         el('p', {class: 'krnn-hint'}, data.statistic),
         Object.entries(data.features).map(([feature, cells]) => el('div', {class: 'krnn-feature'},
-          el('h4', {title: data.descriptions[feature] || ''}, feature),
+          el('h4', {title: Object.hasOwn(data.descriptions, feature) ? data.descriptions[feature] : ''}, feature),
           cells.map((c) => el('button', {type: 'button', class: 'krnn-cell-link', 'data-layer': c.layer, 'data-cell': c.cell,
             click: () => open({run: run.run, layer: c.layer, cell: c.cell, name: cellState(run, c.layer)})},
             `${c.layer} · cell ${c.cell} · r ${c.r >= 0 ? '+' : ''}${Number(c.r).toFixed(3)}`)))));
@@ -181,9 +181,12 @@ export function createView(app) {
 
 // The name of a state or gate as shown in the menu.
 function describe(name) {
-  return {c: 'c (tanh, cell state)', h: 'h (output)', i: 'i (input gate)', f: 'f (forget gate)', o: 'o (output gate)',
-          g: 'g (candidate)', r: 'r (reset gate)', z: 'z (update gate)', candidate: 'candidate'}[name] || name;
+  return DESCRIPTIONS.get(name) || name;
 }
+// A Map: names come from the server (one named `constructor` must stay a name).
+const DESCRIPTIONS = new Map([['c', 'c (tanh, cell state)'], ['h', 'h (output)'], ['i', 'i (input gate)'],
+  ['f', 'f (forget gate)'], ['o', 'o (output gate)'], ['g', 'g (candidate)'], ['r', 'r (reset gate)'],
+  ['z', 'z (update gate)'], ['candidate', 'candidate']]);
 
 function cellState(run, layer) {
   return run.activations.some((a) => a.layer === layer && a.name === 'c') ? 'c' : 'h';

@@ -3,8 +3,9 @@
 import {api, el, formatCount, message, replace} from '../common.js';
 
 // Hue and saturation per oracle group (the paper's order); slices within a group get lighter one by one.
-const GROUP_COLORS = {'n-gram': [217, 70], 'memory': [140, 50], 'rare words': [275, 50], 'word': [30, 85],
-                      'punctuation': [180, 55], 'boost': [0, 0], 'remaining': [355, 70]};
+// Maps, not objects: group names come from the server, and one named `constructor` or `__proto__` must stay data.
+const GROUP_COLORS = new Map([['n-gram', [217, 70]], ['memory', [140, 50]], ['rare words', [275, 50]],
+                              ['word', [30, 85]], ['punctuation', [180, 55]], ['boost', [0, 0]], ['remaining', [355, 70]]]);
 const RADIUS = 120;
 
 export function createView(app) {
@@ -39,13 +40,15 @@ function shorten(name) {
 }
 
 function sliceColors(slices) {
-  const counts = {};
-  const seen = {};
-  for (const s of slices) counts[s.group] = (counts[s.group] || 0) + 1;
+  const counts = new Map();
+  const seen = new Map();
+  for (const s of slices) counts.set(s.group, (counts.get(s.group) || 0) + 1);
   return slices.map((s, i) => {
-    const [hue, saturation] = GROUP_COLORS[s.group] || [(i * 47) % 360, 45];
-    const k = seen[s.group] = (seen[s.group] ?? -1) + 1;
-    const lightness = 38 + (counts[s.group] > 1 ? (k / (counts[s.group] - 1)) * 38 : 12);
+    const [hue, saturation] = GROUP_COLORS.get(s.group) || [(i * 47) % 360, 45];
+    const k = (seen.get(s.group) ?? -1) + 1;
+    seen.set(s.group, k);
+    const count = counts.get(s.group);
+    const lightness = 38 + (count > 1 ? (k / (count - 1)) * 38 : 12);
     return `hsl(${hue}, ${saturation}%, ${lightness.toFixed(0)}%)`;
   });
 }

@@ -3,7 +3,9 @@
 import {api, el, formatCount, message, replace, select} from '../common.js';
 
 const LAYER_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];   // matplotlib's, as plots.py
-const GATE_NAMES = {i: 'input gate', f: 'forget gate', o: 'output gate', r: 'reset gate', z: 'update gate'};
+// A Map: gate names come from the server (a gate named `constructor` must stay a name).
+const GATE_NAMES = new Map([['i', 'input gate'], ['f', 'forget gate'], ['o', 'output gate'], ['r', 'reset gate'],
+                            ['z', 'update gate']]);
 const SIZE = 300;
 const MARGIN = {left: 46, right: 12, top: 12, bottom: 40};
 
@@ -94,5 +96,5 @@ export function createView(app) {
 }
 
 function gateTitle(gate) {
-  return GATE_NAMES[gate] ? `${GATE_NAMES[gate]} ${gate}` : gate;
+  return GATE_NAMES.has(gate) ? `${GATE_NAMES.get(gate)} ${gate}` : gate;
 }
