@@ -38,3 +38,11 @@ class DownloadError(KRNNError, OSError):
 
 class VocabularyMismatchError(KRNNError, ValueError):
     """A model trained on one vocabulary applied to data of another."""
+
+
+class ModelNotFoundError(KRNNError, FileNotFoundError):
+    """A model path that holds no file."""
+
+
+class ModelFileError(KRNNError, ValueError):
+    """A .keras file that cannot be read back: cut short, changed, or not a Keras model."""

@@ -10,7 +10,7 @@ import os
 import keras
 from keras import ops
 
-from karpathy_rnn.errors import VocabularyMismatchError
+from karpathy_rnn.errors import ModelFileError, ModelNotFoundError, VocabularyMismatchError
 from karpathy_rnn.layers import GRU, LSTM, NestedLSTM, RecurrentLayer, VanillaRNN, paper_initializer
 
 UNITS = {"rnn": VanillaRNN, "lstm": LSTM, "gru": GRU, "nlstm": NestedLSTM}
@@ -127,13 +127,27 @@ class GateProbe(keras.layers.Layer):
 
 
 def load_model(path, vocabulary=None):
-    """Load a `.keras` char-LM; with `vocabulary`, refuse one built on other characters."""
+    """Load a `.keras` char-LM; with `vocabulary`, refuse one built on other characters. A missing or unreadable
+    file is one KRNNError naming it and the fix (ModelNotFoundError, ModelFileError)."""
+    import zipfile
+
     if not os.path.exists(path):
-        raise FileNotFoundError(f"no saved model at {path}: give the .keras file written by model.save.")
-    model = keras.models.load_model(path)
+        raise ModelNotFoundError(f"no saved model at {path}: give the .keras file written by model.save.")
+    if not zipfile.is_zipfile(path):
+        _unreadable(path, f"not a zip archive, {os.path.getsize(path)} bytes")
+    try:
+        model = keras.models.load_model(path)
+    except (ValueError, OSError, KeyError, EOFError, TypeError, RuntimeError, zipfile.BadZipFile) as error:
+        _unreadable(path, f"{type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}")
     if vocabulary is not None:
         check_vocabulary(model, vocabulary)
     return model
+
+
+def _unreadable(path, reason: str):
+    raise ModelFileError(f"{path} is not a readable .keras model ({reason}): it was cut short or changed after it "
+                         "was written; if it is a run's best.keras, remove it and run train.py --resume with the run's "
+                         "flags (a new one is written at the next evaluation), or retrain") from None
 
 
 def _chain_layers(model):

@@ -18,7 +18,7 @@ import sys
 
 from karpathy_rnn.cli import ArgumentParser, run_script
 from karpathy_rnn.errors import KRNNError
-from karpathy_rnn.training.run_dir import read_json
+from karpathy_rnn.training.run_dir import read_config, read_results
 
 COMMANDS = ("all", "trace", "color")
 
@@ -102,7 +102,7 @@ def _trace(args, model, run_dir, out, log):
     from karpathy_rnn.data.corpus import load_corpus
     from karpathy_rnn.data.vocabulary import Vocabulary
 
-    config = (read_json(os.path.join(run_dir, "config.json")) or {}) if run_dir else {}
+    config = (read_config(run_dir) or {}) if run_dir else {}
     corpus_name = args.corpus or config.get("corpus") or config.get("corpus_name")
     if not corpus_name:
         raise KRNNError(f"{args.model} is not a training run directory, so its corpus is unknown; give --corpus")
@@ -167,7 +167,7 @@ def _analyse(args, trace, run_dir, out, log):
             log(claim)
     else:
         log("saturation: skipped, the model has no LSTM or GRU gates")
-    results = (read_json(os.path.join(run_dir, "results.json")) or {}) if run_dir else {}
+    results = (read_results(run_dir) or {}) if run_dir else {}
     logdir = args.logdir or out
     step = int(results.get("best_step") or 0)
     write_summaries(trace, logdir, step, ranking, report, args.summary_chars,

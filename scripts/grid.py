@@ -85,7 +85,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     index, count = parse_shard(args.shard)
     if not args.table_only:
-        from karpathy_rnn.training.run_dir import RESULTS_FILE, read_json
+        from karpathy_rnn.training.run_dir import read_results
         from karpathy_rnn.training.trainer import TrainingDiverged, TrainingInterrupted, train
 
         sources = {corpus_label(corpus): corpus for corpus in args.corpora}   # cell name -> --corpus value
@@ -94,9 +94,10 @@ def main(argv=None) -> int:
         failed = []
         for number, cell in enumerate(cells, 1):
             run_dir = os.path.join(args.logdir, cell.name)
-            done = read_json(os.path.join(run_dir, RESULTS_FILE))
-            if done is not None and (done["stopped_by"] == "early_stopping" or (
-                    done["config"].get("epochs"), done["config"].get("max_steps")) == (args.epochs, args.max_steps)):
+            done = read_results(run_dir)
+            if done is not None and (done.get("stopped_by") == "early_stopping" or (
+                    done.get("config", {}).get("epochs"), done.get("config", {}).get("max_steps"))
+                    == (args.epochs, args.max_steps)):
                 print(f"[{number}/{len(cells)}] {cell.name}: finished, skipped")
                 continue
             print(f"[{number}/{len(cells)}] {cell.name}")

@@ -60,6 +60,8 @@ def build_parser() -> ArgumentParser:
     add("--name", help="run directory name (default: CORPUS-UNIT-LAYERSxHIDDEN)")
     add("--resume", action="store_true", help="continue the run in LOGDIR/NAME from its last checkpoint")
     add("--no-xla", dest="xla", action="store_false", help="run the fused recurrent loops without XLA")
+    add("--no-memory-check", dest="memory_check", action="store_false", help="start even when the run's estimated "
+        "memory (weights, gradients, optimiser state, one batch's activations) exceeds what is free")
     add("--eval-every", type=int, default=DEFAULTS.eval_every, help="evaluate on the validation split every N "
         "steps; 0: at each epoch's end (default: %(default)s)")
     add("--patience", type=int, default=DEFAULTS.patience, help="early stopping: evaluations without a better "

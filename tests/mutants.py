@@ -1,8 +1,10 @@
-"""Planted bugs the layer tests must catch: `python tests/mutants.py` applies each, runs the tests that
-should fail, restores the file, and prints KILLED or SURVIVED (exit 1 if any survived).
+"""Planted bugs the tests must catch: `python tests/mutants.py [substring]` applies each (or those whose file
+contains the substring), runs the tests that should fail, restores the file, and prints KILLED or SURVIVED (exit 1
+if any survived).
 
-Each entry: (file, the exact original text, the bug, the -k selector of tests/test_layers_conformance.py).
-Not collected by pytest (no test_ prefix); run it after changing a layer or its tests.
+Each entry: (file, the exact original text, the bug, the tests: a -k selector of tests/test_layers_conformance.py,
+or "tests/<file>.py::<-k selector>"). Not collected by pytest (no test_ prefix); run it after changing what a
+mutant plants into, or its tests. The issue-15 mutants run real training and browsers: about 12 minutes.
 """
 import os
 import subprocess
@@ -22,16 +24,31 @@ MUTANTS = [
  ("karpathy_rnn/layers/base.py", "if self.stateful and update_states:", "if self.stateful and initial_state is None:", "stateful_keeps_final_states"),
  ("karpathy_rnn/layers/base.py", "self._regularize_activity([output] + (list(final_states) if return_state else []))", "self._regularize_activity([output])", "activity_regularizer"),
  ("karpathy_rnn/layers/lstm.py", "return ops.concatenate([init((n,), dtype=dtype), ops.ones((n,), dtype=dtype),\n                                keras_o, keras_c])", "return ops.concatenate([init((n,), dtype=dtype), ops.ones((n,), dtype=dtype),\n                                keras_c, keras_o])", "unit_forget_bias"),
+ # issue 15: crash safety, one writer, hostile summaries, corrupt files
+ ("karpathy_rnn/training/events.py", "if not dropped and not truncated:", "if True:", "tests/test_crash_safety.py::kill"),
+ ("karpathy_rnn/training/trainer.py", "if self.saved_step == self.global_step:", "if False:", "tests/test_train.py::never_rewritten"),
+ ("karpathy_rnn/training/run_dir.py", "fcntl.LOCK_EX | fcntl.LOCK_NB", "fcntl.LOCK_SH | fcntl.LOCK_NB", "tests/test_train.py::one_writer"),
+ ("karpathy_rnn/training/run_dir.py", "problem = values is not None and _type_problem(values, config_fields())", "problem = None", "tests/test_corrupt_files.py::config"),
+ ("karpathy_rnn/training/run_dir.py", '        f.writelines(f"all_model_checkpoint_timestamps: {time!r}\\n" for time in times)\n', "", "tests/test_corrupt_files.py::checkpoints/checkpoint"),
+ ("karpathy_rnn/models.py", "TypeError, RuntimeError, zipfile.BadZipFile)", "TypeError, RuntimeError)", "tests/test_corrupt_files.py::best.keras"),
+ ("karpathy_rnn/summary_schema.py", "MAX_COUNT = 2**53 - 1 ", "MAX_COUNT = 2**200 ", "tests/test_plugin_fuzz.py::hostile_summaries_get"),
+ ("karpathy_rnn/summary_schema.py", "    if kind == \"activations\" and not problems:\n        problems += _block_problems(checked)\n", "", "tests/test_plugin_fuzz.py::hostile_summaries_get"),
+ ("tb_plugin/static/views/colored_text.js", "Object.hasOwn(data.descriptions, feature) ? data.descriptions[feature] : ''", "data.descriptions[feature] || ''", "tests/test_plugin_browser.py::names_like"),
+ ("tb_plugin/static/views/oracle.js", "const [hue, saturation] = GROUP_COLORS.get(s.group) || [(i * 47) % 360, 45];", "const [hue, saturation] = {}[s.group] || GROUP_COLORS.get(s.group) || [(i * 47) % 360, 45];", "tests/test_plugin_browser.py::names_like"),
 ]
 survived = 0
+only = sys.argv[1] if len(sys.argv) > 1 else ""
 for path, old, new, k in MUTANTS:
+    if only not in path:
+        continue
+    tests, k = k.split("::") if "::" in k else ("tests/test_layers_conformance.py", k)
     path = os.path.join(REPO, path)
     src = open(path).read()
     assert src.count(old) == 1, (path, old)
     open(path, "w").write(src.replace(old, new))
     try:
         r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-                            "tests/test_layers_conformance.py", "-k", k], capture_output=True, text=True, cwd=REPO)
+                            tests, "-k", k], capture_output=True, text=True, cwd=REPO)
         survived += r.returncode == 0
         print("KILLED" if r.returncode else "SURVIVED", os.path.relpath(path, REPO), new[:60].replace("\n", " "))
     finally:

@@ -347,3 +347,46 @@ def test_resume_removes_half_made_temporaries(corpus, tmp_path):
             progress_bar=False).run()
     assert not temp_dir.exists() and not (tmp_path / "run" / "best.tmp.keras").exists()
     assert any("best.tmp.keras" in m and "ckpt-4_temp" in m for m in messages), messages
+
+
+def test_memory_estimate_counts_weights_slots_and_one_batch_by_hand():
+    """Issue 15.6: the estimate is the sum written out in memory.py's docstring, checked here by hand."""
+    from karpathy_rnn.training import memory
+
+    got = memory.estimate_training_memory("lstm", 2, 100, 2, 50, params=123_456, batch_per_replica=10, unroll=20)
+    assert got.weights == 4 * 4 * 123_456                       # weights, gradients, RMSprop slot, a save's copy
+    assert got.activations == 4 * 10 * 20 * (2 * (3 * 4 + 3) * 100 + 4 * 50)
+    assert got.total == 1.25 * (got.weights + got.activations) + 1.2e9
+    gru = memory.estimate_training_memory("gru", 1, 100, 2, 50, params=1, batch_per_replica=1, unroll=1)
+    nested = memory.estimate_training_memory("nlstm", 1, 100, 3, 50, params=1, batch_per_replica=1, unroll=1)
+    assert gru.activations == 4 * ((3 * 3 + 3) * 100 + 200) and nested.activations == 4 * ((3 * 12 + 3) * 100 + 200)
+
+
+def test_memory_guard_refuses_before_anything_is_made_and_can_be_overridden(corpus, tmp_path, monkeypatch):
+    """Issue 15.6: a run larger than the free memory is one line with the numbers and the override flag, and no
+    folder is left; --no-memory-check starts it; any refusal of a new run removes what it made."""
+    from karpathy_rnn.errors import KRNNError
+    from karpathy_rnn.training import memory
+    from karpathy_rnn.training.trainer import Trainer
+
+    logdir = tmp_path / "new" / "logs"
+    done = run_script("train.py", "--corpus", corpus, "--logdir", logdir, "--hidden", 30000)
+    assert done.returncode == 2
+    line = error_line(done)
+    assert "this run needs about" in line and "GB free" in line and "--no-memory-check" in line, line
+    assert not (tmp_path / "new").exists()
+
+    monkeypatch.setattr(memory, "host_memory_available", lambda: 1e6)        # a machine with 1 MB free
+    with pytest.raises(KRNNError, match=r"needs about 1\.2 GB.*has 0\.0 GB free"):
+        Trainer(tiny_config(corpus, logdir, name="run", max_steps=2), **QUIET)
+    assert not (tmp_path / "new").exists()
+    Trainer(tiny_config(corpus, logdir, name="run", max_steps=2, memory_check=False), **QUIET).run()
+    assert (logdir / "run" / "results.json").is_file()
+
+    monkeypatch.setattr(Trainer, "_build", lambda self: (_ for _ in ()).throw(KRNNError("refused while building")))
+    with pytest.raises(KRNNError, match="refused while building"):
+        Trainer(tiny_config(corpus, tmp_path / "other" / "logs", name="run", memory_check=False), **QUIET)
+    assert not (tmp_path / "other").exists()
+    with pytest.raises(KRNNError, match="refused while building"):     # an existing run is never removed
+        Trainer(tiny_config(corpus, logdir, name="run", resume=True, max_steps=4, memory_check=False), **QUIET)
+    assert (logdir / "run" / "results.json").is_file()

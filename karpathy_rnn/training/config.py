@@ -44,6 +44,7 @@ class TrainConfig:
     name: str | None = None            # run directory name; None: <corpus>-<unit>-<layers>x<hidden>
     resume: bool = False
     xla: bool = True
+    memory_check: bool = True          # refuse a run the machine's (or GPU's) free memory cannot hold
     max_steps: int | None = None
     eval_every: int = 0                # evaluate every N steps; 0: at each epoch's end
     patience: int = 5                  # stop after this many evaluations without a better validation loss; 0: never

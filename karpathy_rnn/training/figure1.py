@@ -136,11 +136,11 @@ def collect_results(logdir: str) -> dict:
     """{GridCell: results dict} of every run directory under `logdir` with a results.json of a budgeted run."""
     import os
 
-    from karpathy_rnn.training.run_dir import read_json
+    from karpathy_rnn.training.run_dir import read_results
 
     found = {}
     for name in sorted(os.listdir(logdir)) if os.path.isdir(logdir) else []:
-        result = read_json(os.path.join(logdir, name, "results.json"))
+        result = read_results(os.path.join(logdir, name))
         if result is None:
             continue
         config = result.get("config", {})

@@ -30,6 +30,8 @@ from karpathy_rnn.training.config import (
     learning_rate_at,
 )
 from karpathy_rnn.training.evaluation import bits, bootstrap_std, split_losses
+from karpathy_rnn.training.events import drop_replayed_events
+from karpathy_rnn.training.memory import check_training_memory, estimate_training_memory
 from karpathy_rnn.training.run_dir import (
     BEST_MODEL_FILE,
     BEST_MODEL_TEMP,
@@ -39,9 +41,12 @@ from karpathy_rnn.training.run_dir import (
     RunDirLock,
     check_resumable,
     has_checkpoint,
+    missing_ancestor,
+    remove_new_run_dir,
     prepare_run_dir,
-    read_json,
+    read_config,
     remove_leftovers,
+    repair_checkpoint_state,
     write_json,
 )
 
@@ -127,6 +132,8 @@ class Trainer:
         self.progress_bar = progress_bar
         self._mid_line = False  # a progress bar is drawn on the current line
         self.saved_step = None  # the global step of the checkpoint this process last saved or restored
+        self.global_step = 0
+        self._created = None    # the outermost folder this process made for the run directory, if it made one
         self.corpus = load_training_corpus(config, self.log)
         self.hidden, self.params = model_size(config, self.corpus.vocabulary.size)
         try:
@@ -139,6 +146,8 @@ class Trainer:
                 raise CorpusTooShortError(f"the {split} split of {self.corpus.name} is empty; give it a share with "
                                           "--split (e.g. 90/5/5)")
         name = config.name or default_run_name(self.corpus.name, config, self.hidden)
+        self._check_memory()                    # before anything is made
+        self._created = missing_ancestor(os.path.join(config.logdir, name))   # what to remove if refused
         self.run_dir = prepare_run_dir(os.path.join(config.logdir, name))
         self.lock = RunDirLock(self.run_dir)    # one writer per run directory, before anything is written
         try:
@@ -152,7 +161,28 @@ class Trainer:
             self.writer = tf.summary.create_file_writer(self.run_dir)
         except BaseException:
             self.lock.release()
+            self._remove_if_new()
             raise
+
+    def _check_memory(self):
+        """Refuse (KRNNError) a run whose estimated memory exceeds what is free where it will train."""
+        import tensorflow as tf
+
+        config = self.config
+        gpus = len(tf.config.list_physical_devices("GPU"))
+        replicas = gpus if config.distribute == "mirrored" and gpus else 1
+        estimate = estimate_training_memory(config.unit, config.layers, self.hidden, config.depth,
+                                            self.corpus.vocabulary.size, self.params,
+                                            -(-config.batch_size // replicas), config.unroll)
+        if config.memory_check:
+            note = check_training_memory(estimate, on_gpu=gpus > 0)
+            if note:
+                self.log(f"warning: {note}")
+
+    def _remove_if_new(self):
+        """Remove the run directory when this process made it and it holds no checkpoint (a refused start)."""
+        if self._created is not None and not has_checkpoint(self.run_dir):
+            remove_new_run_dir(self.run_dir, self._created)
 
     def log(self, message: str):
         """Print a line (below the progress bar when one is being drawn)."""
@@ -169,7 +199,7 @@ class Trainer:
                 "vocabulary": "".join(self.corpus.vocabulary.chars), "replicas": self.replicas}
 
     def _check_run_dir(self):
-        stored = read_json(os.path.join(self.run_dir, CONFIG_FILE))
+        stored = read_config(self.run_dir)
         if has_checkpoint(self.run_dir) or stored is not None:
             if not self.config.resume:
                 raise KRNNError(f"{self.run_dir} already holds a run; pass --resume to continue it, or give "
@@ -178,6 +208,10 @@ class Trainer:
             removed = remove_leftovers(self.run_dir)     # we hold the lock: nobody else is writing them
             if removed:
                 self.log(f"removed what an interrupted writer left half-made: {', '.join(removed)}")
+            if has_checkpoint(self.run_dir):
+                repaired = repair_checkpoint_state(self.run_dir)
+                if repaired:
+                    self.log(f"warning: {repaired}")
         write_json(os.path.join(self.run_dir, CONFIG_FILE), self._identity())
 
     def _build(self):
@@ -278,19 +312,32 @@ class Trainer:
 
         unreadable = []
         for path in reversed(self.manager.checkpoints):      # newest first
-            try:
-                self.checkpoint.restore(path).assert_existing_objects_matched()
-                break
-            except (tf.errors.OpError, ValueError, AssertionError) as error:
-                unreadable.append(f"{os.path.basename(path)} ({type(error).__name__})")
+            problem = _checkpoint_problem(path)           # every tensor read, so its checksum is checked
+            if problem is None:
+                try:
+                    self.checkpoint.restore(path).assert_existing_objects_matched()
+                    break
+                except (tf.errors.OpError, ValueError, AssertionError) as error:
+                    problem = f"{type(error).__name__}: {str(error).splitlines()[0][:80] if str(error) else ''}"
+            unreadable.append(f"{os.path.basename(path)} ({problem})")
         else:
             raise KRNNError(f"no readable checkpoint in {os.path.join(self.run_dir, CHECKPOINT_DIR)} "
-                            f"({', '.join(unreadable) or 'none listed'}); start the run again without --resume "
+                            f"({'; '.join(unreadable) or 'none listed'}); start the run again without --resume "
                             "in a new --logdir or --name")
         if unreadable:
-            self.log(f"warning: skipped unreadable checkpoint(s) {', '.join(unreadable)}; resuming from the newest "
+            self.log(f"warning: skipped unreadable checkpoint(s) {'; '.join(unreadable)}; resuming from the newest "
                      f"readable one, {os.path.basename(path)}")
+        if not os.path.isfile(self._best_path):
+            # removed (e.g. because it was unreadable): the next evaluation, or one at the end, writes a new one
+            self.progress.best_val.assign(math.inf)
+            self.progress.evaluations_since_best.assign(0)
+            self.log(f"warning: {self._best_path} is missing; the next evaluation writes a new best model")
         self.saved_step = int(self.progress.global_step)
+        replayed = drop_replayed_events(self.run_dir, self.saved_step,
+                                        int(self.progress.last_eval_step) == self.saved_step)
+        if replayed:
+            self.log(f"took {replayed} TensorBoard event(s) logged after {os.path.basename(path)} out of the events "
+                     "files: those steps are trained again")
         self.log(f"resuming {self.run_dir} from {os.path.basename(path)}: epoch {int(self.progress.epoch) + 1}, "
                  f"step {int(self.progress.step_in_epoch)} of {self.steps_per_epoch}")
         return {name: self._distribute(variable.read_value()) for name, variable in self.progress.states.items()}
@@ -355,8 +402,16 @@ class Trainer:
 
     def run(self) -> dict:
         """Train (continuing the checkpoint when resuming) until epochs, --max-steps or early stopping; test."""
+        import tensorflow as tf
+
         try:
             return self._run()
+        except tf.errors.ResourceExhaustedError as error:
+            self.lock.release()
+            self._remove_if_new()
+            raise KRNNError(f"out of memory at step {self.global_step} ({str(error).splitlines()[0][:120]}); lower "
+                            "--hidden, --layers, --batch-size or --unroll (the memory check estimates what a run "
+                            "needs unless --no-memory-check)") from None
         finally:
             self.lock.release()
 
@@ -482,6 +537,19 @@ class Trainer:
                  f"{int(p.best_step)}); files in {self.run_dir} ({RESULTS_FILE}, {BEST_MODEL_FILE}, TensorBoard: "
                  f"tensorboard --logdir {self.config.logdir})")
         return results
+
+
+def _checkpoint_problem(path: str) -> str | None:
+    """Why the checkpoint `path` (ckpt-N) cannot be read back, or None: every tensor is read, checksums and all."""
+    import tensorflow as tf
+
+    try:
+        reader = tf.train.load_checkpoint(path)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except Exception as error:                  # noqa: BLE001 (TensorFlow raises many types for broken files)
+        return f"{type(error).__name__}: {str(error).splitlines()[0][:80] if str(error) else ''}"
+    return None
 
 
 def _carry_model(model):

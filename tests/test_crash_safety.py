@@ -1,0 +1,109 @@
+"""Issue 15: scripts/train.py killed with SIGKILL at seeded random moments (checkpoint saves every other step, so
+many kills land in one; the last ones at the end of the run) and resumed, sometimes killed again while resuming,
+ends with the weights, optimiser state and results of a run never killed, and its events hold each step once."""
+
+import collections
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from tests.training_helpers import REPO, write_tiny_corpus
+
+pytestmark = pytest.mark.slow   # about 25 training processes
+
+STEPS, EVAL_EVERY = 24, 8
+FLAGS = ["--unit", "lstm", "--layers", "2", "--hidden", "12", "--batch-size", "10", "--unroll", "20",
+         "--max-steps", str(STEPS), "--eval-every", str(EVAL_EVERY), "--checkpoint-every", "2", "--seed", "1",
+         "--sample-length", "10"]
+
+
+def _start(corpus, logdir, name, resume=False) -> subprocess.Popen:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, os.path.join(REPO, "scripts", "train.py"), "--corpus", corpus, "--logdir", str(logdir),
+               "--name", name, *FLAGS, *(["--resume"] if resume else [])]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+
+
+def _kill_after(process: subprocess.Popen, seconds: float) -> bool:
+    """SIGKILL `process` after `seconds` unless it ends first; whether it was killed."""
+    try:
+        process.wait(timeout=seconds)
+        return False
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        return True
+
+
+def _final_checkpoint(run_dir) -> dict[str, np.ndarray]:
+    """Every tensor of the run's newest checkpoint but the save counter."""
+    import tensorflow as tf
+
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints")))
+    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map() if "save_counter" not in name}
+
+
+def _logged_steps(run_dir) -> collections.Counter:
+    """How many times each (tag, step) is in the run's own events files (raw records: no reader's purging)."""
+    import tensorflow as tf
+
+    from tensorboard.compat.proto import event_pb2
+
+    counts = collections.Counter()
+    for path in glob.glob(os.path.join(run_dir, "events.out.tfevents.*")):
+        for record in tf.data.TFRecordDataset(path):
+            event = event_pb2.Event.FromString(record.numpy())
+            counts.update((value.tag, event.step) for value in event.summary.value)
+    return counts
+
+
+def _results(run_dir) -> dict:
+    with open(os.path.join(run_dir, "results.json"), encoding="utf-8") as handle:
+        results = json.load(handle)
+    return {key: results[key] for key in ("test_loss_nats", "test_loss_std", "val_loss_nats", "best_step", "steps")}
+
+
+def test_kill_9_anywhere_then_resume_gives_the_run_never_killed(tmp_path):
+    corpus = write_tiny_corpus(tmp_path, characters=12_000)
+    started = time.monotonic()
+    reference = _start(corpus, tmp_path, "reference")
+    out, err = reference.communicate(timeout=600)
+    assert reference.returncode == 0, err[-2000:]
+    duration = time.monotonic() - started
+    expected = _final_checkpoint(tmp_path / "reference")
+    expected_results = _results(tmp_path / "reference")
+    steps = _logged_steps(tmp_path / "reference")
+    assert {step for (tag, step) in steps if tag == "train/loss"} == set(range(1, STEPS + 1))
+
+    rng = np.random.default_rng(15)
+    # seeded moments over the whole run, two near its very end (the final save, the test, results.json)
+    moments = sorted(rng.uniform(0.35, 0.95, 5)) + [0.97, 0.995]
+    report = []
+    for number, fraction in enumerate(moments):
+        name = f"killed-{number}"
+        killed = _kill_after(_start(corpus, tmp_path, name), fraction * duration)
+        resumes = 0
+        while True:                               # the first resume of every other run is killed too
+            process = _start(corpus, tmp_path, name, resume=True)
+            if resumes == 0 and number % 2 and _kill_after(process, rng.uniform(0.5, 1.0) * duration):
+                resumes += 1
+                continue
+            out, err = process.communicate(timeout=600)
+            assert process.returncode == 0, (fraction, err[-2000:])
+            break
+        report.append((round(fraction, 3), killed, resumes))
+        got = _final_checkpoint(tmp_path / name)
+        assert sorted(got) == sorted(expected)
+        for key in expected:
+            np.testing.assert_array_equal(got[key], expected[key], err_msg=f"{key} after a kill at {fraction:.3f}")
+        assert _results(tmp_path / name) == expected_results, report
+        assert _logged_steps(tmp_path / name) == steps, report           # each step once, none lost
+        assert not glob.glob(str(tmp_path / name / "checkpoints" / "*_temp"))
+    assert sum(killed for _, killed, _ in report) >= 5, report           # the kills did land mid-run
