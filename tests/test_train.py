@@ -390,3 +390,22 @@ def test_memory_guard_refuses_before_anything_is_made_and_can_be_overridden(corp
     with pytest.raises(KRNNError, match="refused while building"):     # an existing run is never removed
         Trainer(tiny_config(corpus, logdir, name="run", resume=True, max_steps=4, memory_check=False), **QUIET)
     assert (logdir / "run" / "results.json").is_file()
+
+
+def test_two_writers_started_together_one_runs_the_other_is_refused(corpus, tmp_path):
+    """Issue 15.2: two fresh starts, then two --resume, of one run at the same moment: one trains, the other
+    exits 2 naming its PID, and the run left behind is whole (its results are a finished run's)."""
+    flags = ["--corpus", corpus, "--logdir", tmp_path, "--name", "run", "--hidden", 12, "--batch-size", 10,
+             "--unroll", 20, "--max-steps", 6, "--seed", 1, "--sample-length", 0]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    for extra in ([], ["--resume", "--max-steps", 9]):
+        processes = [subprocess.Popen([sys.executable, os.path.join(REPO, "scripts", "train.py"), *map(str, flags),
+                                       *map(str, extra)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                     for _ in range(2)]
+        finished = [(p, *p.communicate(timeout=600)) for p in processes]
+        codes = sorted(p.returncode for p, _, _ in finished)
+        assert codes == [0, 2], [err[-800:] for _, _, err in finished]
+        loser = next((p, err) for p, _, err in finished if p.returncode == 2)
+        assert "being written by another training process (PID " in loser[1] or "already holds a run" in loser[1]
+        with open(tmp_path / "run" / "results.json", encoding="utf-8") as handle:
+            assert json.load(handle)["steps"] == (9 if extra else 6)
