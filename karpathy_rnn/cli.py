@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
 from karpathy_rnn.errors import KRNNError
+from karpathy_rnn.tf_startup import quiet_tensorflow
+
+# TensorFlow's file errors are not OSError; these mean a path that cannot be read or written.
+FILE_SYSTEM_ERRORS = ("NotFoundError", "PermissionDeniedError", "FailedPreconditionError", "AlreadyExistsError")
 
 USAGE_ERROR = 2
 INTERRUPTED = 130
@@ -20,12 +25,46 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(USAGE_ERROR, f"error: {message}; see {self.prog} --help\n")
 
 
+def _file_system_error(error: Exception) -> str | None:
+    """TensorFlow's message for a file-system error (one line), None for any other exception."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None or not isinstance(error, tf.errors.OpError) or type(error).__name__ not in FILE_SYSTEM_ERRORS:
+        return None
+    return str(error.message).splitlines()[0][:200]
+
+
+def writable_folder(path: str, flag: str) -> str:
+    """Make the folder `path` (and its parents) and check a file can be written in it; KRNNError naming `flag`."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, f".write_test_{os.getpid()}")
+        with open(probe, "w", encoding="utf-8") as handle:
+            handle.write("ok")
+        os.remove(probe)
+    except OSError as exc:
+        raise KRNNError(f"cannot write {flag} {path!r} ({exc.strerror or exc}); give a writable {flag}") from None
+    return path
+
+
 def run_script(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> int:
-    """Run `main(argv)`; KRNNError -> 'error: ...' on stderr and 2, Ctrl-C -> 130; returns the exit code."""
+    """Run `main(argv)`; KRNNError -> 'error: ...' on stderr and 2, Ctrl-C -> 130; returns the exit code.
+    TensorFlow's C++ start-up lines are kept out of the output unless TF_CPP_MIN_LOG_LEVEL is set (tf_startup)."""
+    quiet_tensorflow()
     try:
         return main(argv) or 0
     except KRNNError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except OSError as exc:                     # a path the machine refused: a user's matter, one line
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}; check the path, its folders and their permissions",
+              file=sys.stderr)
+        return USAGE_ERROR
+    except Exception as exc:
+        message = _file_system_error(exc)
+        if message is None:
+            raise
+        print(f"error: {message}; check the path, its folders and their permissions", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

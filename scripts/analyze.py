@@ -16,7 +16,7 @@ import argparse
 import os
 import sys
 
-from karpathy_rnn.cli import ArgumentParser, run_script
+from karpathy_rnn.cli import ArgumentParser, run_script, writable_folder
 from karpathy_rnn.errors import KRNNError
 from karpathy_rnn.training.run_dir import read_config, read_results
 
@@ -194,6 +194,7 @@ def _color(args, p, log):
         raise KRNNError("the text is empty; give at least one character with --text or --file")
     if not args.out.endswith((".html", ".png")):
         p.error(f"--out must end in .html or .png, got {args.out!r}")
+    writable_folder(os.path.dirname(os.path.abspath(args.out)), "--out folder")
     model = open_gate_model(args.model)
     from karpathy_rnn.analysis.trace import find_layer
 
@@ -248,6 +249,9 @@ def main(argv=None) -> int:
     run_dir = _run_directory(resolved)
     name = os.path.basename(os.path.normpath(args.model)).removesuffix(".keras")
     out = args.out or (os.path.join(run_dir, "analysis", args.split) if run_dir else os.path.join("analysis", name, args.split))
+    writable_folder(out, "--out")
+    if args.command == "all" and args.logdir:
+        writable_folder(args.logdir, "--logdir")
     model = open_gate_model(resolved)
     if args.command == "all":
         known = {gate for layer in model.layers for gate in layer.gates}

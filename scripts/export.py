@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from karpathy_rnn.cli import ArgumentParser, run_script
+from karpathy_rnn.cli import ArgumentParser, run_script, writable_folder
 from karpathy_rnn.errors import KRNNError
 
 
@@ -21,20 +21,20 @@ def main(argv=None) -> int:
     p.add_argument("run", metavar="RUN", help="a run directory of scripts/train.py (its best.keras) or a .keras file")
     p.add_argument("--out", required=True, help="folder to write the SavedModel to (must not exist, or be empty)")
     args = p.parse_args(argv)
+    if not os.path.exists(args.run):
+        raise KRNNError(f"{args.run!r} does not exist; give a run directory of scripts/train.py or a .keras file")
     path = os.path.join(args.run, "best.keras") if os.path.isdir(args.run) else args.run
     if not os.path.isfile(path) or not path.endswith(".keras"):
         raise KRNNError(f"{args.run!r} holds no best.keras and is not a .keras file; give a run directory of "
                         "scripts/train.py that has finished an evaluation")
     if os.path.exists(args.out) and (not os.path.isdir(args.out) or os.listdir(args.out)):
         raise KRNNError(f"--out {args.out!r} already exists and is not an empty folder; give a new folder")
+    tmp = args.out.rstrip("/") + ".partial"
+    writable_folder(os.path.dirname(os.path.abspath(args.out)), "--out folder")   # before the model is loaded
     from karpathy_rnn.models import export_saved_model, load_model
 
     model = load_model(path)
-    tmp = args.out.rstrip("/") + ".partial"
-    try:
-        export_saved_model(model, tmp)
-    except OSError as exc:
-        raise KRNNError(f"cannot write {args.out!r} ({exc.strerror or exc}); give a writable --out") from exc
+    export_saved_model(model, tmp)
     if os.path.isdir(args.out):
         os.rmdir(args.out)
     os.replace(tmp, args.out)

@@ -1,7 +1,7 @@
 """Screenshots of the karpathy_rnn TensorBoard plugin's views for a logdir, taken in Debian's headless Chromium.
 
     python scripts/plugin_screenshots.py runs --out docs/figures/plugin
-    python scripts/plugin_screenshots.py runs --out shots --run war_and_peace-lstm-2x128/analysis/test --cell layer2:37
+    python scripts/plugin_screenshots.py runs --out shots --run war_and_peace-lstm-2x128/analysis/test --cell lstm2:37
 
 Starts `tensorboard --logdir LOGDIR` on a free port, opens TensorBoard at the plugin's tab, and saves
 colored_text.png, saturation.png and oracle.png (PNG, 1280x800 unless --width/--height; --colors quantises them
@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 
-from karpathy_rnn.cli import ArgumentParser, run_script
+from karpathy_rnn.cli import ArgumentParser, run_script, writable_folder
 from karpathy_rnn.errors import KRNNError
 
 
@@ -25,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("logdir", help="the logdir TensorBoard serves (as for `tensorboard --logdir`)")
     p.add_argument("--out", required=True, help="folder for the PNGs")
     p.add_argument("--run", help="the run to show in the colored-text and saturation views (default: the first)")
-    p.add_argument("--cell", help="LAYER:CELL to colour, e.g. layer2:37 (default: the view's first)")
+    p.add_argument("--cell", help="LAYER:CELL to colour, e.g. lstm2:37 (as the Layer menu names layers; default: the view's first)")
     p.add_argument("--state", default="c", help="state or gate to colour (default: %(default)s)")
     p.add_argument("--hover", type=int, default=40, help="character of the page to hover, so its value shows")
     p.add_argument("--width", type=int, default=1280)
@@ -55,7 +56,7 @@ def _take(args) -> list[str]:
             raise KRNNError(f"--{name} {value}: the plugin offers "
                             + ", ".join(o.get_attribute("value") for o in css(driver, f"select[name='{name}'] option")))
 
-    os.makedirs(args.out, exist_ok=True)
+    writable_folder(args.out, "--out")
     saved = []
     with tensorboard(os.path.abspath(args.logdir), timeout=300, ready=lambda body: bool(body["runs"])) as base:
         driver = headless_chromium(args.width, args.height)
@@ -99,8 +100,12 @@ def _take(args) -> list[str]:
 
 
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    p = _parser()
+    args = p.parse_args(argv)
     from tb_plugin.testing import chromium_available
+
+    if args.cell and not re.fullmatch(r"[^:]+:\d+", args.cell):
+        p.error(f"--cell must be LAYER:CELL, e.g. lstm2:37, got {args.cell!r}")
 
     if not os.path.isdir(args.logdir):
         raise KRNNError(f"logdir {args.logdir!r} is not a folder; give the folder you would pass to tensorboard --logdir")

@@ -16,8 +16,8 @@ def main(argv=None) -> int:
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="RUN_OR_SAVEDMODEL", help="run directory (its best.keras), .keras file or "
                    "SavedModel folder from scripts/export.py")
-    p.add_argument("--prime", default="\n", help="text to start from; it is not repeated in the output "
-                   "(default: a newline)")
+    p.add_argument("--prime", default="\n", help="text to start from; the output is the prime, then the "
+                   "sampled characters (default: a newline)")
     p.add_argument("--temperature", type=float, default=1.0, help="> 0; below 1 is more conservative "
                    "(default: %(default)s)")
     p.add_argument("--length", type=int, default=500, help="characters to generate (default: %(default)s)")

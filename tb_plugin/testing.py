@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import subprocess
+import tempfile
 import sys
 import time
 import urllib.request
@@ -32,14 +33,15 @@ def get_json(url: str, timeout: float = 30.0):
 @contextlib.contextmanager
 def tensorboard(logdir: str, expect_runs: int = 0, load_fast: str = "auto", timeout: float = 120.0, ready=None):
     """Yields the base URL of `tensorboard --logdir logdir` once the plugin's runs route lists `expect_runs` runs
-    and `ready(body)` holds (TensorBoard loads a logdir bit by bit)."""
+    and `ready(body)` holds (TensorBoard loads a logdir bit by bit). Its output goes to a temporary file, kept and
+    named only when something failed."""
     command = os.path.join(os.path.dirname(sys.executable), "tensorboard")
     port = free_port()
-    log = open(os.path.join(logdir, os.pardir, f"tensorboard-{port}.log"), "w")
+    log = tempfile.NamedTemporaryFile("w", prefix=f"tensorboard-{port}-", suffix=".log", delete=False)
     process = subprocess.Popen([command, "--logdir", logdir, "--port", str(port), "--host", "127.0.0.1",
                                 "--load_fast", load_fast, "--reload_interval", "1"],
                                stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    base, finished = f"http://127.0.0.1:{port}", False
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -55,6 +57,7 @@ def tensorboard(logdir: str, expect_runs: int = 0, load_fast: str = "auto", time
                 raise RuntimeError(f"tensorboard did not serve {expect_runs} runs in {timeout:.0f} s; see {log.name}")
             time.sleep(0.5)
         yield base
+        finished = True
     finally:
         process.terminate()
         try:
@@ -62,6 +65,8 @@ def tensorboard(logdir: str, expect_runs: int = 0, load_fast: str = "auto", time
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+        if finished:                                   # kept (and named in the error) only when something failed
+            os.remove(log.name)
 
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"     # Debian's chromium, chromium-driver

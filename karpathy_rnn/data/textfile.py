@@ -32,10 +32,14 @@ def decode_text(data: bytes, origin: str) -> str:
     """`data` decoded as strict UTF-8; raises CorpusFormatError if empty, binary or not UTF-8."""
     if not data:
         raise CorpusFormatError(f"corpus {origin!r} is empty; give a file with text in it")
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+    if not utf16 and b"\0" in data[:65536]:            # a program, an archive, an image: no converter helps
+        raise CorpusFormatError(f"corpus {origin!r} is a binary file (a NUL byte at offset {data.index(b'\0')}), "
+                                "not text; give a UTF-8 text file")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        source = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "latin1"
+        source = "utf-16" if utf16 else "latin1"
         raise CorpusFormatError(
             f"corpus {origin!r} is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} "
             f"is invalid; convert it first (e.g. iconv -f {source} -t utf-8)") from None

@@ -107,6 +107,10 @@ def check_config(config: TrainConfig) -> TrainConfig:
     _number("dropout", config.dropout, 0, 1, low_open=False, high_open=True)
     if config.name is not None and (not config.name or "/" in config.name or config.name in (".", "..")):
         raise KRNNError(f"--name {config.name!r} must be a plain folder name (no '/')")
+    if config.split is not None:
+        from karpathy_rnn.data.splits import parse_split
+
+        parse_split(config.split)               # before any corpus is looked for or downloaded
     return config
 
 

@@ -125,9 +125,7 @@ class Trainer:
     """One training run in its run directory; `run()` trains (or resumes) and returns the results dict."""
 
     def __init__(self, config: TrainConfig, log=print, progress_bar: bool = True):
-        import tensorflow as tf
-
-        self.config = check_config(config)
+        self.config = check_config(config)     # before TensorFlow is imported: a bad flag is refused at once
         self._print = log
         self.progress_bar = progress_bar
         self._mid_line = False  # a progress bar is drawn on the current line
@@ -151,6 +149,8 @@ class Trainer:
         self.run_dir = prepare_run_dir(os.path.join(config.logdir, name))
         self.lock = RunDirLock(self.run_dir)    # one writer per run directory, before anything is written
         try:
+            import tensorflow as tf
+
             self.strategy = make_strategy(config.distribute)
             self.replicas = self.strategy.num_replicas_in_sync
             if config.batch_size % self.replicas:
