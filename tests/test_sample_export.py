@@ -88,3 +88,22 @@ def test_sample_and_export_refuse_what_is_not_a_model(tmp_path, trained_run, exp
     assert export_empty.returncode == 2 and "holds no best.keras" in error_line(export_empty)
     again = run_script("export.py", trained_run, "--out", exported)
     assert again.returncode == 2 and "already exists" in error_line(again)
+
+
+@pytest.mark.parametrize("out,folder", [("/proc/forbidden/x", "/proc/forbidden"), ("a_file/wp", "a_file")])
+def test_an_unwritable_out_is_one_line_in_every_script_that_writes(trained_run, tmp_path, out, folder):
+    """Issue 16.4: TensorFlow's file errors were a 33-line traceback; every --out/--logdir is checked first."""
+    from tests.test_first_hour import run_bare
+
+    (tmp_path / "a_file").write_text("x")
+    for script, args in (("export.py", [trained_run, "--out", out]),
+                         ("analyze.py", [trained_run, "--out", out, "--no-png"]),
+                         ("analyze.py", [trained_run, "--logdir", out, "--no-png", "--out", tmp_path / "ok"]),
+                         ("analyze.py", ["color", trained_run, "--layer", 1, "--cell", 0, "--text", "ab",
+                                         "--out", f"{out}/cell.html"]),
+                         ("plugin_screenshots.py", [tmp_path, "--out", out])):
+        done = run_bare(script, *args, cwd=tmp_path)
+        lines = done.stderr.splitlines()
+        assert done.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: cannot write"), \
+            (script, done.stderr[-1500:])
+        assert folder in lines[0], lines[0]

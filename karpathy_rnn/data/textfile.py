@@ -33,9 +33,10 @@ def decode_text(data: bytes, origin: str) -> str:
     if not data:
         raise CorpusFormatError(f"corpus {origin!r} is empty; give a file with text in it")
     utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
-    if not utf16 and b"\0" in data[:65536]:            # a program, an archive, an image: no converter helps
-        raise CorpusFormatError(f"corpus {origin!r} is a binary file (a NUL byte at offset {data.index(b'\0')}), "
-                                "not text; give a UTF-8 text file")
+    nul = -1 if utf16 else data.find(b"\0", 0, 65536)
+    if nul >= 0:                                       # a program, an archive, an image: no converter helps
+        raise CorpusFormatError(f"corpus {origin!r} is a binary file (a NUL byte at offset {nul}), not text; "
+                                "give a UTF-8 text file")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
