@@ -95,6 +95,18 @@ def _model_identity(path: str) -> dict:
             "modified": max((s.st_mtime_ns for s in stats), default=0)}
 
 
+def _run_corpus(config: dict, model):
+    """The corpus file the run trained on (config.json's corpus_source), if it is still there with the same text."""
+    from karpathy_rnn.data.corpus import load_corpus
+    from karpathy_rnn.data.vocabulary import Vocabulary
+
+    source = config.get("corpus_source")
+    if not source or not os.path.isfile(source):
+        return None
+    corpus = load_corpus(source, split=config.get("split"), download=False, vocabulary=Vocabulary(tuple(model.vocabulary)))
+    return corpus if corpus.sha256 == config.get("corpus_sha256") else None
+
+
 def _trace(args, model, run_dir, out, log):
     """Open or write OUT/trace for `args.split`."""
     from karpathy_rnn.analysis.extract import trace_ids
@@ -103,12 +115,14 @@ def _trace(args, model, run_dir, out, log):
     from karpathy_rnn.data.vocabulary import Vocabulary
 
     config = (read_config(run_dir) or {}) if run_dir else {}
-    corpus_name = args.corpus or config.get("corpus") or config.get("corpus_name")
-    if not corpus_name:
-        raise KRNNError(f"{args.model} is not a training run directory, so its corpus is unknown; give --corpus")
-    corpus = load_corpus(corpus_name, split=None if args.corpus else config.get("split"),
-                         data_dir=args.data_dir or config.get("data_dir"), download=False,
-                         vocabulary=Vocabulary(tuple(model.vocabulary)))
+    corpus = None if args.corpus else _run_corpus(config, model)
+    if corpus is None:
+        corpus_name = args.corpus or config.get("corpus") or config.get("corpus_name")
+        if not corpus_name:
+            raise KRNNError(f"{args.model} is not a training run directory, so its corpus is unknown; give --corpus")
+        corpus = load_corpus(corpus_name, split=None if args.corpus else config.get("split"),
+                             data_dir=args.data_dir or config.get("data_dir"), download=False,
+                             vocabulary=Vocabulary(tuple(model.vocabulary)))
     path = os.path.join(out, "trace")
     identity = _model_identity(model.source)
     if not args.retrace and os.path.isfile(os.path.join(path, "trace.json")):

@@ -76,3 +76,21 @@ def test_tensorflow_start_up_lines_stay_out_of_a_real_run(tmp_path):
                     "--logdir", tmp_path / "runs", "--no-progress", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stderr == "", done.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_analyze_finds_the_corpus_the_run_trained_on_without_being_told_again(tmp_path):
+    """Issue 16.5: a run trained on a corpus found through $KRNN_DATA_DIR is analysed in a shell without it."""
+    data = os.environ.get("KRNN_DATA_DIR")
+    if not data or not os.path.isfile(os.path.join(data, "tiny_shakespeare.txt.gz")):
+        pytest.skip("needs Tiny Shakespeare in $KRNN_DATA_DIR (CI sets it)")
+    from tests.training_helpers import run_script
+
+    done = run_script("train.py", "--corpus", "tiny_shakespeare", "--hidden", 8, "--batch-size", 10, "--unroll", 20,
+                      "--max-steps", 2, "--sample-length", 0, "--logdir", tmp_path, "--name", "run", "--no-progress")
+    assert done.returncode == 0, done.stderr[-2000:]
+    env = {key: value for key, value in os.environ.items() if key != "KRNN_DATA_DIR"}
+    done = run_script("analyze.py", "trace", tmp_path / "run", "--split", "val", "--no-progress",
+                      env={**env, "KRNN_OFFLINE": "1", "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "run" / "analysis" / "val" / "trace" / "trace.json").is_file()

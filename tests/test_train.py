@@ -249,8 +249,18 @@ def test_no_corpus_falls_back_to_the_embedded_one_offline(tmp_path):
                       "--max-steps", "2", "--logdir", tmp_path, "--no-progress",
                       env={**os.environ, "KRNN_DATA_DIR": str(empty), "KRNN_OFFLINE": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "war_and_peace is not available" in done.stdout and "python_stdlib" in done.stdout
     assert (tmp_path / "python_stdlib-lstm-1x8" / "results.json").is_file()
+    # issue 16.1: the whole instruction, on its own lines, before training and again after the test result
+    lines = done.stdout.splitlines()
+    notes = [i for i, line in enumerate(lines) if line.startswith("note: War and Peace (war_and_peace) was not found")]
+    tested = next(i for i, line in enumerate(lines) if line.startswith("test cross-entropy"))
+    assert len(notes) == 2 and notes[0] < tested < notes[1], done.stdout
+    for start in notes:
+        assert "embedded corpus python_stdlib" in lines[start]
+        assert lines[start + 1].strip().startswith("why: ") and "KRNN_DATA_DIR" in lines[start + 1]
+        assert lines[start + 2].strip() == ("to train on War and Peace: python scripts/prepare_data.py war_and_peace "
+                                            "--download (once, with network), or set KRNN_DATA_DIR to a folder "
+                                            "holding war_and_peace.txt(.gz), or pass --corpus PATH")
 
 
 def test_help_documents_every_flag_with_its_default():

@@ -65,8 +65,8 @@ def read_json(path: str, fix: str = "remove it or the run directory") -> dict | 
 
 # The JSON type of each field a run's config.json and results.json may hold (a field may be missing: older
 # runs wrote fewer); "float" takes whole numbers too, "int" never takes true/false.
-_CONFIG_EXTRA = {"params": "int", "corpus_name": "str", "corpus_sha256": "str", "vocabulary": "str",
-                 "replicas": "int"}
+_CONFIG_EXTRA = {"params": "int", "corpus_name": "str", "corpus_sha256": "str", "corpus_source": "str",
+                 "vocabulary": "str", "replicas": "int"}
 RESULTS_FIELDS = {"test_loss_nats": "float", "test_loss_bits": "float", "test_loss_std": "float",
                   "test_characters": "int", "val_loss_nats": "float", "val_loss_bits": "float", "params": "int",
                   "hidden": "int", "best_epoch": "float", "best_step": "int", "epochs_completed": "int",

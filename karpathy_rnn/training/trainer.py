@@ -64,15 +64,26 @@ class TrainingInterrupted(KRNNError):
 
 
 def load_training_corpus(config: TrainConfig, log=print):
-    """The run's corpus: --corpus, else War and Peace, else (offline, not found) the embedded corpus."""
+    """(the run's corpus, a note to repeat at the end or None): --corpus, else War and Peace, else (offline, not
+    found) the embedded corpus, with the whole instruction for getting War and Peace."""
     if config.corpus is not None:
-        return load_corpus(config.corpus, split=config.split, data_dir=config.data_dir)
+        return load_corpus(config.corpus, split=config.split, data_dir=config.data_dir), None
     try:
-        return load_corpus(DEFAULT_CORPUS, split=config.split, data_dir=config.data_dir)
+        return load_corpus(DEFAULT_CORPUS, split=config.split, data_dir=config.data_dir), None
     except (CorpusNotFoundError, DownloadError) as exc:
-        log(f"note: {DEFAULT_CORPUS} is not available ({str(exc).splitlines()[0][:160]}); "
-            f"training on the embedded corpus {FALLBACK_CORPUS} instead")
-        return load_corpus(FALLBACK_CORPUS, split=config.split)
+        note = fallback_note(str(exc))
+        log(note)
+        return load_corpus(FALLBACK_CORPUS, split=config.split), note
+
+
+def fallback_note(reason: str) -> str:
+    """What a run that fell back to the embedded corpus says, whole, before training and again at the end."""
+    return (f"note: War and Peace ({DEFAULT_CORPUS}) was not found, so this run trains on the embedded corpus "
+            f"{FALLBACK_CORPUS} instead (Python's standard library source, needs no file).\n"
+            f"      why: {reason}\n"
+            f"      to train on War and Peace: python scripts/prepare_data.py {DEFAULT_CORPUS} --download (once, "
+            f"with network), or set KRNN_DATA_DIR to a folder holding {DEFAULT_CORPUS}.txt(.gz), or pass "
+            f"--corpus PATH")
 
 
 def model_size(config: TrainConfig, vocabulary_size: int) -> tuple[int, int]:
@@ -132,7 +143,7 @@ class Trainer:
         self.saved_step = None  # the global step of the checkpoint this process last saved or restored
         self.global_step = 0
         self._created = None    # the outermost folder this process made for the run directory, if it made one
-        self.corpus = load_training_corpus(config, self.log)
+        self.corpus, self.corpus_note = load_training_corpus(config, self.log)
         self.hidden, self.params = model_size(config, self.corpus.vocabulary.size)
         try:
             self.steps_per_epoch = steps_per_epoch(len(self.corpus.train), config.batch_size, config.unroll,
@@ -195,7 +206,7 @@ class Trainer:
     def _identity(self) -> dict:
         """What config.json records: the settings, the resolved size and the data."""
         return {**self.config.to_dict(), "hidden": self.hidden, "params": self.params,
-                "corpus_name": self.corpus.name, "corpus_sha256": self.corpus.sha256,
+                "corpus_name": self.corpus.name, "corpus_sha256": self.corpus.sha256, "corpus_source": self.corpus.source,
                 "vocabulary": "".join(self.corpus.vocabulary.chars), "replicas": self.replicas}
 
     def _check_run_dir(self):
@@ -536,6 +547,8 @@ class Trainer:
                  f"{results['test_loss_std']:.4f}; validation {float(p.best_val):.4f} (best at step "
                  f"{int(p.best_step)}); files in {self.run_dir} ({RESULTS_FILE}, {BEST_MODEL_FILE}, TensorBoard: "
                  f"tensorboard --logdir {self.config.logdir})")
+        if self.corpus_note:
+            self.log(self.corpus_note)            # said before training too: the run is not on War and Peace
         return results
 
 

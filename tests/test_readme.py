@@ -1,0 +1,84 @@
+"""Issue 16.5: every command of the README's bash blocks runs as written, in order, in a fresh folder that holds only
+the repository's scripts and README (what a new clone has), on tiny settings appended to the training commands.
+
+The blocks are read from README.md itself, so the test cannot drift from it. A command the test does not run is
+in NOT_RUN with the reason, and the test fails if NOT_RUN names a command the README no longer has.
+"""
+
+import os
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from tests.training_helpers import REPO
+
+pytestmark = pytest.mark.slow   # real training runs, analyses and TensorBoard on War and Peace
+
+# Commands not run here, by how they start, and why.
+NOT_RUN = {
+    "pip install": "installing is what .ci/run does before the tests, exactly as the README says",
+    "python -m pytest": "the command running this test",
+    "apt-get download linux-source-6.1": "downloads Debian's 140 MB kernel source (prepare_data's tests rebuild a "
+                                         "small tree the same way)",
+    "python scripts/prepare_data.py linux_kernel --source": "needs that download",
+}
+# Appended to a script's command line (argparse keeps the last value): small enough for a test, same run names.
+TINY = {"train.py": ["--max-steps", "2", "--batch-size", "10", "--unroll", "20", "--sample-length", "0",
+                     "--no-progress"]}
+
+
+def readme_commands() -> list[tuple[int, str]]:
+    """(line number, command) of every line of the README's ```bash blocks, comments dropped."""
+    commands, inside = [], False
+    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if line.startswith("```"):
+                inside = line.strip() == "```bash" if not inside else False
+                continue
+            if inside and line.strip():
+                command = " ".join(shlex.quote(word) for word in shlex.split(line, comments=True))
+                if command:
+                    commands.append((number, command))
+    return commands
+
+
+def _run(words: list[str], folder, env) -> subprocess.CompletedProcess:
+    script = os.path.basename(words[1])
+    return subprocess.run([sys.executable, *words[1:], *TINY.get(script, [])], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def test_every_readme_command_runs_as_written_in_order(tmp_path):
+    from tb_plugin.testing import tensorboard
+
+    data = os.environ.get("KRNN_DATA_DIR")
+    if not data or not os.path.isfile(os.path.join(data, "war_and_peace.txt.gz")):
+        pytest.skip("needs War and Peace in $KRNN_DATA_DIR (CI sets it)")
+    folder = tmp_path / "clone"
+    folder.mkdir()
+    os.symlink(os.path.join(REPO, "scripts"), folder / "scripts")
+    (folder / "README.md").write_bytes(open(os.path.join(REPO, "README.md"), "rb").read())
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    commands = readme_commands()
+    skipped = {prefix for prefix in NOT_RUN if any(command.startswith(prefix) for _, command in commands)}
+    assert skipped == set(NOT_RUN), f"NOT_RUN names commands the README no longer has: {set(NOT_RUN) - skipped}"
+    ran = []
+    for number, command in commands:
+        if any(command.startswith(prefix) for prefix in NOT_RUN):
+            continue
+        words = shlex.split(command)
+        if words[0] == "tensorboard":                    # a server: started, asked for the plugin's runs, stopped
+            assert words[1:] == ["--logdir", "runs"], command
+            with tensorboard(str(folder / "runs"), expect_runs=0):
+                pass
+        else:
+            assert words[0] == "python" and words[1].startswith("scripts/"), f"README line {number}: {command}"
+            done = _run(words, folder, env)
+            assert done.returncode == 0, f"README line {number}: {command}\n{done.stderr[-3000:]}"
+            assert not [line for line in done.stderr.splitlines() if line.startswith(("I0000", "W0000", "E0000"))]
+        ran.append(number)
+    assert len(ran) >= 12, ran
+    assert (folder / "runs" / "war_and_peace-lstm-2x128" / "analysis" / "test" / "report.md").is_file()
+    assert (folder / "cell.html").is_file() and (folder / "exported" / "wp" / "saved_model.pb").is_file()
