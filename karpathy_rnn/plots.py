@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from karpathy_rnn.render import activation_colors, text_grid  # noqa: E402
+from karpathy_rnn.render import activation_colors, text_colors, text_grid  # noqa: E402
 
 FONT_SIZE = 9                    # points
 ADVANCE = 1233 / 2048            # DejaVu Sans Mono's character advance, in em
@@ -24,9 +24,13 @@ def draw_colored_text(ax, text: str, values: np.ndarray, width: int = 100, title
     rows = max(len(lines), 1)
     colors = activation_colors(grid.reshape(-1)).reshape(*grid.shape, 3) if len(lines) else np.full((1, width, 3), 255)
     ax.imshow(colors, extent=(0, width * ADVANCE, rows * LINE_HEIGHT, 0), aspect="auto", interpolation="nearest")
-    for row, line in enumerate(lines):                         # one text artist per line
-        ax.text(0, (row + 0.78) * LINE_HEIGHT, line, family="DejaVu Sans Mono", fontsize=FONT_SIZE, va="baseline",
-                parse_math=False)                                # user text: a $ is a dollar, not mathtext
+    white = text_colors(colors.reshape(-1, 3))[:, 0].reshape(colors.shape[:2]) == 255 if len(lines) else None
+    for row, line in enumerate(lines):      # two text artists per line: black, and white over dark backgrounds;
+        for ink, keep in (("black", False), ("white", True)):      # monospace, so blanks keep the columns
+            shown = "".join(c if white[row, col] == keep else " " for col, c in enumerate(line))
+            if shown.strip():
+                ax.text(0, (row + 0.78) * LINE_HEIGHT, shown, family="DejaVu Sans Mono", fontsize=FONT_SIZE,
+                        va="baseline", color=ink, parse_math=False)   # user text: a $ is a dollar, not mathtext
     ax.set_xlim(0, width * ADVANCE)
     ax.set_ylim(rows * LINE_HEIGHT, 0)
     ax.set_axis_off()

@@ -25,6 +25,27 @@ def activation_colors(values: np.ndarray) -> np.ndarray:
     return np.round(np.stack([red, fade, blue], axis=-1) * 255).astype(np.uint8)
 
 
+def relative_luminance(rgb: np.ndarray) -> np.ndarray:
+    """WCAG 2's relative luminance [...] of uint8 RGB [..., 3]."""
+    channel = np.asarray(rgb, np.float64) / 255.0
+    linear = np.where(channel <= 0.04045, channel / 12.92, ((channel + 0.055) / 1.055) ** 2.4)
+    return linear @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def contrast_ratio(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """WCAG 2's contrast ratio (1 to 21) between uint8 RGB colours [..., 3]."""
+    a, b = relative_luminance(first), relative_luminance(second)
+    return (np.maximum(a, b) + 0.05) / (np.minimum(a, b) + 0.05)
+
+
+def text_colors(backgrounds: np.ndarray) -> np.ndarray:
+    """uint8 [N, 3]: black or white, whichever contrasts more with each background [N, 3]; never below 4.58:1
+    (WCAG AA asks 4.5:1), as the better of the two is worst where both are equal."""
+    luminance = relative_luminance(backgrounds)
+    white = 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05
+    return np.repeat(np.where(white, 255, 0).astype(np.uint8)[:, None], 3, axis=1)
+
+
 def check_values(text: str, values: np.ndarray) -> np.ndarray:
     """values as float [N], or a clear error unless there is one per character of `text`."""
     values = np.asarray(values, np.float64)
@@ -54,10 +75,10 @@ def colored_text_html(text: str, values: np.ndarray, title: str = "") -> str:
     table = np.array([html.escape(shown_as.get(c, chr(c)), quote=True) for c in unique.tolist()], dtype=object)
     rgb = activation_colors(values)
     color = np.char.add(np.char.add(np.char.add("#", _HEX[rgb[:, 0]]), _HEX[rgb[:, 1]]), _HEX[rgb[:, 2]])
+    ink = np.where(text_colors(rgb)[:, 0] == 255, ";color:#fff", ";color:#000")    # readable on any background
     shown = np.char.mod("%+.3f", np.nan_to_num(values))
-    spans = np.char.add(np.char.add(np.char.add(np.char.add(np.char.add('<span style="background:', color),
-                                                            '" title="'), shown), '">'),
-                        table[inverse].astype(str))
+    spans = np.char.add(np.char.add(np.char.add(np.char.add(np.char.add(np.char.add(
+        '<span style="background:', color), ink), '" title="'), shown), '">'), table[inverse].astype(str))
     return f'{heading}<pre class="krnn-cell">{"</span>".join(spans.tolist())}</span></pre>\n'
 
 

@@ -104,6 +104,13 @@ def test_colored_text_draws_each_character_in_its_cell_colour(browser, server):
     assert colours == [f"rgb({r}, {g}, {b})" for r, g, b in expected.tolist()]
     assert colours[:5] == ["rgb(255, 0, 0)", "rgb(255, 128, 128)", "rgb(255, 255, 255)", "rgb(128, 128, 255)",
                            "rgb(0, 0, 255)"]
+    inks = browser.execute_script(                 # issue 16.2: black or white, whichever reads better (WCAG AA)
+        "return [...document.querySelectorAll('pre.krnn-text span')].slice(0, 5).map(s => getComputedStyle(s).color)")
+    assert inks == ["rgb(0, 0, 0)", "rgb(0, 0, 0)", "rgb(0, 0, 0)", "rgb(0, 0, 0)", "rgb(255, 255, 255)"]
+    from karpathy_rnn.render import contrast_ratio
+
+    rgb = lambda css_colour: np.array([int(c) for c in css_colour[4:-1].split(",")])   # noqa: E731
+    assert min(contrast_ratio(rgb(i), rgb(c)) for i, c in zip(inks, colours)) >= 4.5
     # user text stays text: drawn character by character, never parsed as markup or run
     shown = browser.execute_script("return document.querySelector('pre.krnn-text').textContent")
     assert shown == text.replace("\n", "\u21b5\n")

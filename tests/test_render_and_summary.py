@@ -24,8 +24,35 @@ def test_html_escapes_user_text_and_keeps_one_span_per_character():
     assert shown.endswith("&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(2)&quot;&gt; "
                           "&#x27;q&#x27; &amp; &quot;dq&quot;")
     assert page.count("<span ") == len(HOSTILE)
-    assert 'style="background:#ff0000" title="-1.000">&lt;</span>' in page
-    assert 'title="+1.000">&quot;</span>' in page
+    assert 'style="background:#ff0000;color:#000" title="-1.000">&lt;</span>' in page
+    assert 'style="background:#0000ff;color:#fff" title="+1.000">&quot;</span>' in page
+
+
+def test_text_is_black_or_white_whichever_reads_at_least_4_5_to_1_on_every_value():
+    """Issue 16.2: dark text on pure blue was unreadable; the ink is chosen per character (WCAG AA), the
+    background stays exactly the value's colour."""
+    from karpathy_rnn.render import contrast_ratio, text_colors
+
+    assert contrast_ratio(np.array([0, 0, 0]), np.array([255, 255, 255])) == pytest.approx(21.0)
+    assert contrast_ratio(np.array([0, 0, 255]), np.array([0, 0, 0])) == pytest.approx(2.44, abs=0.01)   # the bug
+    values = np.concatenate([[-1.0, 0.0, 1.0], np.linspace(-1, 1, 2001)])
+    backgrounds = activation_colors(values)
+    ink = text_colors(backgrounds)
+    ratios = contrast_ratio(ink, backgrounds)
+    assert ratios.min() >= 4.5, values[ratios.argmin()]
+    assert ink[:3].tolist() == [[0, 0, 0], [0, 0, 0], [255, 255, 255]]          # red: black, white: black, blue: white
+    assert ratios[:3].round(2).tolist() == [5.25, 21.0, 8.59]
+    page = colored_text_html("ab", np.array([0.0, 1.0]))
+    assert 'background:#ffffff;color:#000' in page and 'background:#0000ff;color:#fff' in page
+
+
+def test_png_text_is_white_where_the_background_is_dark():
+    pytest.importorskip("matplotlib")
+    from karpathy_rnn.plots import colored_text_figure
+
+    figure = colored_text_figure([("t", "abcd\nefgh", np.array([-1.0, 0.0, 0.9, 1.0, 0.0, 1.0, 1.0, -0.5, 0.0]))])
+    inks = {(text.get_color(), text.get_text()) for text in figure.axes[0].texts if text.get_text() != "t"}
+    assert inks == {("black", "ab  \u21b5"), ("white", "  cd "), ("white", "ef  "), ("black", "  gh")}
 
 
 def test_html_marks_newlines_drops_carriage_returns_and_refuses_mismatched_values():

@@ -70,6 +70,15 @@ export function activationColor(value) {
   return `rgb(${channel(v <= 0 ? 1 : fade)}, ${channel(fade)}, ${channel(v >= 0 ? 1 : fade)})`;
 }
 
+// Black or white text, whichever contrasts more with activationColor(value) (render.text_colors): WCAG 2's
+// relative luminance; the better of the two is never below 4.58:1 (AA asks 4.5:1).
+export function textColor(value) {
+  const [r, g, b] = activationColor(value).match(/\d+/g).map(Number);
+  const linear = (c) => (c / 255 <= 0.04045 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
+  const luminance = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  return 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05 ? '#fff' : '#000';
+}
+
 // TensorBoard's run colours, in its order.
 export const RUN_COLORS = ['#425066', '#12b5cb', '#e52592', '#f9ab00', '#9334e6', '#7cb342', '#e8710a'];
 

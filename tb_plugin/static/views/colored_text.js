@@ -1,5 +1,5 @@
 // Colored text (the paper's Figure 2): one cell's value per character as the character's background, paged.
-import {activationColor, api, el, formatCount, message, replace, select} from '../common.js';
+import {activationColor, api, el, formatCount, message, replace, select, textColor} from '../common.js';
 
 const PAGE_SIZES = [2000, 5000, 10000, 20000];
 const NEWLINE_MARK = '\u21b5';
@@ -91,6 +91,7 @@ export function createView(app) {
       const span = document.createElement('span');
       span.textContent = character === '\n' ? NEWLINE_MARK + '\n' : character;
       span.style.backgroundColor = activationColor(data.values[i]);
+      span.style.color = textColor(data.values[i]);
       span.dataset.index = String(data.offset + i);
       block.append(span);
       size += 1;
