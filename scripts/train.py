@@ -72,7 +72,10 @@ def build_parser() -> ArgumentParser:
         "GPUs with tf.distribute.MirroredStrategy (default: %(default)s; one GPU is used with no flag)")
     add("--sample-length", type=int, default=DEFAULTS.sample_length, help="characters of the text sample logged "
         "at each evaluation (default: %(default)s)")
-    add("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    add("--no-progress", dest="progress", action="store_false", help="no live progress line on a terminal; plain "
+        "lines every --log-every steps instead (as when the output is not a terminal)")
+    add("--log-every", type=int, default=DEFAULTS.log_every, help="steps between plain progress lines; 0: ten per "
+        "epoch (default: %(default)s)")
     return p
 
 

@@ -419,3 +419,14 @@ def test_two_writers_started_together_one_runs_the_other_is_refused(corpus, tmp_
         assert "being written by another training process (PID " in loser[1] or "already holds a run" in loser[1]
         with open(tmp_path / "run" / "results.json", encoding="utf-8") as handle:
             assert json.load(handle)["steps"] == (9 if extra else 6)
+
+
+def test_off_a_terminal_progress_is_plain_lines_every_log_every_steps(corpus, tmp_path):
+    """Issue 16.6: piped output (or --no-progress) gets a plain line every --log-every steps, no escape codes."""
+    done = run_script("train.py", "--corpus", corpus, "--logdir", tmp_path, "--hidden", 8, "--batch-size", 10,
+                      "--unroll", 20, "--max-steps", 9, "--log-every", 3, "--sample-length", 0, "--no-progress")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "\r" not in done.stdout and "\x1b" not in done.stdout
+    steps = [line.split(" · ")[0] for line in done.stdout.splitlines() if line.startswith("epoch 1/50 step ")]
+    assert steps == ["epoch 1/50 step 3/134", "epoch 1/50 step 6/134", "epoch 1/50 step 9/134"], done.stdout
+    assert "training 9 steps (50 epochs of 134, --max-steps 9)" in done.stdout

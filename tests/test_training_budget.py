@@ -64,3 +64,33 @@ def test_learning_rate_decays_after_ten_epochs():
 def test_bad_settings_name_the_value(change, message):
     with pytest.raises(KRNNError, match=message.replace("(", r"\(")):
         check_config(TrainConfig(**change))
+
+
+def test_progress_eta_counts_this_sessions_steps_and_evaluations_and_lines_are_plain_off_a_terminal():
+    """Issue 16.6: the ETA is for the whole run, from this session's own step times (right after --resume,
+    which once said 10 s for steps of 290 ms), evaluations included once timed; plain lines every N steps."""
+    import io
+
+    from karpathy_rnn.training.progress import TrainingProgress, format_duration, total_steps
+
+    assert total_steps(50, 353, None) == 17_650 and total_steps(50, 353, 1000) == 1000
+    assert [format_duration(s) for s in (40, 89, 90, 754, 3600 + 5 * 60)] == ["40 s", "89 s", "2 min", "13 min",
+                                                                              "1 h 05 min"]
+    lines = []
+    report = TrainingProgress(lines.append, total=2000, steps_per_epoch=500, epochs=4, batch_characters=10_000,
+                              live=False, every=100, eval_every=0)
+    for step in range(1001, 1101):                    # resumed at step 1000: the first two steps compile
+        report.step(step, 3, step - 1000, 1.5, 5.0 if step <= 1002 else 0.29)
+    assert report.eta(1100) == pytest.approx(0.29 * 900)
+    assert lines[0].startswith("about 5 min to go for the 993 remaining steps") and "34.5 kchars/s" in lines[0]
+    assert lines[1:] == ["epoch 3/4 step 100/500 · loss 1.5000 · 34.5 kchars/s · run 55.0% · ETA 4 min"]
+    report.evaluated(30.0)                           # two evaluations to come (steps 1500, 2000): 60 s more
+    assert report.eta(1100) == pytest.approx(0.29 * 900 + 60.0)
+
+    stream = io.StringIO()
+    live = TrainingProgress(lines.append, total=10, steps_per_epoch=10, epochs=1, batch_characters=100, live=True,
+                            every=1, stream=stream)
+    live.step(1, 1, 1, 2.0, 0.1)
+    assert stream.getvalue().startswith("\repoch 1/1 step 1/10") and "\n" not in stream.getvalue()
+    live.say("interrupted")                          # a message starts on its own line
+    assert stream.getvalue().endswith("\n") and lines[-1] == "interrupted"

@@ -51,6 +51,7 @@ class TrainConfig:
     checkpoint_every: int = 100        # steps between checkpoints (also at each evaluation and on Ctrl-C)
     distribute: str = "none"
     sample_length: int = 300           # characters of the text sample logged at each evaluation
+    log_every: int = 0                 # a plain progress line every N steps off a terminal; 0: ten per epoch
     data_dir: str | None = None
     split: str | None = None
 
@@ -96,7 +97,7 @@ def check_config(config: TrainConfig) -> TrainConfig:
     _integer("depth", config.depth, 2)
     for name in ("batch_size", "unroll", "epochs", "sample_length", "checkpoint_every"):
         _integer(name, getattr(config, name), 1 if name != "sample_length" else 0)
-    for name in ("eval_every", "patience", "decay_after", "seed"):
+    for name in ("eval_every", "patience", "decay_after", "seed", "log_every"):
         _integer(name, getattr(config, name), 0)
     if config.max_steps is not None:
         _integer("max_steps", config.max_steps, 1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -32,6 +33,7 @@ from karpathy_rnn.training.config import (
 from karpathy_rnn.training.evaluation import bits, bootstrap_std, split_losses
 from karpathy_rnn.training.events import drop_replayed_events
 from karpathy_rnn.training.memory import check_training_memory, estimate_training_memory
+from karpathy_rnn.training.progress import TrainingProgress, total_steps
 from karpathy_rnn.training.run_dir import (
     BEST_MODEL_FILE,
     BEST_MODEL_TEMP,
@@ -139,7 +141,7 @@ class Trainer:
         self.config = check_config(config)     # before TensorFlow is imported: a bad flag is refused at once
         self._print = log
         self.progress_bar = progress_bar
-        self._mid_line = False  # a progress bar is drawn on the current line
+        self.reporter = None    # the TrainingProgress of the running session
         self.saved_step = None  # the global step of the checkpoint this process last saved or restored
         self.global_step = 0
         self._created = None    # the outermost folder this process made for the run directory, if it made one
@@ -196,10 +198,9 @@ class Trainer:
             remove_new_run_dir(self.run_dir, self._created)
 
     def log(self, message: str):
-        """Print a line (below the progress bar when one is being drawn)."""
-        if self._mid_line:
-            self._print("")
-            self._mid_line = False
+        """Print a line (below the progress line when one is being drawn)."""
+        if self.reporter is not None:
+            self.reporter.end_line()
         self._print(message)
 
     # ---- set-up -------------------------------------------------------------------------------------------
@@ -426,15 +427,67 @@ class Trainer:
         finally:
             self.lock.release()
 
-    def _run(self) -> dict:
-        import keras
+    def _train_epoch(self, states, stop):
+        """Train from the current step to the end of the epoch (or --max-steps); returns the carried states."""
         import tensorflow as tf
 
         from karpathy_rnn.data.streams import training_stream
 
         config, B, T = self.config, self.config.batch_size, self.config.unroll
+        learning_rate = learning_rate_at(config, self.epoch)
+        self.optimizer.learning_rate.assign(learning_rate)
+        self.log(f"epoch {self.epoch + 1}/{config.epochs} (learning rate {learning_rate:.3g})")
+        stream = training_stream(self.corpus.train, B, T, self.epoch, config.seed).skip(self.step_in_epoch)
+        tick = time.perf_counter()
+        for inputs, targets in stream:
+            # ---- one step, its summaries and its progress line ---------------------------------------------
+            loss, norm, states = self._train_step(self._distribute(inputs), self._distribute(targets), states)
+            loss, norm = self._first(loss), self._first(norm)
+            now = time.perf_counter()
+            seconds, tick = now - tick, now   # the whole loop: input, step, summaries, progress line
+            self.step_in_epoch += 1
+            self.global_step += 1
+            if not (math.isfinite(loss) and math.isfinite(norm)):
+                self._diverged(f"the loss ({loss}) or gradient norm ({norm}) became NaN or Inf")
+            self.step_seconds.append(seconds)
+            with self.writer.as_default(step=self.global_step):
+                tf.summary.scalar("train/loss", loss)
+                tf.summary.scalar("train/bits_per_char", bits(loss))
+                tf.summary.scalar("train/learning_rate", learning_rate)
+                tf.summary.scalar("train/gradient_norm", norm)
+                tf.summary.scalar("train/chars_per_second", B * T / seconds)
+            self.reporter.step(self.global_step, self.epoch + 1, self.step_in_epoch, loss, seconds)
+            # ---- evaluation and checkpoints on schedule --------------------------------------------------------
+            end_of_epoch = self.step_in_epoch == self.steps_per_epoch
+            if end_of_epoch:
+                self.epoch, self.step_in_epoch = self.epoch + 1, 0
+            if (config.eval_every and self.global_step % config.eval_every == 0) or \
+                    (end_of_epoch and not config.eval_every):
+                self._check_finite()
+                self._validate()
+                self._save(states)
+                self.reporter.evaluated(time.perf_counter() - tick)
+                tick = time.perf_counter()   # evaluations and checkpoints are not training time
+            elif end_of_epoch or self.global_step % config.checkpoint_every == 0:
+                self._save(states)
+                tick = time.perf_counter()
+            if stop.requested:
+                self._save(states)
+                self.reporter.end_line()
+                raise TrainingInterrupted(
+                    f"interrupted at epoch {self.epoch + 1}, global step {self.global_step}; checkpoint "
+                    f"saved in {self.run_dir}; continue with the same command and --resume")
+            if self._finished() or end_of_epoch:
+                break
+        return states
+
+    def _run(self) -> dict:
+        import tensorflow as tf
+
+        config, B = self.config, self.config.batch_size
         self._stepper = None
         self._started = time.perf_counter()
+        # ---- where the run is: a fresh start or its last checkpoint ------------------------------------------
         states = self._restore() if has_checkpoint(self.run_dir) else None
         self.epoch, self.step_in_epoch = int(self.progress.epoch), int(self.progress.step_in_epoch)
         self.global_step = int(self.progress.global_step)
@@ -443,58 +496,22 @@ class Trainer:
                  f"{self.corpus.vocabulary.size}; {config.unit} {config.layers}x{self.hidden}"
                  f"{f' (budget {config.budget})' if config.budget else ''}: {self.params:,} parameters; "
                  f"{self.steps_per_epoch} steps/epoch; on {devices} x{self.replicas}; run directory {self.run_dir}")
-        self.step_seconds = []   # wall time of each training step this session (input to progress bar)
+        total = total_steps(config.epochs, self.steps_per_epoch, config.max_steps)
+        self.log(f"training {total:,} steps ({config.epochs} epochs of {self.steps_per_epoch}"
+                 f"{f', --max-steps {config.max_steps}' if config.max_steps else ''})"
+                 f"{f'; resuming at step {self.global_step:,}' if self.global_step else ''}")
+        self.reporter = TrainingProgress(self._print, total, self.steps_per_epoch, config.epochs,
+                                         B * config.unroll, live=self.progress_bar and sys.stdout.isatty(),
+                                         every=config.log_every or max(1, self.steps_per_epoch // 10),
+                                         eval_every=config.eval_every)
+        self.step_seconds = []   # wall time of each training step this session
+        # ---- epochs: train, evaluate and checkpoint on schedule, stop on Ctrl-C -------------------------------
         with _StopFlag() as stop:
             while not self._finished():
                 if self.step_in_epoch == 0 or states is None:
                     states = {name: self._distribute(value) for name, value in self._zero_states(B).items()}
-                learning_rate = learning_rate_at(config, self.epoch)
-                self.optimizer.learning_rate.assign(learning_rate)
-                bar = keras.utils.Progbar(self.steps_per_epoch, stateful_metrics=["loss", "kchars/s"],
-                                          verbose=1 if self.progress_bar else 0)
-                if self.progress_bar:
-                    self.log(f"epoch {self.epoch + 1}/{config.epochs} (learning rate {learning_rate:.3g})")
-                stream = training_stream(self.corpus.train, B, T, self.epoch, config.seed).skip(self.step_in_epoch)
-                tick = time.perf_counter()
-                for inputs, targets in stream:
-                    loss, norm, states = self._train_step(self._distribute(inputs), self._distribute(targets),
-                                                          states)
-                    loss, norm = self._first(loss), self._first(norm)
-                    now = time.perf_counter()
-                    seconds, tick = now - tick, now   # the whole loop: input, step, summaries, progress bar
-                    self.step_in_epoch += 1
-                    self.global_step += 1
-                    if not (math.isfinite(loss) and math.isfinite(norm)):
-                        self._diverged(f"the loss ({loss}) or gradient norm ({norm}) became NaN or Inf")
-                    rate = B * T / seconds
-                    self.step_seconds.append(seconds)
-                    with self.writer.as_default(step=self.global_step):
-                        tf.summary.scalar("train/loss", loss)
-                        tf.summary.scalar("train/bits_per_char", bits(loss))
-                        tf.summary.scalar("train/learning_rate", learning_rate)
-                        tf.summary.scalar("train/gradient_norm", norm)
-                        tf.summary.scalar("train/chars_per_second", rate)
-                    bar.update(self.step_in_epoch, [("loss", loss), ("kchars/s", rate / 1000)])
-                    self._mid_line = self.progress_bar and self.step_in_epoch < self.steps_per_epoch
-                    end_of_epoch = self.step_in_epoch == self.steps_per_epoch
-                    if end_of_epoch:
-                        self.epoch, self.step_in_epoch = self.epoch + 1, 0
-                    if (config.eval_every and self.global_step % config.eval_every == 0) or \
-                            (end_of_epoch and not config.eval_every):
-                        self._check_finite()
-                        self._validate()
-                        self._save(states)
-                        tick = time.perf_counter()   # evaluations and checkpoints are not training time
-                    elif end_of_epoch or self.global_step % config.checkpoint_every == 0:
-                        self._save(states)
-                        tick = time.perf_counter()
-                    if stop.requested:
-                        self._save(states)
-                        raise TrainingInterrupted(
-                            f"interrupted at epoch {self.epoch + 1}, global step {self.global_step}; checkpoint "
-                            f"saved in {self.run_dir}; continue with the same command and --resume")
-                    if self._finished() or end_of_epoch:
-                        break
+                states = self._train_epoch(states, stop)
+        self.reporter.end_line()
         self._save(states if states is not None else
                    {name: self._distribute(value) for name, value in self._zero_states(B).items()})
         if math.isinf(float(self.progress.best_val)):
