@@ -27,6 +27,7 @@ from karpathy_rnn.data import (
     steps_per_epoch,
 )
 from karpathy_rnn.data.corpus import corpus_from_text
+from karpathy_rnn.data.splits import parse_split
 from karpathy_rnn.data.linux_kernel import linux_kernel_corpus
 from karpathy_rnn.errors import KRNNError
 
@@ -123,6 +124,8 @@ def print_table(rows: list[dict]) -> None:
 def main(argv=None) -> int:
     """Describe, download or rebuild corpora as the command line says."""
     args = parse_args(argv)
+    if args.split is not None:
+        parse_split(args.split)                   # before any corpus is looked for or downloaded
     if args.source:
         if args.corpora != ["linux_kernel"]:
             raise KRNNError(f"--source rebuilds the Linux Kernel corpus only; run "

@@ -37,6 +37,7 @@ MISTAKES = [
     ("analyze.py", ["runs/nope"], "'runs/nope' does not exist"),
     ("analyze.py", ["runs/nope", "--lanes", "0"], "--lanes must be >= 1"),
     ("prepare_data.py", ["/nonexistent/text.txt"], "does not exist"),
+    ("prepare_data.py", ["war_and_peace", "--download", "--split", "50/40"], "50/40"),
     ("plugin_screenshots.py", ["/nonexistent", "--out", "x"], "is not a folder"),
     ("plugin_screenshots.py", [".", "--out", "x", "--cell", "layer2"], "--cell must be LAYER:CELL"),
     ("grid.py", ["--shard", "3/2"], "--shard"),
