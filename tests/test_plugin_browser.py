@@ -265,3 +265,64 @@ def test_names_like_object_properties_stay_data_in_every_view(browser, tmp_path)
         assert len(panel.find_elements("css selector", "path.krnn-slice")) == 4
         fills = {p.get_attribute("fill") for p in panel.find_elements("css selector", "path.krnn-slice")}
         assert len(fills) == 4 and all(f.startswith("hsl(") for f in fills)
+
+
+LONG_RUN = "war_and_peace-lstm-2x128-dropout-0.25-seed-7/analysis/test"
+
+
+def _long_named_run(path: str) -> None:
+    """A run with a long path, two layers, a ranking whose top cell is lstm2:5, and long oracle slice names."""
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+
+    rng = np.random.default_rng(3)
+    with tf.summary.create_file_writer(path).as_default():
+        summary.write_text("hello world\n" * 20, 1, source="test")
+        for index, layer in enumerate(("lstm1", "lstm2"), start=1):
+            summary.write_activations(layer, "c", rng.uniform(-1, 1, (240, 8)), 1, "lstm")
+            summary.write_saturation(layer, "f", np.full(8, 0.2 * index), np.full(8, 0.1), 1, "lstm", index)
+        summary.write_cell_ranking({"in_quotes": [{"layer": "lstm2", "cell": 5, "r": 0.8}]}, 1, "Pearson r", {})
+        summary.write_oracle([{"name": "dynamic 100-memory oracle", "group": "memory", "errors": 6},
+                              {"name": "after a space, quote or newline", "group": "word", "errors": 44},
+                              {"name": "remaining", "group": "remaining", "errors": 50}], 1000, 1, split="test")
+
+
+def test_plugin_polish_top_cell_readout_long_names_pie_labels_and_layer_toggles(browser, tmp_path):
+    """Issue 16.7: opens on the top-ranked cell; the readout follows a clicked cell; a long run name is whole in
+    the sidebar and keeps its end in the menu; pie labels stay inside their figure; layers toggle in scatters."""
+    _long_named_run(str(tmp_path / "logdir" / LONG_RUN))
+    with tensorboard(str(tmp_path / "logdir"), expect_runs=1,
+                     ready=lambda body: body["runs"][0]["oracle"] and body["runs"][0]["cell_ranking"]) as base:
+        browser.get(f"{base}/data/plugin_entry.html?name=karpathy_rnn")
+        wait(browser, lambda d: css(d, "input[name=cell]")[0].get_attribute("value") == "5")
+        assert css(browser, "select[name=layer]")[0].get_attribute("value") == "lstm2"
+        wait(browser, lambda d: "lstm2 c (tanh, cell state) cell 5" in css(d, ".krnn-readout")[0].text)
+        set_number(browser, "cell", 2)
+        wait(browser, lambda d: "cell 2," in css(d, ".krnn-readout")[0].text)          # not the old cell's name
+
+        label = css(browser, ".krnn-run span")[0]
+        assert label.text == LONG_RUN
+        assert browser.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", label)
+        option = css(browser, "select[name=run] option")[0]
+        assert option.get_attribute("title") == LONG_RUN and option.text.endswith("seed-7/analysis/test")
+
+        css(browser, "button[data-view=oracle]")[0].click()
+        wait(browser, lambda d: len(css(d, "text.krnn-pie-label")) == 3)
+        outside = browser.execute_script(
+            "const svg = document.querySelector('svg.krnn-pie'); const box = svg.viewBox.baseVal;"
+            "return [...svg.querySelectorAll('text.krnn-pie-label')].filter((t) => { const b = t.getBBox();"
+            "  return b.x < box.x || b.x + b.width > box.x + box.width; }).map((t) => t.textContent);")
+        assert outside == []
+        labels = [t.text for t in css(browser, "text.krnn-pie-label")]
+        assert any(t.startswith("after a sp") for t in labels) and "remaining 50%" in labels, labels
+
+        css(browser, "button[data-view=saturation]")[0].click()
+        wait(browser, lambda d: len(css(d, "circle.krnn-point")) == 16)
+        visible = lambda d: len([p for p in css(d, "circle.krnn-point") if p.is_displayed()])  # noqa: E731
+        css(browser, "button.krnn-layer-toggle[data-layer=lstm2]")[0].click()
+        wait(browser, lambda d: visible(d) == 8)
+        assert all(p.get_attribute("data-layer") == "lstm1" for p in css(browser, "circle.krnn-point")
+                   if p.is_displayed())
+        css(browser, "button.krnn-layer-toggle[data-layer=lstm2]")[0].click()
+        wait(browser, lambda d: visible(d) == 16)

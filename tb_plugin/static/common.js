@@ -56,9 +56,14 @@ export function message(kind, text) {
 // A labelled <select> of [value, label] options; onchange(value).
 export function select(label, options, value, onchange, name) {
   const node = el('select', {name, change: () => onchange(node.value)},
-    options.map(([v, text]) => el('option', {value: v}, text)));
+    options.map(([v, text]) => el('option', {value: v, title: String(text)}, endOf(String(text)))));
   node.value = String(value);
   return el('label', {class: 'krnn-field'}, el('span', {}, label), node);
+}
+
+// A long name (a run's path) cut at its start, so the end that tells runs apart stays: '…lstm-2x128/analysis/test'.
+export function endOf(name, longest = 44) {
+  return name.length > longest ? `…${name.slice(-(longest - 1))}` : name;
 }
 
 // The paper's colour scale (render.activation_colors): -1 red (255,0,0), 0 white, +1 blue (0,0,255), clipped.

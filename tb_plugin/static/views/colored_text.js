@@ -7,7 +7,8 @@ const BLOCK_LINES = 40;             // a block of the page ends at the newline t
 const BLOCK_CHARACTERS = 4000;      // ... or at the first newline after this many characters
 
 export function createView(app) {
-  const state = {run: null, step: null, layer: null, name: null, cell: 0, offset: 0, limit: 5000};
+  // picked: the user (or a link) chose the cell; until then the view opens on the run's top-ranked cell
+  const state = {run: null, step: null, layer: null, name: null, cell: 0, offset: 0, limit: 5000, picked: false};
   const controls = el('div', {class: 'krnn-controls'});
   const pager = el('div', {class: 'krnn-pager'});
   const readout = el('div', {class: 'krnn-readout', 'aria-live': 'polite'}, 'Hover a character to see its value.');
@@ -42,12 +43,14 @@ export function createView(app) {
 
   function drawControls({run, layers, names, series}) {
     const cell = el('input', {type: 'number', min: 0, max: series.units - 1, value: state.cell, name: 'cell',
-                              class: 'krnn-cell-input', change: () => { state.cell = Number(cell.value) || 0; load(); }});
+                              class: 'krnn-cell-input',
+                              change: () => { state.cell = Number(cell.value) || 0; state.picked = true; load(); }});
     replace(controls,
       select('Run', candidates().map((r) => [r.run, r.run]), state.run, (v) => { state.run = v; load(); }, 'run'),
       select('Step', run.text.steps.map((s) => [s, formatCount(s)]), state.step,
              (v) => { state.step = Number(v); load(); }, 'step'),
-      select('Layer', layers.map((l) => [l, l]), state.layer, (v) => { state.layer = v; load(); }, 'layer'),
+      select('Layer', layers.map((l) => [l, l]), state.layer, (v) => { state.layer = v; state.picked = true; load(); },
+             'layer'),
       select('Show', names.map((n) => [n, describe(n)]), state.name, (v) => { state.name = v; load(); }, 'name'),
       el('label', {class: 'krnn-field'}, el('span', {}, `Cell (0–${series.units - 1})`), cell),
       select('Page', PAGE_SIZES.map((n) => [n, `${formatCount(n)} chars`]), state.limit,
@@ -125,6 +128,11 @@ export function createView(app) {
     }
     try {
       const data = await api('cell_ranking', {run: run.run, step: run.cell_ranking.steps.includes(state.step) ? state.step : ''});
+      const top = Object.values(data.features).find((cells) => cells.length)?.[0];
+      if (!state.picked && top && run.activations.some((a) => a.layer === top.layer)) {
+        state.picked = true;                     // open on the top-ranked cell of the first feature, once
+        open({layer: top.layer, cell: top.cell, name: cellState(run, top.layer)});
+      }
       replace(ranking, el('h3', {}, 'Cells by feature'),
         el('p', {class: 'krnn-hint'}, data.statistic),
         Object.entries(data.features).map(([feature, cells]) => el('div', {class: 'krnn-feature'},
@@ -161,6 +169,8 @@ export function createView(app) {
       page = data;
       replace(status);
       drawText(data);
+      readout.textContent = `Hover a character to see its value (${data.layer} ${describe(data.name)} cell `
+        + `${data.cell}, step ${formatCount(data.step)}).`;
       // User Timing for DevTools and benchmarks/bench_plugin.py: request to the frame after the page is drawn
       requestAnimationFrame(() => setTimeout(() => performance.measure('krnn-colored-text-page', {start: started}), 0));
     } catch (error) {
@@ -173,6 +183,7 @@ export function createView(app) {
 
   function open(params) {
     Object.assign(state, params);
+    if ('cell' in params) state.picked = true;
     state.offset = 0;
     return load();
   }

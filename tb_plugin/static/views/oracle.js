@@ -6,7 +6,7 @@ import {api, el, formatCount, message, replace} from '../common.js';
 // Maps, not objects: group names come from the server, and one named `constructor` or `__proto__` must stay data.
 const GROUP_COLORS = new Map([['n-gram', [217, 70]], ['memory', [140, 50]], ['rare words', [275, 50]],
                               ['word', [30, 85]], ['punctuation', [180, 55]], ['boost', [0, 0]], ['remaining', [355, 70]]]);
-const RADIUS = 120;
+const RADIUS = 110;
 
 export function createView(app) {
   const status = el('div', {class: 'krnn-status'});
@@ -34,9 +34,13 @@ export function createView(app) {
   return {element, refresh: load, open: load};
 }
 
-// A pie label short enough to fit beside the pie (the table below has the whole name).
-function shorten(name) {
-  return name.length > 16 ? `${name.slice(0, 15)}…` : name;
+const LABEL_CHARACTER = 6.6;        // px a label character takes (11 px sans-serif), to keep labels inside
+
+// A pie label that fits in `room` px beside the pie (the table below and the tooltip have the whole name).
+function fitted(name, percent, room) {
+  const fits = Math.max(3, Math.floor(room / LABEL_CHARACTER) - percent.length - 1);
+  const short = name.length > Math.min(16, fits) ? `${name.slice(0, Math.min(16, fits) - 1)}…` : name;
+  return `${short} ${percent}`;
 }
 
 function sliceColors(slices) {
@@ -62,7 +66,7 @@ function around(fraction, radius) {
 function panel(data, runColor) {
   const colors = sliceColors(data.slices);
   const total = data.errors;
-  const width = 2 * RADIUS + 200;           // room for the labels either side
+  const width = 2 * RADIUS + 260;           // room for the labels either side (they are shortened to fit)
   const height = 2 * RADIUS + 60;
   const svg = el('svg', {width, height, viewBox: `${-width / 2} ${-height / 2} ${width} ${height}`,
                          class: 'krnn-pie', role: 'img', 'aria-label': `error breakdown of ${data.run}`});
@@ -87,9 +91,10 @@ function panel(data, runColor) {
     svg.append(shape);
     if (share >= 0.03) {
       const [lx, ly] = around(start + share / 2, RADIUS + 18);
-      svg.append(el('text', {x: lx.toFixed(1), y: (ly + 4).toFixed(1), class: 'krnn-pie-label',
-                             'text-anchor': lx < -4 ? 'end' : lx > 4 ? 'start' : 'middle'},
-                    `${shorten(slice.name)} ${(100 * share).toFixed(0)}%`));
+      const anchor = lx < -4 ? 'end' : lx > 4 ? 'start' : 'middle';
+      const room = anchor === 'end' ? lx + width / 2 : anchor === 'start' ? width / 2 - lx : width;
+      svg.append(el('text', {x: lx.toFixed(1), y: (ly + 4).toFixed(1), class: 'krnn-pie-label', 'text-anchor': anchor},
+                    fitted(slice.name, `${(100 * share).toFixed(0)}%`, room - 4)));
     }
     start += share;
   });

@@ -10,6 +10,7 @@ const SIZE = 300;
 const MARGIN = {left: 46, right: 12, top: 12, bottom: 40};
 
 export function createView(app) {
+  const hidden = new Set();          // layers whose points are hidden (the legend's toggles)
   const state = {run: null, step: null};
   const controls = el('div', {class: 'krnn-controls'});
   const status = el('div', {class: 'krnn-status'});
@@ -44,8 +45,17 @@ export function createView(app) {
       const layers = [...new Map(data.gates.flatMap((g) => g.layers).map((l) => [l.layer, l.layer_index])).entries()]
         .sort((a, b) => a[1] - b[1]).map(([layer]) => layer);
       replace(panels, data.gates.map((gate) => panel(data, gate, layers, run)),
-        el('div', {class: 'krnn-layer-legend'}, layers.map((layer, i) => el('span', {class: 'krnn-legend-item'},
-          el('span', {class: 'krnn-swatch', style: `background:${LAYER_COLORS[i % LAYER_COLORS.length]}`}), layer))));
+        el('div', {class: 'krnn-layer-legend'}, el('span', {}, 'Show layers:'), layers.map((layer, i) => {
+          // a toggle per layer, so a layer drawn later never hides an earlier one for good
+          const toggle = el('button', {type: 'button', class: 'krnn-legend-item krnn-layer-toggle',
+                                       'aria-pressed': hidden.has(layer) ? 'false' : 'true', 'data-layer': layer,
+                                       click: () => { hidden.has(layer) ? hidden.delete(layer) : hidden.add(layer);
+                                                      toggle.setAttribute('aria-pressed', hidden.has(layer) ? 'false' : 'true');
+                                                      showLayers(); }},
+            el('span', {class: 'krnn-swatch', style: `background:${LAYER_COLORS[i % LAYER_COLORS.length]}`}), layer);
+          return toggle;
+        })));
+      showLayers();
     } catch (error) {
       if (token !== request) return;
       replace(panels);
@@ -90,6 +100,13 @@ export function createView(app) {
     const units = gate.layers.reduce((n, l) => n + l.units, 0);
     return el('figure', {class: 'krnn-panel'},
       el('figcaption', {}, `${gateTitle(gate.gate)} (${formatCount(units)} units)`), svg);
+  }
+
+  // Hides the points of the layers in `hidden` (compared as strings: a layer name is data, never a selector).
+  function showLayers() {
+    for (const point of panels.querySelectorAll('circle.krnn-point')) {
+      point.style.display = hidden.has(point.getAttribute('data-layer')) ? 'none' : '';
+    }
   }
 
   return {element, refresh: load, open: (params) => { Object.assign(state, params); return load(); }};
