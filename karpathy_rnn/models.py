@@ -59,9 +59,9 @@ def char_language_model(characters, unit="lstm", layers=2, hidden=128, dropout=0
         if unit == "nlstm":
             options["depth"] = depth
         x = UNITS[unit](hidden, **options)(x)
-    init = paper_initializer(None if seed is None else seed + 1)
-    logits = keras.layers.Dense(len(characters), kernel_initializer=init, bias_initializer=init,
-                                name="logits")(x)
+    logits = keras.layers.Dense(len(characters), name="logits",        # kernel and bias: each its own stream
+                                kernel_initializer=paper_initializer(None if seed is None else seed + 1),
+                                bias_initializer=paper_initializer(None if seed is None else seed + 2))(x)
     return keras.Model(ids, logits, name=f"{unit}_{layers}x{hidden}")
 
 

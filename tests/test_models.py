@@ -151,3 +151,27 @@ def test_fused_xla_is_a_saved_layer_option_passed_by_the_model_builder(tmp_path)
     with_xla = char_language_model("abc", unit="gru", layers=2, hidden=4, seed=0)
     with_xla.set_weights(model.get_weights())
     np.testing.assert_allclose(np.asarray(model(ids)), np.asarray(with_xla(ids)), atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", [None, 0, 7])
+@pytest.mark.parametrize("unit,depth", [("rnn", 2), ("lstm", 2), ("gru", 2), ("nlstm", 2), ("nlstm", 3)])
+def test_every_parameter_tensor_starts_independent_of_every_other(unit, depth, seed):
+    """Issue 17.1: a Keras initializer with an integer seed returns the same values on every call, so NestedLSTM's
+    kernel and inner1_kernel started equal, GRU's candidate_kernel was the first half of gate_kernel, and the
+    output bias was row 0 of its kernel. No two tensors may share values or correlate beyond chance."""
+    chars = "abcdefghijklmnop"                                     # 16 characters = hidden: same-shape kernels
+    model = char_language_model(chars, unit=unit, layers=2, hidden=16, depth=depth, seed=seed)
+    weights = [(w.path, np.asarray(w.numpy(), np.float64).ravel()) for w in model.weights]
+    assert all(np.all(np.abs(v) <= 0.08) for _, v in weights)    # still the paper's uniform [-0.08, 0.08]
+    for i, (name_a, a) in enumerate(weights):
+        for name_b, b in weights[i + 1:]:
+            shared = len(np.intersect1d(a, b))      # float32 uniforms take about 2^23 values: a few meet by chance
+            chance = len(a) * len(b) / 2**23
+            assert shared <= chance + 5 * np.sqrt(chance) + 3, f"{name_a} and {name_b} share {shared} values"
+            n = min(len(a), len(b))
+            r = np.corrcoef(a[:n], b[:n])[0, 1]                     # a prefix of one stream, reshaped
+            assert abs(r) < 6 / np.sqrt(n), f"{name_a} and {name_b}: r = {r:.3f} over {n} values"
+    if seed is not None:                                            # seeded: the same model twice
+        again = char_language_model(chars, unit=unit, layers=2, hidden=16, depth=depth, seed=seed)
+        for w, v in zip(again.weights, model.weights):
+            np.testing.assert_array_equal(w.numpy(), v.numpy())

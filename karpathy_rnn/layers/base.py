@@ -6,6 +6,8 @@ of every pre-activation, applied to all time steps at once, outside the loop), `
 keeps only the recurrent matmul inside the loop and returns the new states and a dict of its gates.
 """
 
+import zlib
+
 import keras
 from keras import ops
 
@@ -20,6 +22,13 @@ PAPER_INIT_SCALE = 0.08
 def paper_initializer(seed=None):
     """The paper's initialiser: uniform in [-0.08, 0.08] (section 3.3), for kernels and biases."""
     return keras.initializers.RandomUniform(-PAPER_INIT_SCALE, PAPER_INIT_SCALE, seed=seed)
+
+
+def weight_seed(seed: int, weight: str) -> int:
+    """The seed of one weight's own stream, from its layer's initializer seed and its name: a Keras initializer
+    with an integer seed returns the same values on every call, so two weights drawn from one would start equal
+    (or one a prefix of the other)."""
+    return zlib.crc32(f"{seed}/{weight}".encode()) & 0x7FFFFFFF
 
 
 def recurrent_matmul(h, kernel, masks):
@@ -146,7 +155,8 @@ class RecurrentLayer(keras.layers.Layer):
         """A kernel [input_dim + units, columns] on [x; h]: Keras' kernel_* options on the input
         rows, recurrent_* on the rest (recurrent_initializer None: kernel_initializer for all)."""
         initializer, regularizer, constraint = options.stacked_rows(
-            self.input_dim, (self.kernel_initializer, self.recurrent_initializer),
+            self.input_dim, (self._own_stream(self.kernel_initializer, name),
+                             self.recurrent_initializer),
             (self.kernel_regularizer, self.recurrent_regularizer),
             (self.kernel_constraint, self.recurrent_constraint))
         return self.add_weight(shape=(self.input_dim + self.units, columns), initializer=initializer,
@@ -155,7 +165,8 @@ class RecurrentLayer(keras.layers.Layer):
     def add_recurrent_kernel(self, name, shape):
         """A kernel that only multiplies recurrent quantities: Keras' recurrent_* options."""
         return self.add_weight(shape=shape, name=name,
-                               initializer=self.recurrent_initializer or self.kernel_initializer,
+                               initializer=self.recurrent_initializer or self._own_stream(
+                                   self.kernel_initializer, name),
                                regularizer=self.recurrent_regularizer,
                                constraint=self.recurrent_constraint)
 
@@ -163,9 +174,20 @@ class RecurrentLayer(keras.layers.Layer):
         """A bias [size] with Keras' bias_* options, or None when `use_bias=False`."""
         if not self.use_bias:
             return None
-        return self.add_weight(shape=(size,), initializer=initializer or self.bias_initializer,
+        return self.add_weight(shape=(size,), initializer=initializer or self._own_stream(
+                                   self.bias_initializer, name),
                                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
                                name=name)
+
+    @staticmethod
+    def _own_stream(initializer, weight: str):
+        """The paper's initializer (the default: uniform in [-0.08, 0.08]) on its own stream for `weight`
+        (weight_seed); any other initializer as it is, as Keras applies it."""
+        paper = (isinstance(initializer, keras.initializers.RandomUniform)
+                 and (initializer.minval, initializer.maxval) == (-PAPER_INIT_SCALE, PAPER_INIT_SCALE))
+        if not paper or not isinstance(initializer.seed, int):
+            return initializer
+        return paper_initializer(weight_seed(initializer.seed, weight))
 
     # ---- plumbing ----------------------------------------------------------------------------
     def _check_input_shape(self, input_shape):
