@@ -30,13 +30,50 @@ def ids():
 
 @pytest.fixture(scope="module")
 def reference(model, ids):
-    """Probabilities and gates of one call over the whole text from zero states (no chunks, no lanes)."""
+    """Probabilities and gates of one call over the whole text from zero states (no chunks, no lanes): the
+    distribution for character t from the step that reads character t-1, the gates of the step reading t."""
     gate_model = keras_gate_model(model)
-    out = {k: np.asarray(v, np.float64) for k, v in gate_model.step_function(ids[None, :-1],
+    out = {k: np.asarray(v, np.float64) for k, v in gate_model.step_function(ids[None, :],
                                                                              gate_model.zero_states(1)).items()}
-    logits = out["logits"][0]
+    logits = out["logits"][0, :-1]
     p = np.exp(logits - logits.max(-1, keepdims=True))
-    return gate_model, p / p.sum(-1, keepdims=True), {k: v[0] for k, v in out.items() if "/" in k}
+    return gate_model, p / p.sum(-1, keepdims=True), {k: v[0, 1:] for k, v in out.items() if "/" in k}
+
+
+def _quote_model(vocabulary: str):
+    """A toy GateModel with one layer, two cells: c[0] counts the double quotes read so far (the character being
+    read included), c[1] is 1 exactly while reading a quote. Logits are zero."""
+    from karpathy_rnn.analysis.extract import GateModel
+
+    quote = vocabulary.index('"')
+
+    def step(ids, states):
+        is_quote = (ids == quote).astype(np.float32)                                 # [B, T]
+        count = states["toy_c"][:, :1] + np.cumsum(is_quote, axis=1)
+        c = np.stack([count, is_quote], axis=-1)                                     # [B, T, 2]
+        return {"logits": np.zeros(ids.shape + (len(vocabulary),), np.float32), "toy/c": c,
+                "toy_c": np.concatenate([count[:, -1:], np.zeros_like(count[:, -1:])], axis=1)}
+
+    return GateModel(vocabulary, [LayerInfo("toy", "lstm", 2, ("c",))],
+                     lambda batch: {"toy_c": np.zeros((batch, 2), np.float32)}, step, "toy")
+
+
+@pytest.mark.parametrize("lanes", [1, 3])
+def test_each_character_is_paired_with_the_state_after_reading_it(tmp_path, lanes):
+    """Issue 17.2: Figure 2 colours a character by the cell after reading it. The toy cell counts quotes, so on
+    'x"ab"y' the opening quote already reads 1 and the closing one 2, and the quote flag marks the quotes
+    themselves (format 1 drew them one character late: the flag on the character after each quote)."""
+    vocabulary = '\n "abxy'
+    text = '\nx"ab"y\n' * 40 + 'x"ab"y'
+    ids = np.array([vocabulary.index(c) for c in text], np.int32)
+    trace = trace_ids(_quote_model(vocabulary), ids, tmp_path / "t", lanes=lanes, warmup=0, chunk=16)
+    shown = trace.text                                                               # text[1:]: the targets
+    flag = np.asarray(trace.gate("toy", "c"), np.float64)[:, 1]
+    np.testing.assert_array_equal(flag, [1.0 if c == '"' else 0.0 for c in shown])
+    if lanes == 1:
+        count = np.asarray(trace.gate("toy", "c"), np.float64)[:, 0]
+        np.testing.assert_array_equal(count, np.cumsum([c == '"' for c in shown]))
+    assert trace.meta["format"] == 2 and "computed on reading character t" in trace.meta["alignment"]
 
 
 def test_exact_single_pass_matches_one_call(tmp_path, ids, reference):

@@ -108,7 +108,10 @@ def trace_ids(model: GateModel, ids: np.ndarray, path: str | os.PathLike, lanes:
               **meta) -> Trace:
     """Trace `model` over ids [N+1] (the first is context only, as Corpus.scoring_ids gives) into `path`.
 
-    Returns the Trace of the N targets; `meta` (corpus, split, ...) is stored in trace.json.
+    Returns the Trace of the N targets; `meta` (corpus, split, ...) is stored in trace.json. Row t of the
+    probabilities is the model's distribution for character t before reading it (from the state after
+    character t-1); row t of every gate and state is the one computed on reading character t, as the paper's
+    Figure 2 colours a character by the cell after reading it. So the model reads all N+1 ids.
     """
     ids = np.asarray(ids, np.int32)
     if ids.ndim != 1 or len(ids) < 2:
@@ -118,16 +121,16 @@ def trace_ids(model: GateModel, ids: np.ndarray, path: str | os.PathLike, lanes:
     for name, value, low in (("lanes", lanes, 1), ("warmup", warmup, 0), ("chunk", chunk, 1)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise KRNNError(f"{name} must be an integer >= {low}, got {value!r}")
-    inputs, targets = ids[:-1], ids[1:]
-    n = len(targets)
+    targets = ids[1:]
+    n, m = len(targets), len(ids)           # m = n + 1 positions: step p reads ids[p]
     warmup = -(-warmup // chunk) * chunk if lanes > 1 else 0        # whole chunks, so lane 0 resets between them
     if warmup:
-        lanes = max(1, min(lanes, n // warmup))                    # every lane but the first starts inside the text
-    lane_length = -(-n // lanes)
-    lanes = -(-n // lane_length)
+        lanes = max(1, min(lanes, m // warmup))                    # every lane but the first starts inside the text
+    lane_length = -(-m // lanes)
+    lanes = -(-m // lane_length)
     steps = -(-(warmup + lane_length) // chunk) * chunk
     positions = np.arange(lanes)[:, None] * lane_length - warmup + np.arange(steps)[None, :]   # [lanes, steps]
-    padded = np.where((positions >= 0) & (positions < n), inputs[np.clip(positions, 0, n - 1)], 0)
+    padded = np.where((positions >= 0) & (positions < m), ids[np.clip(positions, 0, m - 1)], 0)
 
     writer = TraceWriter(path, model.vocabulary, n, model.layers, source=model.source, lanes=lanes,
                          warmup=warmup, **meta)
@@ -142,12 +145,17 @@ def trace_ids(model: GateModel, ids: np.ndarray, path: str | os.PathLike, lanes:
         probabilities = _softmax(logits)
         for lane in range(lanes):                                    # one contiguous block of rows per lane
             first = max(begin, warmup)
-            last = min(begin + chunk, warmup + lane_length, warmup + n - lane * lane_length)
+            last = min(begin + chunk, warmup + lane_length, warmup + m - lane * lane_length)
             if last <= first:
                 continue
-            start = lane * lane_length + first - warmup
+            start = lane * lane_length + first - warmup              # the position (ids index) of `first`
             cut = slice(first - begin, last - begin)
-            writer.write(start, probabilities[lane, cut], {key: value[lane, cut] for key, value in gates.items()})
+            end = start + last - first
+            if start < n:                                            # step p predicts character p (target row p)
+                writer.write_probabilities(start, probabilities[lane, cut][:min(end, n) - start])
+            if end > 1:                                              # step p has read character p - 1 (row p - 1)
+                skip = max(1 - start, 0)
+                writer.write_gates(start + skip - 1, {key: value[lane, cut][skip:] for key, value in gates.items()})
         if progress:
             progress(min(begin + chunk, steps) * lanes, steps * lanes, time.perf_counter() - started)
     seconds = time.perf_counter() - started

@@ -3,8 +3,10 @@
 Layout of a trace directory:
     trace.json                 vocabulary, length, source model, corpus, split, layers and their gates
     targets.npy                int32 [N]: the id of each character of the text
-    probabilities.npy          float32 [N, K]: the model's distribution for each character, before seeing it
-    <layer>.<gate>.npy         float16 [N, units]: each gate, cell and hidden state of each layer
+    probabilities.npy          float32 [N, K]: the model's distribution for character t, before reading it
+    <layer>.<gate>.npy         float16 [N, units]: each gate, cell and hidden state of each layer as computed on
+                               reading character t (the paper's Figure 2 colours a character by the cell after
+                               reading it); `c` is the raw cell state (views and analyses apply tanh)
 Arrays open memory-mapped, so an analysis reads a 300,000-character trace of a 2x512 LSTM in pieces.
 """
 
@@ -19,7 +21,9 @@ import numpy as np
 from karpathy_rnn.atomic import atomic_file
 from karpathy_rnn.errors import KRNNError, VocabularyMismatchError
 
-TRACE_FORMAT = 1
+TRACE_FORMAT = 2        # 2: gate row t is the state after reading character t (format 1 held the one before it)
+ALIGNMENT = ("probabilities row t: the distribution for character t before reading it; gate rows t: computed on "
+             "reading character t; c stored raw (tanh applied by analyses and views)")
 TRACE_META = "trace.json"
 GATE_DTYPE = np.float16
 PROBABILITY_DTYPE = np.float32
@@ -146,7 +150,8 @@ class TraceWriter:
         elif os.path.exists(self.path) and (not os.path.isdir(self.path) or os.listdir(self.path)):
             raise KRNNError(f"{self.path!r} exists and is not a trace; give a new or empty folder for the trace")
         os.makedirs(self.path, exist_ok=True)
-        self.meta = {"format": TRACE_FORMAT, "complete": False, "vocabulary": vocabulary, "length": int(length),
+        self.meta = {"format": TRACE_FORMAT, "alignment": ALIGNMENT, "complete": False, "vocabulary": vocabulary,
+                     "length": int(length),
                      "layers": [layer.to_dict() for layer in layers], **meta}
         self._write_meta()
 
@@ -161,9 +166,12 @@ class TraceWriter:
         with atomic_file(os.path.join(self.path, TRACE_META), "w", encoding="utf-8") as handle:
             json.dump(self.meta, handle, indent=1)
 
-    def write(self, start: int, probabilities: np.ndarray, gates: dict[tuple[str, str], np.ndarray]) -> None:
-        """Store characters [start, start+M): probabilities [M, K] and {(layer, gate): [M, units]}."""
+    def write_probabilities(self, start: int, probabilities: np.ndarray) -> None:
+        """Store the distributions [M, K] for characters [start, start+M)."""
         self.probabilities.write(start, probabilities)
+
+    def write_gates(self, start: int, gates: dict[tuple[str, str], np.ndarray]) -> None:
+        """Store {(layer, gate): [M, units]} computed on reading characters [start, start+M)."""
         for key, values in gates.items():
             self.gates[key].write(start, values)
 
