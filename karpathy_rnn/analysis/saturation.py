@@ -22,11 +22,19 @@ SATURATION_GATES = {"lstm": ("i", "f", "o"), "nlstm": ("i", "f", "o"), "gru": ("
 
 
 def saturation_fractions(activations: np.ndarray, left: float = LEFT, right: float = RIGHT) -> tuple[np.ndarray, np.ndarray]:
-    """(fraction left-saturated [units], fraction right-saturated [units]) of activations [N, units]."""
+    """(fraction left-saturated [units], fraction right-saturated [units]) of activations [N, units]; compared in
+    float32 (a float16 trace's 0.0999756 is below 0.1 on every path)."""
     activations = np.asarray(activations)
     if activations.ndim != 2 or len(activations) == 0:
         raise KRNNError(f"saturation needs activations [N, units] with N > 0, got shape {activations.shape}")
-    return (activations < left).mean(axis=0), (activations > right).mean(axis=0)
+    left_of, right_of = _saturated(activations, left, right)
+    return left_of.mean(axis=0), right_of.mean(axis=0)
+
+
+def _saturated(values: np.ndarray, left: float, right: float) -> tuple[np.ndarray, np.ndarray]:
+    """(values < left, values > right), both sides in float32 whatever the storage dtype."""
+    values = np.asarray(values, np.float32)
+    return values < np.float32(left), values > np.float32(right)
 
 
 def gate_saturation(trace: Trace, layer, gate: str, rows: int = CHUNK_ROWS) -> tuple[np.ndarray, np.ndarray]:
@@ -39,8 +47,9 @@ def gate_saturation(trace: Trace, layer, gate: str, rows: int = CHUNK_ROWS) -> t
                         f"saturation gates are {expected}")
     left_count = right_count = 0
     for _, block in trace.chunks(info.name, gate, rows):
-        left_count = left_count + (block < LEFT).sum(axis=0)
-        right_count = right_count + (block > RIGHT).sum(axis=0)
+        left_of, right_of = _saturated(block, LEFT, RIGHT)
+        left_count = left_count + left_of.sum(axis=0)
+        right_count = right_count + right_of.sum(axis=0)
     return left_count / trace.length, right_count / trace.length
 
 
