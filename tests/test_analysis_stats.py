@@ -73,3 +73,22 @@ def test_top_cells_rank_by_absolute_r_across_layers():
     scores = {"l1": {"x": np.array([0.1, -0.9, np.nan])}, "l2": {"x": np.array([0.5, 0.95])}}
     assert top_cells(scores, 2)["x"] == [CellScore("x", "l2", 1, 0.95), CellScore("x", "l1", 1, -0.9)]
     assert top_cells({"l1": {"y": np.array([np.nan])}}, 2) == {}
+
+
+def test_saturation_claims_are_per_gate_and_per_layer_too():
+    """Issue 17.4: pooled over gates, layer 1 looks more diffuse; its input gate is right-saturated 58% of the
+    time and says otherwise. The report names each gate and which carry the pooled claim."""
+    from karpathy_rnn.analysis.saturation import describe_claims, saturation_report
+
+    def sides(left, right):
+        return np.full(4, left), np.full(4, right)
+
+    fractions = {"lstm1": {"i": sides(0.02, 0.58), "f": sides(0.0, 0.01), "o": sides(0.0, 0.01)},
+                 "lstm2": {"i": sides(0.1, 0.3), "f": sides(0.2, 0.4), "o": sides(0.1, 0.3)}}
+    report = saturation_report(fractions, "lstm")
+    assert report.claims["first_layer_more_diffuse"] is True
+    assert report.claims["first_layer_more_diffuse_by_gate"] == {"i": False, "f": True, "o": True}
+    assert report.claims["mean_left_right_by_gate"]["lstm1"]["i"] == pytest.approx([0.02, 0.58])
+    lines = describe_claims(report)
+    assert "gate i, mean fraction of time left / right saturated: lstm1 2.0% / 58.0%, lstm2 10.0% / 30.0%" in lines
+    assert "first layer more diffuse, per gate: i no, f yes, o yes (carried by f, o)" in lines

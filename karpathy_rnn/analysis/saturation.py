@@ -87,6 +87,17 @@ def saturation_report(fractions: dict[str, dict[str, tuple[np.ndarray, np.ndarra
     claims["mean_saturated_fraction"] = {
         layer: float(np.mean([np.mean(left + right) for left, right in fractions[layer].values()]))
         for layer in layers if fractions[layer]}
+    # the same per gate (the paper's Figure 3 shows each gate apart): pooling can hide one gate that goes the other way
+    claims["mean_left_right_by_gate"] = {
+        layer: {gate: [float(np.mean(left)), float(np.mean(right))] for gate, (left, right) in fractions[layer].items()}
+        for layer in layers}
+    gates = [gate for gate in fractions[layers[0]] if all(gate in fractions[layer] for layer in layers)]
+    if len(layers) > 1:
+        by_gate = {layer: {gate: sum(claims["mean_left_right_by_gate"][layer][gate]) for gate in gates}
+                   for layer in layers}
+        claims["first_layer_more_diffuse_by_gate"] = {
+            gate: bool(by_gate[layers[0]][gate] < np.mean([by_gate[layer][gate] for layer in layers[1:]]))
+            for gate in gates}
     saturated = claims["mean_saturated_fraction"]
     if len(saturated) > 1:
         others = float(np.mean([saturated[layer] for layer in layers[1:]]))
@@ -127,8 +138,17 @@ def describe_claims(report: SaturationReport) -> list[str]:
                          f"z left-saturated {c['other_layers_z_mean_left_saturated']:.1%} of the time on average")
     lines.append("mean fraction of time a gate is saturated, per layer: " +
                  ", ".join(f"{layer} {value:.1%}" for layer, value in c["mean_saturated_fraction"].items()))
+    for gate in next(iter(c["mean_left_right_by_gate"].values()), {}):
+        lines.append(f"gate {gate}, mean fraction of time left / right saturated: " + ", ".join(
+            f"{layer} {sides[gate][0]:.1%} / {sides[gate][1]:.1%}"
+            for layer, sides in c["mean_left_right_by_gate"].items() if gate in sides))
     if "first_layer_more_diffuse" in c:
-        lines.append(f"first layer more diffuse than the others (paper: yes, in every model): "
+        lines.append(f"first layer more diffuse than the others, all gates pooled (paper: yes, in every model): "
                      f"{'yes' if c['first_layer_more_diffuse'] else 'no'} "
                      f"(saturated {c['first_layer_vs_others_saturated_ratio']:.2f}x as often)")
+        per_gate = c["first_layer_more_diffuse_by_gate"]
+        carriers = [gate for gate, more in per_gate.items() if more]
+        lines.append("first layer more diffuse, per gate: " + ", ".join(
+            f"{gate} {'yes' if more else 'no'}" for gate, more in per_gate.items())
+            + f" (carried by {', '.join(carriers) if carriers else 'no gate'})")
     return lines
