@@ -1,5 +1,6 @@
 """The paper's Figure 1 numbers as data, the grid's shards and the table laid out like the figure."""
 
+import numpy as np
 import pytest
 
 from karpathy_rnn.errors import KRNNError
@@ -50,4 +51,22 @@ def test_table_puts_ours_beside_the_paper():
     assert "ICLR 2016, Figure 1" in markdown
     rows = figure1_csv(results).splitlines()
     assert rows[0].startswith("corpus,budget,unit,layers,hidden,params")
-    assert rows[1] == "war_and_peace,50k,gru,2,53,44130,10,1.5000,0.0020,1.373,+0.1270"
+    assert rows[1] == "war_and_peace,50k,gru,2,53,44130,10,1.5000,0.0020,-,1.373,+0.1270"   # no block std yet
+
+
+def test_table_marks_a_difference_beyond_two_block_bootstrap_deviations():
+    """Issue 17.8: differences are judged by the block bootstrap (correlated neighbours), not the i.i.d. one."""
+    from karpathy_rnn.training.evaluation import block_bootstrap_std, bootstrap_std
+
+    cell = GridCell("war_and_peace", "50k", "gru", 2)                  # paper: 1.373
+    near = {cell: {"test_loss_nats": 1.383, "test_loss_std": 0.002, "test_loss_std_block": 0.006}}
+    far = {cell: {"test_loss_nats": 1.393, "test_loss_std": 0.002, "test_loss_std_block": 0.006}}
+    assert "1.383 (1.373; +0.010) |" in figure1_markdown(near)          # 1.7 block deviations: not marked
+    assert "1.393 (1.373; +0.020)* |" in figure1_markdown(far)          # 3.3: marked
+    assert "0.0060" in figure1_csv(far).splitlines()[1]
+    # losses correlated over runs of 50 characters: the block figure sees it, the i.i.d. one does not
+    rng = np.random.default_rng(0)
+    losses = np.repeat(rng.exponential(1.5, 2000), 50)
+    assert block_bootstrap_std(losses, block=1000) > 4 * bootstrap_std(losses)
+    independent = rng.exponential(1.5, 100_000)
+    assert block_bootstrap_std(independent, block=1000) == pytest.approx(bootstrap_std(independent), rel=0.35)

@@ -81,6 +81,15 @@ def test_evaluation_matches_a_direct_computation(corpus, tmp_path):
     same = np.ones(len(direct), bool)
     same[[b * lane + t for b in range(1, 10) for t in range(30)]] = False
     np.testing.assert_allclose(losses[same], direct[same], rtol=2e-4, atol=2e-5)
+    # issue 17.7: results.json also has the test split read in one pass from a zero state, checked the same way
+    with open(os.path.join(trainer.run_dir, "results.json"), encoding="utf-8") as handle:
+        results = json.load(handle)
+    best = keras.models.load_model(os.path.join(trainer.run_dir, "best.keras"))
+    test_ids = trainer.corpus.scoring_ids("test")
+    probabilities = keras.ops.softmax(best(test_ids[None, :-1])).numpy()[0].astype(np.float64)
+    one_pass = -np.log(probabilities[np.arange(len(test_ids) - 1), test_ids[1:]]).mean()
+    assert results["test_loss_nats_continuous"] == pytest.approx(one_pass, rel=1e-5)
+    assert results["bootstrap_block_characters"] == 1000 and results["test_loss_std_block"] > 0
 
 
 def test_resumed_run_ends_with_the_same_weights(corpus, tmp_path):

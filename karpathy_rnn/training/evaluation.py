@@ -8,6 +8,10 @@ import numpy as np
 
 NATS_PER_BIT = math.log(2.0)
 BOOTSTRAP_SAMPLES = 100   # Figure 1's caption: "estimated with 100 bootstrap samples"
+# Neighbouring characters' losses are correlated (a hard word is hard for several characters), so resampling
+# single characters understates the error; resampling blocks of this many characters keeps most of that
+# correlation (an audit measured 0.0024 i.i.d. against 0.0037 / 0.0064 / 0.011 for 100 / 1,000 / 5,000).
+BLOCK_CHARACTERS = 1000
 
 
 def bits(nats: float) -> float:
@@ -32,6 +36,19 @@ def split_losses(step, zero_states, ids, batch_size: int, unroll: int) -> np.nda
     lanes = np.concatenate(losses, axis=1).astype(np.float64)      # [B, steps*T], lane-major = text order
     mask = np.concatenate(weights, axis=1) > 0
     return lanes[mask]
+
+
+def block_bootstrap_std(losses: np.ndarray, block: int = BLOCK_CHARACTERS, samples: int = BOOTSTRAP_SAMPLES,
+                        seed: int = 0) -> float:
+    """Standard deviation of the mean loss over `samples` resamples, with replacement, of consecutive blocks of
+    `block` characters (the last block may be shorter; a resample's mean weighs each character once)."""
+    losses = np.asarray(losses, dtype=np.float64)
+    starts = np.arange(0, len(losses), max(int(block), 1))
+    sums = np.add.reduceat(losses, starts)
+    sizes = np.diff(np.append(starts, len(losses)))
+    rng = np.random.default_rng(seed)
+    picks = [rng.integers(0, len(starts), len(starts)) for _ in range(samples)]
+    return float(np.std([sums[p].sum() / sizes[p].sum() for p in picks], ddof=1))
 
 
 def bootstrap_std(losses: np.ndarray, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> float:

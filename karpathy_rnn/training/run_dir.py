@@ -68,7 +68,8 @@ def read_json(path: str, fix: str = "remove it or the run directory") -> dict | 
 _CONFIG_EXTRA = {"params": "int", "corpus_name": "str", "corpus_sha256": "str", "corpus_source": "str",
                  "vocabulary": "str", "replicas": "int"}
 RESULTS_FIELDS = {"test_loss_nats": "float", "test_loss_bits": "float", "test_loss_std": "float",
-                  "test_characters": "int", "val_loss_nats": "float", "val_loss_bits": "float", "params": "int",
+                  "test_characters": "int", "val_loss_nats": "float", "test_loss_std_block": "float",
+                  "bootstrap_block_characters": "int", "test_loss_nats_continuous": "float", "val_loss_bits": "float", "params": "int",
                   "hidden": "int", "best_epoch": "float", "best_step": "int", "epochs_completed": "int",
                   "steps": "int", "stopped_by": "str", "chars_per_second": "float | None", "corpus": "dict",
                   "corpus_sha256": "str", "config": "dict"}

@@ -30,7 +30,13 @@ from karpathy_rnn.training.config import (
     check_config,
     learning_rate_at,
 )
-from karpathy_rnn.training.evaluation import bits, bootstrap_std, split_losses
+from karpathy_rnn.training.evaluation import (
+    BLOCK_CHARACTERS,
+    bits,
+    block_bootstrap_std,
+    bootstrap_std,
+    split_losses,
+)
 from karpathy_rnn.training.events import drop_replayed_events
 from karpathy_rnn.training.memory import check_training_memory, estimate_training_memory
 from karpathy_rnn.training.progress import TrainingProgress, total_steps
@@ -59,6 +65,9 @@ RMSPROP_EPSILON = 1e-16
 
 class TrainingDiverged(KRNNError):
     """The loss, a gradient or a weight became NaN or Inf; the last good checkpoint is kept."""
+
+
+CONTINUOUS_UNROLL = 1000   # characters per call of the one-lane test pass (the state is carried: any length)
 
 
 class TrainingInterrupted(KRNNError):
@@ -543,12 +552,17 @@ class Trainer:
         losses = split_losses(step, zero_states, self.corpus.scoring_ids("test"), self.config.batch_size,
                               self.config.unroll)
         test = float(losses.mean())
+        # the same split read once from a zero state (no lanes), as analyze.py's exact trace reads it
+        continuous = split_losses(step, zero_states, self.corpus.scoring_ids("test"), 1, CONTINUOUS_UNROLL)
         p = self.progress
         reason = "early_stopping" if bool(p.stopped_early) else (
             "epochs" if self.epoch >= self.config.epochs else "max_steps")
         results = {
             "test_loss_nats": test, "test_loss_bits": bits(test),
-            "test_loss_std": bootstrap_std(losses, seed=self.config.seed), "test_characters": int(losses.size),
+            "test_loss_std": bootstrap_std(losses, seed=self.config.seed),
+            "test_loss_std_block": block_bootstrap_std(losses, seed=self.config.seed),
+            "bootstrap_block_characters": BLOCK_CHARACTERS,
+            "test_loss_nats_continuous": float(continuous.mean()), "test_characters": int(losses.size),
             "val_loss_nats": float(p.best_val), "val_loss_bits": bits(float(p.best_val)),
             "params": self.params, "hidden": self.hidden, "best_epoch": round(int(p.best_step) / self.steps_per_epoch, 3),
             "best_step": int(p.best_step), "epochs_completed": self.epoch, "steps": self.global_step,
