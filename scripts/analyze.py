@@ -60,6 +60,10 @@ def _parser():
     everything.add_argument("--summary-states", nargs="+", help="states/gates per layer in the summaries, e.g. "
                             "c h i f o (default: the cell state, c for an LSTM, and h)")
     everything.add_argument("--no-png", action="store_true", help="HTML gallery only (faster)")
+    everything.add_argument("--features", choices=("auto", "prose", "code", "all"), default="auto",
+                            help="probe features to rank cells by: prose (line position, quotes), code (brackets, "
+                            "comments, strings, indentation, if conditions) or all; auto tells prose from code by "
+                            "how often { } ; = occur (default: %(default)s)")
     trace = sub.add_parser("trace", help="only write the trace", description="Write the trace of a split.")
     _add_model_options(trace)
     _add_trace_options(trace)
@@ -154,17 +158,23 @@ def _trace(args, model, run_dir, out, log):
 
 def _analyse(args, trace, run_dir, out, log):
     """Cells, gallery, saturation, summaries and the report from a trace."""
-    from karpathy_rnn.analysis.cells import score_cells, top_cells
-    from karpathy_rnn.analysis.features import text_features
+    from karpathy_rnn.analysis.cells import TRACKED_R, score_cells, top_cells, untracked_features
+    from karpathy_rnn.analysis.features import text_features, text_kind
     from karpathy_rnn.analysis.gallery import write_gallery
     from karpathy_rnn.analysis.publish import (ranking_json, saturation_json, write_json, write_report,
                                                write_scores_csv, write_summaries)
     from karpathy_rnn.analysis.saturation import SATURATION_GATES, describe_claims, trace_saturation
     from karpathy_rnn.plots import saturation_figure, save_figure
 
-    features = text_features(trace.text)
+    kind = text_kind(trace.text) if args.features == "auto" else args.features
+    features = text_features(trace.text, kind)
     scores = score_cells(trace, features)
     ranking = top_cells(scores, args.top)
+    untracked = untracked_features(scores)
+    log(f"features for {kind}: {', '.join(features)}" + (" (--features prose|code|all to choose)"
+                                                          if args.features == "auto" else ""))
+    for feature, best in untracked.items():
+        log(f"{feature:16s} no cell tracks it (best |r| {best:.3f} < {TRACKED_R}): no panel")
     figures = [write_scores_csv(scores, os.path.join(out, "cells.csv")),
                write_json(ranking_json(ranking), os.path.join(out, "cells.json"))]
     for feature, cells in ranking.items():
@@ -188,7 +198,7 @@ def _analyse(args, trace, run_dir, out, log):
                     tuple(args.summary_states) if args.summary_states else None)
     log(f"TensorBoard summaries (step {step}) in {logdir}: tensorboard --logdir "
         f"{os.path.dirname(run_dir) if run_dir else logdir}")
-    path = write_report(os.path.join(out, "report.md"), trace, ranking, claims, figures)
+    path = write_report(os.path.join(out, "report.md"), trace, ranking, claims, figures, untracked, kind)
     log(f"report: {path}")
 
 

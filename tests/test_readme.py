@@ -50,12 +50,8 @@ def _run(words: list[str], folder, env) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=900)
 
 
-def test_every_readme_command_runs_as_written_in_order(tmp_path):
+def test_every_readme_command_runs_as_written_in_order(tmp_path, shared_data):
     from tb_plugin.testing import tensorboard
-
-    data = os.environ.get("KRNN_DATA_DIR")
-    if not data or not os.path.isfile(os.path.join(data, "war_and_peace.txt.gz")):
-        pytest.skip("needs War and Peace in $KRNN_DATA_DIR (CI sets it)")
     folder = tmp_path / "clone"
     folder.mkdir()
     os.symlink(os.path.join(REPO, "scripts"), folder / "scripts")

@@ -439,3 +439,24 @@ def test_off_a_terminal_progress_is_plain_lines_every_log_every_steps(corpus, tm
     steps = [line.split(" · ")[0] for line in done.stdout.splitlines() if line.startswith("epoch 1/50 step ")]
     assert steps == ["epoch 1/50 step 3/134", "epoch 1/50 step 6/134", "epoch 1/50 step 9/134"], done.stdout
     assert "training 9 steps (50 epochs of 134, --max-steps 9)" in done.stdout
+
+
+def test_a_run_killed_before_its_first_checkpoint_logs_each_step_once_after_resume(corpus, tmp_path):
+    """Issue 15.7: a run killed after logging steps but before any checkpoint starts again from step 0 on
+    --resume; the steps it logged are taken out first (CI's slower machine killed one there)."""
+    import shutil
+
+    import keras
+
+    from karpathy_rnn.training.trainer import Trainer
+    from tests.test_crash_safety import _logged_steps
+
+    config = dict(max_steps=4, eval_every=0, checkpoint_every=100)
+    Trainer(tiny_config(corpus, tmp_path, name="run", **config), **QUIET).run()
+    shutil.rmtree(tmp_path / "run" / "checkpoints")               # as if killed before the first save
+    (tmp_path / "run" / "results.json").unlink()
+    keras.backend.clear_session()
+    Trainer(tiny_config(corpus, tmp_path, name="run", resume=True, **config), **QUIET).run()
+    counts = _logged_steps(tmp_path / "run")
+    assert sorted(step for (tag, step) in counts if tag == "train/loss") == [1, 2, 3, 4]
+    assert max(counts.values()) == 1, counts

@@ -76,14 +76,33 @@ def score_cells(trace: Trace, features: dict[str, np.ndarray], rows: int = CHUNK
     return scores
 
 
-def top_cells(scores: dict[str, dict[str, np.ndarray]], top: int = 3,
-              features=None) -> dict[str, list[CellScore]]:
-    """{feature: the `top` cells over all layers by |r|, strongest first}; features with no finite r are left out."""
+# A cell "tracks" a feature when |r| reaches this: below it the two share under 1% of their variance, and a
+# Figure 2 panel would show noise under the feature's name.
+TRACKED_R = 0.1
+
+
+def top_cells(scores: dict[str, dict[str, np.ndarray]], top: int = 3, features=None,
+              min_abs_r: float = TRACKED_R) -> dict[str, list[CellScore]]:
+    """{feature: the `top` cells over all layers by |r|, strongest first}; features with no finite r, or whose best
+    cell stays below `min_abs_r` (untracked_features names them), are left out."""
     ranked = {}
     for feature in features or next(iter(scores.values()), {}):
         candidates = [CellScore(feature, layer, int(cell), float(r[cell]))
                       for layer, by_feature in scores.items() for r in [by_feature[feature]]
                       for cell in np.flatnonzero(np.isfinite(r))]
         if candidates:
-            ranked[feature] = sorted(candidates, key=lambda s: (-abs(s.correlation), s.layer, s.cell))[:top]
+            best = sorted(candidates, key=lambda s: (-abs(s.correlation), s.layer, s.cell))[:top]
+            if abs(best[0].correlation) >= min_abs_r:
+                ranked[feature] = best
     return ranked
+
+
+def untracked_features(scores: dict[str, dict[str, np.ndarray]], min_abs_r: float = TRACKED_R) -> dict[str, float]:
+    """{feature: its best |r|} of the features no cell tracks (best |r| below `min_abs_r`, or none finite: nan)."""
+    untracked = {}
+    for feature in next(iter(scores.values()), {}):
+        values = np.concatenate([np.abs(by_feature[feature]) for by_feature in scores.values()])
+        best = float(np.nanmax(values)) if np.isfinite(values).any() else float("nan")
+        if not best >= min_abs_r:
+            untracked[feature] = best
+    return untracked

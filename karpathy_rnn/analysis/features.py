@@ -27,6 +27,15 @@ FEATURE_DESCRIPTIONS = {
     "in_if_condition": "inside the parenthesised condition of an if",
 }
 FEATURE_NAMES = tuple(FEATURE_DESCRIPTIONS)
+# The features that mean something in each kind of text: C's lexer on a novel finds apostrophes and calls them
+# strings, and parentheses in prose are too rare to track.
+FEATURES_BY_KIND = {
+    "prose": ("line_position", "in_quotes"),
+    "code": ("line_position", "paren_depth", "in_parens", "bracket_depth", "brace_depth", "in_comment", "in_string",
+             "in_comment_or_string", "indentation", "in_if_condition"),
+}
+TEXT_KINDS = tuple(FEATURES_BY_KIND)
+CODE_MARKS_PER_1000 = 15    # `{ } ; =` per 1,000 characters above which a text is code (C: ~40, novels: ~3)
 
 _C_TOKENS = re.compile(r"""(?P<comment>/\*[\s\S]*?(?:\*/|\Z)|//[^\n]*)"""
                        r"""|(?P<string>"(?:\\[\s\S]|[^"\\\n])*"?|'(?:\\[\s\S]|[^'\\\n])*'?)""")
@@ -128,8 +137,19 @@ def if_conditions(text: str, codes: np.ndarray, paren: np.ndarray | None = None)
     return _spans_mask(n, opens, ends)
 
 
-def text_features(text: str) -> dict[str, np.ndarray]:
-    """Every probe feature of `text`: {name: [N] float64}, in FEATURE_NAMES order."""
+def text_kind(text: str) -> str:
+    """"code" when `{ } ; =` come more often than CODE_MARKS_PER_1000 per 1,000 characters, else "prose"."""
+    marks = sum(text.count(mark) for mark in "{};=")
+    return "code" if marks * 1000 > CODE_MARKS_PER_1000 * max(len(text), 1) else "prose"
+
+
+def text_features(text: str, kind: str | None = None) -> dict[str, np.ndarray]:
+    """The probe features of `text` for its kind (FEATURES_BY_KIND; None: text_kind decides, "all": every one):
+    {name: [N] float64}, in FEATURE_NAMES order."""
+    kind = text_kind(text) if kind is None else kind
+    if kind != "all" and kind not in FEATURES_BY_KIND:
+        raise ValueError(f"kind={kind!r}: give one of {', '.join(TEXT_KINDS)}, 'all' or None")
+    wanted = FEATURE_NAMES if kind == "all" else FEATURES_BY_KIND[kind]
     codes = _codes(text)
     paren = nesting_depth(codes, "(", ")")
     comment, string = c_comments_and_strings(text)
@@ -146,4 +166,4 @@ def text_features(text: str) -> dict[str, np.ndarray]:
         "indentation": indentation(codes),
         "in_if_condition": if_conditions(text, codes, paren),
     }
-    return {name: np.asarray(features[name], np.float64) for name in FEATURE_NAMES}
+    return {name: np.asarray(features[name], np.float64) for name in FEATURE_NAMES if name in wanted}

@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from karpathy_rnn.analysis.cells import CellScore, cell_values
+from karpathy_rnn.analysis.cells import TRACKED_R, CellScore, cell_values
 from karpathy_rnn.analysis.features import FEATURE_DESCRIPTIONS
 from karpathy_rnn.analysis.saturation import LEFT, RIGHT, SaturationReport
 from karpathy_rnn.analysis.trace import Trace
@@ -92,7 +92,8 @@ def write_summaries(trace: Trace, logdir: str, step: int, ranking: dict[str, lis
     return logdir
 
 
-def write_report(path: str, trace: Trace, ranking: dict[str, list[CellScore]], claims: list[str], figures: list[str]) -> str:
+def write_report(path: str, trace: Trace, ranking: dict[str, list[CellScore]], claims: list[str], figures: list[str],
+                 untracked: dict[str, float] | None = None, kind: str = "") -> str:
     """report.md: the trace, the top cells per feature, the saturation claims and links to the figures."""
     meta = trace.meta
     lines = [f"# Analysis of {meta.get('source', '?')}", "",
@@ -102,6 +103,10 @@ def write_report(path: str, trace: Trace, ranking: dict[str, list[CellScore]], c
              "| feature | top cells (layer cell: r) |", "|---|---|"]
     for feature, cells in ranking.items():
         lines.append(f"| {feature} | " + ", ".join(f"{s.layer} {s.cell}: {s.correlation:+.3f}" for s in cells) + " |")
+    for feature, best in (untracked or {}).items():
+        lines.append(f"| {feature} | no cell tracks it (best \\|r\\| {best:.3f} < {TRACKED_R}) |")
+    if kind:
+        lines += ["", f"Features for {kind} text (karpathy_rnn.analysis.features.FEATURES_BY_KIND)."]
     if claims:
         lines += ["", "## Gate saturation (section 4.2, Figure 3)", ""] + [f"- {claim}" for claim in claims]
     lines += ["", "## Figures", ""] + [f"- [{os.path.basename(f)}]({os.path.basename(f)})" for f in figures]

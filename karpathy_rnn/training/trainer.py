@@ -497,7 +497,11 @@ class Trainer:
         self._stepper = None
         self._started = time.perf_counter()
         # ---- where the run is: a fresh start or its last checkpoint ------------------------------------------
-        states = self._restore() if has_checkpoint(self.run_dir) else None
+        if has_checkpoint(self.run_dir):
+            states = self._restore()
+        else:                 # a new run, or one killed before its first checkpoint: nothing it logged counts
+            states = None
+            drop_replayed_events(self.run_dir, 0, evaluated_at_step=False)
         self.epoch, self.step_in_epoch = int(self.progress.epoch), int(self.progress.step_in_epoch)
         self.global_step = int(self.progress.global_step)
         devices = ", ".join(sorted({d.device_type for d in tf.config.list_logical_devices()} & {"GPU"})) or "CPU"
