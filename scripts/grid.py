@@ -27,6 +27,7 @@ from karpathy_rnn.training.figure1 import (
     FIGURE1_UNITS,
     collect_results,
     figure1_csv,
+    dropout_run_name,
     figure1_markdown,
     grid_cells,
     parse_shard,
@@ -51,7 +52,9 @@ def build_parser() -> ArgumentParser:
         "(default: %(default)s)")
     add("--epochs", type=int, default=DEFAULTS.epochs, help="epochs per cell (default: %(default)s)")
     add("--max-steps", type=int, help="training steps per cell (smoke runs)")
-    add("--dropout", type=float, default=DEFAULTS.dropout, help="dropout (default: %(default)s)")
+    add("--dropout", type=float, nargs="+", default=[DEFAULTS.dropout], help="dropout rates: each cell is trained "
+        "at each (runs NAME, NAME-dropout0.25, ...) and the table keeps the one with the best validation loss, as "
+        "the paper cross-validates dropout per model (default: %(default)s)")
     add("--patience", type=int, default=DEFAULTS.patience, help="early-stopping patience (default: %(default)s)")
     add("--eval-every", type=int, default=DEFAULTS.eval_every, help="validation every N steps; 0: per epoch")
     add("--seed", type=int, default=DEFAULTS.seed, help="seed (default: %(default)s)")
@@ -90,22 +93,25 @@ def main(argv=None) -> int:
 
         sources = {corpus_label(corpus): corpus for corpus in args.corpora}   # cell name -> --corpus value
         cells = shard(grid_cells(list(sources), args.budgets, args.units, args.layers), index, count)
-        print(f"shard {index}/{count}: {len(cells)} cell(s) in {args.logdir}")
+        print(f"shard {index}/{count}: {len(cells)} cell(s) in {args.logdir}"
+              + (f", each at dropout {', '.join(f'{d:g}' for d in args.dropout)}" if len(args.dropout) > 1 else ""))
         failed = []
-        for number, cell in enumerate(cells, 1):
-            run_dir = os.path.join(args.logdir, cell.name)
+        runs = [(cell, dropout) for cell in cells for dropout in args.dropout]       # a cell's rates on one shard
+        for number, (cell, dropout) in enumerate(runs, 1):
+            name = dropout_run_name(cell, dropout)
+            run_dir = os.path.join(args.logdir, name)
             done = read_results(run_dir)
             if done is not None and (done.get("stopped_by") == "early_stopping" or (
                     done.get("config", {}).get("epochs"), done.get("config", {}).get("max_steps"))
                     == (args.epochs, args.max_steps)):
-                print(f"[{number}/{len(cells)}] {cell.name}: finished, skipped")
+                print(f"[{number}/{len(runs)}] {name}: finished, skipped")
                 continue
-            print(f"[{number}/{len(cells)}] {cell.name}")
+            print(f"[{number}/{len(runs)}] {name}")
             config = TrainConfig(corpus=sources[cell.corpus], unit=cell.unit, layers=cell.layers, budget=cell.budget,
-                                 epochs=args.epochs, max_steps=args.max_steps, dropout=args.dropout,
+                                 epochs=args.epochs, max_steps=args.max_steps, dropout=dropout,
                                  patience=args.patience, eval_every=args.eval_every, seed=args.seed,
                                  batch_size=args.batch_size, unroll=args.unroll, data_dir=args.data_dir,
-                                 logdir=args.logdir, name=cell.name, resume=True)  # continues or extends a cell
+                                 logdir=args.logdir, name=name, resume=True)  # continues or extends a cell
             try:
                 train(config, progress_bar=args.progress)
             except TrainingInterrupted as exc:
@@ -113,8 +119,8 @@ def main(argv=None) -> int:
                 write_table(args.logdir)
                 return INTERRUPTED
             except TrainingDiverged as exc:
-                print(f"{cell.name}: {exc}", file=sys.stderr)
-                failed.append(cell.name)
+                print(f"{name}: {exc}", file=sys.stderr)
+                failed.append(name)
             import keras
             keras.backend.clear_session()
         if failed:

@@ -51,7 +51,8 @@ def build_parser() -> ArgumentParser:
         "(default: %(default)s)")
     add("--clip", type=float, default=DEFAULTS.clip, help="clip every gradient element to [-CLIP, CLIP] as "
         "char-rnn does; 0 turns it off (default: %(default)s)")
-    add("--dropout", type=float, default=DEFAULTS.dropout, help="dropout on the non-recurrent connections "
+    add("--dropout", type=float, default=DEFAULTS.dropout, help="dropout on the non-recurrent connections; one run "
+        "uses one rate (the paper chose it per model on validation: grid.py --dropout 0 0.25 0.5 does) "
         "(default: %(default)s)")
     add("--seed", type=int, default=DEFAULTS.seed, help="seed of initialisation, dropout and epoch offsets "
         "(default: %(default)s)")

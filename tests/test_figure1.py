@@ -51,7 +51,7 @@ def test_table_puts_ours_beside_the_paper():
     assert "ICLR 2016, Figure 1" in markdown
     rows = figure1_csv(results).splitlines()
     assert rows[0].startswith("corpus,budget,unit,layers,hidden,params")
-    assert rows[1] == "war_and_peace,50k,gru,2,53,44130,10,1.5000,0.0020,-,1.373,+0.1270"   # no block std yet
+    assert rows[1] == "war_and_peace,50k,gru,2,53,44130,10,,1.5000,0.0020,-,1.373,+0.1270"   # no dropout, no block std
 
 
 def test_table_marks_a_difference_beyond_two_block_bootstrap_deviations():
@@ -70,3 +70,26 @@ def test_table_marks_a_difference_beyond_two_block_bootstrap_deviations():
     assert block_bootstrap_std(losses, block=1000) > 4 * bootstrap_std(losses)
     independent = rng.exponential(1.5, 100_000)
     assert block_bootstrap_std(independent, block=1000) == pytest.approx(bootstrap_std(independent), rel=0.35)
+
+
+def test_each_cell_keeps_the_dropout_rate_with_the_best_validation_loss(tmp_path):
+    """Issue 17.9: the paper cross-validates dropout per model; grid.py --dropout 0 0.25 0.5 trains each cell at
+    each rate and the table keeps the best on validation, naming the rate chosen."""
+    import json
+
+    from karpathy_rnn.training.figure1 import collect_results, dropout_run_name
+
+    cell = GridCell("war_and_peace", "50k", "lstm", 2)
+    for dropout, val, test in ((0.0, 1.50, 1.49), (0.25, 1.40, 1.41), (0.5, 1.45, 1.44)):
+        folder = tmp_path / dropout_run_name(cell, dropout)
+        folder.mkdir()
+        config = {"corpus_name": "war_and_peace", "budget": "50k", "unit": "lstm", "layers": 2, "dropout": dropout}
+        (folder / "results.json").write_text(json.dumps({"val_loss_nats": val, "test_loss_nats": test,
+                                                         "config": config}))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["war_and_peace-50k-lstm-2",
+                                                           "war_and_peace-50k-lstm-2-dropout0.25",
+                                                           "war_and_peace-50k-lstm-2-dropout0.5"]
+    results = collect_results(str(tmp_path))
+    assert results[cell]["test_loss_nats"] == 1.41 and results[cell]["dropout_tried"] == [0.0, 0.25, 0.5]
+    assert "1.410 (1.442; -0.032) d=0.25" in figure1_markdown(results)              # paper, LSTM 2 layers: 1.442
+    assert figure1_csv(results).splitlines()[1].split(",")[7] == "0.25"

@@ -61,3 +61,20 @@ def test_shards_split_the_cells(tmp_path):
 def test_grid_bad_shard(tmp_path):
     done = run_script("grid.py", "--shard", "3/2", "--logdir", tmp_path)
     assert done.returncode == 2 and "--shard '3/2'" in error_line(done)
+
+
+def test_grid_trains_each_cell_at_each_dropout_rate_and_keeps_the_best(tmp_path):
+    """Issue 17.9: --dropout 0 0.5 trains NAME and NAME-dropout0.5; the table keeps the lower validation loss."""
+    corpus = write_tiny_corpus(tmp_path)
+    logdir = tmp_path / "grid"
+    done = run_script("grid.py", "--corpora", corpus, "--units", "lstm", "--logdir", logdir, *COMMON,
+                      "--dropout", "0", "0.5")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "[1/2] tiny-50k-lstm-1" in done.stdout and "[2/2] tiny-50k-lstm-1-dropout0.5" in done.stdout
+    runs = {name: json.loads((logdir / name / "results.json").read_text())
+            for name in ("tiny-50k-lstm-1", "tiny-50k-lstm-1-dropout0.5")}
+    assert runs["tiny-50k-lstm-1-dropout0.5"]["config"]["dropout"] == 0.5
+    best = min(runs.values(), key=lambda r: r["val_loss_nats"])
+    rows = list(csv.DictReader(io.StringIO((logdir / "figure1.csv").read_text())))
+    assert len(rows) == 1 and float(rows[0]["dropout"]) == best["config"]["dropout"]
+    assert rows[0]["test_loss_nats"] == f"{best['test_loss_nats']:.4f}"

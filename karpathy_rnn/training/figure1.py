@@ -105,14 +105,17 @@ def figure1_markdown(results: dict) -> str:
                 ours = results.get(cell, {}).get("test_loss_nats")
                 paper = cell.paper_test_loss
                 diff = None if ours is None or paper is None else ours - paper
+                chosen = results.get(cell, {})
+                dropout = chosen.get("config", {}).get("dropout")
                 cells.append(f"{_format(ours)} ({_format(paper)}; {_format(diff, signed=True)})"
-                             + ("*" if differs(diff, results.get(cell, {})) else ""))
+                             + ("*" if differs(diff, chosen) else "")
+                             + (f" d={dropout:g}" if len(chosen.get("dropout_tried", [])) > 1 or dropout else ""))
             lines.append(f"| {budget} ({BUDGET_LSTM_CELLS[budget]}) | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
 
 
-CSV_COLUMNS = ("corpus", "budget", "unit", "layers", "hidden", "params", "epochs", "test_loss_nats",
+CSV_COLUMNS = ("corpus", "budget", "unit", "layers", "hidden", "params", "epochs", "dropout", "test_loss_nats",
                "test_loss_std", "test_loss_std_block", "paper_test_loss_nats", "difference")
 
 
@@ -126,7 +129,8 @@ def figure1_csv(results: dict) -> str:
         result, paper = results[cell], cell.paper_test_loss
         ours = result.get("test_loss_nats")
         writer.writerow([cell.corpus, cell.budget, cell.unit, cell.layers, result.get("hidden"), result.get("params"),
-                         result.get("epochs_completed"), _format(ours, 4), _format(result.get("test_loss_std"), 4),
+                         result.get("epochs_completed"), result.get("config", {}).get("dropout", ""),
+                         _format(ours, 4), _format(result.get("test_loss_std"), 4),
                          _format(result.get("test_loss_std_block"), 4), _format(paper), _format(None if ours is None or paper is None else ours - paper, 4,
                                                  signed=True)])
     return out.getvalue()
@@ -146,7 +150,9 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def collect_results(logdir: str) -> dict:
-    """{GridCell: results dict} of every run directory under `logdir` with a results.json of a budgeted run."""
+    """{GridCell: results dict} of every run directory under `logdir` with a results.json of a budgeted run; where a
+    cell was trained at several dropout rates (grid.py --dropout 0 0.25 0.5), the run with the lowest validation
+    loss, with "dropout_tried": every rate tried (the paper cross-validates dropout per model, section 3.3)."""
     import os
 
     from karpathy_rnn.training.run_dir import read_results
@@ -160,5 +166,13 @@ def collect_results(logdir: str) -> dict:
         if config.get("budget") is None:
             continue
         cell = GridCell(config["corpus_name"], config["budget"], config["unit"], config["layers"])
-        found[cell] = result
+        tried = sorted({*found.get(cell, {}).get("dropout_tried", []), float(config.get("dropout", 0.0))})
+        if cell not in found or result.get("val_loss_nats", float("inf")) < found[cell].get("val_loss_nats", float("inf")):
+            found[cell] = result
+        found[cell] = {**found[cell], "dropout_tried": tried}
     return found
+
+
+def dropout_run_name(cell: GridCell, dropout: float) -> str:
+    """A cell's run directory at one dropout rate: the cell's name without dropout, '<name>-dropout0.25' with."""
+    return cell.name if not dropout else f"{cell.name}-dropout{dropout:g}"
