@@ -35,6 +35,16 @@ MUTANTS = [
  ("karpathy_rnn/summary_schema.py", "    if kind == \"activations\" and not problems:\n        problems += _block_problems(checked)\n", "", "tests/test_plugin_fuzz.py::hostile_summaries_get"),
  ("tb_plugin/static/views/colored_text.js", "Object.hasOwn(data.descriptions, feature) ? data.descriptions[feature] : ''", "data.descriptions[feature] || ''", "tests/test_plugin_browser.py::names_like"),
  ("tb_plugin/static/views/oracle.js", "const [hue, saturation] = GROUP_COLORS.get(s.group) || [(i * 47) % 360, 45];", "const [hue, saturation] = {}[s.group] || GROUP_COLORS.get(s.group) || [(i * 47) % 360, 45];", "tests/test_plugin_browser.py::names_like"),
+ # issue 16: a newcomer's first hour
+ ("karpathy_rnn/tf_startup.py", "if not STARTUP_LINE.match(line)]", "if True]", "tests/test_first_hour.py::real_run"),
+ ("karpathy_rnn/render.py", "white = 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05", "white = 1.05 / (luminance + 0.05) < (luminance + 0.05) / 0.05", "tests/test_render_and_summary.py::black_or_white"),
+ ("karpathy_rnn/training/progress.py", "if self.session_steps > WARMUP_STEPS:", "if True:", "tests/test_training_budget.py::progress"),
+ # issue 17: fidelity
+ ("karpathy_rnn/layers/base.py", "return paper_initializer(weight_seed(initializer.seed, weight))", "return initializer", "tests/test_models.py::independent"),
+ ("karpathy_rnn/analysis/extract.py", "writer.write_gates(start + skip - 1,", "writer.write_gates(max(start + skip - 2, 0),", "tests/test_analysis_trace.py::after_reading"),
+ ("karpathy_rnn/analysis/saturation.py", "    values = np.asarray(values, np.float32)\n", "    values = np.asarray(values)\n", "tests/test_analysis_trace.py::thresholds"),
+ ("karpathy_rnn/analysis/cells.py", "if abs(best[0].correlation) >= min_abs_r:", "if True:", "tests/test_analysis_features.py::no_cell_tracks"),
+ ("karpathy_rnn/training/evaluation.py", "starts = np.arange(0, len(losses), max(int(block), 1))", "starts = np.arange(0, len(losses), 1)", "tests/test_figure1.py::block_bootstrap"),
 ]
 survived = 0
 only = sys.argv[1] if len(sys.argv) > 1 else ""
