@@ -42,7 +42,7 @@ MUTANTS = [
  # issue 17: fidelity
  ("karpathy_rnn/layers/base.py", "return paper_initializer(weight_seed(initializer.seed, weight))", "return initializer", "tests/test_models.py::independent"),
  ("karpathy_rnn/analysis/extract.py", "writer.write_gates(start + skip - 1,", "writer.write_gates(max(start + skip - 2, 0),", "tests/test_analysis_trace.py::after_reading"),
- ("karpathy_rnn/analysis/saturation.py", "    values = np.asarray(values, np.float32)\n", "    values = np.asarray(values)\n", "tests/test_analysis_trace.py::thresholds"),
+ ("karpathy_rnn/analysis/saturation.py", "    values = np.asarray(values, np.float32)\n    return values < np.float32(left), values > np.float32(right)", "    return values < left, values > right", "tests/test_analysis_trace.py::thresholds"),
  ("karpathy_rnn/analysis/cells.py", "if abs(best[0].correlation) >= min_abs_r:", "if True:", "tests/test_analysis_features.py::no_cell_tracks"),
  ("karpathy_rnn/training/evaluation.py", "starts = np.arange(0, len(losses), max(int(block), 1))", "starts = np.arange(0, len(losses), 1)", "tests/test_figure1.py::block_bootstrap"),
 ]
