@@ -177,14 +177,15 @@ def test_bad_ids_are_refused(tmp_path, reference):
 
 
 def test_saturation_counts_the_same_at_the_thresholds_on_both_paths(tmp_path):
-    """Issue 17.5: the chunked path compared float16 blocks with float16(0.1) = 0.0999756, so a gate stored as
-    exactly that was not left-saturated there but was on a float32 copy. Both compare in float32 now."""
+    """Issue 17.5: float16 values compared with 0.1 compare in float16 (float16(0.1) = 0.0999756 is not below
+    it), float32 ones do not: the chunked path (float32 blocks) and saturation_fractions on the stored float16
+    values disagreed. Both compare in float32 now."""
     values = np.array([[0.1], [0.0999], [0.5], [0.9], [0.9004], [0.2]], np.float16)   # float16: 0.09998, 0.9004
     writer = TraceWriter(tmp_path / "t", "ab", len(values), [LayerInfo("lstm1", "lstm", 1, ("f",))])
     writer.write_probabilities(0, np.full((len(values), 2), 0.5, np.float32))
     writer.write_gates(0, {("lstm1", "f"): values})
     trace = writer.finish(np.zeros(len(values), np.int32))
     chunked = gate_saturation(trace, "lstm1", "f", rows=4)
-    direct = saturation_fractions(values.astype(np.float32))
+    direct = saturation_fractions(values)                       # the float16 values themselves, as stored
     assert [float(chunked[0][0]), float(chunked[1][0])] == [float(direct[0][0]), float(direct[1][0])]
     assert float(chunked[0][0]) == pytest.approx(2 / 6) and float(chunked[1][0]) == pytest.approx(1 / 6)
