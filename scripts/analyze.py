@@ -174,7 +174,8 @@ def _analyse(args, trace, run_dir, out, log):
     log(f"features for {kind}: {', '.join(features)}" + (" (--features prose|code|all to choose)"
                                                           if args.features == "auto" else ""))
     for feature, best in untracked.items():
-        log(f"{feature:16s} no cell tracks it (best |r| {best:.3f} < {TRACKED_R}): no panel")
+        log(f"{feature:16s} " + (f"no cell tracks it (best |r| {best:.3f} < {TRACKED_R}): no panel" if best == best
+                                 else "constant in this text (no r): no panel"))
     figures = [write_scores_csv(scores, os.path.join(out, "cells.csv")),
                write_json(ranking_json(ranking), os.path.join(out, "cells.json"))]
     for feature, cells in ranking.items():

@@ -104,7 +104,8 @@ def write_report(path: str, trace: Trace, ranking: dict[str, list[CellScore]], c
     for feature, cells in ranking.items():
         lines.append(f"| {feature} | " + ", ".join(f"{s.layer} {s.cell}: {s.correlation:+.3f}" for s in cells) + " |")
     for feature, best in (untracked or {}).items():
-        lines.append(f"| {feature} | no cell tracks it (best \\|r\\| {best:.3f} < {TRACKED_R}) |")
+        lines.append(f"| {feature} | " + (f"no cell tracks it (best \\|r\\| {best:.3f} < {TRACKED_R})" if best == best
+                                          else "constant in this text (no r)") + " |")
     if kind:
         lines += ["", f"Features for {kind} text (karpathy_rnn.analysis.features.FEATURES_BY_KIND)."]
     if claims:
