@@ -64,6 +64,9 @@ def _take(args) -> list[str]:
             driver.get(f"{base}/#karpathy_rnn")
             driver.switch_to.frame(wait(driver, lambda d: css(d, "iframe"), 120)[0])
             wait(driver, lambda d: css(d, "pre.krnn-text span") or css(d, ".krnn-message"), 120)
+            if css(driver, "pre.krnn-text span"):         # the view opens on the top-ranked cell once ranked
+                wait(driver, lambda d: css(d, ".krnn-ranking h3"), 120)
+                time.sleep(1.0)
             if args.run:
                 choose(driver, "run", args.run)
             if args.cell:

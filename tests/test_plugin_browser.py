@@ -49,16 +49,24 @@ def open_plugin(driver, base):
 
 
 def choose(driver, name, value):
-    """Picks `value` in the <select name=...> and lets the view reload."""
+    """Picks `value` in the <select name=...> and lets the view reload (again if the view redrew the menu
+    meanwhile: it opens on the top-ranked cell once the ranking arrives)."""
     from selenium.webdriver.support.ui import Select
 
-    Select(css(driver, f"select[name='{name}']")[0]).select_by_value(str(value))
+    def attempt(d):
+        Select(css(d, f"select[name='{name}']")[0]).select_by_value(str(value))
+        return True
+    wait(driver, attempt)
 
 
 def set_number(driver, name, value):
-    field = css(driver, f"input[name='{name}']")[0]
-    driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))",
-                          field, str(value))
+    """Types `value` into the <input name=...> (again if the view redrew it meanwhile)."""
+    def attempt(d):
+        field = css(d, f"input[name='{name}']")[0]
+        d.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))",
+                         field, str(value))
+        return True
+    wait(driver, attempt)
 
 
 def no_horizontal_scroll(driver):
