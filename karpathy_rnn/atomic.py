@@ -30,3 +30,14 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb", **open_kwargs) -> Ite
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def make_writable_folder(path: str | os.PathLike) -> str:
+    """Make the folder `path` (and its parents) and write and remove a file in it; OSError if it cannot be written."""
+    path = os.fspath(path)
+    os.makedirs(path, exist_ok=True)
+    probe = os.path.join(path, f".write_test_{os.getpid()}")
+    with atomic_file(probe, "w", encoding="utf-8") as handle:
+        handle.write("ok")
+    os.remove(probe)
+    return path

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 
+from karpathy_rnn.atomic import make_writable_folder
 from karpathy_rnn.errors import KRNNError
 from karpathy_rnn.tf_startup import quiet_tensorflow
 
@@ -36,11 +36,7 @@ def _file_system_error(error: Exception) -> str | None:
 def writable_folder(path: str, flag: str) -> str:
     """Make the folder `path` (and its parents) and check a file can be written in it; KRNNError naming `flag`."""
     try:
-        os.makedirs(path, exist_ok=True)
-        probe = os.path.join(path, f".write_test_{os.getpid()}")
-        with open(probe, "w", encoding="utf-8") as handle:
-            handle.write("ok")
-        os.remove(probe)
+        make_writable_folder(path)
     except OSError as exc:
         raise KRNNError(f"cannot write {flag} {path!r} ({exc.strerror or exc}); give a writable {flag}") from None
     return path

@@ -6,7 +6,7 @@ import fcntl
 import json
 import os
 
-from karpathy_rnn.atomic import atomic_file
+from karpathy_rnn.atomic import atomic_file, make_writable_folder
 from karpathy_rnn.errors import KRNNError
 
 CONFIG_FILE = "config.json"
@@ -151,10 +151,7 @@ def remove_new_run_dir(path: str, created: str) -> None:
 def prepare_run_dir(path: str) -> str:
     """Make the run directory (and its parents) and check that it can be written; returns it."""
     try:
-        os.makedirs(path, exist_ok=True)
-        with atomic_file(os.path.join(path, ".write_test"), "w") as f:
-            f.write("ok")
-        os.remove(os.path.join(path, ".write_test"))
+        make_writable_folder(path)
     except OSError as exc:
         raise KRNNError(f"cannot write the run directory {path!r} ({exc.strerror or exc}); give a writable "
                         "--logdir") from exc

@@ -68,17 +68,23 @@ export function endOf(name, longest = 44) {
 
 // The paper's colour scale (render.activation_colors): -1 red (255,0,0), 0 white, +1 blue (0,0,255), clipped.
 export function activationColor(value) {
-  if (value === null || Number.isNaN(value)) return 'rgb(255, 255, 255)';
+  const [r, g, b] = activationRgb(value);
+  return `rgb(${r}, ${g}, ${b})`;
+}
+
+// [r, g, b] (0-255) of activationColor(value).
+function activationRgb(value) {
+  if (value === null || Number.isNaN(value)) return [255, 255, 255];
   const v = Math.max(-1, Math.min(1, value));
   const fade = 1 - Math.abs(v);
   const channel = (x) => Math.round(x * 255);
-  return `rgb(${channel(v <= 0 ? 1 : fade)}, ${channel(fade)}, ${channel(v >= 0 ? 1 : fade)})`;
+  return [channel(v <= 0 ? 1 : fade), channel(fade), channel(v >= 0 ? 1 : fade)];
 }
 
 // Black or white text, whichever contrasts more with activationColor(value) (render.text_colors): WCAG 2's
 // relative luminance; the better of the two is never below 4.58:1 (AA asks 4.5:1).
 export function textColor(value) {
-  const [r, g, b] = activationColor(value).match(/\d+/g).map(Number);
+  const [r, g, b] = activationRgb(value);
   const linear = (c) => (c / 255 <= 0.04045 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
   const luminance = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
   return 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05 ? '#fff' : '#000';
