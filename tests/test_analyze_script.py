@@ -67,6 +67,53 @@ def test_analyze_run_writes_trace_figures_report_and_summaries(trained):
     assert other_lanes.returncode == 0 and "reusing" not in other_lanes.stdout and "traced" in other_lanes.stdout
 
 
+def test_analysis_files_hold_what_the_trace_says_and_a_new_model_file_is_traced_again(trained, tmp_path):
+    """cells.json's top cells are the |r|-strongest of all cells (r recomputed in float64 from the trace),
+    saturation.json's fractions are the trace's, and a retrained best.keras, or --retrace, traces again."""
+    import shutil
+
+    import keras
+
+    from karpathy_rnn.analysis.features import text_features
+    from karpathy_rnn.analysis.trace import Trace
+
+    run = shutil.copytree(trained[0], tmp_path / "run")            # its best.keras is replaced below
+    out = tmp_path / "out"
+    args = ("--no-progress", "--no-png", "--lanes", "1", "--out", out, "--features", "prose", "--top", "2")
+    first = run_script("analyze.py", run, *args)
+    assert first.returncode == 0, first.stderr[-3000:]
+    trace = Trace(out / "trace")
+    features = text_features(trace.text, "prose")
+    ranking = json.load(open(out / "cells.json"))
+    for feature, cells in ranking.items():
+        r = {layer.name: np.array([np.corrcoef(np.tanh(trace.gate(layer.name, "c")[:, k].astype(np.float64)),
+                                               features[feature])[0, 1] for k in range(layer.units)])
+             for layer in trace.layers}
+        strongest = sorted(((abs(v), name, k) for name, values in r.items() for k, v in enumerate(values)
+                            if v == v), reverse=True)[:2]
+        assert [(c["layer"], c["cell"]) for c in cells] == [(name, k) for _, name, k in strongest], feature
+        assert [c["r"] for c in cells] == pytest.approx([r[name][k] for _, name, k in strongest], abs=1e-5)
+    saturation = json.load(open(out / "saturation.json"))
+    for layer in trace.layers:
+        for gate in "ifo":
+            values = trace.gate(layer.name, gate).astype(np.float32)
+            stored = saturation["fractions"][layer.name][gate]
+            np.testing.assert_allclose(stored["left"], (values < np.float32(0.1)).mean(axis=0), atol=1e-6)
+            np.testing.assert_allclose(stored["right"], (values > np.float32(0.9)).mean(axis=0), atol=1e-6)
+
+    before = np.array(trace.probabilities)
+    model = keras.saving.load_model(run / "best.keras", compile=False)     # "retrained": other weights
+    model.set_weights([w * 0.5 for w in model.get_weights()])
+    model.save(run / "best.keras")
+    again = run_script("analyze.py", run, *args)
+    assert again.returncode == 0 and "reusing" not in again.stdout and "traced" in again.stdout, again.stdout
+    assert not np.allclose(Trace(out / "trace").probabilities, before)
+    reused = run_script("analyze.py", run, *args)
+    assert reused.returncode == 0 and "reusing the trace" in reused.stdout
+    forced = run_script("analyze.py", run, *args, "--retrace")
+    assert forced.returncode == 0 and "reusing" not in forced.stdout and "traced" in forced.stdout
+
+
 def test_saved_model_and_color(trained, tmp_path):
     run, corpus, _ = trained
     exported = tmp_path / "saved"

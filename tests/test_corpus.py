@@ -83,6 +83,29 @@ def test_cache_folder_is_searched_after_env(tmp_path, monkeypatch, private_cache
     assert load_corpus("war_and_peace").source == str(private_cache / "war_and_peace.txt")
 
 
+def test_every_data_dir_folder_is_searched_in_order(tmp_path, monkeypatch):
+    """README: $KRNN_DATA_DIR may hold several folders separated by ':' (os.pathsep); the first that has the file wins."""
+    first, second, third = (tmp_path / name for name in ("first", "second", "third"))
+    for folder in (first, second, third):
+        folder.mkdir()
+    (second / "war_and_peace.txt").write_text("second folder's war and peace\n" * 5)
+    (third / "war_and_peace.txt").write_text("third folder's war and peace\n" * 5)
+    monkeypatch.setenv("KRNN_DATA_DIR", os.pathsep.join(map(str, (first, second, third))))
+    assert load_corpus("war_and_peace").source == str(second / "war_and_peace.txt")
+
+
+def test_cache_folder_falls_back_to_xdg_cache_home_then_home(tmp_path, monkeypatch):
+    """README: the cache is $KRNN_CACHE_DIR, else $XDG_CACHE_HOME/karpathy_rnn, else ~/.cache/karpathy_rnn."""
+    from karpathy_rnn.data.locate import cache_dir
+
+    monkeypatch.delenv("KRNN_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == str(tmp_path / "xdg" / "karpathy_rnn")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_dir() == str(tmp_path / "home" / ".cache" / "karpathy_rnn")
+
+
 def test_python_stdlib_is_embedded_and_deterministic(monkeypatch, tmp_path):
     monkeypatch.setenv("KRNN_DATA_DIR", str(tmp_path))
     corpus = load_corpus("python_stdlib")

@@ -93,3 +93,17 @@ def test_each_cell_keeps_the_dropout_rate_with_the_best_validation_loss(tmp_path
     assert results[cell]["test_loss_nats"] == 1.41 and results[cell]["dropout_tried"] == [0.0, 0.25, 0.5]
     assert "1.410 (1.442; -0.032) d=0.25" in figure1_markdown(results)              # paper, LSTM 2 layers: 1.442
     assert figure1_csv(results).splitlines()[1].split(",")[7] == "0.25"
+
+
+def test_bootstraps_give_the_known_spread_of_a_mean():
+    """Figure 1's error bars: the standard deviation (not the variance) of the mean of N values, each resample
+    N draws: sigma / sqrt(N) for independent values, sigma / sqrt(N / L) for runs of L equal values."""
+    from karpathy_rnn.training.evaluation import block_bootstrap_std, bootstrap_std
+
+    rng = np.random.default_rng(1)
+    sigma, n = 2.0, 20_000
+    independent = rng.normal(1.5, sigma, n)
+    assert bootstrap_std(independent) == pytest.approx(sigma / np.sqrt(n), rel=0.2)
+    assert block_bootstrap_std(independent, block=100) == pytest.approx(sigma / np.sqrt(n), rel=0.2)
+    runs = np.repeat(rng.normal(1.5, sigma, n // 100), 100)             # 200 independent runs of 100
+    assert block_bootstrap_std(runs, block=100) == pytest.approx(sigma / np.sqrt(n / 100), rel=0.2)

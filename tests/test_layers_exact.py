@@ -145,14 +145,19 @@ def test_gates_lie_in_their_ranges(unit):
             assert value.min() >= -1 and value.max() <= 1, name
 
 
-def test_default_initialiser_is_uniform_008():
-    """Section 3.3: all parameters uniform in [-0.08, 0.08], biases included."""
-    layer = LSTM(64, seed=5)
+@pytest.mark.parametrize("seed", [5, None])
+@pytest.mark.parametrize("cls", [LSTM, GRU, VanillaRNN, NestedLSTM])
+def test_default_initialiser_is_uniform_008(cls, seed):
+    """Section 3.3: every parameter of every unit uniform in [-0.08, 0.08], biases included (std 0.08 / sqrt 3)."""
+    layer = cls(64, seed=seed)
     layer.build((None, None, 50))
+    assert layer.trainable_weights
     for w in layer.trainable_weights:
         v = keras.ops.convert_to_numpy(w)
-        assert v.min() >= -0.08 and v.max() <= 0.08 and v.std() > 0.04, w.path
-    assert tuple(layer.kernel.shape) == (50 + 64, 4 * 64) and tuple(layer.bias.shape) == (256,)
+        assert v.min() >= -0.08 and v.max() <= 0.08, w.path
+        assert v.std() == pytest.approx(0.08 / np.sqrt(3), rel=0.1) and np.abs(v).max() > 0.075, w.path
+    if cls is LSTM:
+        assert tuple(layer.kernel.shape) == (50 + 64, 4 * 64) and tuple(layer.bias.shape) == (256,)
 
 
 @pytest.mark.parametrize("cls", [LSTM, GRU, VanillaRNN])

@@ -1,0 +1,186 @@
+"""The mutation suite: planted bugs the tests must catch (issue 18).
+
+`python benchmarks/mutations.py [SUBSTRING ...] [--jobs N] [--list]` copies the working tree (tracked and
+untracked, not ignored) into a temporary folder once per planted bug, plants it there, runs only the tests it
+names and prints a table: the bug, the test that caught it (or SURVIVED), seconds. Exit 1 if any survived. The
+working tree is never edited, so it can run while you work. SUBSTRING keeps the bugs whose file or label
+contains it.
+
+Each entry: (file, the exact original text, the bug, the tests that must trip it: "tests/<file>.py::<-k
+expression>" or a bare -k expression of tests/test_layers_conformance.py). Not collected by pytest and not in
+CI's default run (the whole list takes about half an hour on 2 cores); run the bugs of the modules an issue
+touches before closing it, and add one for every new analysis (its table goes in the issue's note).
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_DATA = os.environ.get("KRNN_DATA_DIR") or os.path.join(os.path.dirname(REPO), "shared", "data")
+MUTANTS = [
+ ("karpathy_rnn/layers/fused_tf.py", "dh_prev, dc_prev = dh_prev + (1.0 - m) * dh_carried, dc_prev + (1.0 - m) * dc_carried", "dh_prev, dc_prev = dh_prev, dc_prev + (1.0 - m) * dc_carried", "masked_gradients"),
+ ("karpathy_rnn/layers/fused_tf.py", "dh_prev = dh_prev + (1.0 - m) * dh_carried", "dh_prev = dh_prev", "masked_gradients"),
+ ("karpathy_rnn/layers/fused_tf.py", "return k + 1, tf.matmul(da, kernel_t) + (1.0 - m) * dh, da_array", "return k + 1, tf.matmul(da, kernel_t), da_array", "masked_gradients"),
+ ("karpathy_rnn/layers/sequence_mask.py", "keep = time_major_mask if zero_output_for_mask else real_steps_so_far(time_major_mask)", "keep = time_major_mask", "masked_outputs"),
+ ("karpathy_rnn/layers/sequence_mask.py", "keep = time_major_mask[-1] if zero_output_for_mask else ops.any(time_major_mask, axis=0)", "keep = time_major_mask[-1]", "masked"),
+ ("karpathy_rnn/layers/gru.py", "keras_mask_order = (1, 0, 2)", "keras_mask_order = (0, 1, 2)", "same_seed"),
+ ("karpathy_rnn/layers/options.py", "pairs = zip((self.for_input, self.for_recurrent), self.split(weight))\n        return ops.concatenate(", "pairs = zip((self.for_recurrent, self.for_input), self.split(weight))\n        return ops.concatenate(", "regularizers_and_constraints"),
+ ("karpathy_rnn/layers/base.py", "mask = None if mask is None else ops.flip(mask, axis=1)", "mask = mask", "masked_outputs"),
+ ("karpathy_rnn/layers/loop.py", "new_states = [ops.where(keep, new, old) for new, old in zip(new_states, states)]", "new_states = list(new_states)", "masked_outputs"),
+ ("karpathy_rnn/layers/base.py", "if self.stateful and update_states:", "if self.stateful and initial_state is None:", "stateful_keeps_final_states"),
+ ("karpathy_rnn/layers/base.py", "self._regularize_activity([output] + (list(final_states) if return_state else []))", "self._regularize_activity([output])", "activity_regularizer"),
+ ("karpathy_rnn/layers/lstm.py", "return ops.concatenate([init((n,), dtype=dtype), ops.ones((n,), dtype=dtype),\n                                keras_o, keras_c])", "return ops.concatenate([init((n,), dtype=dtype), ops.ones((n,), dtype=dtype),\n                                keras_c, keras_o])", "unit_forget_bias"),
+ # issue 15: crash safety, one writer, hostile summaries, corrupt files
+ ("karpathy_rnn/training/events.py", "if not dropped and not truncated:", "if True:", "tests/test_crash_safety.py::kill"),
+ ("karpathy_rnn/training/trainer.py", "if self.saved_step == self.global_step:", "if False:", "tests/test_train.py::never_rewritten"),
+ ("karpathy_rnn/training/run_dir.py", "fcntl.LOCK_EX | fcntl.LOCK_NB", "fcntl.LOCK_SH | fcntl.LOCK_NB", "tests/test_train.py::one_writer"),
+ ("karpathy_rnn/training/run_dir.py", "problem = values is not None and _type_problem(values, config_fields())", "problem = None", "tests/test_corrupt_files.py::config"),
+ ("karpathy_rnn/training/run_dir.py", '        f.writelines(f"all_model_checkpoint_timestamps: {time!r}\\n" for time in times)\n', "", "tests/test_corrupt_files.py::checkpoints/checkpoint"),
+ ("karpathy_rnn/models.py", "TypeError, RuntimeError, zipfile.BadZipFile)", "TypeError, RuntimeError)", "tests/test_corrupt_files.py::best.keras"),
+ ("karpathy_rnn/summary_schema.py", "MAX_COUNT = 2**53 - 1 ", "MAX_COUNT = 2**200 ", "tests/test_plugin_fuzz.py::hostile_summaries_get"),
+ ("karpathy_rnn/summary_schema.py", "    if kind == \"activations\" and not problems:\n        problems += _block_problems(checked)\n", "", "tests/test_plugin_fuzz.py::hostile_summaries_get"),
+ ("tb_plugin/static/views/colored_text.js", "Object.hasOwn(data.descriptions, feature) ? data.descriptions[feature] : ''", "data.descriptions[feature] || ''", "tests/test_plugin_browser.py::names_like"),
+ ("tb_plugin/static/views/oracle.js", "const [hue, saturation] = GROUP_COLORS.get(s.group) || [(i * 47) % 360, 45];", "const [hue, saturation] = {}[s.group] || GROUP_COLORS.get(s.group) || [(i * 47) % 360, 45];", "tests/test_plugin_browser.py::names_like"),
+ # issue 16: a newcomer's first hour
+ ("karpathy_rnn/tf_startup.py", "if not STARTUP_LINE.match(line)]", "if True]", "tests/test_first_hour.py::real_run"),
+ ("karpathy_rnn/render.py", "white = 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05", "white = 1.05 / (luminance + 0.05) < (luminance + 0.05) / 0.05", "tests/test_render_and_summary.py::black_or_white"),
+ ("karpathy_rnn/training/progress.py", "if self.session_steps > WARMUP_STEPS:", "if True:", "tests/test_training_budget.py::progress"),
+ # issue 17: fidelity
+ ("karpathy_rnn/layers/base.py", "return paper_initializer(weight_seed(initializer.seed, weight))", "return initializer", "tests/test_models.py::independent"),
+ ("karpathy_rnn/analysis/extract.py", "writer.write_gates(start + skip - 1,", "writer.write_gates(max(start + skip - 2, 0),", "tests/test_analysis_trace.py::after_reading"),
+ ("karpathy_rnn/analysis/saturation.py", "    values = np.asarray(values, np.float32)\n    return values < np.float32(left), values > np.float32(right)", "    return values < left, values > right", "tests/test_analysis_trace.py::thresholds"),
+ ("karpathy_rnn/analysis/cells.py", "if abs(best[0].correlation) >= min_abs_r:", "if True:", "tests/test_analysis_features.py::no_cell_tracks"),
+ ("karpathy_rnn/training/evaluation.py", "starts = np.arange(0, len(losses), max(int(block), 1))", "starts = np.arange(0, len(losses), 1)", "tests/test_figure1.py::block_bootstrap"),
+    # issue 18: the bugs the suite let through, and the README's promises
+    ("karpathy_rnn/analysis/saturation.py", "return values < np.float32(left), values > np.float32(right)", "return values <= np.float32(left), values >= np.float32(right)", "tests/test_analysis_outputs.py::strict"),
+    ("karpathy_rnn/training/evaluation.py", "return float(np.std(means, ddof=1))", "return float(np.var(means, ddof=1))", "tests/test_figure1.py::known_spread"),
+    ("karpathy_rnn/training/evaluation.py", "losses[rng.integers(0, len(losses), len(losses))]", "losses[rng.integers(0, len(losses), len(losses) // 4)]", "tests/test_figure1.py::known_spread"),
+    ("karpathy_rnn/analysis/publish.py", "summary.write_activations(layer.name, name, cell_values(values, name), step", "summary.write_activations(layer.name, name, values, step", "tests/test_analysis_outputs.py::read_back"),
+    ("karpathy_rnn/analysis/publish.py", "characters = min(characters, trace.length)", "characters = trace.length", "tests/test_analysis_outputs.py::read_back"),
+    ("scripts/analyze.py", "wanted = {\"corpus_sha256\": corpus.sha256, \"split\": args.split, \"model_file\": identity,", "wanted = {\"corpus_sha256\": corpus.sha256, \"split\": args.split,", "tests/test_analyze_script.py::new_model_file"),
+    ("scripts/analyze.py", "if not args.retrace and os.path.isfile(", "if os.path.isfile(", "tests/test_analyze_script.py::new_model_file"),
+    ("karpathy_rnn/layers/gru.py", "self.candidate_kernel = self.add_stacked_kernel(\"candidate_kernel\", self.units)", "self.candidate_kernel = self.add_weight(shape=(input_dim + self.units, self.units), initializer=\"glorot_uniform\", name=\"candidate_kernel\")", "tests/test_layers_exact.py::uniform_008"),
+    ("karpathy_rnn/sampling.py", "next_id = int(rng.choice(len(probabilities), p=probabilities / probabilities.sum()))", "next_id = int(np.argmax(probabilities))", "tests/test_sampling.py::softmax"),
+    ("karpathy_rnn/plots.py", "ax.scatter(right, left,", "ax.scatter(left, right,", "tests/test_analysis_outputs.py::figure3"),
+    ("karpathy_rnn/analysis/gallery.py", "return cell_values(trace.gate(layer, state)[start:stop, cell], state)", "return trace.gate(layer, state)[start:stop, cell]", "tests/test_analysis_outputs.py::gallery"),
+    ("karpathy_rnn/plots.py", "ax.set_title(title, fontsize=FONT_SIZE + 1, loc=\"left\", parse_math=False)", "ax.set_title(title, fontsize=FONT_SIZE + 1, loc=\"left\")", "tests/test_analysis_outputs.py::literally"),
+    ("setup.py", "\"static/*.css\", \"static/views/*.js\"]", "\"static/*.css\"]", "tests/test_packaging.py::package_data"),
+    ("karpathy_rnn/data/locate.py", "split(os.pathsep) if d]", "split(os.pathsep)[:1] if d]", "tests/test_corpus.py::every_data_dir"),
+    ("karpathy_rnn/data/locate.py", "base = os.environ.get(\"XDG_CACHE_HOME\") or os.path", "base = os.path", "tests/test_corpus.py::xdg"),
+]
+
+
+# --before: where each bug's tests lived before issue 18 added the file named in its entry
+EARLIER_TESTS = {"tests/test_analysis_outputs.py": "tests/test_analysis_trace.py tests/test_render_and_summary.py",
+                 "tests/test_sampling.py": "tests/test_sample_export.py",
+                 "tests/test_packaging.py": "tests/test_first_hour.py"}
+
+
+def tree_files(root: str = REPO) -> list[str]:
+    """The files of the tree at `root`: as git sees them (tracked and untracked, ignored ones left out)."""
+    if root != REPO:
+        return [os.path.relpath(os.path.join(d, n), root) for d, _, names in os.walk(root) for n in names]
+    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, check=True,
+                         capture_output=True, text=True).stdout
+    return [f for f in out.split("\0") if f and os.path.isfile(os.path.join(REPO, f))]
+
+
+def plant(files: list[str], path: str, old: str, new: str, folder: str, root: str = REPO) -> None:
+    """Copy the tree at `root` into `folder` with `old` replaced by `new` in `path` (which must hold `old` once)."""
+    for name in files:
+        target = os.path.join(folder, name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copy2(os.path.join(root, name), target)
+    with open(os.path.join(folder, path), encoding="utf-8") as f:
+        src = f.read()
+    if src.count(old) != 1:
+        raise SystemExit(f"{path}: the original text of a planted bug occurs {src.count(old)} times, not once: "
+                         f"{old[:70]!r}; update benchmarks/mutations.py")
+    with open(os.path.join(folder, path), "w", encoding="utf-8") as f:
+        f.write(src.replace(old, new))
+
+
+def run_one(files: list[str], mutant: tuple, root: str = REPO, whole_files: bool = False) -> tuple[str, float]:
+    """Plant one bug in a fresh copy of `root`, run its tests there (with `whole_files`, every test of their
+    files); returns (the failing test, SURVIVED or why not run, seconds)."""
+    path, old, new, spec = mutant
+    tests, k = spec.split("::", 1) if "::" in spec else ("tests/test_layers_conformance.py", spec)
+    if whole_files:
+        tests = tests if tests in files else EARLIER_TESTS.get(tests, "")
+        tests = " ".join(t for t in tests.split() if t in files)
+        if not tests:
+            return "no test file then", 0.0
+    if path not in files:
+        return "no such file then", 0.0
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="krnn-mutant-") as folder:
+        try:
+            plant(files, path, old, new, folder, root)
+        except SystemExit:
+            if not whole_files:
+                raise
+            return "code differed then", 0.0
+        env = {**os.environ, "PYTHONPATH": folder, "KRNN_DATA_DIR": SHARED_DATA, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        selection = [] if whole_files else ["-k", k]
+        r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-rf",
+                            *tests.split(), *selection], capture_output=True, text=True, cwd=folder, env=env)
+    seconds = time.perf_counter() - start
+    if r.returncode == 0:
+        return "SURVIVED", seconds
+    if r.returncode == 5:
+        return "NO TESTS SELECTED (fix the entry)", seconds
+    failed = re.search(r"^(?:FAILED|ERROR) (\S+)", r.stdout, re.M)
+    return (failed.group(1) if failed else f"exit {r.returncode}"), seconds
+
+
+def label(mutant: tuple) -> str:
+    """One line naming a planted bug: file and the new text."""
+    path, _, new, _ = mutant
+    return f"{path}: {' '.join(new.split())[:70] or '(line deleted)'}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("only", nargs="*", help="keep the bugs whose file or label contains one of these")
+    parser.add_argument("--jobs", type=int, default=1, help="bugs run at once (default: %(default)s)")
+    parser.add_argument("--list", action="store_true", help="list the bugs and their tests, run nothing")
+    parser.add_argument("--before", metavar="COMMIT", help="plant the bugs in COMMIT's tree instead and run every "
+                        "test of the named test files (or of the files that held those tests then): what the suite "
+                        "caught before")
+    args = parser.parse_args(argv)
+    chosen = [m for m in MUTANTS if not args.only or any(s in label(m) for s in args.only)]
+    if args.list:
+        for m in chosen:
+            print(f"{label(m)}  ->  {m[3]}")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="krnn-before-") as earlier:
+        root = REPO
+        if args.before:
+            archive = subprocess.run(["git", "archive", args.before], cwd=REPO, check=True, capture_output=True)
+            subprocess.run(["tar", "-x", "-C", earlier], input=archive.stdout, check=True)
+            root = earlier
+        return _run_table(chosen, tree_files(root), root, args)
+
+
+def _run_table(chosen: list[tuple], files: list[str], root: str, args) -> int:
+    """Run the chosen bugs and print the table; 1 if any survived."""
+    print("| # | planted bug | caught by | s |\n|---:|---|---|---:|", flush=True)
+    survived = 0
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        outcomes = pool.map(lambda m: run_one(files, m, root, whole_files=bool(args.before)), chosen)
+        for i, (m, (caught, seconds)) in enumerate(zip(chosen, outcomes), 1):
+            survived += not caught.startswith("tests/")
+            shown = label(m).replace("|", "\\|")
+            print(f"| {i} | {shown} | {caught} | {seconds:.0f} |", flush=True)
+    print(f"\n{len(chosen) - survived} of {len(chosen)} caught", flush=True)
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
