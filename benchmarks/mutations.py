@@ -73,6 +73,19 @@ MUTANTS = [
     ("setup.py", "\"static/*.css\", \"static/views/*.js\"]", "\"static/*.css\"]", "tests/test_packaging.py::package_data"),
     ("karpathy_rnn/data/locate.py", "split(os.pathsep) if d]", "split(os.pathsep)[:1] if d]", "tests/test_corpus.py::every_data_dir"),
     ("karpathy_rnn/data/locate.py", "base = os.environ.get(\"XDG_CACHE_HOME\") or os.path", "base = os.path", "tests/test_corpus.py::xdg"),
+    ("karpathy_rnn/training/trainer.py", "if clip:", "if False:", "tests/test_training_recipe.py::rmsprop"),
+    ("karpathy_rnn/training/trainer.py", "RMSPROP_EPSILON = 1e-16", "RMSPROP_EPSILON = 1e-8", "tests/test_training_recipe.py::rmsprop"),
+    ("karpathy_rnn/training/trainer.py", "keras.optimizers.RMSprop(config.learning_rate, rho=config.rho, epsilon=RMSPROP_EPSILON)", "keras.optimizers.RMSprop(config.learning_rate, epsilon=RMSPROP_EPSILON)", "tests/test_training_recipe.py::rmsprop"),
+    ("karpathy_rnn/training/trainer.py", "if self.config.patience and int(p.evaluations_since_best) >= self.config.patience:", "if False:", "tests/test_training_recipe.py::early_stopping"),
+    ("karpathy_rnn/training/trainer.py", "best = load_model(self._best_path, self.corpus.vocabulary)", "best = self.model", "tests/test_training_recipe.py::best_models"),
+    ("karpathy_rnn/training/trainer.py", "learning_rate = learning_rate_at(config, self.epoch)", "learning_rate = config.learning_rate", "tests/test_training_recipe.py::decays"),
+    ("karpathy_rnn/training/trainer.py", 'RESUME_FIXED + ("corpus_sha256", "split")', 'RESUME_FIXED + ("split",)', "tests/test_training_recipe.py::another_corpus"),
+    ("karpathy_rnn/training/trainer.py", 'RESUME_FIXED + ("corpus_sha256", "split")', 'RESUME_FIXED + ("corpus_sha256",)', "tests/test_training_recipe.py::another_corpus"),
+    ("karpathy_rnn/layers/base.py", "self.seed_generator = (keras.random.SeedGenerator(seed)", "self.seed_generator = (keras.random.SeedGenerator(None)", "tests/test_layers_keras.py::dropout_only"),
+    ("karpathy_rnn/training/trainer.py", 'return loss, norm, flat_states(out["states"])', 'return loss, norm, {k: tf.reverse(v, [0]) for k, v in flat_states(out["states"]).items()}', "tests/test_train.py::state_is_carried"),
+    ("karpathy_rnn/training/trainer.py", "return {name: self._distribute(variable.read_value()) for name", "return {name: self._distribute(variable.read_value()[::-1]) for name", "tests/test_train.py::resumed_run_ends_with_the_same_weights"),
+    ("karpathy_rnn/training/trainer.py", "fused_xla=config.xla)", "fused_xla=True)", "tests/test_training_recipe.py::no_xla"),
+    ("karpathy_rnn/layers/lstm.py", "mask, jit=self.fused_xla)))", "mask, jit=True)))", "tests/test_training_recipe.py::no_xla"),
 ]
 
 

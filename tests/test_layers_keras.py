@@ -89,10 +89,21 @@ def test_dropout_only_in_training_and_reproducible_with_a_seed():
     train = np_(layer(X, training=True))
     assert not np.allclose(train, inference)
     assert (train == 0).mean() > 0.3          # output dropout zeroes about half
-    again = LSTM.from_config(layer.get_config())
-    again.build(X.shape)
-    again.set_weights(layer.get_weights())
-    assert np.abs(np_(again(X)) - inference).max() < 1e-6
+    second = np_(layer(X, training=True))
+    assert not np.allclose(second, train)        # a new mask each call
+
+    def twin(seed):                             # the same layer and weights, its dropout seeded with `seed`
+        again = LSTM.from_config({**layer.get_config(), "seed": seed})
+        again.build(X.shape)
+        again.set_weights(layer.get_weights())
+        return again
+
+    same = twin(3)
+    assert np.abs(np_(same(X)) - inference).max() < 1e-6
+    np.testing.assert_array_equal(np_(same(X, training=True)), train)     # the same seed: the same masks,
+    np.testing.assert_array_equal(np_(same(X, training=True)), second)    # call after call
+    other = np_(twin(4)(X, training=True))
+    assert not np.allclose(other, train) and (other == 0).mean() > 0.3    # another seed: other masks
 
 
 @pytest.mark.parametrize("make, message", [

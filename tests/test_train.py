@@ -118,13 +118,18 @@ def test_resumed_run_ends_with_the_same_weights(corpus, tmp_path):
 
 
 def test_state_is_carried_across_batches_and_zeroed_each_epoch(corpus, tmp_path):
+    """Each lane starts a step from the states its own lane ended the previous step with (recomputed here
+    from the step's input at the same weights), and from zeros at each epoch's start."""
+    from karpathy_rnn.models import flat_states
     from karpathy_rnn.training.trainer import Trainer
 
     trainer = Trainer(tiny_config(corpus, tmp_path, batch_size=20, epochs=2, eval_every=0), **QUIET)
-    step, seen = trainer._train_step, []
+    step, seen, ended = trainer._train_step, [], []
 
-    def spy(inputs, targets, states):          # the states each training step starts from
+    def spy(inputs, targets, states):          # the states each training step starts from, and ends with
         seen.append({name: np.asarray(value) for name, value in states.items()})
+        out = trainer.carry({"ids": inputs, **states}, training=True)   # no dropout: the step's own forward
+        ended.append({name: np.asarray(value) for name, value in flat_states(out["states"]).items()})
         return step(inputs, targets, states)
 
     trainer._train_step = spy
@@ -135,6 +140,13 @@ def test_state_is_carried_across_batches_and_zeroed_each_epoch(corpus, tmp_path)
     for index, states in enumerate(seen):
         zero = index % per_epoch == 0
         assert all((np.abs(value).max() == 0) == zero for value in states.values()), index
+        if zero:
+            continue
+        for name, value in states.items():     # lane by lane: a lane handed another lane's state fails here
+            previous = ended[index - 1][name]
+            np.testing.assert_allclose(value, previous, rtol=0, atol=1e-5, err_msg=f"step {index + 1}, {name}")
+            nearest = np.abs(value[:, None] - previous[None, :]).max(axis=-1).argmin(axis=1)
+            assert (nearest == np.arange(len(value))).all(), (index + 1, name, nearest)
 
 
 def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(corpus, tmp_path):
