@@ -86,13 +86,28 @@ MUTANTS = [
     ("karpathy_rnn/training/trainer.py", "return {name: self._distribute(variable.read_value()) for name", "return {name: self._distribute(variable.read_value()[::-1]) for name", "tests/test_train.py::resumed_run_ends_with_the_same_weights"),
     ("karpathy_rnn/training/trainer.py", "fused_xla=config.xla)", "fused_xla=True)", "tests/test_training_recipe.py::no_xla"),
     ("karpathy_rnn/layers/lstm.py", "mask, jit=self.fused_xla)))", "mask, jit=True)))", "tests/test_training_recipe.py::no_xla"),
+    ("tb_plugin/static/views/colored_text.js", "span.textContent = character === '\\n' ? NEWLINE_MARK + '\\n' : character;", "span.innerHTML = character === '\\n' ? NEWLINE_MARK + '\\n' : character;", "tests/test_plugin_static.py::assigns_html"),
+    ("tb_plugin/static/views/colored_text.js", "readout.textContent = `Character ${formatCount(index)}", "readout.innerHTML = `Character ${formatCount(index)}", "tests/test_plugin_browser.py::hostile_names"),
+    ("tb_plugin/static/views/colored_text.js", "readout.textContent = `Hover a character to see its value (${data.layer}", "readout.innerHTML = `Hover a character to see its value (${data.layer}", "tests/test_plugin_browser.py::hostile_names"),
+    ("tb_plugin/static/views/saturation.js", "cx: x(right), cy: y(left)", "cx: x(left), cy: y(right)", "tests/test_plugin_browser.py::saturation_points"),
+    ("tb_plugin/static/views/saturation.js", "layers.indexOf(layer.layer)", "layers.indexOf(layer)", "tests/test_plugin_browser.py::saturation_points"),
+    ("tb_plugin/static/views/oracle.js", "${share > 0.5 ? 1 : 0} 0 `", "${share > 0.5 ? 1 : 0} 1 `", "tests/test_plugin_browser.py::oracle_pies"),
+    ("tb_plugin/static/views/oracle.js", "return [-radius * Math.sin(angle), -radius * Math.cos(angle)];", "return [radius * Math.sin(angle), -radius * Math.cos(angle)];", "tests/test_plugin_browser.py::oracle_pies"),
+    ("tb_plugin/static/index.js", "return this.index.runs.filter((r) => !pattern || pattern.test(r.run));", "return this.index.runs;", "tests/test_plugin_browser.py::run_filter"),
+    ("tb_plugin/static/index.js", "if (box.checked) this.checked.add(r.run); else this.checked.delete(r.run);", "this.checked.add(r.run);", "tests/test_plugin_browser.py::run_filter"),
+    ("tb_plugin/static/views/colored_text.js", "change: () => go(Math.floor((Number(jump.value) || 0) / state.limit) * state.limit)", "change: () => go(0)", "tests/test_plugin_browser.py::pages_and_jumps"),
+    ("tb_plugin/static/views/colored_text.js", "go(Math.floor((Number(jump.value) || 0) / state.limit) * state.limit)", "go(Math.floor((Number(jump.value) || 0) / state.limit))", "tests/test_plugin_browser.py::pages_and_jumps"),
+    ("tb_plugin/reader.py", "if cached and time.monotonic() - cached[0] < self._index_seconds:", "if False:", "tests/test_plugin_routes.py::two_seconds"),
+    ("tb_plugin/reader.py", "INDEX_SECONDS = 2.0 ", "INDEX_SECONDS = 5.0 ", "tests/test_plugin_routes.py::two_seconds"),
 ]
 
 
 # --before: where each bug's tests lived before issue 18 added the file named in its entry
 EARLIER_TESTS = {"tests/test_analysis_outputs.py": "tests/test_analysis_trace.py tests/test_render_and_summary.py",
                  "tests/test_sampling.py": "tests/test_sample_export.py",
-                 "tests/test_packaging.py": "tests/test_first_hour.py"}
+                 "tests/test_packaging.py": "tests/test_first_hour.py",
+                 "tests/test_training_recipe.py": "tests/test_train.py",
+                 "tests/test_plugin_static.py": "tests/test_plugin_browser.py"}
 
 
 def tree_files(root: str = REPO) -> list[str]:
@@ -153,9 +168,13 @@ def run_one(files: list[str], mutant: tuple, root: str = REPO, whole_files: bool
 
 
 def label(mutant: tuple) -> str:
-    """One line naming a planted bug: file and the new text."""
-    path, _, new, _ = mutant
-    return f"{path}: {' '.join(new.split())[:70] or '(line deleted)'}"
+    """One line naming a planted bug: file, the original text and the bug (each shortened)."""
+    path, old, new, _ = mutant
+
+    def short(text: str) -> str:
+        text = " ".join(text.split())
+        return text if len(text) <= 48 else text[:45] + "..."
+    return f"{path}: {short(old)} -> {short(new) or '(deleted)'}"
 
 
 def main(argv=None) -> int:

@@ -1,7 +1,9 @@
 """The plugin in a real browser: `tensorboard --logdir` started as a subprocess, Debian's headless Chromium driven
 by Selenium through Debian's chromedriver, assertions on what is drawn; screenshots go to $KRNN_ARTIFACTS."""
 
+import math
 import os
+import re
 
 import numpy as np
 import pytest
@@ -27,20 +29,80 @@ def browser():
     driver.quit()
 
 
+# A run whose every name is markup: run (a folder path, so `</script>` is two folders), layers, gate, feature, its
+# description, oracle slices, group and split. Its name sorts last, so the views still open on the lstm run.
+HOSTILE_RUN = "zz <img src=x onerror=window.krnnInjected=3> &amp; </script>"
+HOSTILE_LAYERS = ("<img src=x onerror=window.krnnInjected=4>", "</script><b>layer2</b>&amp;")
+HOSTILE_GATE = "<b>gate</b>&lt;"
+HOSTILE_FEATURE, HOSTILE_DESCRIPTION = "<img src=x onerror=window.krnnInjected=5>", "&amp; </script><b>desc</b>"
+HOSTILE_SLICES = [{"name": "<img src=x onerror=window.krnnInjected=6>", "group": "&amp;", "errors": 25},
+                  {"name": "</script><b>two</b>", "group": "memory", "errors": 15},
+                  {"name": "remaining", "group": "remaining", "errors": 60}]
+HOSTILE_SPLIT = "<i>test</i>"
+HOSTILE_STEP = 5
+HOSTILE_RUN_TEXT = "a<b>&amp;</b> é\n" * 4
+# Saturation of gate f, (left, right) per unit, per layer (layer_index 1, 2): known points of the scatter.
+KNOWN_SATURATION = {HOSTILE_LAYERS[0]: ([0.1, 0.6, 0.0], [0.8, 0.2, 1.0]),
+                    HOSTILE_LAYERS[1]: ([0.5, 0.25, 0.75], [0.25, 0.0, 0.125])}
+LAYER_COLORS = ["#1f77b4", "#ff7f0e"]              # saturation.js's first two layer colours (matplotlib's)
+
+
+def _hostile_run(path: str) -> None:
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+
+    text = HOSTILE_RUN_TEXT
+    with tf.summary.create_file_writer(path).as_default():
+        summary.write_text(text, HOSTILE_STEP, source="test")
+        for index, layer in enumerate(HOSTILE_LAYERS, start=1):
+            summary.write_activations(layer, "c", np.resize([1.0, -1.0, 0.5], (len(text), 3)), HOSTILE_STEP, "lstm")
+            left, right = KNOWN_SATURATION[layer]
+            for gate in ("f", HOSTILE_GATE):
+                summary.write_saturation(layer, gate, np.array(left), np.array(right), HOSTILE_STEP, "lstm", index)
+        summary.write_cell_ranking({HOSTILE_FEATURE: [{"layer": HOSTILE_LAYERS[0], "cell": 2, "r": 0.5}]},
+                                   HOSTILE_STEP, "Pearson r", {HOSTILE_FEATURE: HOSTILE_DESCRIPTION})
+        summary.write_oracle(HOSTILE_SLICES, 400, HOSTILE_STEP, split=HOSTILE_SPLIT)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     logdir = write_plugin_logdir(str(tmp_path_factory.mktemp("browser") / "logdir"), long_text=LONG_TAIL)
-    with tensorboard(logdir, expect_runs=3, ready=fully_loaded) as base:
+    _hostile_run(os.path.join(logdir, HOSTILE_RUN))
+    with tensorboard(logdir, expect_runs=4, ready=fully_loaded) as base:
         yield base
 
 
 def fully_loaded(body) -> bool:
     """Whether TensorBoard has read every summary the fixture wrote."""
     runs = {r["run"]: r for r in body["runs"]}
-    lstm, gru = runs.get("lstm"), runs.get("gru")
+    lstm, gru, hostile = runs.get("lstm"), runs.get("gru"), runs.get(HOSTILE_RUN)
     return bool(lstm and gru and len(lstm["activations"]) == 4 and lstm["text"]["steps"] == [EARLY_STEP, STEP] and lstm["cell_ranking"] and lstm["oracle"]
                 and lstm["saturation"] and len(lstm["saturation"]["gates"]) == 3 and gru["oracle"]
+                and hostile and hostile["text"] and len(hostile["activations"]) == 2 and hostile["cell_ranking"]
+                and hostile["oracle"] and hostile["saturation"] and len(hostile["saturation"]["gates"]) == 2
                 and len(body["problems"]) == 2)
+
+
+def no_injected_markup(driver) -> bool:
+    """Whether no element came from markup in the data (the plugin itself draws no img, b or i) and no handler ran."""
+    return driver.execute_script("return document.querySelectorAll('img, b, i, script:not([type=module])').length"
+                                 " === 0 && window.krnnInjected === undefined")
+
+
+def type_filter(driver, pattern):
+    """Types `pattern` into the run filter, as a person would (one input event per key)."""
+    field = css(driver, "input.krnn-filter")[0]
+    field.clear()
+    if pattern:
+        field.send_keys(pattern)
+    else:                                  # clear() fires no input event: type a character and delete it
+        from selenium.webdriver.common.keys import Keys
+        field.send_keys("x", Keys.BACKSPACE)
+
+
+def sidebar_runs(driver):
+    return [s.text for s in css(driver, ".krnn-run span")]
 
 
 def open_plugin(driver, base):
@@ -146,6 +208,15 @@ def test_colored_text_pages_and_jumps_from_the_ranking(browser, server):
     css(browser, "button[data-action=next]")[0].click()
     wait(browser, lambda d: len(css(d, "pre.krnn-text span")) == length - 2000)
     assert css(browser, "[data-testid=page-range]")[0].text == f"Characters 2,001–{length:,} of {length:,}"
+    # "Go to character" opens the page that holds the character (here the first, then a later one again)
+    text = HOSTILE_TEXT * 3 + "x" * LONG_TAIL
+    for character, first, last in ((5, 1, 2000), (2123, 2001, length)):
+        set_number(browser, "offset", character)
+        wait(browser, lambda d: css(d, "[data-testid=page-range]")[0].text
+             == f"Characters {first:,}–{last:,} of {length:,}")
+        span = wait(browser, lambda d: css(d, f"pre.krnn-text span[data-index='{character}']"))[0]
+        assert span.text == text[character] and span.is_displayed()
+        assert len(css(browser, "pre.krnn-text span")) == last - first + 1
     # the ranking lists features by name (escaped) and opens a cell on click
     features = [h.text for h in css(browser, ".krnn-feature h4")]
     assert features == ["quote", "<b>markup</b>"]
@@ -180,18 +251,176 @@ def test_saturation_scatter_has_a_point_per_unit_and_opens_a_unit(browser, serve
     assert css(browser, "select[name=layer]")[0].get_attribute("value") == "layer2"
 
 
+def test_saturation_points_sit_at_right_and_left_fractions_in_their_layers_colour(browser, server):
+    """Figure 3: a unit's point is at x = its fraction right-saturated, y = its fraction left-saturated (up is more),
+    both 0..1 across the plot area; each layer's points have that layer's colour (layers by layer_index)."""
+    open_plugin(browser, server)
+    css(browser, "button[data-view=saturation]")[0].click()
+    wait(browser, lambda d: css(d, "svg.krnn-scatter"))
+    choose(browser, "run", HOSTILE_RUN)
+    wait(browser, lambda d: [p.get_attribute("data-gate") for p in css(d, "svg.krnn-scatter")]
+         == ["f", HOSTILE_GATE])
+    panel = css(browser, "svg.krnn-scatter[data-gate=f]")[0]
+    area, points = browser.execute_script(
+        "const svg = arguments[0]; const a = svg.querySelector('rect.krnn-plot-area');"
+        "return [['x', 'y', 'width', 'height'].map((k) => Number(a.getAttribute(k))),"
+        "  [...svg.querySelectorAll('circle.krnn-point')].map((p) => [p.getAttribute('data-layer'),"
+        "    Number(p.getAttribute('data-unit')), Number(p.getAttribute('cx')), Number(p.getAttribute('cy')),"
+        "    p.getAttribute('fill')])];", panel)
+    ax, ay, width, height = area
+    assert width == height > 100
+    expected = sorted((layer, unit, ax + right * width, ay + (1 - left) * height, LAYER_COLORS[index])
+                      for index, (layer, (lefts, rights)) in enumerate(KNOWN_SATURATION.items())
+                      for unit, (left, right) in enumerate(zip(lefts, rights)))
+    got = sorted(points)
+    assert [(layer, unit, fill) for layer, unit, _, _, fill in got] == [(e[0], e[1], e[4]) for e in expected]
+    for (layer, unit, x, y, _), (_, _, ex, ey, _) in zip(got, expected):
+        assert abs(x - ex) < 0.01 and abs(y - ey) < 0.01, (layer, unit, (x, y), (ex, ey))
+    # the point of (right 1.0, left 0.0) is at the bottom right corner, (right 0.0, left 0.25) on the left edge
+    corners = {(round(x, 2), round(y, 2)) for _, _, x, y, _ in got}
+    assert (ax + width, ay + height) in corners and (ax, ay + 0.75 * height) in corners
+    legend = [(b.text, b.find_element("css selector", ".krnn-swatch").value_of_css_property("background-color"))
+              for b in css(browser, "button.krnn-layer-toggle")]
+    assert legend == [(HOSTILE_LAYERS[0], "rgba(31, 119, 180, 1)"), (HOSTILE_LAYERS[1], "rgba(255, 127, 14, 1)")]
+
+
+def test_hostile_names_stay_literal_text_in_every_view(browser, server):
+    """Run, layer, gate, feature, description, slice, group and split names that are markup (`<img onerror>`,
+    `</script>`, `&amp;`) show as the very characters, in menus, headings, the hover readout, legends, tooltips
+    and tables, and no element or handler comes of them."""
+    open_plugin(browser, server)
+    type_filter(browser, "^zz")
+    wait(browser, lambda d: sidebar_runs(d) == [HOSTILE_RUN])
+    wait(browser, lambda d: css(d, "select[name=run]")[0].get_attribute("value") == HOSTILE_RUN
+         and css(d, ".krnn-feature h4"))
+    wait(browser, lambda d: [h.text for h in css(d, ".krnn-feature h4")] == [HOSTILE_FEATURE])
+    css(browser, "button.krnn-cell-link")[0].click()                      # the ranking opens its cell
+    wait(browser, lambda d: css(d, "select[name=layer]")[0].get_attribute("value") == HOSTILE_LAYERS[0]
+         and css(d, "input[name=cell]")[0].get_attribute("value") == "2")
+    assert sorted(o.text for o in css(browser, "select[name=layer] option")) == sorted(HOSTILE_LAYERS)
+    assert css(browser, "select[name=run] option")[0].get_attribute("title") == HOSTILE_RUN
+    assert css(browser, ".krnn-feature h4")[0].get_attribute("title") == HOSTILE_DESCRIPTION
+    assert css(browser, "button.krnn-cell-link")[0].text == f"{HOSTILE_LAYERS[0]} · cell 2 · r +0.500"
+    wait(browser, lambda d: f"({HOSTILE_LAYERS[0]} c (tanh, cell state) cell 2, step {HOSTILE_STEP})"
+         in css(d, ".krnn-readout")[0].text)
+    shown = browser.execute_script("return document.querySelector('pre.krnn-text').textContent")
+    assert shown == HOSTILE_RUN_TEXT.replace("\n", "\u21b5\n")
+    from selenium.webdriver import ActionChains
+
+    spans = css(browser, "pre.krnn-text span")
+    ActionChains(browser).move_to_element(spans[1]).perform()                     # the "<" of "a<b>"
+    wait(browser, lambda d: css(d, ".krnn-readout")[0].text.startswith('Character 1 "<": '))
+    assert css(browser, ".krnn-readout")[0].text == (
+        f'Character 1 "<": +0.500 ({HOSTILE_LAYERS[0]} c (tanh, cell state) cell 2, step {HOSTILE_STEP})')
+    assert no_injected_markup(browser)
+
+    css(browser, "button[data-view=saturation]")[0].click()
+    wait(browser, lambda d: [p.get_attribute("data-gate") for p in css(d, "svg.krnn-scatter")]
+         == ["f", HOSTILE_GATE])
+    assert [c.text for c in css(browser, "figure.krnn-panel figcaption")] == ["forget gate f (6 units)",
+                                                                              f"{HOSTILE_GATE} (6 units)"]
+    assert [b.text for b in css(browser, "button.krnn-layer-toggle")] == list(HOSTILE_LAYERS)
+    titles = browser.execute_script(
+        "return [...document.querySelectorAll('svg.krnn-scatter[data-gate=f] circle title')]"
+        ".map((t) => t.textContent)")
+    assert titles[0] == f"{HOSTILE_LAYERS[0]} unit 0: left 0.100, right 0.800"
+    point = css(browser, "svg.krnn-scatter circle.krnn-point")[0]
+    ActionChains(browser).move_to_element(point).perform()
+    wait(browser, lambda d: css(d, ".krnn-readout")[0].text == f"forget gate f · {titles[0]}")
+    assert no_injected_markup(browser)
+
+    css(browser, "button[data-view=oracle]")[0].click()
+    panel = wait(browser, lambda d: css(d, "figure.krnn-oracle-panel"))[0]
+    assert panel.get_attribute("data-run") == HOSTILE_RUN
+    assert panel.find_element("css selector", "figcaption").text == HOSTILE_RUN
+    rows = [[td.text for td in row.find_elements("css selector", "td")][1:3]
+            for row in panel.find_elements("css selector", "tbody tr")]
+    assert rows == [[s["name"], s["group"]] for s in HOSTILE_SLICES]
+    assert f"100 errors (p < 0.5) in 400 characters of the {HOSTILE_SPLIT} split (25.0%)" in panel.text
+    tooltips = browser.execute_script(
+        "return [...document.querySelectorAll('path.krnn-slice > title')].map((t) => t.textContent)")
+    assert tooltips == [f"{s['name']}: {s['errors']} errors ({s['errors']:.1f}%)" for s in HOSTILE_SLICES]
+    labels = [t.text for t in css(browser, "text.krnn-pie-label")]
+    assert len(labels) == 3
+    for label, piece in zip(labels, HOSTILE_SLICES):                    # names shortened to fit, as characters
+        name, percent = label.rsplit(" ", 1)
+        assert percent == f"{piece['errors']}%" and len(name) > 3
+        assert name == piece["name"] or (name.endswith("…") and piece["name"].startswith(name[:-1])), label
+    assert no_injected_markup(browser)
+
+
+def test_run_filter_and_ticks_show_only_those_runs(browser, server):
+    """The sidebar's regex filter hides the runs it does not match (in the list and in the views); unticking a
+    run hides its data, ticking shows it again; a regex that does not compile filters nothing."""
+    open_plugin(browser, server)
+    everything = ["gru", "lstm", "malformed", HOSTILE_RUN]
+    assert sidebar_runs(browser) == everything
+    css(browser, "button[data-view=oracle]")[0].click()
+    panels = lambda d: [p.get_attribute("data-run") for p in css(d, "figure.krnn-oracle-panel")]  # noqa: E731
+    wait(browser, lambda d: panels(d) == ["gru", "lstm", HOSTILE_RUN])
+    type_filter(browser, "^l")
+    wait(browser, lambda d: sidebar_runs(d) == ["lstm"])
+    wait(browser, lambda d: panels(d) == ["lstm"])
+    type_filter(browser, "^g|>$")                                           # a regex, not a substring
+    wait(browser, lambda d: sidebar_runs(d) == ["gru", HOSTILE_RUN])
+    wait(browser, lambda d: panels(d) == ["gru", HOSTILE_RUN])
+    type_filter(browser, "zz|gru")
+    wait(browser, lambda d: sidebar_runs(d) == ["gru", HOSTILE_RUN])
+    type_filter(browser, "nomatch")
+    wait(browser, lambda d: sidebar_runs(d) == [] and css(d, ".krnn-run-list .krnn-hint")[0].text
+         == "No run matches the filter.")
+    wait(browser, lambda d: css(d, ".krnn-oracle .krnn-message")[0].text.startswith(
+        "None of the selected runs has an oracle"))
+    type_filter(browser, "(")                                              # does not compile: every run
+    wait(browser, lambda d: sidebar_runs(d) == everything)
+    type_filter(browser, "")
+    wait(browser, lambda d: panels(d) == ["gru", "lstm", HOSTILE_RUN])
+
+    def box(d, run):
+        return [b for b in css(d, ".krnn-run") if b.get_attribute("title") == run][0].find_element(
+            "css selector", "input[type=checkbox]")
+    box(browser, "gru").click()                                            # untick: its pie goes
+    wait(browser, lambda d: panels(d) == ["lstm", HOSTILE_RUN])
+    assert not box(browser, "gru").is_selected() and box(browser, "lstm").is_selected()
+    box(browser, "lstm").click()
+    wait(browser, lambda d: panels(d) == [HOSTILE_RUN])
+    box(browser, "gru").click()                                            # tick again: back
+    wait(browser, lambda d: panels(d) == ["gru", HOSTILE_RUN])
+    css(browser, "button[data-view=text]")[0].click()                      # lstm unticked: the text view has
+    wait(browser, lambda d: css(d, "select[name=run]")                     # only the others' text
+         and [o.get_attribute("value") for o in css(d, "select[name=run] option")] == ["malformed", HOSTILE_RUN])
+    box(browser, "lstm").click()
+    wait(browser, lambda d: [o.get_attribute("value") for o in css(d, "select[name=run] option")]
+         == ["lstm", "malformed", HOSTILE_RUN])
+
+
 def test_oracle_pies_show_two_runs_side_by_side_with_counts(browser, server):
     open_plugin(browser, server)
     css(browser, "button[data-view=oracle]")[0].click()
-    wait(browser, lambda d: len(css(d, "figure.krnn-oracle-panel")) == 2)
+    wait(browser, lambda d: len(css(d, "figure.krnn-oracle-panel")) == 3)
     panels = css(browser, "figure.krnn-oracle-panel")
-    assert [p.get_attribute("data-run") for p in panels] == ["gru", "lstm"]
+    assert [p.get_attribute("data-run") for p in panels] == ["gru", "lstm", HOSTILE_RUN]
     assert panels[0].rect["y"] == panels[1].rect["y"] and panels[0].rect["x"] < panels[1].rect["x"]
     lstm = panels[1]
     rows = [[td.text for td in row.find_elements("css selector", "td")][1:] for row in lstm.find_elements("css selector", "tbody tr")]
     assert rows[0] == ["1-9 gram", "n-gram", "180", "18.0%"] and rows[4] == ["after space", "word", "370", "37.0%"]
     assert [r[0] for r in rows] == [s["name"] for s in oracle_slices()]
     assert len(lstm.find_elements("css selector", "path.krnn-slice")) == len(oracle_slices())
+    # the first slice (18%) starts at the top and goes counter-clockwise, as the paper's Figure 6: its arc ends
+    # at 18% of the way round to the left, and it covers points left of the top, none to the right
+    first = lstm.find_elements("css selector", "path.krnn-slice")[0]
+    assert first.get_attribute("data-slice") == "1-9 gram"
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", first.get_attribute("d"))]
+    (cx, cy, x0, y0, radius, _, _, large, sweep, x1, y1) = numbers
+    angle = 2 * math.pi * 180 / 1000
+    assert (cx, cy, x0, y0) == (0, 0, 0, -radius) and (large, sweep) == (0, 0)
+    assert abs(x1 + radius * math.sin(angle)) < 0.01 and abs(y1 + radius * math.cos(angle)) < 0.01
+    assert x1 < 0 and y1 < 0                                           # up and to the left of the centre
+    inside = browser.execute_script(
+        "const [path, points] = arguments; return points.map(([x, y]) => path.isPointInFill(new DOMPoint(x, y)));",
+        first, [[side * r * radius * math.sin(a * angle), -r * radius * math.cos(a * angle)]
+                for side in (-1, 1) for r in (0.5, 0.95) for a in (0.1, 0.5, 0.9)])
+    assert inside == [True] * 6 + [False] * 6, inside
     pie_labels = [t.text for t in lstm.find_elements("css selector", "text.krnn-pie-label")]
     assert "after space 37%" in pie_labels and "1-9 gram 18%" in pie_labels
     assert "1,000 errors (p < 0.5) in 2,400 characters of the test split (41.7%)" in lstm.text

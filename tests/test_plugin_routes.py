@@ -13,6 +13,11 @@ PREFIX = "/data/plugin/karpathy_rnn"
 
 
 def _client(logdir):
+    return _client_and_multiplexer(logdir)[0]
+
+
+def _client_and_multiplexer(logdir):
+    """A test client of TensorBoard's WSGI app with this plugin over `logdir`, and the multiplexer reading it."""
     from werkzeug import test, wrappers
 
     from tb_plugin.plugin import KarpathyRNNPlugin
@@ -25,7 +30,7 @@ def _client(logdir):
     multiplexer.Reload()
     provider = data_provider.MultiplexerDataProvider(multiplexer, logdir)
     plugin = KarpathyRNNPlugin(base_plugin.TBContext(logdir=logdir, data_provider=provider))
-    return test.Client(application.TensorBoardWSGI([plugin]), wrappers.Response)
+    return test.Client(application.TensorBoardWSGI([plugin]), wrappers.Response), multiplexer
 
 
 @pytest.fixture(scope="module")
@@ -222,3 +227,43 @@ def test_reader_cache_keeps_to_its_byte_budget_and_reads_each_miss_once():
     assert reader._cached_bytes == 3 * 2**20 and len(reader._cache) == 3     # the oldest two evicted
     reader.read(None, "", blocks[0])
     assert calls[-1] == [blocks[0].tag]
+
+
+def test_runs_reuses_the_tag_listing_for_two_seconds(tmp_path, monkeypatch):
+    """docs/ARCHITECTURE.md: the reader reuses a tag listing for 2 s (a call to the Rust data server costs ~45 ms),
+    then lists the tags again: a run TensorBoard has read meanwhile shows from then on. The reader's clock is a
+    fake one (no test waits); the data provider is TensorBoard's own, its listings counted."""
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+    from tb_plugin import reader
+    from tensorboard.backend.event_processing import data_provider
+
+    def write_run(name):
+        with tf.summary.create_file_writer(str(tmp_path / name)).as_default():
+            summary.write_text("abc", 1, source="test")
+
+    now = [1000.0]
+    monkeypatch.setattr(reader, "time", type("Clock", (), {"monotonic": staticmethod(lambda: now[0])}))
+    listings = []
+    monkeypatch.setattr(data_provider.MultiplexerDataProvider, "list_tensors",
+                        lambda self, *a, _list=data_provider.MultiplexerDataProvider.list_tensors, **k:
+                        listings.append(now[0]) or _list(self, *a, **k))
+    write_run("first")
+    client, multiplexer = _client_and_multiplexer(str(tmp_path))
+
+    def runs():
+        status, body = get(client, "runs")
+        assert status == 200
+        return [r["run"] for r in body["runs"]]
+
+    assert runs() == ["first"] and listings == [1000.0]
+    write_run("second")                                    # TensorBoard reads the new run ...
+    multiplexer.AddRunsFromDirectory(str(tmp_path))
+    multiplexer.Reload()
+    now[0] = 1001.99                                       # ... within 2 s the plugin keeps its listing
+    assert runs() == ["first"] and listings == [1000.0]
+    now[0] = 1002.01                                       # 2 s on: listed again, the new run shows
+    assert runs() == ["first", "second"] and listings == [1000.0, 1002.01]
+    now[0] = 1003.5
+    assert runs() == ["first", "second"] and listings == [1000.0, 1002.01]
