@@ -99,6 +99,17 @@ MUTANTS = [
     ("tb_plugin/static/views/colored_text.js", "go(Math.floor((Number(jump.value) || 0) / state.limit) * state.limit)", "go(Math.floor((Number(jump.value) || 0) / state.limit))", "tests/test_plugin_browser.py::pages_and_jumps"),
     ("tb_plugin/reader.py", "if cached and time.monotonic() - cached[0] < self._index_seconds:", "if False:", "tests/test_plugin_routes.py::two_seconds"),
     ("tb_plugin/reader.py", "INDEX_SECONDS = 2.0 ", "INDEX_SECONDS = 5.0 ", "tests/test_plugin_routes.py::two_seconds"),
+    # issue 19: section 4.3's analyses (analysis/longrange.py)
+    ("karpathy_rnn/analysis/longrange.py", "return np.asarray(correct, np.float64) < below", "return np.asarray(correct, np.float64) <= below", "tests/test_analysis_longrange.py::correct_probability"),
+    ("karpathy_rnn/analysis/longrange.py", "code = (stacked.astype(np.int64) << np.arange(len(names))[:, None]).sum(axis=0)", "code = stacked.astype(np.int64).sum(axis=0)", "tests/test_analysis_longrange.py::seven_regions"),
+    ("karpathy_rnn/analysis/longrange.py", "return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan), counts", "return np.where(counts > 0, sums / max(len(targets), 1), np.nan), counts", "tests/test_analysis_longrange.py::who_leads"),
+    ("karpathy_rnn/analysis/longrange.py", "order = present[np.argsort(-difference[present], kind=\"stable\")]", "order = present[np.argsort(difference[present], kind=\"stable\")]", "tests/test_analysis_longrange.py::who_leads"),
+    ("karpathy_rnn/analysis/longrange.py", "code = ~(comment | string)", "code = ~comment", "tests/test_analysis_longrange.py::closing_braces"),
+    ("karpathy_rnn/analysis/longrange.py", "distances.append(position - stack.pop())", "distances.append(position - stack.pop(0))", "tests/test_analysis_longrange.py::closing_braces"),
+    ("karpathy_rnn/analysis/longrange.py", "bucket = (distances - 1) // width", "bucket = distances // width", "tests/test_analysis_longrange.py::bins_of_twenty"),
+    ("karpathy_rnn/analysis/longrange.py", "out[start:start + len(a)] = ((a - b) * (np.log(a) - np.log(b))).sum(axis=1)", "out[start:start + len(a)] = (a * (np.log(a) - np.log(b))).sum(axis=1)", "tests/test_analysis_longrange.py::symmetric_kl"),
+    ("karpathy_rnn/analysis/longrange.py", "block[np.arange(len(block)), targets[start:start + len(block)]]", "block[np.arange(len(block)), targets[:len(block)]]", "tests/test_analysis_longrange.py::correct_probability"),
+    ("karpathy_rnn/analysis/longrange.py", "if other.length != first.length or other.text != first.text:", "if other.length != first.length:", "tests/test_analysis_longrange.py::different_texts"),
 ]
 
 

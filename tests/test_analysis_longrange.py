@@ -1,0 +1,115 @@
+"""Section 4.3's analyses on small inputs whose answers are worked out by hand (issue 19)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from karpathy_rnn.analysis import longrange as lr
+from karpathy_rnn.analysis.trace import LayerInfo, TraceWriter
+from karpathy_rnn.errors import KRNNError
+
+
+def _trace(folder, text, probabilities, corpus="toy"):
+    """A trace of `text` over its sorted characters with the given distributions [N, K] (no layers needed)."""
+    vocabulary = "".join(sorted(set(text)))
+    writer = TraceWriter(folder, vocabulary, len(text), [LayerInfo("lstm1", "lstm", 1, ("c",))], corpus=corpus,
+                         split="test")
+    writer.write_probabilities(0, np.asarray(probabilities, np.float32))
+    writer.write_gates(0, {("lstm1", "c"): np.zeros((len(text), 1), np.float16)})
+    return writer.finish(np.array([vocabulary.index(c) for c in text], np.int32))
+
+
+def test_correct_probability_is_the_targets_entry_of_its_own_row(tmp_path):
+    """Row t is the distribution for character t (before reading it): the correct probability is [t, target t]."""
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.15, 0.5, 0.35], [0.4, 0.45, 0.15]])
+    text = "abca"                                                   # ids 0 1 2 0
+    expected = [0.7, 0.3, 0.35, 0.4]
+    np.testing.assert_allclose(lr.correct_probabilities(probabilities, [0, 1, 2, 0]), expected)
+    trace = _trace(tmp_path / "t", text, probabilities)
+    np.testing.assert_allclose(lr.trace_correct_probabilities(trace, rows=2), expected, rtol=1e-6)
+    assert lr.errors(expected).tolist() == [False, True, True, True]
+    assert lr.errors([0.5, 0.4999]).tolist() == [False, True]    # "below 0.5": 0.5 itself is not an error
+
+
+def test_traces_of_different_texts_or_vocabularies_are_refused(tmp_path):
+    uniform = np.full((4, 3), 1 / 3)
+    a = _trace(tmp_path / "a", "abca", uniform)
+    lr.check_same_text({"lstm": a, "again": _trace(tmp_path / "b", "abca", uniform)})
+    with pytest.raises(KRNNError, match="not of the same text"):
+        lr.check_same_text({"lstm": a, "20-gram": _trace(tmp_path / "c", "acba", uniform)})
+    with pytest.raises(KRNNError, match="different vocabularies"):
+        lr.check_same_text({"lstm": a, "20-gram": _trace(tmp_path / "d", "abda", uniform)})
+
+
+def test_error_overlap_counts_each_of_the_seven_regions():
+    """Eight characters, one in each region of three models (and one no model gets wrong), plus a second in
+    'all three': counted by hand."""
+    lstm = np.array([1, 0, 0, 1, 1, 0, 1, 0, 1], bool)
+    nn = np.array([0, 1, 0, 1, 0, 1, 1, 0, 1], bool)
+    gram = np.array([0, 0, 1, 0, 1, 1, 1, 0, 1], bool)
+    regions = lr.error_overlap({"lstm": lstm, "nn": nn, "gram": gram})
+    assert regions == {(): 1, ("lstm",): 1, ("nn",): 1, ("gram",): 1, ("lstm", "nn"): 1, ("lstm", "gram"): 1,
+                       ("nn", "gram"): 1, ("lstm", "nn", "gram"): 2}
+    assert sum(regions.values()) == len(lstm)
+
+
+def test_mean_probability_per_character_and_who_leads_where():
+    """Figure 4 (middle/right) by hand: ids 0 0 1 2 2 2, id 3 never occurs."""
+    targets = np.array([0, 0, 1, 2, 2, 2])
+    lstm = np.array([0.9, 0.7, 0.2, 0.5, 0.5, 0.8])
+    gram = np.array([0.6, 0.6, 0.4, 0.5, 0.5, 0.5])
+    mean_lstm, counts = lr.mean_probability_per_character(lstm, targets, 4)
+    mean_gram, _ = lr.mean_probability_per_character(gram, targets, 4)
+    np.testing.assert_allclose(mean_lstm[:3], [0.8, 0.2, 0.6])
+    np.testing.assert_allclose(mean_gram[:3], [0.6, 0.4, 0.5])
+    assert counts.tolist() == [2, 1, 3, 0] and np.isnan(mean_lstm[3])
+    lstm_leads, gram_leads = lr.largest_advantages(mean_lstm, mean_gram, top=10)
+    assert lstm_leads.tolist() == [0, 2] and gram_leads.tolist() == [1]      # +0.2 before +0.1; -0.2
+    assert lr.largest_advantages(mean_lstm, mean_gram, top=1)[0].tolist() == [0]
+    assert [lr.character_label(c) for c in " \na}"] == ["<s>", "\\n", "a", "}"]
+
+
+C_SOURCE = (
+    "int f(void) {\n"                       # 0: opens at 12
+    "\tchar *s = \"{ not code }\";\n"        # braces in a string
+    "\tchar c = '}';\n"                      # and in a character literal
+    "\t/* { nor here } */ // {\n"            # and in comments
+    "\tif (x) { y(); }\n"                    # a nested pair
+    "}\n"                                    # closes the first
+    "}\n"                                    # closes nothing
+    "{\n")                                   # never closed
+
+
+def test_closing_braces_match_by_stack_over_the_code_only():
+    closes, distances = lr.closing_brace_distances(C_SOURCE)
+    first_open = C_SOURCE.index("{")
+    inner_open = C_SOURCE.index("{ y()")
+    inner_close = C_SOURCE.index("}", inner_open)
+    outer_close = C_SOURCE.index("\n}\n", inner_close) + 1       # the line holding only "}"
+    assert closes.tolist() == [inner_close, outer_close]
+    assert distances.tolist() == [inner_close - inner_open, outer_close - first_open]
+    assert lr.closing_brace_distances("")[0].size == 0
+
+
+def test_bucket_means_in_bins_of_twenty_characters():
+    starts, means, counts = lr.bucket_means([1, 20, 21, 45, 70], [1.0, 0.0, 0.5, 0.25, 0.75])
+    assert starts.tolist() == [1, 21, 41, 61] and counts.tolist() == [2, 1, 1, 1]
+    np.testing.assert_allclose(means, [0.5, 0.5, 0.25, 0.75])
+    starts, means, counts = lr.bucket_means([5, 65], [0.5, 0.1])
+    assert counts.tolist() == [1, 0, 0, 1] and np.isnan(means[1])
+    with pytest.raises(KRNNError, match=">= 1"):
+        lr.bucket_means([0, 3], [0.1, 0.2])
+
+
+def test_symmetric_kl_of_known_distributions():
+    p = np.array([[0.5, 0.5], [0.2, 0.8]])
+    q = np.array([[0.9, 0.1], [0.2, 0.8]])
+    by_hand = 0.5 * math.log(0.5 / 0.9) + 0.5 * math.log(0.5 / 0.1) + 0.9 * math.log(0.9 / 0.5) + \
+        0.1 * math.log(0.1 / 0.5)
+    np.testing.assert_allclose(lr.symmetric_kl(p, q), [by_hand, 0.0], atol=1e-9)
+    np.testing.assert_allclose(lr.symmetric_kl(np.tile(p, (5, 1)), np.tile(q, (5, 1)), rows=3), [by_hand, 0.0] * 5, atol=1e-9)
+    np.testing.assert_allclose(lr.symmetric_kl(q, p), lr.symmetric_kl(p, q))
+    assert np.isfinite(lr.symmetric_kl(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]))).all()
+    with pytest.raises(KRNNError, match="one shape"):
+        lr.symmetric_kl(p, q[:1])
