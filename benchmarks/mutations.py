@@ -110,6 +110,8 @@ MUTANTS = [
     ("karpathy_rnn/analysis/longrange.py", "out[start:start + len(a)] = ((a - b) * (np.log(a) - np.log(b))).sum(axis=1)", "out[start:start + len(a)] = (a * (np.log(a) - np.log(b))).sum(axis=1)", "tests/test_analysis_longrange.py::symmetric_kl"),
     ("karpathy_rnn/analysis/longrange.py", "block[np.arange(len(block)), targets[start:start + len(block)]]", "block[np.arange(len(block)), targets[:len(block)]]", "tests/test_analysis_longrange.py::correct_probability"),
     ("karpathy_rnn/analysis/longrange.py", "if other.length != first.length or other.text != first.text:", "if other.length != first.length:", "tests/test_analysis_longrange.py::different_texts"),
+    ("karpathy_rnn/data/download.py", "if size is not None and done != size:", "if False:", "tests/test_download.py::checked_by_its_size"),
+    ("karpathy_rnn/data/locate.py", "size=spec.file_bytes)", "size=None)", "tests/test_download.py::papers_kernel"),
 ]
 
 

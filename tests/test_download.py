@@ -111,3 +111,24 @@ def test_unreachable_source_says_where_to_put_the_file(tmp_path, monkeypatch):
         locate_corpus(spec)
     assert "cannot download http://127.0.0.1:9/warpeace_input.txt" in str(err.value)
     assert "put war_and_peace.txt" in str(err.value)
+
+
+def test_a_file_without_a_published_checksum_is_checked_by_its_size(server, tmp_path):
+    """The paper's linux_input.txt has no published sha256: its download is verified by its byte count."""
+    download_file(f"{server}/good", str(tmp_path / "ok.txt"), None, size=len(TEXT))
+    with pytest.raises(DownloadError, match=f"has {len(TEXT):,} bytes, expected {len(TEXT) + 1:,}"):
+        download_file(f"{server}/good", str(tmp_path / "c.txt"), None, size=len(TEXT) + 1)
+    assert leftovers(tmp_path) == ["ok.txt"]
+
+
+def test_the_papers_kernel_file_is_known_with_its_source_split_and_size(server, tmp_path, monkeypatch):
+    """Issue 19.7: char-rnn's linux_input.txt, 90/5/5, 6,206,996 bytes; fetched from its URL and checked by size."""
+    spec = CORPORA["linux_kernel_paper"]
+    assert spec.url.endswith("/char-rnn/linux_input.txt") and spec.split == "90/5/5"
+    assert spec.file_bytes == 6_206_996 and spec.sha256 is None
+    monkeypatch.delenv("KRNN_OFFLINE")
+    monkeypatch.setenv("KRNN_DATA_DIR", str(tmp_path / "none"))
+    local = replace(spec, url=f"{server}/good", file_bytes=len(TEXT) + 5)
+    with pytest.raises(CorpusNotFoundError, match="expected"):
+        locate_corpus(local)
+    assert locate_corpus(replace(spec, url=f"{server}/good", file_bytes=len(TEXT))).endswith("linux_kernel_paper.txt")

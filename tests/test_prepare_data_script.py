@@ -22,7 +22,9 @@ def test_describes_every_known_corpus(shared_data):
     result = run("--json")
     assert result.returncode == 0, result.stderr
     rows = {row["name"]: row for row in map(json.loads, result.stdout.splitlines())}
-    assert set(rows) == {"war_and_peace", "linux_kernel", "tiny_shakespeare", "python_stdlib"}
+    assert set(rows) == {"war_and_peace", "linux_kernel", "linux_kernel_paper", "tiny_shakespeare", "python_stdlib"}
+    assert rows["linux_kernel_paper"]["found"] is False and "char-rnn/linux_input.txt" in rows["linux_kernel_paper"][
+        "how_to_get"]                                          # the shared data holds the 6.1 rebuild only
     assert rows["war_and_peace"]["characters"] == 3_258_225 and rows["war_and_peace"]["matches_reference"]
     assert rows["linux_kernel"]["split"] == "90/5/5" and rows["linux_kernel"]["vocabulary_size"] == 108
     assert rows["python_stdlib"]["characters"] == 3_000_000

@@ -43,8 +43,9 @@ def print_progress(name: str, stream: TextIO | None = None) -> Callable[[int, in
 
 
 def download_file(url: str, dest: str, sha256: str | None = None, timeout: float = 60.0,
-                  progress: Callable[[int, int | None], None] | None = None) -> str:
-    """Fetch `url` to `dest` via a temporary file in the same folder; verify `sha256`; return `dest`.
+                  progress: Callable[[int, int | None], None] | None = None, size: int | None = None) -> str:
+    """Fetch `url` to `dest` via a temporary file in the same folder; verify `sha256` and `size` (bytes, for a
+    file whose checksum nobody published); return `dest`.
 
     On any failure or interruption no file is left at `dest` and the temporary file is removed.
     """
@@ -64,6 +65,10 @@ def download_file(url: str, dest: str, sha256: str | None = None, timeout: float
                 raise DownloadError(f"download of {url} stopped after {done} of {total} bytes; try again")
             if progress and total is None:
                 progress(done, done)
+            if size is not None and done != size:
+                raise DownloadError(f"download of {url} has {done:,} bytes, expected {size:,}; the source changed "
+                                    f"or the transfer was corrupted: fetch the file by hand and put it in "
+                                    f"$KRNN_DATA_DIR")
             if sha256 and digest.hexdigest() != sha256:
                 raise DownloadError(f"download of {url} has sha256 {digest.hexdigest()}, expected {sha256}; "
                                     f"the source changed or the transfer was corrupted: fetch the file by "

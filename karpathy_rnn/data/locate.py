@@ -51,7 +51,8 @@ def locate_corpus(spec: CorpusSpec, data_dir: str | os.PathLike | None = None,
     if spec.url and download and not offline:
         dest = os.path.join(cache_dir(), f"{spec.name}.txt")
         try:
-            return download_file(spec.url, dest, spec.sha256, progress=print_progress(spec.name))
+            return download_file(spec.url, dest, spec.sha256, progress=print_progress(spec.name),
+                                 size=spec.file_bytes)
         except DownloadError as exc:
             failure = f" ({exc})"
     elif spec.url:

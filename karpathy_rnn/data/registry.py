@@ -23,6 +23,7 @@ class CorpusSpec:
     url: str | None = None
     how_to_get: str = ""
     embedded: bool = False
+    file_bytes: int | None = None      # the file's size, checked on download where no sha256 is known
 
     @property
     def filenames(self) -> tuple[str, ...]:
@@ -53,6 +54,16 @@ CORPORA: dict[str, CorpusSpec] = {
             how_to_get="rebuild it from a kernel source tree or tarball (Debian: apt-get install "
                        "linux-source-6.1) with: python scripts/prepare_data.py linux_kernel "
                        "--source /usr/src/linux-source-6.1.tar.xz",
+        ),
+        CorpusSpec(
+            name="linux_kernel_paper",
+            description="the paper's own Linux Kernel file: char-rnn's linux_input.txt, published beside "
+                        "warpeace_input.txt",
+            split="90/5/5",
+            file_bytes=LINUX_KERNEL_CHARACTERS,   # public reports: 6,206,993 characters, about 100 distinct
+            url="https://cs.stanford.edu/people/karpathy/char-rnn/linux_input.txt",
+            how_to_get="the char-rnn project's linux_input.txt (6,206,996 bytes; no sha256 is published, so a "
+                       "download is checked by its size only); offline, use linux_kernel (the Linux 6.1 rebuild)",
         ),
         CorpusSpec(
             name="tiny_shakespeare",
