@@ -112,6 +112,10 @@ MUTANTS = [
     ("karpathy_rnn/analysis/longrange.py", "if other.length != first.length or other.text != first.text:", "if other.length != first.length:", "tests/test_analysis_longrange.py::different_texts"),
     ("karpathy_rnn/data/download.py", "if size is not None and done != size:", "if False:", "tests/test_download.py::checked_by_its_size"),
     ("karpathy_rnn/data/locate.py", "size=spec.file_bytes)", "size=None)", "tests/test_download.py::papers_kernel"),
+    ("karpathy_rnn/plots.py", "bits = sum(1 << names.index(name) for name in key)", "bits = sum(1 << (2 - names.index(name)) for name in key)", "tests/test_analysis_longrange.py::figure4"),
+    ("karpathy_rnn/plots.py", "ax.bar(x + (column - 0.5) * 0.4, values[:, column],", "ax.bar(x + (column - 0.5) * 0.4, values[:, 1 - column],", "tests/test_analysis_longrange.py::figure4"),
+    ("karpathy_rnn/plots.py", "tick.set_parse_math(False)", "pass", "tests/test_analysis_longrange.py::figure4"),
+    ("karpathy_rnn/plots.py", "centres = np.asarray(starts) + (width - 1) / 2", "centres = np.asarray(starts)", "tests/test_analysis_longrange.py::figure4"),
 ]
 
 

@@ -1,4 +1,5 @@
-"""Matplotlib figures of the analyses as PNG/SVG: Figure 2 (text coloured by a cell) and Figure 3 (gate saturation)."""
+"""Matplotlib figures of the analyses as PNG/SVG: Figure 2 (text coloured by a cell), Figure 3 (gate saturation),
+Figure 4 (error overlap, per-character advantage) and Figure 5 left (the closing-brace study)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,78 @@ def saturation_figure(fractions: dict[str, dict[str, tuple[np.ndarray, np.ndarra
     axes[0][-1].legend(loc="upper right", fontsize=8, markerscale=2)
     if title:
         figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+# where each region's count goes in a three-circle overlap figure: bits of the models that err there
+_CIRCLES = ((-0.55, 0.35), (0.55, 0.35), (0.0, -0.55))          # centres, radius 1
+_REGION_SPOTS = {0b001: (-1.0, 0.65), 0b010: (1.0, 0.65), 0b100: (0.0, -1.05), 0b011: (0.0, 0.85),
+                 0b101: (-0.75, -0.35), 0b110: (0.75, -0.35), 0b111: (0.0, 0.05)}
+
+
+def error_overlap_figure(regions: dict[tuple[str, ...], int], title: str = ""):
+    """Figure 4 (left): three circles, one per model's errors, each region labelled with its count (the
+    `regions` of longrange.error_overlap, three models)."""
+    from matplotlib.patches import Circle
+
+    names = [name for key in regions if len(key) == 1 for name in key]
+    if len(names) != 3:
+        raise ValueError(f"the overlap figure draws three models, got {names}")
+    figure, ax = plt.subplots(figsize=(4.6, 4.4))
+    for (x, y), name, color in zip(_CIRCLES, names, LAYER_COLORS):
+        ax.add_patch(Circle((x, y), 1.0, facecolor=color, alpha=0.25, edgecolor=color, linewidth=1.5))
+        ax.text(x * 2.1, y * 1.95 + (0.2 if y > 0 else -0.25), name, ha="center", va="center", fontsize=10,
+                color=color, parse_math=False)
+    for key, count in regions.items():
+        if key:
+            bits = sum(1 << names.index(name) for name in key)
+            ax.text(*_REGION_SPOTS[bits], f"{count:,}", ha="center", va="center", fontsize=9)
+    ax.text(1.55, -1.55, f"no model: {regions.get((), 0):,}", ha="right", fontsize=8, color="0.4")
+    ax.set_xlim(-1.9, 1.9)
+    ax.set_ylim(-1.9, 1.9)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_title(title or "test-set errors (p < 0.5) of each model", fontsize=10, parse_math=False)
+    return figure
+
+
+def advantage_figure(labels: list[list[str]], means: list[np.ndarray], names: tuple[str, str], title: str = ""):
+    """Figure 4 (middle/right): two panels of grouped bars, the characters where model A leads most and where
+    model B leads most; `labels` [2][top] character labels, `means` [2] arrays [top, 2] of (A, B) means."""
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.2), squeeze=False)
+    for ax, shown, values, leader in zip(axes[0], labels, means, names):
+        values = np.asarray(values, np.float64).reshape(-1, 2)
+        x = np.arange(len(shown))
+        for column, (name, color) in enumerate(zip(names, ("#d62728", "#1f77b4"))):   # the paper: LSTM red
+            ax.bar(x + (column - 0.5) * 0.4, values[:, column], 0.4, color=color, label=name)
+        ax.set_xticks(x, shown)
+        for tick in ax.get_xticklabels():
+            tick.set_parse_math(False)                   # user characters: a $ is a dollar
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("mean probability of the correct character")
+        ax.set_title(f"where {leader} leads most", fontsize=10, parse_math=False)
+    axes[0][0].legend(fontsize=8)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def brace_figure(starts: np.ndarray, means: dict[str, np.ndarray], counts: np.ndarray, width: int = 20, title: str = ""):
+    """Figure 5 (left): per distance bucket [B] to the matching `{`, each model's mean probability of `}`, with
+    the number of braces in each bucket written above it."""
+    figure, ax = plt.subplots(figsize=(6.4, 3.6))
+    centres = np.asarray(starts) + (width - 1) / 2
+    for (name, values), color in zip(means.items(), ("#d62728", "#1f77b4", "#2ca02c")):
+        ax.plot(centres, values, marker="o", markersize=3, color=color, label=name)
+    for x, count in zip(centres, counts):
+        ax.text(x, 1.02, f"{int(count):,}", ha="center", va="bottom", fontsize=6, rotation=90, color="0.4")
+    ax.set_ylim(0, 1.15)
+    ax.set_xlabel(f"distance to the matching {{ (characters, bins of {width})")
+    ax.set_ylabel("mean probability of }")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(title or "closing brace by distance to its opening brace", fontsize=10, parse_math=False)
     figure.tight_layout()
     return figure
 

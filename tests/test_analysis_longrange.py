@@ -113,3 +113,41 @@ def test_symmetric_kl_of_known_distributions():
     assert np.isfinite(lr.symmetric_kl(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]))).all()
     with pytest.raises(KRNNError, match="one shape"):
         lr.symmetric_kl(p, q[:1])
+
+
+def test_figure4_and_5_draw_the_numbers_they_are_given():
+    """The overlap figure puts each region's count in its region; the bars and the brace curve are the means;
+    characters in labels are drawn literally."""
+    import matplotlib.pyplot as plt
+
+    from karpathy_rnn import plots
+
+    regions = {(): 9, ("lstm",): 1, ("nn",): 2, ("gram",): 3, ("lstm", "nn"): 4, ("lstm", "gram"): 5,
+               ("nn", "gram"): 6, ("lstm", "nn", "gram"): 7}
+    figure = plots.error_overlap_figure(regions)
+    at = {(round(t.get_position()[0], 2), round(t.get_position()[1], 2)): t.get_text() for t in figure.axes[0].texts}
+    inside = lambda bits: at[tuple(round(v, 2) for v in plots._REGION_SPOTS[bits])]    # noqa: E731
+    assert [inside(b) for b in (0b001, 0b010, 0b100, 0b011, 0b101, 0b110, 0b111)] == list("1234567")
+    for (x, y), bits in zip(plots._CIRCLES, (0b001, 0b010, 0b100)):     # each count lies in its own circles only
+        for region, (u, v) in plots._REGION_SPOTS.items():
+            assert ((u - x) ** 2 + (v - y) ** 2 < 1) == bool(region & bits), (bits, region)
+    plt.close(figure)
+
+    means = [np.array([[0.9, 0.5], [0.8, 0.6]]), np.array([[0.2, 0.7]])]
+    figure = plots.advantage_figure([["<s>", "$"], ["_x"]], means, ("LSTM", "20-gram"))
+    left, right = figure.axes[:2]
+    assert [round(b.get_height(), 6) for b in left.patches] == [0.9, 0.8, 0.5, 0.6]
+    assert [round(b.get_height(), 6) for b in right.patches] == [0.2, 0.7]
+    assert [t.get_text() for t in left.get_xticklabels()] == ["<s>", "$"]
+    assert not any(t.get_parse_math() for t in left.get_xticklabels())
+    figure.canvas.draw()
+    plt.close(figure)
+
+    figure = plots.brace_figure(np.array([1, 21]), {"LSTM": np.array([0.6, 0.4]), "20-gram": np.array([0.5, 0.2])},
+                                np.array([12, 3]))
+    ax = figure.axes[0]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.6, 0.4])
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), [0.5, 0.2])
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), [10.5, 30.5])
+    assert [t.get_text() for t in ax.texts] == ["12", "3"]
+    plt.close(figure)
