@@ -116,6 +116,8 @@ MUTANTS = [
     ("karpathy_rnn/plots.py", "ax.bar(x + (column - 0.5) * 0.4, values[:, column],", "ax.bar(x + (column - 0.5) * 0.4, values[:, 1 - column],", "tests/test_analysis_longrange.py::figure4"),
     ("karpathy_rnn/plots.py", "tick.set_parse_math(False)", "pass", "tests/test_analysis_longrange.py::figure4"),
     ("karpathy_rnn/plots.py", "centres = np.asarray(starts) + (width - 1) / 2", "centres = np.asarray(starts)", "tests/test_analysis_longrange.py::figure4"),
+    ("karpathy_rnn/baselines/kenlm_build.py", "if not os.path.isfile(os.path.join(folder, BIN_MARKER)) or", "if False and", "tests/test_kenlm_build.py::names_the_command"),
+    ("karpathy_rnn/baselines/kenlm_build.py", "raise KRNNError(f\"{' and '.join(missing_tools())} not found; on Debian install the build dependencies \"\n                        f\"with: sudo apt-get install {APT_PACKAGES}\")", "raise KRNNError(f\"{' and '.join(missing_tools())} not found\")", "tests/test_kenlm_build.py::debian_packages"),
 ]
 
 
