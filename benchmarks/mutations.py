@@ -118,6 +118,13 @@ MUTANTS = [
     ("karpathy_rnn/plots.py", "centres = np.asarray(starts) + (width - 1) / 2", "centres = np.asarray(starts)", "tests/test_analysis_longrange.py::figure4"),
     ("karpathy_rnn/baselines/kenlm_build.py", "if not os.path.isfile(os.path.join(folder, BIN_MARKER)) or", "if False and", "tests/test_kenlm_build.py::names_the_command"),
     ("karpathy_rnn/baselines/kenlm_build.py", "raise KRNNError(f\"{' and '.join(missing_tools())} not found; on Debian install the build dependencies \"\n                        f\"with: sudo apt-get install {APT_PACKAGES}\")", "raise KRNNError(f\"{' and '.join(missing_tools())} not found\")", "tests/test_kenlm_build.py::debian_packages"),
+    ("karpathy_rnn/baselines/ngram.py", "before = text[max(0, start - context):start]", "before = text[start:start]", "tests/test_ngram.py::back_off_rule"),
+    ("karpathy_rnn/baselines/ngram.py", "tokens(before + piece), bos=False, eos=False)", "tokens(before + piece), bos=True, eos=False)", "tests/test_ngram.py::back_off_rule"),
+    ("karpathy_rnn/baselines/ngram.py", "LN10 = math.log(10.0)", "LN10 = 1.0", "tests/test_ngram.py::back_off_rule"),
+    ("karpathy_rnn/baselines/ngram.py", "return \" \".join(f\"c{code:x}\" for code in map(ord, text))", "return \" \".join(f\"c{code}\" for code in map(ord, text))", "tests/test_ngram.py::one_per_character"),
+    ("karpathy_rnn/baselines/ngram.py", "if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_ORDER - 1:", "if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_ORDER:", "tests/test_ngram.py::out_of_range"),
+    ("scripts/ngram.py", "orders += list(range(int(low), int(high or low) + 1))", "orders += list(range(int(low), int(high or low)))", "tests/test_ngram.py::ngram_script"),
+    ("karpathy_rnn/baselines/paper.py", "PAPER_CORPUS = {\"linux_kernel_paper\": \"linux_kernel\"}", "PAPER_CORPUS = {}", "tests/test_ngram.py::paper_numbers"),
 ]
 
 
