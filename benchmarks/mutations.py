@@ -125,6 +125,8 @@ MUTANTS = [
     ("karpathy_rnn/baselines/ngram.py", "if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_ORDER - 1:", "if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_ORDER:", "tests/test_ngram.py::out_of_range"),
     ("scripts/ngram.py", "orders += list(range(int(low), int(high or low) + 1))", "orders += list(range(int(low), int(high or low)))", "tests/test_ngram.py::ngram_script"),
     ("karpathy_rnn/baselines/paper.py", "PAPER_CORPUS = {\"linux_kernel_paper\": \"linux_kernel\"}", "PAPER_CORPUS = {}", "tests/test_ngram.py::paper_numbers"),
+    ("karpathy_rnn/analysis/trace.py", "return None if self.distributions else self._array(\"target_probabilities\")", "return None", "tests/test_analysis_longrange.py::probabilities_only"),
+    ("karpathy_rnn/analysis/trace.py", "if not self.distributions:\n            raise KRNNError(", "if False:\n            raise KRNNError(", "tests/test_analysis_longrange.py::probabilities_only"),
 ]
 
 

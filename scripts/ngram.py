@@ -5,8 +5,10 @@ Kneser-Ney smoothing (KenLM's lmplz) trained on the train split, scored on the t
     python scripts/ngram.py --corpus war_and_peace --orders 1-9,20
 
 Prints Table 2's n-gram row with the paper's numbers beside ours, and writes OUT/<corpus>/n<N>/ per order:
-model.binary (KenLM), test_log10.npy (log10 probability of each test character, float64 [N]) and
-results.json (loss, seconds, lmplz's peak memory). See karpathy_rnn/baselines/ngram.py for the encoding and how
+model.binary (KenLM), test_log10.npy (log10 probability of each test character, float64 [N]), trace_test/ (a
+Trace of the split holding the probability of each character, not whole distributions) and results.json (loss,
+seconds, lmplz's peak memory). The split is scored continuing the text before it (its first characters see
+the end of the previous split, as a model's trace does). See karpathy_rnn/baselines/ngram.py for the encoding and how
 often contexts reset.
 """
 
@@ -34,6 +36,20 @@ def parse_orders(value: str) -> list[int]:
     if not orders:
         raise KRNNError(f"--orders {value!r} names no order; e.g. --orders 1-9,20")
     return sorted(set(orders))
+
+
+def write_ngram_trace(path: str, corpus, split: str, log10, trained: dict):
+    """A trace of the split holding the probability of each character (no distributions: trace.json says
+    "distributions": false), readable by every analysis that needs only those (analysis/longrange.py)."""
+    import numpy as np
+
+    from karpathy_rnn.analysis.trace import TraceWriter
+
+    writer = TraceWriter(path, "".join(corpus.vocabulary.chars), len(log10), [], distributions=False,
+                         source=f"KenLM {trained['order']}-gram (n = {trained['n']})", corpus=corpus.name,
+                         corpus_sha256=corpus.sha256, split=split)
+    writer.write_probabilities(0, np.power(10.0, log10).astype(np.float32))
+    return writer.finish(corpus.split_ids(split).astype(np.int32))
 
 
 def main(argv=None) -> int:
@@ -67,8 +83,10 @@ def main(argv=None) -> int:
         folder = os.path.join(args.out, corpus.name, f"n{n}")
         trained = ngram.train(train, n, folder, args.memory)
         started = time.perf_counter()
-        log10 = ngram.score(trained["model"], scored, trained["order"])
+        before = (corpus.text("train") + (corpus.text("val") if args.split == "test" else ""))[-(n):]
+        log10 = ngram.score(trained["model"], before + scored, trained["order"])[len(before):]
         scoring = time.perf_counter() - started
+        write_ngram_trace(os.path.join(folder, f"trace_{args.split}"), corpus, args.split, log10, trained)
         loss = float(ngram.nats(log10).mean())
         paper = paper_ngram(corpus.name, n)
         import numpy as np

@@ -32,6 +32,24 @@ def test_correct_probability_is_the_targets_entry_of_its_own_row(tmp_path):
     assert lr.errors([0.5, 0.4999]).tolist() == [False, True]    # "below 0.5": 0.5 itself is not an error
 
 
+def test_a_trace_of_character_probabilities_only_compares_with_a_full_one(tmp_path):
+    """An n-gram's trace stores p(character t) [N] (distributions=False): the same correct probabilities, the
+    same text check, and a clear error for what needs whole distributions."""
+    full = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.15, 0.5, 0.35], [0.4, 0.45, 0.15]])
+    model = _trace(tmp_path / "model", "abca", full)
+    writer = TraceWriter(tmp_path / "gram", "abc", 4, [], distributions=False, source="2-gram", corpus="toy",
+                         split="test")
+    writer.write_probabilities(0, np.array([0.5, 0.25, 0.125, 0.5], np.float32))
+    gram = writer.finish(np.array([0, 1, 2, 0], np.int32))
+    lr.check_same_text({"lstm": model, "2-gram": gram})
+    np.testing.assert_allclose(lr.trace_correct_probabilities(gram), [0.5, 0.25, 0.125, 0.5])
+    overlap = lr.error_overlap({"lstm": lr.errors(lr.trace_correct_probabilities(model)),
+                                "2-gram": lr.errors(lr.trace_correct_probabilities(gram))})
+    assert overlap == {(): 1, ("lstm",): 1, ("2-gram",): 0, ("lstm", "2-gram"): 2}
+    with pytest.raises(KRNNError, match="holds only the probability"):
+        gram.probabilities
+
+
 def test_traces_of_different_texts_or_vocabularies_are_refused(tmp_path):
     uniform = np.full((4, 3), 1 / 3)
     a = _trace(tmp_path / "a", "abca", uniform)

@@ -94,6 +94,17 @@ def test_ngram_script_prints_table_2s_row_and_writes_each_order(kenlm_built, tmp
     results = json.load(open(tmp_path / "out" / "toy" / "n2" / "results.json"))
     log10 = np.load(tmp_path / "out" / "toy" / "n2" / "test_log10.npy")
     assert results["order"] == 3 and results["test_loss_nats"] == pytest.approx(ngram.nats(log10).mean())
+    from karpathy_rnn.analysis.longrange import trace_correct_probabilities
+    from karpathy_rnn.analysis.trace import Trace
+
+    trace = Trace(tmp_path / "out" / "toy" / "n2" / "trace_test")
+    assert not trace.distributions and trace.meta["source"] == "KenLM 3-gram (n = 2)"
+    np.testing.assert_allclose(trace_correct_probabilities(trace), 10 ** log10, rtol=1e-6)
+    from karpathy_rnn.data.corpus import load_corpus
+
+    assert trace.text == load_corpus(str(corpus)).text("test")
+    with pytest.raises(KRNNError, match="holds only the probability of each character"):
+        trace.probabilities
     for args, message in ((["--orders", "21"], "out of range: give 1 to 20"), (["--orders", "x-3"], "e.g. 1-9,20")):
         bad = run_script("ngram.py", "--corpus", corpus, *args, env=env)
         assert bad.returncode == 2 and message in error_line(bad)

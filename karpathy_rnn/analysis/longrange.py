@@ -30,7 +30,10 @@ def correct_probabilities(probabilities: np.ndarray, targets: np.ndarray) -> np.
 
 
 def trace_correct_probabilities(trace: Trace, rows: int = CHUNK_ROWS) -> np.ndarray:
-    """float64 [N]: the probability the traced model gave each character of its text, read in chunks."""
+    """float64 [N]: the probability the traced model gave each character of its text, read in chunks (an
+    n-gram's trace stores just these)."""
+    if trace.target_probabilities is not None:
+        return np.asarray(trace.target_probabilities, np.float64)
     targets = np.asarray(trace.targets, np.int64)
     out = np.empty(len(targets), np.float64)
     for start in range(0, len(targets), rows):

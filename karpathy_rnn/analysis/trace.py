@@ -4,6 +4,8 @@ Layout of a trace directory:
     trace.json                 vocabulary, length, source model, corpus, split, layers and their gates
     targets.npy                int32 [N]: the id of each character of the text
     probabilities.npy          float32 [N, K]: the model's distribution for character t, before reading it
+    target_probabilities.npy   float32 [N], instead, in a trace without distributions (trace.json
+                               "distributions": false, an n-gram's): the probability of character t only
     <layer>.<gate>.npy         float16 [N, units]: each gate, cell and hidden state of each layer as computed on
                                reading character t (the paper's Figure 2 colours a character by the cell after
                                reading it); `c` is the raw cell state (views and analyses apply tanh)
@@ -83,6 +85,7 @@ class Trace:
                             f"{TRACE_FORMAT}; write the trace again")
         if not self.meta.get("complete"):
             raise KRNNError(f"trace {self.path!r} was interrupted before it finished; write it again")
+        self.distributions = bool(self.meta.get("distributions", True))   # False: an n-gram's trace
 
     def _array(self, name: str) -> np.ndarray:
         path = os.path.join(self.path, name + ".npy")
@@ -98,7 +101,15 @@ class Trace:
     @property
     def probabilities(self) -> np.ndarray:
         """float32 [N, K]: the model's probability of every vocabulary entry at each character."""
+        if not self.distributions:
+            raise KRNNError(f"trace {self.path!r} ({self.meta.get('source', '?')}) holds only the probability of "
+                            "each character, not whole distributions; this analysis needs a neural model's trace")
         return self._array("probabilities")
+
+    @property
+    def target_probabilities(self) -> np.ndarray | None:
+        """float32 [N] stored by a trace without whole distributions (an n-gram's), else None."""
+        return None if self.distributions else self._array("target_probabilities")
 
     @property
     def text(self) -> str:
@@ -141,7 +152,7 @@ class TraceWriter:
     """Writes a trace directory piece by piece into preallocated memory-mapped files, then marks it complete."""
 
     def __init__(self, path: str | os.PathLike, vocabulary: str, length: int, layers: list[LayerInfo],
-                 **meta):
+                 distributions: bool = True, **meta):
         self.path = os.fspath(path)
         if os.path.isfile(os.path.join(self.path, TRACE_META)):      # an earlier trace, written again:
             for name in os.listdir(self.path):                          # remove its own files only
@@ -151,13 +162,14 @@ class TraceWriter:
             raise KRNNError(f"{self.path!r} exists and is not a trace; give a new or empty folder for the trace")
         os.makedirs(self.path, exist_ok=True)
         self.meta = {"format": TRACE_FORMAT, "alignment": ALIGNMENT, "complete": False, "vocabulary": vocabulary,
-                     "length": int(length),
+                     "length": int(length), "distributions": bool(distributions),
                      "layers": [layer.to_dict() for layer in layers], **meta}
         self._write_meta()
 
         self.targets = _RowFile(os.path.join(self.path, "targets.npy"), np.int32, (length,))
         self.probabilities = _RowFile(os.path.join(self.path, "probabilities.npy"), PROBABILITY_DTYPE,
-                                      (length, len(vocabulary)))
+                                      (length, len(vocabulary))) if distributions else \
+            _RowFile(os.path.join(self.path, "target_probabilities.npy"), PROBABILITY_DTYPE, (length,))
         self.gates = {(layer.name, gate): _RowFile(os.path.join(self.path, f"{layer.name}.{gate}.npy"), GATE_DTYPE,
                                                    (length, layer.units))
                       for layer in layers for gate in layer.gates}
@@ -167,7 +179,8 @@ class TraceWriter:
             json.dump(self.meta, handle, indent=1)
 
     def write_probabilities(self, start: int, probabilities: np.ndarray) -> None:
-        """Store the distributions [M, K] for characters [start, start+M)."""
+        """Store the distributions [M, K] for characters [start, start+M) (with distributions=False: the
+        probability [M] of each of those characters)."""
         self.probabilities.write(start, probabilities)
 
     def write_gates(self, start: int, gates: dict[tuple[str, str], np.ndarray]) -> None:
