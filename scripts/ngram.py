@@ -70,6 +70,8 @@ def main(argv=None) -> int:
         ngram.check_order(n)
     binaries(), python_module()                       # KenLM missing: the one command that builds it
     writable_folder(args.out, "--out")
+    import numpy as np
+
     from karpathy_rnn.baselines.paper import paper_ngram
     from karpathy_rnn.data.corpus import load_corpus
 
@@ -89,8 +91,6 @@ def main(argv=None) -> int:
         write_ngram_trace(os.path.join(folder, f"trace_{args.split}"), corpus, args.split, log10, trained)
         loss = float(ngram.nats(log10).mean())
         paper = paper_ngram(corpus.name, n)
-        import numpy as np
-
         np.save(os.path.join(folder, f"{args.split}_log10.npy"), log10)
         os.remove(trained["arpa"])                      # the binary holds the same model
         results = {"corpus": corpus.name, "corpus_sha256": corpus.sha256, "split": args.split, "n": n,
