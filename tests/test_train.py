@@ -9,26 +9,13 @@ import sys
 import numpy as np
 import pytest
 
-from tests.training_helpers import REPO, error_line, run_script, tiny_config, write_tiny_corpus
+from tests.training_helpers import QUIET, REPO, error_line, logged, run_script, tiny_config, write_tiny_corpus
 
 pytestmark = pytest.mark.slow   # real training runs and script processes
-
-QUIET = {"log": lambda message: None, "progress_bar": False}
-
 
 @pytest.fixture
 def corpus(tmp_path):
     return write_tiny_corpus(tmp_path)
-
-
-def logged(run_dir, tag):
-    """[(step, value array)] of a tag in a run directory's TensorBoard events."""
-    import tensorflow as tf
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-    events = EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
-    events.Reload()
-    return [(e.step, tf.make_ndarray(e.tensor_proto)) for e in events.Tensors(tag)]
 
 
 def scalars(run_dir, tag):

@@ -8,9 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from tests.training_helpers import error_line, run_script, tiny_config, write_tiny_corpus
-
-QUIET = {"log": lambda message: None, "progress_bar": False}
+from tests.training_helpers import QUIET, error_line, logged, run_script, tiny_config, write_tiny_corpus
 
 
 @pytest.fixture
@@ -20,12 +18,7 @@ def corpus(tmp_path):
 
 def scalars(run_dir, tag):
     """[(step, value)] of a scalar tag in a run directory's TensorBoard events."""
-    import tensorflow as tf
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-    events = EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
-    events.Reload()
-    return [(e.step, float(tf.make_ndarray(e.tensor_proto))) for e in events.Tensors(tag)]
+    return [(step, float(value)) for step, value in logged(run_dir, tag)]
 
 
 def test_update_is_rmsprop_with_the_documented_rho_and_epsilon_on_clipped_gradients(corpus, tmp_path):

@@ -51,3 +51,16 @@ def error_line(done: subprocess.CompletedProcess) -> str:
 
 def _tf_noise(line: str) -> bool:
     return line.startswith(("WARNING: All log messages", "E0000", "I0000", "W0000", "To enable the following"))
+
+
+QUIET = {"log": lambda message: None, "progress_bar": False}   # Trainer keywords: no log lines, no bar
+
+
+def logged(run_dir, tag):
+    """[(step, value array)] of a tag in a run directory's TensorBoard events."""
+    import tensorflow as tf
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
+    events.Reload()
+    return [(e.step, tf.make_ndarray(e.tensor_proto)) for e in events.Tensors(tag)]
