@@ -65,3 +65,17 @@ def run_script(main: Callable[[list[str] | None], int | None], argv: list[str] |
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return INTERRUPTED
+
+
+def parse_orders(value: str) -> list[int]:
+    """"1-9,20" -> [1, ..., 9, 20] (--orders of scripts/ngram.py and nn.py); KRNNError naming the value if it is not a list of numbers and ranges."""
+    orders = []
+    try:
+        for part in value.split(","):
+            low, _, high = part.strip().partition("-")
+            orders += list(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise KRNNError(f"--orders {value!r}: give numbers and ranges of context lengths, e.g. 1-9,20") from None
+    if not orders:
+        raise KRNNError(f"--orders {value!r} names no order; e.g. --orders 1-9,20")
+    return sorted(set(orders))

@@ -20,22 +20,8 @@ import os
 import sys
 import time
 
-from karpathy_rnn.cli import ArgumentParser, run_script, writable_folder
+from karpathy_rnn.cli import ArgumentParser, parse_orders, run_script, writable_folder
 from karpathy_rnn.errors import KRNNError
-
-
-def parse_orders(value: str) -> list[int]:
-    """"1-9,20" -> [1, ..., 9, 20]; KRNNError naming the value if it is not a list of numbers and ranges."""
-    orders = []
-    try:
-        for part in value.split(","):
-            low, _, high = part.strip().partition("-")
-            orders += list(range(int(low), int(high or low) + 1))
-    except ValueError:
-        raise KRNNError(f"--orders {value!r}: give numbers and ranges of context lengths, e.g. 1-9,20") from None
-    if not orders:
-        raise KRNNError(f"--orders {value!r} names no order; e.g. --orders 1-9,20")
-    return sorted(set(orders))
 
 
 def write_ngram_trace(path: str, corpus, split: str, log10, trained: dict):

@@ -1,1 +1,1 @@
-"""Finite-horizon baselines of section 4.3: KenLM n-gram models (and, later, n-NN models)."""
+"""Finite-horizon baselines of section 4.3: KenLM n-gram models and n-NN models."""

@@ -21,3 +21,8 @@ PAPER_CORPUS = {"linux_kernel_paper": "linux_kernel"}     # the paper's own file
 def paper_ngram(corpus: str, n: int) -> float | None:
     """The paper's n-gram test loss for a corpus name and n, or None where the paper has none."""
     return TABLE2_NGRAM.get(PAPER_CORPUS.get(corpus, corpus), {}).get(n)
+
+
+def paper_nn(corpus: str, n: int) -> float | None:
+    """The paper's n-NN test loss for a corpus name and n, or None where the paper has none."""
+    return TABLE2_NN.get(PAPER_CORPUS.get(corpus, corpus), {}).get(n)

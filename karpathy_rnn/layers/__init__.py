@@ -1,16 +1,18 @@
 """Recurrent Keras layers with the paper's equations that can also return their gates.
 
 `LSTM`, `GRU`, `VanillaRNN` (Karpathy et al. 2016, section 3.1) and `NestedLSTM` (Madsen 2019,
-appendix). `return_gates=True` appends a dict of per-step gates, each [batch, time, units].
+appendix). `return_gates=True` appends a dict of per-step gates, each [batch, time, units]. `OneHotDense` is the
+n-NN baselines' input layer (section 4.3).
 """
 
 from karpathy_rnn.layers.base import RecurrentLayer, paper_initializer
 from karpathy_rnn.layers.gru import GRU
 from karpathy_rnn.layers.lstm import LSTM
 from karpathy_rnn.layers.nested_lstm import NestedLSTM
+from karpathy_rnn.layers.one_hot_dense import OneHotDense
 from karpathy_rnn.layers.vanilla import VanillaRNN
 
-__all__ = ["LSTM", "GRU", "VanillaRNN", "NestedLSTM", "RecurrentLayer", "paper_initializer"]
+__all__ = ["LSTM", "GRU", "VanillaRNN", "NestedLSTM", "OneHotDense", "RecurrentLayer", "paper_initializer"]
 
 from karpathy_rnn.layers.conversion import convert_model, from_keras, to_keras  # noqa: E402
 
