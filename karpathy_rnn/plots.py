@@ -153,6 +153,26 @@ def brace_figure(starts: np.ndarray, means: dict[str, np.ndarray], counts: np.nd
     return figure
 
 
+def dynamics_figure(rows: dict[str, dict[str, np.ndarray]], title: str = ""):
+    """Figure 5 (right): per n-NN {name: {"epoch", "symmetric_kl", "delta_loss": [P]}}, the symmetric KL between
+    the training model and the n-NN (left panel) and the n-NN's loss minus the model's (right panel) against
+    training epochs."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, max(len(rows), 1)))
+    for (name, values), color in zip(rows.items(), colors):
+        left.plot(values["epoch"], values["symmetric_kl"], color=color, label=name, linewidth=1.2)
+        right.plot(values["epoch"], values["delta_loss"], color=color, label=name, linewidth=1.2)
+    right.axhline(0, color="0.5", linewidth=0.8, linestyle="--")
+    left.set_ylabel("mean symmetric KL (nats)")
+    right.set_ylabel("loss of n-NN - loss of model (nats/char)")
+    for ax in (left, right):
+        ax.set_xlabel("epoch")
+    left.legend(fontsize=8)
+    figure.suptitle(title or "the model against the n-NNs while it trains", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
 def save_figure(figure, path: str) -> str:
     """Write `figure` to `path` (.png at 120 dpi or .svg) and close it."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

@@ -75,6 +75,13 @@ def build_parser() -> ArgumentParser:
         "at each evaluation (default: %(default)s)")
     add("--no-progress", dest="progress", action="store_false", help="no live progress line on a terminal; plain "
         "lines every --log-every steps instead (as when the output is not a terminal)")
+    add("--compare-nn", nargs="+", metavar="NN_TRACES", help="Figure 5 (right): n-NN traces of the test split (or "
+        "the --out folder of scripts/nn.py) to compare the model with while it trains: symmetric KL and loss "
+        "difference every --compare-every steps of the first 3 epochs, as scalars compare/* and RUN/compare_nn.csv")
+    add("--compare-every", type=int, default=DEFAULTS.compare_every, help="steps between comparisons; 0: every "
+        "1/20 epoch (default: %(default)s)")
+    add("--compare-chars", type=int, default=DEFAULTS.compare_chars, help="the first characters of the test split "
+        "compared on (default: %(default)s)")
     add("--log-every", type=int, default=DEFAULTS.log_every, help="steps between plain progress lines; 0: ten per "
         "epoch (default: %(default)s)")
     return p

@@ -155,3 +155,50 @@ def symmetric_kl(p: np.ndarray, q: np.ndarray, floor: float = 1e-10, rows: int =
         b /= b.sum(axis=1, keepdims=True)
         out[start:start + len(a)] = ((a - b) * (np.log(a) - np.log(b))).sum(axis=1)
     return out
+
+
+# ---- the studies: JSON-ready results of the functions above (what analyze.py longrange writes and publishes) ----
+
+def overlap_study(correct: dict[str, np.ndarray], below: float = ERROR_BELOW) -> dict:
+    """Figure 4 (left) of models' correct-character probabilities {name: [N]}: each model's error count and rate,
+    and the count of every region ({"regions": [{"models": [...], "count": c}]}, the empty region first)."""
+    flags = {name: errors(values, below) for name, values in correct.items()}
+    regions = error_overlap(flags)
+    size = len(next(iter(flags.values())))
+    return {"characters": int(size), "error_below": below,
+            "errors": {name: int(f.sum()) for name, f in flags.items()},
+            "error_rate": {name: float(f.mean()) if size else 0.0 for name, f in flags.items()},
+            "regions": [{"models": list(key), "count": count} for key, count in regions.items()]}
+
+
+def character_study(correct_a: np.ndarray, correct_b: np.ndarray, targets: np.ndarray, vocabulary: str,
+                    names: tuple[str, str], top: int = 10) -> dict:
+    """Figure 4 (middle/right): for every character of the vocabulary its count and both models' mean
+    probability of it when it is the correct character; the `top` where each model leads most ("leaders")."""
+    mean_a, counts = mean_probability_per_character(correct_a, targets, len(vocabulary))
+    mean_b, _ = mean_probability_per_character(correct_b, targets, len(vocabulary))
+
+    def row(i):
+        return {"character": vocabulary[i], "label": character_label(vocabulary[i]),
+                "means": [float(mean_a[i]), float(mean_b[i])], "count": int(counts[i])}
+
+    leaders = largest_advantages(mean_a, mean_b, top)
+    return {"models": list(names), "characters": [row(i) for i in np.flatnonzero(counts)],
+            "leaders": [[row(i) for i in ids] for ids in leaders]}
+
+
+def brace_study(text: str, correct: dict[str, np.ndarray], width: int = BRACE_BUCKET) -> dict:
+    """Figure 5 (left): per bucket of `width` characters of distance to the matching `{`, the number of `}` and
+    each model's mean probability of them ({name: [N]} of the text); KRNNError if no `}` closes a `{`."""
+    closes, distances = closing_brace_distances(text)
+    if not len(closes):
+        raise KRNNError("the brace study needs code: this text has no '}' closing a '{' (outside comments and "
+                        "strings); run it on a C corpus such as linux_kernel, or leave --brace at auto")
+    names = list(correct)
+    columns = {name: bucket_means(distances, np.asarray(correct[name], np.float64)[closes], width)
+               for name in names}
+    starts, _, counts = columns[names[0]]
+    buckets = [{"start": int(start), "end": int(start) + width - 1, "count": int(count),
+                "means": [None if not count else float(columns[name][1][b]) for name in names]}
+               for b, (start, count) in enumerate(zip(starts, counts))]
+    return {"models": names, "bucket_width": width, "braces": int(len(closes)), "buckets": buckets}

@@ -21,6 +21,8 @@ from karpathy_rnn.data import load_corpus
 from karpathy_rnn.data.lanes import steps_per_epoch
 from karpathy_rnn.errors import CorpusNotFoundError, CorpusTooShortError, DownloadError, KRNNError
 from karpathy_rnn.training.budget import hidden_for_budget, model_parameters
+from karpathy_rnn.training.compare import drop_rows_after
+from karpathy_rnn.training.compare import due as compare_due
 from karpathy_rnn.training.config import (
     DEFAULT_CORPUS,
     DEFAULT_HIDDEN,
@@ -166,6 +168,12 @@ class Trainer:
                 raise CorpusTooShortError(f"the {split} split of {self.corpus.name} is empty; give it a share with "
                                           "--split (e.g. 90/5/5)")
         name = config.name or default_run_name(self.corpus.name, config, self.hidden)
+        self.comparison = None                  # Figure 5 (right): the n-NNs to compare with while training
+        if config.compare_nn:
+            from karpathy_rnn.training.compare import NNComparison, nn_traces
+
+            self.comparison = NNComparison(nn_traces(config.compare_nn, self.corpus), self.corpus,
+                                           config.compare_chars)
         self._check_memory()                    # before anything is made
         self._created = missing_ancestor(os.path.join(config.logdir, name))   # what to remove if refused
         self.run_dir = prepare_run_dir(os.path.join(config.logdir, name))
@@ -284,6 +292,28 @@ class Trainer:
 
         self._train_step = train_step
         self._eval_step, self._zero_states = make_eval_step(self.carry, self.state_sizes)
+        if self.comparison is not None:
+            slice_ids = tf.constant(self.comparison.ids[None, :-1].astype(np.int32))
+
+            @tf.function
+            def slice_probabilities():
+                out = carry({"ids": slice_ids, **self._zero_states(1)}, training=False)
+                return tf.nn.softmax(tf.cast(out["logits"][0], tf.float64))
+
+            self._slice_probabilities = slice_probabilities
+
+    def _compare(self):
+        """Figure 5 (right): the model against each n-NN on the comparison slice, as scalars and CSV rows."""
+        import tensorflow as tf
+
+        from karpathy_rnn.training.compare import append_rows
+
+        measured = self.comparison.measure(self._slice_probabilities().numpy())
+        with self.writer.as_default(step=self.global_step):
+            for name, (kl, delta) in measured.items():
+                tf.summary.scalar(f"compare/kl/{name}", kl)
+                tf.summary.scalar(f"compare/delta_loss/{name}", delta)
+        append_rows(self.run_dir, self.global_step, self.global_step / self.steps_per_epoch, measured)
 
     # ---- per-replica values -------------------------------------------------------------------------------
     def _distribute(self, batch):
@@ -466,6 +496,10 @@ class Trainer:
                 tf.summary.scalar("train/gradient_norm", norm)
                 tf.summary.scalar("train/chars_per_second", B * T / seconds)
             self.reporter.step(self.global_step, self.epoch + 1, self.step_in_epoch, loss, seconds)
+            if self.comparison is not None and compare_due(self.global_step, self.steps_per_epoch,
+                                                           config.compare_every):
+                self._compare()
+                tick = time.perf_counter()   # not training time
             # ---- evaluation and checkpoints on schedule --------------------------------------------------------
             end_of_epoch = self.step_in_epoch == self.steps_per_epoch
             if end_of_epoch:
@@ -502,6 +536,7 @@ class Trainer:
         else:                 # a new run, or one killed before its first checkpoint: nothing it logged counts
             states = None
             drop_replayed_events(self.run_dir, 0, evaluated_at_step=False)
+        drop_rows_after(self.run_dir, int(self.progress.global_step))   # comparisons made after the checkpoint
         self.epoch, self.step_in_epoch = int(self.progress.epoch), int(self.progress.step_in_epoch)
         self.global_step = int(self.progress.global_step)
         devices = ", ".join(sorted({d.device_type for d in tf.config.list_logical_devices()} & {"GPU"})) or "CPU"
