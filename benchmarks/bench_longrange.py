@@ -65,6 +65,10 @@ def main() -> None:
         timed("largest advantages", lr.largest_advantages, *means)
         closes, distances = timed("closing-brace distances", lr.closing_brace_distances, text)
         timed("brace buckets (2 models)", lambda: [lr.bucket_means(distances, correct[n][closes]) for n in ("lstm", "gram")])
+        timed("overlap_study (3 models)", lr.overlap_study, correct)
+        timed("character_study (lstm vs gram)", lr.character_study, correct["lstm"], correct["gram"], targets,
+              vocabulary, ("lstm", "gram"))
+        timed("brace_study (2 models)", lr.brace_study, text, {n: correct[n] for n in ("lstm", "gram")})
         timed("symmetric KL (lstm vs nn, whole split)", lambda: lr.symmetric_kl(traces["lstm"].probabilities,
                                                                                traces["nn"].probabilities).mean())
         total = time.perf_counter() - started

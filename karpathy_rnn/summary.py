@@ -10,6 +10,11 @@ under the plugin; like any summary it has a run, a step (the model's training st
     cell_ranking   karpathy_rnn/cell_ranking                string []: JSON {feature: [{"layer", "cell", "r"}]}
     saturation     karpathy_rnn/saturation/<layer>/<gate>   float32 [2, units]: fraction left-, right-saturated
     oracle         karpathy_rnn/oracle                      string []: JSON error breakdown (see write_oracle)
+    brace          karpathy_rnn/brace                       string []: JSON mean p(`}`) per model by distance to
+                                                            its `{` (Figure 5 left, see write_brace_study)
+    characters     karpathy_rnn/characters                  string []: JSON text with p(model 0) - p(model 1) per
+                                                            character and the characters each model leads on
+                                                            (Figure 4 middle/right, see write_character_comparison)
 
 Writers need TensorFlow and a default summary writer (`with tf.summary.create_file_writer(d).as_default()`);
 the decoders need only NumPy and JSON.
@@ -29,6 +34,8 @@ PLUGIN_NAME = "karpathy_rnn"
 TEXT_TAG = f"{PLUGIN_NAME}/text"
 CELL_RANKING_TAG = f"{PLUGIN_NAME}/cell_ranking"
 ORACLE_TAG = f"{PLUGIN_NAME}/oracle"
+BRACE_TAG = f"{PLUGIN_NAME}/brace"
+CHARACTERS_TAG = f"{PLUGIN_NAME}/characters"
 # Section 4.4's oracles in the order the paper applies them, then what no oracle removes.
 ORACLE_GROUPS = ("n-gram", "memory", "rare words", "word", "punctuation", "boost", "remaining")
 # Activations go in blocks of about this many bytes, so a page of text needs only its blocks: TensorBoard's data
@@ -128,6 +135,53 @@ def write_oracle(slices: list[dict], characters: int, step: int, threshold: floa
     """One run's error breakdown by oracle (the paper's Figure 6 pie), see oracle_breakdown."""
     body = oracle_breakdown(slices, characters, threshold, split)
     _write(ORACLE_TAG, np.array(json.dumps(body).encode("utf-8"), dtype=object), step, "oracle")
+
+
+def _plain(value):
+    """value with NumPy arrays, integers and floats (an analysis's results) as JSON's lists, ints and floats."""
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _json_tensor(body: dict) -> np.ndarray:
+    return np.array(json.dumps(body).encode("utf-8"), dtype=object)
+
+
+def write_brace_study(body: dict, step: int) -> None:
+    """Figure 5 (left), as analysis.longrange.brace_study returns it: {"models": [1 to 4 names], "bucket_width",
+    "buckets": [{"start", "end", "count", "means": [per model: mean p(`}`) in [0, 1], null if count is 0]}],
+    "braces"}; a clear error (summary_schema.check_brace) before anything is written if it is malformed."""
+    body = summary_schema.check_brace(_plain(body))
+    _write(BRACE_TAG, _json_tensor(body), step, "brace")
+
+
+def write_character_comparison(body: dict, step: int) -> None:
+    """Figure 4 (middle/right) of two models: {"models": [two names], "text": an excerpt of the split, "start": its
+    offset there, "difference": [p(model 0) - p(model 1) of each character of text, in [-1, 1]], "leaders": [[up to
+    10 {"character", "label", "means": [two], "count"} where model 0 leads most], [... model 1]]}; a clear error
+    (summary_schema.check_characters) before anything is written if it is malformed."""
+    body = summary_schema.check_characters(_plain(body))
+    _write(CHARACTERS_TAG, _json_tensor(body), step, "characters")
+
+
+def decode_brace(body) -> dict:
+    """A brace study summary's JSON as {"models", "bucket_width", "buckets", "braces"}; KRNNError if malformed."""
+    return summary_schema.check_brace(summary_schema.loads(body, "brace study"))
+
+
+def decode_characters(body) -> dict:
+    """A character comparison summary's JSON as {"models", "text", "start", "difference", "leaders"}; KRNNError if
+    malformed."""
+    return summary_schema.check_characters(summary_schema.loads(body, "character comparison"))
 
 
 def decode_oracle(body) -> dict:

@@ -3,8 +3,8 @@ and by the plugin when it decodes, so a reader never meets a field of the wrong 
 
 A schema maps each field of a summary's plugin content (its JSON metadata) to a check and a default; a check takes
 the value and returns it (normalised: ints stay ints, numbers become floats) or raises _Invalid saying what is
-wrong. The two JSON bodies (cell ranking, oracle breakdown) have their own checks here too. Every count is capped
-at MAX_COUNT, the largest whole number a browser's JavaScript holds exactly.
+wrong. The JSON bodies (cell ranking, oracle breakdown, brace study, character comparison) have their own checks
+here too. Every count is capped at MAX_COUNT, the largest whole number a browser's JavaScript holds exactly.
 """
 
 from __future__ import annotations
@@ -17,6 +17,10 @@ from karpathy_rnn.errors import KRNNError
 FORMAT_VERSION = 1
 MAX_COUNT = 2**53 - 1             # Number.MAX_SAFE_INTEGER: counts beyond it would reach the views rounded
 MAX_NAME = 1000                   # characters in a layer, gate, feature or slice name
+MAX_TEXT = 1_000_000              # characters of the text a character comparison colours
+MAX_MODELS = 4                    # models one brace study compares
+MAX_LEADERS = 10                  # characters listed where each model leads
+MAX_BUCKETS = 100_000             # distance buckets of a brace study
 REQUIRED = object()               # a field's default when the field must be there
 
 
@@ -74,6 +78,29 @@ def increasing_pair(item):
     return check
 
 
+def items(item, shortest: int = 0, longest: int = MAX_COUNT):
+    """A check: a list of `shortest` to `longest` values, each passing item, as a list."""
+    def check(value):
+        if not isinstance(value, list) or not shortest <= len(value) <= longest:
+            size = f"{shortest}" if shortest == longest else f"{shortest} to {longest}"
+            raise _Invalid(f"{_show(value)} is not a list of {size} values")
+        checked = []
+        for index, entry in enumerate(value):
+            try:
+                checked.append(item(entry))
+            except _Invalid as error:
+                raise _Invalid(f"entry {index}: {error}") from None
+        return checked
+    return check
+
+
+def optional(item):
+    """A check: null (None) or a value passing item."""
+    def check(value):
+        return None if value is None else item(value)
+    return check
+
+
 def _show(value) -> str:
     """value as a short repr for a message."""
     text = repr(value)
@@ -91,6 +118,8 @@ CONTENT = {
     "saturation": {"layer": (string(True), REQUIRED), "gate": (string(True), REQUIRED), "unit": (string(), ""),
                    "layer_index": (whole(0, 10_000), 0), "thresholds": (increasing_pair(number(0, 1)), [0.1, 0.9])},
     "oracle": {},
+    "brace": {},
+    "characters": {},
 }
 KINDS = tuple(CONTENT)
 
@@ -230,3 +259,114 @@ def _record(value, fields: dict, where: str, hint: str = "") -> dict:
         except _Invalid as error:
             raise KRNNError(f"malformed {where}: {field} {error}{hint}") from None
     return record
+
+
+_PROBABILITY = number(0, 1)
+_MODELS = string(True)
+
+
+def _models(data, what: str, shortest: int, longest: int) -> list[str]:
+    """data["models"]: `shortest` to `longest` distinct non-empty names; KRNNError naming `what` otherwise."""
+    try:
+        models = items(_MODELS, shortest, longest)(data.get("models"))
+    except _Invalid as error:
+        raise KRNNError(f"malformed {what}: models {error} (each a non-empty name of at most {MAX_NAME} "
+                        "characters)") from None
+    if len(set(models)) != len(models):
+        raise KRNNError(f"malformed {what}: models {_show(models)} name a model twice")
+    return models
+
+
+def _field(data: dict, field: str, check, what: str):
+    """check(data[field]); KRNNError naming `what` and the field when it fails (a missing field is None)."""
+    try:
+        return check(data.get(field))
+    except _Invalid as error:
+        raise KRNNError(f"malformed {what}: {field} {error}") from None
+
+
+def check_brace(data) -> dict:
+    """A brace study body (Figure 5, left) {"models": [1-4 names], "bucket_width", "buckets": [{"start", "end",
+    "count", "means": [one per model, null or in [0, 1]]}], "braces"}, checked: buckets in increasing order, each
+    `bucket_width` wide, means null where a bucket is empty, counts adding up to "braces"; KRNNError naming what
+    is wrong."""
+    what = "brace study"
+    if not isinstance(data, dict) or not isinstance(data.get("buckets"), list):
+        raise KRNNError(f"malformed {what}: need {{\"models\": [...], \"bucket_width\": int, \"buckets\": [...], "
+                        "\"braces\": int}")
+    models = _models(data, what, 1, MAX_MODELS)
+    width = _field(data, "bucket_width", whole(1, 10**9), what)
+    if len(data["buckets"]) > MAX_BUCKETS:
+        raise KRNNError(f"malformed {what}: {len(data['buckets']):,} buckets, at most {MAX_BUCKETS:,}")
+    bucket_fields = {"start": whole(1), "end": whole(1), "count": whole(),
+                     "means": items(optional(_PROBABILITY), len(models), len(models))}
+    buckets, previous_end = [], 0
+    for index, bucket in enumerate(data["buckets"]):
+        where = f"{what}: bucket {index}"
+        bucket = _record(bucket, bucket_fields, where, f" (one mean per model: {len(models)})")
+        if bucket["end"] != bucket["start"] + width - 1:
+            raise KRNNError(f"malformed {where}: {bucket['start']}..{bucket['end']} is not {width} characters wide")
+        if bucket["start"] <= previous_end:
+            raise KRNNError(f"malformed {where}: starts at {bucket['start']}, inside or before the bucket before it")
+        if bucket["count"] == 0 and any(mean is not None for mean in bucket["means"]):
+            raise KRNNError(f"malformed {where}: no braces but means {_show(bucket['means'])} (null where empty)")
+        previous_end = bucket["end"]
+        buckets.append(bucket)
+    braces = _field(data, "braces", whole(), what)
+    if braces != sum(bucket["count"] for bucket in buckets):
+        raise KRNNError(f"malformed {what}: braces {braces} but the buckets count "
+                        f"{sum(bucket['count'] for bucket in buckets)}")
+    return {"models": models, "bucket_width": width, "buckets": buckets, "braces": braces}
+
+
+def _character(value):
+    """A check: a str of exactly one character (one code point)."""
+    if not isinstance(value, str) or len(value) != 1 or not _encodable(value):
+        raise _Invalid(f"{_show(value)} is not one character")
+    return value
+
+
+_LEADER = {"character": _character, "label": string(True), "means": items(_PROBABILITY, 2, 2), "count": whole(1)}
+
+
+def _differences(values, length: int) -> list[float]:
+    """values: `length` numbers in [-1, 1] (one per character of the text), as floats; _Invalid otherwise."""
+    if not isinstance(values, list) or len(values) != length:
+        shown = f"{len(values)} values" if isinstance(values, list) else _show(values)
+        raise _Invalid(f"has {shown}, not one per character of the text ({length})")
+    if all(type(v) is float and -1.0 <= v <= 1.0 for v in values):      # the common case, fast
+        return list(values)
+    return items(number(-1, 1))(values)
+
+
+def check_characters(data) -> dict:
+    """A character comparison body (Figure 4, middle/right) {"models": [two names], "text", "start", "difference":
+    [p(model 0) - p(model 1) per character of text, in [-1, 1]], "leaders": [[up to 10 {"character", "label",
+    "means": [two, in [0, 1]], "count"}] where model 0 leads, [...] where model 1 leads]}, checked; KRNNError naming
+    what is wrong."""
+    what = "character comparison"
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str) or "difference" not in data:
+        raise KRNNError(f"malformed {what}: need {{\"models\": [two], \"text\": str, \"start\": int, "
+                        "\"difference\": [...], \"leaders\": [[...], [...]]}")
+    models = _models(data, what, 2, 2)
+    text = _field(data, "text", string(longest=MAX_TEXT), what)
+    start = _field(data, "start", whole(), what)
+    difference = _field(data, "difference", lambda values: _differences(values, len(text)), what)
+    sides = data.get("leaders")
+    if not isinstance(sides, list) or len(sides) != 2 or not all(isinstance(side, list) for side in sides):
+        raise KRNNError(f"malformed {what}: leaders {_show(sides)} is not two lists (where each model leads)")
+    leaders = []
+    for side, rows in enumerate(sides):
+        if len(rows) > MAX_LEADERS:
+            raise KRNNError(f"malformed {what}: leaders {side} has {len(rows)} characters, at most {MAX_LEADERS}")
+        checked = []
+        for index, row in enumerate(rows):
+            where = f"{what}: leaders {side}, entry {index}"
+            row = _record(row, _LEADER, where)
+            if not row["means"][side] > row["means"][1 - side]:
+                raise KRNNError(f"malformed {where}: means {_show(row['means'])}, but {models[side]!r} should lead")
+            if any(row["character"] == other["character"] for other in checked):
+                raise KRNNError(f"malformed {where}: {row['character']!r} is listed twice")
+            checked.append(row)
+        leaders.append(checked)
+    return {"models": models, "text": text, "start": start, "difference": difference, "leaders": leaders}

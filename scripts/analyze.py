@@ -3,11 +3,13 @@
     python scripts/analyze.py runs/war_and_peace-lstm-2x128 --split test     # everything below, into RUN/analysis/test
     python scripts/analyze.py trace exported/ --corpus linux_kernel --out traces/lk-test
     python scripts/analyze.py color runs/war_and_peace-lstm-2x128 --layer 2 --cell 37 --text '"Hi," he said.' --out cell.html
+    python scripts/analyze.py longrange runs/linux_kernel-lstm-2x128 --ngram runs/ngram --nn runs/nn
 
 The default command writes, under --out: trace/ (probabilities and every gate of every character, reloadable
 without TensorFlow), cells.csv (every cell's r with every probe feature), figure2.html and figure2_<feature>.png
 (top cells per feature as coloured text), saturation.json and figure3.png (LSTM/GRU gates), report.md; and the
 karpathy_rnn TensorBoard plugin's summaries into --logdir (OUT by default), at the model's best training step.
+`longrange` compares the model with its n-gram and n-NN baselines (section 4.3; see its --help).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from karpathy_rnn.cli import ArgumentParser, run_script, writable_folder
 from karpathy_rnn.errors import KRNNError
 from karpathy_rnn.training.run_dir import read_config, read_results
 
-COMMANDS = ("all", "trace", "color")
+COMMANDS = ("all", "trace", "color", "longrange")
 
 
 def _add_model_options(p):
@@ -44,9 +46,9 @@ def _add_trace_options(p):
 
 def _parser():
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", metavar="{trace,color}")
+    sub = p.add_subparsers(dest="command", metavar="{trace,color,longrange}")
     everything = sub.add_parser("all", prog="analyze.py", description=__doc__ + "\nSub-commands: analyze.py trace "
-                                "--help, analyze.py color --help. Options of the default command:",
+                                "--help, analyze.py color --help, analyze.py longrange --help. Options of the default command:",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_model_options(everything)
     _add_trace_options(everything)
@@ -76,7 +78,28 @@ def _parser():
     group.add_argument("--text", help="the text to colour")
     group.add_argument("--file", help="a UTF-8 file holding the text")
     color.add_argument("--out", default="cell.html", help="output .html or .png (default: %(default)s)")
+    longrange = sub.add_parser("longrange", help="section 4.3: the model against its n-gram and n-NN baselines",
+                               description=LONGRANGE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_model_options(longrange)
+    _add_trace_options(longrange)
+    longrange.add_argument("--ngram", required=True, help="output folder of scripts/ngram.py (OUT or OUT/<corpus>)")
+    longrange.add_argument("--nn", required=True, help="output folder of scripts/nn.py (OUT or OUT/<corpus>)")
+    longrange.add_argument("--brace", choices=("auto", "on", "off"), default="auto", help="the closing-brace "
+                           "study: auto runs it when the text has a '}' closing a '{', on insists (default: "
+                           "%(default)s)")
+    longrange.add_argument("--logdir", help="where the plugin's summaries go (default: OUT)")
+    longrange.add_argument("--summary-chars", type=int, default=20000, help="characters of the split in the "
+                           "per-character comparison summary (default: %(default)s)")
     return p
+
+
+LONGRANGE_HELP = """Section 4.3 for a trained model: its test errors beside the best n-gram's and the best n-NN's
+(Figure 4, left), the characters where it and the 20-gram each lead (Figure 4, middle/right) and, on code, the
+mean probability of each '}' by distance to its '{' (Figure 5, left). The baselines' traces must be of the same
+corpus and split (scripts/ngram.py and scripts/nn.py write them). Writes under --out (default
+RUN/analysis/SPLIT/longrange): longrange.json, overlap.csv, characters.csv, brace.csv, figure4_overlap.png,
+figure4_characters.png, figure5_brace.png, report.md; and the plugin's summaries into --logdir.
+The comparison n-gram is the one with the longest context (the paper's 20-gram); "best" is the lowest test loss."""
 
 
 def _run_directory(model_path: str) -> str | None:
@@ -203,6 +226,80 @@ def _analyse(args, trace, run_dir, out, log):
     log(f"report: {path}")
 
 
+def _model_name(run_dir: str | None, trace) -> str:
+    """"LSTM 2x128" for a training run, else the trace's source."""
+    config = (read_config(run_dir) or {}) if run_dir else {}
+    if config.get("unit") and config.get("hidden"):
+        return f"{config['unit'].upper()} {config.get('layers', 1)}x{config['hidden']}"
+    return "model"
+
+
+def _longrange(args, trace, run_dir, out, log):
+    """Section 4.3: the model's trace against its baselines' traces of the same text; numbers, figures, report,
+    summaries."""
+    import numpy as np
+
+    from karpathy_rnn.analysis import publish_longrange as publish
+    from karpathy_rnn.analysis.longrange import (brace_study, character_study, check_same_text,
+                                                 closing_brace_distances, overlap_study, trace_correct_probabilities)
+    from karpathy_rnn.analysis.trace import Trace
+    from karpathy_rnn.baselines.runs import baseline_runs, best_run
+
+    corpus = trace.meta.get("corpus", "")
+    ngrams = baseline_runs(args.ngram, "ngram", corpus, args.split)
+    nns = baseline_runs(args.nn, "nn", corpus, args.split)
+    best_ngram, best_nn, long_ngram = best_run(ngrams), best_run(nns), ngrams[max(ngrams)]
+    name = _model_name(run_dir, trace)
+    traces = {name: trace, **{run.name: Trace(run.trace) for run in (best_ngram, best_nn, long_ngram)}}
+    check_same_text(traces)
+    correct = {key: trace_correct_probabilities(value) for key, value in traces.items()}
+    results = read_results(run_dir) if run_dir else None
+    model_loss = float(-np.log(correct[name]).mean())
+    models = {name: model_loss, **{run.name: run.loss for run in (best_ngram, best_nn, long_ngram)}}
+    log(f"{name}: {model_loss:.4f} nats/char on {corpus} {args.split}; best n-gram {best_ngram.name} "
+        f"{best_ngram.loss:.4f}, best n-NN {best_nn.name} {best_nn.loss:.4f}, {long_ngram.name} {long_ngram.loss:.4f}")
+    text, targets = trace.text, np.asarray(trace.targets)
+    overlap = overlap_study({key: correct[key] for key in dict.fromkeys([name, best_nn.name, best_ngram.name])})
+    characters = character_study(correct[name], correct[long_ngram.name], targets, trace.vocabulary,
+                                 (name, long_ngram.name))
+    brace = None
+    if args.brace == "on" or (args.brace == "auto" and len(closing_brace_distances(text)[0])):
+        brace = brace_study(text, {name: correct[name], long_ngram.name: correct[long_ngram.name]})
+    else:
+        log("brace study: skipped (" + ("--brace off" if args.brace == "off" else "no '}' closes a '{' in this "
+                                        "text") + ")")
+    longrange_out = args.longrange_out
+    files = publish.write_numbers(longrange_out, overlap, characters, brace, models)
+    figures = publish.write_figures(longrange_out, overlap, characters, brace, f"{name}, {corpus} {args.split}")
+    dynamics = os.path.join(run_dir, "compare_nn.csv") if run_dir else ""
+    if os.path.isfile(dynamics):                # the run was trained with --compare-nn: Figure 5 (right)
+        from karpathy_rnn.plots import dynamics_figure, save_figure
+        from karpathy_rnn.training.compare import read_rows
+
+        figures.append(save_figure(dynamics_figure(read_rows(dynamics), f"{name} against the n-NNs, "
+                                                   f"{corpus} test (first characters)"),
+                                   os.path.join(longrange_out, "figure5_dynamics.png")))
+    path = os.path.join(longrange_out, "report.md")
+    from karpathy_rnn.atomic import atomic_file
+    with atomic_file(path, "w", encoding="utf-8") as handle:
+        handle.write(publish.report_section(overlap, characters, brace, models, figures))
+    shown = min(args.summary_chars, trace.length)
+    logdir = args.logdir or longrange_out
+    step = int((results or {}).get("best_step") or 0)
+    publish.write_summaries(logdir, step, text[:shown], correct[name][:shown] - correct[long_ngram.name][:shown],
+                            characters, brace)
+    for region in overlap["regions"]:
+        log(f"errors of {' & '.join(region['models']) or 'no model'} only: {region['count']:,}")
+    for side, leader in zip(characters["leaders"], characters["models"]):
+        log(f"{leader} leads most on: " + " ".join(r["label"] for r in side))
+    if brace is not None:
+        log(f"braces: {brace['braces']:,} matched; mean p(}}) by distance: " + ", ".join(
+            f"{r['start']}-{r['end']}: " + "/".join("-" if m is None else f"{m:.2f}" for m in r["means"])
+            for r in brace["buckets"][:6]) + (" ..." if len(brace["buckets"]) > 6 else ""))
+    log(f"wrote {', '.join(os.path.basename(f) for f in files + figures)} and report.md in {longrange_out}; "
+        f"TensorBoard summaries (step {step}) in {logdir}")
+
+
 def _color(args, p, log):
     import numpy as np
 
@@ -263,6 +360,8 @@ def main(argv=None) -> int:
         return 0
     _positive(p, "lanes", args.lanes)
     _positive(p, "warmup", args.warmup, 0)
+    if args.command == "longrange":
+        _positive(p, "summary-chars", args.summary_chars)
     if args.command == "all":
         _positive(p, "top", args.top)
         _positive(p, "snippet", args.snippet, 10)
@@ -274,8 +373,16 @@ def main(argv=None) -> int:
     run_dir = _run_directory(resolved)
     name = os.path.basename(os.path.normpath(args.model)).removesuffix(".keras")
     out = args.out or (os.path.join(run_dir, "analysis", args.split) if run_dir else os.path.join("analysis", name, args.split))
+    if args.command == "longrange":             # the trace stays where the default command keeps it
+        args.longrange_out = out if args.out else os.path.join(out, "longrange")
+        out = out if not args.out else os.path.join(out, "model")
+        writable_folder(args.longrange_out, "--out")
+        for flag in ("ngram", "nn"):
+            if not os.path.isdir(getattr(args, flag)):
+                raise KRNNError(f"--{flag} {getattr(args, flag)!r} is not a folder; give the --out of "
+                                f"scripts/{flag}.py")
     writable_folder(out, "--out")
-    if args.command == "all" and args.logdir:
+    if args.command in ("all", "longrange") and args.logdir:
         writable_folder(args.logdir, "--logdir")
     model = open_gate_model(resolved)
     if args.command == "all":
@@ -287,6 +394,8 @@ def main(argv=None) -> int:
     trace = _trace(args, model, run_dir, out, log)
     if args.command == "all":
         _analyse(args, trace, run_dir, out, log)
+    if args.command == "longrange":
+        _longrange(args, trace, run_dir, out, log)
     return 0
 
 

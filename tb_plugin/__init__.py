@@ -1,5 +1,5 @@
-"""The karpathy_rnn TensorBoard plugin: colored-text cell activations, gate saturation scatter plots and oracle
-error pies, beside TensorBoard's scalars.
+"""The karpathy_rnn TensorBoard plugin: colored-text cell activations, gate saturation scatter plots, oracle
+error pies, and section 4.3's closing-brace chart and per-character comparison, beside TensorBoard's scalars.
 
 setup.py registers `tb_plugin.plugin:KarpathyRNNPlugin` under the `tensorboard_plugins` entry point, so
 `tensorboard --logdir runs` loads it with no flag. It reads only the summaries of `karpathy_rnn.summary`, through

@@ -7,6 +7,9 @@ Routes (under /data/plugin/karpathy_rnn/), every one validating its parameters (
     cell_ranking    the top cells per probe feature
     saturation      left/right saturation fractions per gate and layer
     oracle          the error breakdown by oracle
+    brace           the closing-brace study: mean p(`}`) per model by distance to its `{` (Figure 5, left)
+    characters      two models compared per character: the text with p(model 0) - p(model 1) per character and
+                    the characters each leads on (Figure 4, middle/right)
 """
 
 from __future__ import annotations
@@ -94,7 +97,8 @@ def _finite(values: np.ndarray, decimals: int = 4) -> list:
 
 
 class KarpathyRNNPlugin(base_plugin.TBPlugin):
-    """Colored-text cell activations, gate saturation scatter plots and oracle error pies."""
+    """Colored-text cell activations, gate saturation scatter plots, oracle error pies, the closing-brace study and
+    the per-character comparison of two models."""
 
     plugin_name = summary.PLUGIN_NAME
 
@@ -118,6 +122,8 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
             "/cell_ranking": self._route(self._cell_ranking),
             "/saturation": self._route(self._saturation),
             "/oracle": self._route(self._oracle),
+            "/brace": self._route(self._brace),
+            "/characters": self._route(self._characters),
         }
 
     # --- plumbing -------------------------------------------------------------------------------------------
@@ -168,11 +174,11 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         problems, listing = list(problems), []
         for run, series in runs.items():
             entry = {"run": run, "text": None, "activations": [], "cell_ranking": None, "saturation": None,
-                     "oracle": None}
+                     "oracle": None, "brace": None, "characters": None}
             by_kind: dict[str, list[Series]] = {}
             for item in series.values():
                 by_kind.setdefault(item.kind, []).append(item)
-            for kind in ("text", "cell_ranking", "oracle"):
+            for kind in ("text", "cell_ranking", "oracle", "brace", "characters"):
                 if by_kind.get(kind):
                     try:
                         values = self._reader.read(ctx, experiment, by_kind[kind][0])
@@ -275,3 +281,9 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
 
     def _oracle(self, request, ctx, experiment) -> dict:
         return self._json_summary(request, ctx, experiment, summary.ORACLE_TAG, "oracle breakdown")
+
+    def _brace(self, request, ctx, experiment) -> dict:
+        return self._json_summary(request, ctx, experiment, summary.BRACE_TAG, "brace study")
+
+    def _characters(self, request, ctx, experiment) -> dict:
+        return self._json_summary(request, ctx, experiment, summary.CHARACTERS_TAG, "character comparison")

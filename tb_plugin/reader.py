@@ -69,12 +69,21 @@ DECODERS = {
     "saturation": _decode_saturation,
     "cell_ranking": lambda value, series: summary.decode_cell_ranking(_decode_text(value, series)),
     "oracle": lambda value, series: summary.decode_oracle(_decode_text(value, series)),
+    "brace": lambda value, series: summary.decode_brace(_decode_text(value, series)),
+    "characters": lambda value, series: summary.decode_characters(_decode_text(value, series)),
 }
 
 
 def _size(values: list[tuple[int, object]]) -> int:
-    """Bytes a cached series holds (a decoded string or JSON counts 64 KiB)."""
-    return sum(v.nbytes if isinstance(v, np.ndarray) else 64 * 1024 for _, v in values)
+    """Bytes a cached series holds (a decoded string or JSON counts 64 KiB, a character comparison 40 bytes more
+    per character: its text and a float per character)."""
+    def size(value) -> int:
+        if isinstance(value, np.ndarray):
+            return value.nbytes
+        if isinstance(value, dict) and isinstance(value.get("difference"), list):
+            return 64 * 1024 + 40 * len(value["difference"])
+        return 64 * 1024
+    return sum(size(v) for _, v in values)
 
 
 class SummaryReader:

@@ -36,6 +36,34 @@ def oracle_slices() -> list[dict]:
             {"name": "remaining", "group": "remaining", "errors": 100}]
 
 
+COMPARED_MODELS = ["LSTM 2x128", "20-gram"]
+# An excerpt of code with markup in it (it must stay text), coloured by difference() below.
+COMPARED_TEXT = ("int f(x) {\n  s = '<script>alert(1)</script>' & \"<img src=x onerror=window.krnnInjected=7>\";"
+                 " /* &amp; */\n  return x;\n}\n")
+DIFFERENCE_CYCLE = [1.0, -1.0, 0.5, -0.5, 0.0, 0.25]     # colours blue, red, light blue, pink, white, pale blue
+
+
+def brace_body() -> dict:
+    """A brace study shaped like Figure 5 (left), an empty bucket among them (means invented for the tests)."""
+    return {"models": list(COMPARED_MODELS), "bucket_width": 20, "braces": 10, "buckets": [
+        {"start": 1, "end": 20, "count": 5, "means": [0.9, 0.6]},
+        {"start": 21, "end": 40, "count": 3, "means": [0.75, 0.35]},
+        {"start": 41, "end": 60, "count": 0, "means": [None, None]},
+        {"start": 61, "end": 80, "count": 2, "means": [0.5, 0.125]}]}
+
+
+def characters_body() -> dict:
+    """A character comparison of COMPARED_TEXT: difference cycles through DIFFERENCE_CYCLE; three leaders a side."""
+    def row(character, label, means, count):
+        return {"character": character, "label": label, "means": means, "count": count}
+
+    return {"models": list(COMPARED_MODELS), "text": COMPARED_TEXT, "start": 1000,
+            "difference": np.resize(DIFFERENCE_CYCLE, len(COMPARED_TEXT)).tolist(),
+            "leaders": [[row("\n", "\\n", [0.95, 0.5], 120), row(" ", "<s>", [0.9, 0.6], 300),
+                         row("}", "}", [0.8, 0.6], 12)],
+                        [row("<", "<", [0.3, 0.7], 40), row("&", "&", [0.4, 0.65], 9), row("x", "x", [0.5, 0.6], 30)]]}
+
+
 def _lstm_run(path: str, text: str, seed: int, oracle: bool) -> None:
     import tensorflow as tf
 
@@ -56,6 +84,8 @@ def _lstm_run(path: str, text: str, seed: int, oracle: bool) -> None:
                                    "Pearson r", {"quote": "inside a quotation", "<b>markup</b>": "<i>a test</i>"})
         if oracle:
             summary.write_oracle(oracle_slices(), 2400, STEP, split="test")
+            summary.write_brace_study(brace_body(), STEP)
+            summary.write_character_comparison(characters_body(), STEP)
 
 
 def write_plugin_logdir(root: str, long_text: int = 0) -> str:

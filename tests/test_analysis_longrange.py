@@ -169,3 +169,28 @@ def test_figure4_and_5_draw_the_numbers_they_are_given():
     np.testing.assert_allclose(ax.lines[0].get_xdata(), [10.5, 30.5])
     assert [t.get_text() for t in ax.texts] == ["12", "3"]
     plt.close(figure)
+
+
+def test_studies_hold_the_numbers_by_hand():
+    """overlap_study, character_study and brace_study on a six-character text with known probabilities."""
+    from karpathy_rnn.analysis.longrange import brace_study, character_study, overlap_study
+
+    a = np.array([0.9, 0.4, 0.2, 0.6, 0.1, 0.7])
+    b = np.array([0.3, 0.6, 0.1, 0.2, 0.9, 0.8])
+    study = overlap_study({"A": a, "B": b})
+    assert study["errors"] == {"A": 3, "B": 3} and study["error_rate"]["A"] == 0.5
+    assert {tuple(r["models"]): r["count"] for r in study["regions"]} == {(): 1, ("A",): 2, ("B",): 2, ("A", "B"): 1}
+    targets = np.array([0, 1, 0, 2, 1, 0])            # "x", "y", "x", "z", "y", "x"
+    chars = character_study(a, b, targets, "xyz", ("A", "B"), top=1)
+    rows = {r["character"]: r for r in chars["characters"]}
+    assert rows["x"]["means"] == pytest.approx([(0.9 + 0.2 + 0.7) / 3, (0.3 + 0.1 + 0.8) / 3]) and rows["x"]["count"] == 3
+    assert [r["character"] for r in chars["leaders"][0]] == ["z"]       # A leads on z by 0.4 (x by 0.2)
+    assert [r["character"] for r in chars["leaders"][1]] == ["y"]       # B leads on y by 0.5
+    text = "{ab}{" + "c" * 25 + "}"                   # distances 3 and 26
+    p = np.linspace(0, 1, len(text))
+    brace = brace_study(text, {"A": p, "B": 1 - p}, width=20)
+    assert brace["braces"] == 2
+    assert brace["buckets"] == [{"start": 1, "end": 20, "count": 1, "means": [p[3], 1 - p[3]]},
+                                {"start": 21, "end": 40, "count": 1, "means": [p[30], 1 - p[30]]}]
+    with pytest.raises(KRNNError, match="no '}' closing a '{'"):
+        brace_study("no braces here } {", {"A": np.ones(18)})

@@ -8,7 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from plugin_helpers import EARLY_STEP, HOSTILE_TEXT, KNOWN_CELL, STEP, oracle_slices, write_plugin_logdir
+from plugin_helpers import (COMPARED_TEXT, EARLY_STEP, HOSTILE_TEXT, KNOWN_CELL, STEP, brace_body, characters_body,
+                            oracle_slices, write_plugin_logdir)
 from tb_plugin.testing import chromium_available, css, get_json, headless_chromium, tensorboard, wait
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,6 +46,12 @@ HOSTILE_RUN_TEXT = "a<b>&amp;</b> é\n" * 4
 KNOWN_SATURATION = {HOSTILE_LAYERS[0]: ([0.1, 0.6, 0.0], [0.8, 0.2, 1.0]),
                     HOSTILE_LAYERS[1]: ([0.5, 0.25, 0.75], [0.25, 0.0, 0.125])}
 LAYER_COLORS = ["#1f77b4", "#ff7f0e"]              # saturation.js's first two layer colours (matplotlib's)
+# Section 4.3's summaries of the hostile run: model names, character labels and the excerpt are markup.
+HOSTILE_MODELS = ["<img src=x onerror=window.krnnInjected=7>", "</script><b>20-gram</b>&amp;"]
+HOSTILE_COMPARED_TEXT = "<script>alert(1)</script><img src=x onerror=\"window.krnnInjected=9\"> &amp; é\n"
+HOSTILE_LEADERS = [[{"character": "<", "label": "<b>&lt;</b>", "means": [0.9, 0.1], "count": 5}],
+                   [{"character": "&", "label": "<img src=x onerror=window.krnnInjected=10>", "means": [0.2, 0.8],
+                     "count": 3}]]
 
 
 def _hostile_run(path: str) -> None:
@@ -63,6 +70,11 @@ def _hostile_run(path: str) -> None:
         summary.write_cell_ranking({HOSTILE_FEATURE: [{"layer": HOSTILE_LAYERS[0], "cell": 2, "r": 0.5}]},
                                    HOSTILE_STEP, "Pearson r", {HOSTILE_FEATURE: HOSTILE_DESCRIPTION})
         summary.write_oracle(HOSTILE_SLICES, 400, HOSTILE_STEP, split=HOSTILE_SPLIT)
+        summary.write_brace_study({"models": HOSTILE_MODELS, "bucket_width": 20, "braces": 2,
+                                   "buckets": [{"start": 1, "end": 20, "count": 2, "means": [0.5, 0.25]}]}, HOSTILE_STEP)
+        summary.write_character_comparison({"models": HOSTILE_MODELS, "text": HOSTILE_COMPARED_TEXT, "start": 0,
+                                            "difference": [0.5] * len(HOSTILE_COMPARED_TEXT),
+                                            "leaders": HOSTILE_LEADERS}, HOSTILE_STEP)
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +93,7 @@ def fully_loaded(body) -> bool:
                 and lstm["saturation"] and len(lstm["saturation"]["gates"]) == 3 and gru["oracle"]
                 and hostile and hostile["text"] and len(hostile["activations"]) == 2 and hostile["cell_ranking"]
                 and hostile["oracle"] and hostile["saturation"] and len(hostile["saturation"]["gates"]) == 2
+                and lstm["brace"] and lstm["characters"] and hostile["brace"] and hostile["characters"]
                 and len(body["problems"]) == 2)
 
 
@@ -88,6 +101,17 @@ def no_injected_markup(driver) -> bool:
     """Whether no element came from markup in the data (the plugin itself draws no img, b or i) and no handler ran."""
     return driver.execute_script("return document.querySelectorAll('img, b, i, script:not([type=module])').length"
                                  " === 0 && window.krnnInjected === undefined")
+
+
+def no_alert(driver) -> bool:
+    """Whether no alert() is open (markup that ran would have opened one)."""
+    from selenium.common.exceptions import NoAlertPresentException
+
+    try:
+        driver.switch_to.alert
+    except NoAlertPresentException:
+        return True
+    return False
 
 
 def type_filter(driver, pattern):
@@ -349,6 +373,151 @@ def test_hostile_names_stay_literal_text_in_every_view(browser, server):
     assert no_injected_markup(browser)
 
 
+def brace_points(driver, run):
+    """The plot area [x, y, width, height] of `run`'s brace chart and its points [model, bucket, cx, cy, fill, title]."""
+    return driver.execute_script(
+        "const svg = document.querySelector(`figure.krnn-brace-panel[data-run='${arguments[0]}'] svg`);"
+        "const a = svg.querySelector('rect.krnn-plot-area');"
+        "return [['x', 'y', 'width', 'height'].map((k) => Number(a.getAttribute(k))),"
+        "  [...svg.querySelectorAll('circle.krnn-brace-point')].map((p) => [Number(p.getAttribute('data-model')),"
+        "    Number(p.getAttribute('data-bucket')), Number(p.getAttribute('cx')), Number(p.getAttribute('cy')),"
+        "    p.getAttribute('fill'), p.querySelector('title').textContent])];", run)
+
+
+def test_brace_chart_has_a_point_per_nonempty_bucket_and_model_with_counts_and_hover(browser, server):
+    """Figure 5 (left): x the distance bucket, y the mean probability of `}` (0 at the bottom, 1 at the top), a
+    series per model in its legend colour, empty buckets as gaps; each bucket's braces counted under it."""
+    from selenium.webdriver import ActionChains
+
+    body = brace_body()
+    open_plugin(browser, server)
+    css(browser, "button[data-view=brace]")[0].click()
+    panel = wait(browser, lambda d: css(d, "figure.krnn-brace-panel[data-run=lstm]"))[0]
+    assert [p.get_attribute("data-run") for p in css(browser, "figure.krnn-brace-panel")] == ["lstm", HOSTILE_RUN]
+    assert "10 closing braces matched to their {, in buckets of 20 characters; step 1,200" in panel.text
+    legend = [(item.text, item.find_element("css selector", ".krnn-swatch").value_of_css_property("background-color"))
+              for item in panel.find_elements("css selector", ".krnn-brace-legend .krnn-legend-item")]
+    assert legend == [("LSTM 2x128", "rgba(31, 119, 180, 1)"), ("20-gram", "rgba(255, 127, 14, 1)")]
+    (ax, ay, width, height), points = brace_points(browser, "lstm")
+    assert height > 100 and width > 100
+    names = [t.text for t in panel.find_elements("css selector", "text.krnn-bucket-label")]
+    assert names == ["1-20", "21-40", "41-60", "61-80"]
+    band = width / len(body["buckets"])
+    expected = sorted((m, bucket["start"], ax + (index + 0.5) * band, ay + (1 - bucket["means"][m]) * height,
+                       LAYER_COLORS[m]) for index, bucket in enumerate(body["buckets"]) if bucket["count"]
+                      for m in range(2))
+    got = sorted(points)
+    assert len(got) == 6 and [(m, b, fill) for m, b, _, _, fill, _ in got] == [(m, b, f) for m, b, _, _, f in expected]
+    for (m, bucket, x, y, _, _), (_, _, ex, ey, _) in zip(got, expected):
+        assert abs(x - ex) < 0.01 and abs(y - ey) < 0.01, (m, bucket, (x, y), (ex, ey))
+    lines = {p.get_attribute("data-model"): p.get_attribute("d") for p in panel.find_elements("css selector",
+                                                                                            "path.krnn-brace-line")}
+    assert sorted(lines) == ["0", "1"] and all(d.count("M") == 2 and d.count("L") == 1 for d in lines.values())
+    counts = [t.text for t in panel.find_elements("css selector", "text.krnn-brace-count")]
+    assert counts == [str(b["count"]) for b in body["buckets"]]
+    bars = [float(r.get_attribute("height")) for r in panel.find_elements("css selector", "rect.krnn-count-bar")]
+    assert bars[2] == 0 and bars[0] > bars[1] > bars[3] > 0 and abs(bars[1] / bars[0] - 3 / 5) < 1e-6
+    point = panel.find_element("css selector", "circle.krnn-brace-point[data-model='1'][data-bucket='21']")
+    ActionChains(browser).move_to_element(point).perform()
+    shown = "21-40 characters · 20-gram: mean p(}) 0.350 · 3 braces"
+    wait(browser, lambda d: css(d, ".krnn-brace .krnn-readout")[0].text == shown)
+    assert sorted(title for *_, title in got)[0] == "1-20 characters · 20-gram: mean p(}) 0.600 · 5 braces"
+    assert no_horizontal_scroll(browser)
+    screenshot(browser, "brace.png")
+
+
+def test_characters_view_colours_each_character_lists_leaders_and_marks_a_chosen_character(browser, server):
+    """Figure 4 (middle/right): each character's background is common.js's scale of p(model 0) - p(model 1) (blue
+    where model 0 leads, red where model 1 does); the bars list each model's leaders in order; a bar marks exactly
+    the occurrences of its character."""
+    from selenium.webdriver import ActionChains
+
+    from karpathy_rnn.render import activation_colors
+
+    body = characters_body()
+    text = body["text"]
+    open_plugin(browser, server)
+    css(browser, "button[data-view=characters]")[0].click()
+    wait(browser, lambda d: css(d, "select[name=run]")[0].get_attribute("value") == "lstm"
+         and len(css(d, "pre.krnn-compared-text span")) == len(text))
+    shown = browser.execute_script("return document.querySelector('pre.krnn-compared-text').textContent")
+    assert shown == text.replace("\n", "\u21b5\n")                            # markup in the text stays text
+    colours = browser.execute_script("return [...document.querySelectorAll('pre.krnn-compared-text span')]"
+                                     ".map((s) => getComputedStyle(s).backgroundColor)")
+    assert colours == [f"rgb({r}, {g}, {b})" for r, g, b in activation_colors(np.array(body["difference"])).tolist()]
+    assert body["difference"][:2] == [1.0, -1.0] and colours[:2] == ["rgb(0, 0, 255)", "rgb(255, 0, 0)"]
+    assert [t.text for t in css(browser, ".krnn-legend-name")] == ["20-gram leads", "LSTM 2x128 leads"]
+    charts = css(browser, "figure.krnn-leader-chart")
+    assert [c.find_element("css selector", "figcaption").text for c in charts] == ["LSTM 2x128 leads", "20-gram leads"]
+    for side, chart in enumerate(charts):
+        rows = body["leaders"][side]
+        labels = [b.find_element("css selector", ".krnn-leader-label").get_attribute("textContent")
+                  for b in chart.find_elements("css selector", "button.krnn-leader")]
+        assert labels == [r["label"] for r in rows]
+        leads = [r["means"][side] - r["means"][1 - side] for r in rows]
+        assert [v.text for v in chart.find_elements("css selector", ".krnn-leader-value")] == [f"+{x:.3f}" for x in leads]
+        widths = [b.size["width"] for b in chart.find_elements("css selector", ".krnn-leader-bar")]
+        assert widths == sorted(widths, reverse=True) and widths[-1] > 0
+    for side in (1, 0):
+        for rank, row in enumerate(body["leaders"][side]):
+            css(browser, f"button.krnn-leader[data-side='{side}'][data-rank='{rank}']")[0].click()
+            where = [i for i, character in enumerate(text) if character == row["character"]]
+            wait(browser, lambda d: css(d, ".krnn-found")[0].get_attribute("data-count") == str(len(where))
+                 and css(d, f"button.krnn-leader[data-side='{side}'][data-rank='{rank}']")[0]
+                 .get_attribute("aria-pressed") == "true")
+            marked = browser.execute_script("return [...document.querySelectorAll('pre.krnn-compared-text "
+                                            "span.krnn-occurrence')].map((s) => Number(s.dataset.index))")
+            assert marked == where and where, (side, rank, row["character"])
+            assert css(browser, ".krnn-found")[0].text == (f"{len(where)} occurrence{'s' * (len(where) != 1)} of "
+                                                            f"{row['label']} in this excerpt ({row['count']} in the split)")
+            assert len(css(browser, "button.krnn-leader[aria-pressed=true]")) == 1
+    spans = css(browser, "pre.krnn-compared-text span")
+    ActionChains(browser).move_to_element(spans[1]).perform()                    # "n" of "int", difference -1
+    wait(browser, lambda d: css(d, ".krnn-characters .krnn-readout")[0].text
+         == 'Character 1,001 "n": p(LSTM 2x128) − p(20-gram) = −1.000 (20-gram leads)')
+    assert no_horizontal_scroll(browser)
+    screenshot(browser, "characters.png")
+
+
+def test_characters_and_brace_show_markup_in_text_labels_and_model_names_literally(browser, server):
+    """The excerpt, the character labels and the model names of section 4.3's summaries are markup
+    (`<script>alert(1)</script>`, `<img onerror>`, `&amp;`): shown as the very characters, no element, no alert."""
+    from selenium.webdriver import ActionChains
+
+    open_plugin(browser, server)
+    type_filter(browser, "^zz")
+    wait(browser, lambda d: sidebar_runs(d) == [HOSTILE_RUN])
+    css(browser, "button[data-view=characters]")[0].click()
+    wait(browser, lambda d: len(css(d, "pre.krnn-compared-text span")) == len(HOSTILE_COMPARED_TEXT))
+    assert css(browser, "select[name=run]")[0].get_attribute("value") == HOSTILE_RUN
+    shown = browser.execute_script("return document.querySelector('pre.krnn-compared-text').textContent")
+    assert shown == HOSTILE_COMPARED_TEXT.replace("\n", "\u21b5\n")
+    assert [t.text for t in css(browser, ".krnn-legend-name")] == [f"{HOSTILE_MODELS[1]} leads",
+                                                                    f"{HOSTILE_MODELS[0]} leads"]
+    assert [c.text for c in css(browser, "figure.krnn-leader-chart figcaption")] == [f"{m} leads" for m in HOSTILE_MODELS]
+    labels = [b.get_attribute("textContent") for b in css(browser, ".krnn-leader-label")]
+    assert labels == [side[0]["label"] for side in HOSTILE_LEADERS]
+    css(browser, "button.krnn-leader[data-side='1'][data-rank='0']")[0].click()
+    wait(browser, lambda d: css(d, ".krnn-found")[0].text
+         == f"1 occurrence of {HOSTILE_LEADERS[1][0]['label']} in this excerpt (3 in the split)")
+    ActionChains(browser).move_to_element(css(browser, "pre.krnn-compared-text span")[0]).perform()
+    wait(browser, lambda d: css(d, ".krnn-characters .krnn-readout")[0].text
+         == f'Character 0 "<": p({HOSTILE_MODELS[0]}) − p({HOSTILE_MODELS[1]}) = +0.500 ({HOSTILE_MODELS[0]} leads)')
+    assert no_alert(browser) and no_injected_markup(browser)
+
+    css(browser, "button[data-view=brace]")[0].click()
+    panel = wait(browser, lambda d: css(d, "figure.krnn-brace-panel"))[0]
+    assert panel.find_element("css selector", "figcaption").text == HOSTILE_RUN
+    assert [i.text for i in panel.find_elements("css selector", ".krnn-legend-item")] == HOSTILE_MODELS
+    _, points = brace_points(browser, HOSTILE_RUN)
+    assert [title for *_, title in sorted(points)] == [
+        f"1-20 characters · {HOSTILE_MODELS[0]}: mean p(}}) 0.500 · 2 braces",
+        f"1-20 characters · {HOSTILE_MODELS[1]}: mean p(}}) 0.250 · 2 braces"]
+    ActionChains(browser).move_to_element(panel.find_element("css selector", "circle.krnn-brace-point")).perform()
+    wait(browser, lambda d: HOSTILE_MODELS[0] in css(d, ".krnn-brace .krnn-readout")[0].text)
+    assert no_alert(browser) and no_injected_markup(browser)
+
+
 def test_run_filter_and_ticks_show_only_those_runs(browser, server):
     """The sidebar's regex filter hides the runs it does not match (in the list and in the views); unticking a
     run hides its data, ticking shows it again; a regex that does not compile filters nothing."""
@@ -491,6 +660,8 @@ def test_names_like_object_properties_stay_data_in_every_view(browser, tmp_path)
         assert all(not h.get_attribute("title") for h in css(browser, ".krnn-feature h4"))
         assert css(browser, "select[name=name] option")[0].text == "__proto__"
         assert not css(browser, ".krnn-status [role=alert]")
+        assert [t.get_attribute("data-view") for t in css(browser, "button.krnn-tab")] == ["text", "saturation",
+                                                                                          "oracle"]   # no 4.3 data
         css(browser, "button[data-view=saturation]")[0].click()
         wait(browser, lambda d: len(css(d, "svg.krnn-scatter")) == 4)
         assert [p.get_attribute("data-gate") for p in css(browser, "svg.krnn-scatter")] == sorted(PROPERTY_NAMES)

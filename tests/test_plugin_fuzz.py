@@ -3,6 +3,7 @@ answers and lists every valid run with all its data; what is malformed is named 
 
 import collections
 import json
+import os
 
 import pytest
 
@@ -87,3 +88,113 @@ def test_the_real_tensorboard_serves_hostile_summaries_without_a_500(fuzz_logdir
 
         runs, _ = _answers(get)
     _check_good_run(runs)
+
+
+# The brace and characters summaries (section 4.3), hostile: (kind, what is changed, change) as in plugin_fuzz.CRAFTED
+# ("body": the JSON body, "bytes": the tensor's bytes, "content": merged into the plugin content).
+CRAFTED_LONGRANGE = [
+    ("brace", "body", lambda b: b["buckets"][0].update(means=[1.5, 0.6]), "1.5 is not a number in [0, 1]"),
+    ("brace", "body", lambda b: b["buckets"][0].update(means=[0.9, "NaN"]), "'NaN' is not a number in [0, 1]"),
+    ("brace", "body", lambda b: b["buckets"][2].update(means=[0.5, None]), "no braces but means"),
+    ("brace", "body", lambda b: b.update(braces=10**30), "braces 1000000000000000000000000000000 is not a whole"),
+    ("brace", "body", lambda b: b.update(models={"__proto__": 1}), "models {'__proto__': 1} is not a list"),
+    ("brace", "body", lambda b: b["buckets"].append("x"), "bucket 4 is 'x', not an object"),
+    ("brace", "bytes", b'{"models": ["a"], "bucket_width": 20, "braces": 0, "buckets": [{"start": 1, "end": 20, '
+                       b'"count": 0, "means": [NaN]}]}', "NaN is not a JSON number"),
+    ("brace", "bytes", b'{"models": ["\xff"]}', "not UTF-8"),
+    ("characters", "body", lambda b: b["difference"].pop(), "difference has 117 values"),
+    ("characters", "body", lambda b: b["difference"].__setitem__(0, True), "True is not a number in [-1, 1]"),
+    ("characters", "body", lambda b: b.update(text={"length": 3}), "malformed character comparison: need"),
+    ("characters", "body", lambda b: b["leaders"][0].__setitem__(0, None), "leaders 0, entry 0 is None"),
+    ("characters", "body", lambda b: b["leaders"][1][0].update(label="", character="constructor"), "character "
+     "'constructor' is not one character"),
+    ("characters", "body", lambda b: b.update(text="\udcff" + b["text"][1:]), "is not a UTF-8 string"),
+    ("characters", "bytes", b'{"text": "' + b"[" * 100_000 + b'"}', "malformed character comparison: need"),
+    ("characters", "bytes", b'{"text": "abc', "not JSON"),
+    ("characters", "bytes", b'{"text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
+    ("characters", "content", {"kind": "oracle"}, "malformed oracle breakdown"),
+    ("brace", "content", {"version": 2}, "karpathy_rnn summary format 2"),
+]
+
+
+def _longrange_logdir(root: str, random_count: int = 24, seed: int = 43) -> dict[str, str]:
+    """Runs under root: good (a valid brace study and character comparison), crafted-N (CRAFTED_LONGRANGE) and
+    random-N (one of the two mutated at random, the other valid); {run: the fragment its 400 must carry}."""
+    import numpy as np
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+    from plugin_fuzz import _mutate_bytes, _mutate_json, _write
+    from plugin_helpers import brace_body, characters_body
+
+    valid = {"brace": (summary.BRACE_TAG, brace_body()), "characters": (summary.CHARACTERS_TAG, characters_body())}
+    rng = np.random.default_rng(seed)
+    changes = {"good": None}
+    for index, (kind, part, change, fragment) in enumerate(CRAFTED_LONGRANGE):
+        changes[f"crafted-{index:02d}"] = (kind, part, change, fragment)
+    for index in range(random_count):
+        kind = ("brace", "characters")[index % 2]
+        part = ("body", "bytes", "content")[rng.integers(3)]
+        body = valid[kind][1]
+        change = (_mutate_json(body, rng) if part == "body" else
+                  _mutate_bytes(json.dumps(body).encode(), rng) if part == "bytes" else
+                  _mutate_json({"kind": kind, "version": 1}, rng))
+        changes[f"random-{index:02d}"] = (kind, part + "-random", change, "")
+    for run, change in changes.items():
+        with tf.summary.create_file_writer(os.path.join(root, run)).as_default():
+            for kind, (tag, body) in valid.items():
+                content, tensor = {"kind": kind, "version": 1}, json.dumps(body).encode()
+                if change is not None and change[0] == kind:
+                    _, part, value, _ = change
+                    if part == "body":
+                        body = json.loads(tensor)
+                        value(body)
+                        tensor = json.dumps(body).encode("utf-8", "surrogatepass")
+                    elif part == "body-random":
+                        tensor = json.dumps(value).encode("utf-8", "surrogatepass")
+                    elif part in ("bytes", "bytes-random"):
+                        tensor = value
+                    elif part == "content":
+                        content = {**content, **value}
+                    else:
+                        content = value
+                _write(tag, json.dumps(content).encode("utf-8", "surrogatepass"), np.array(tensor, dtype=object), 1)
+    return {run: change[3] if change else "" for run, change in changes.items()}
+
+
+def test_hostile_brace_and_characters_summaries_get_200_or_400_naming_the_fault(tmp_path):
+    from plugin_helpers import brace_body, characters_body
+
+    expected = _longrange_logdir(str(tmp_path))
+    client = _client(str(tmp_path))
+
+    def get(route, params):
+        response = client.get(f"{PREFIX}/{route}", query_string=params)
+        return response.status_code, json.loads(response.get_data(as_text=True))
+
+    status, runs = get("runs", {})
+    assert status == 200
+    listed = {entry["run"]: entry for entry in runs["runs"]}
+    assert listed["good"]["brace"] == {"steps": [1]} and listed["good"]["characters"] == {"steps": [1]}
+    assert not [p for p in runs["problems"] if "'good'" in p]
+    assert get("brace", {"run": "good"}) == (200, {"run": "good", "step": 1, **brace_body()})
+    assert get("characters", {"run": "good"}) == (200, {"run": "good", "step": 1, **characters_body()})
+    problems = " | ".join(runs["problems"])
+    statuses = collections.Counter()
+    for run, fragment in expected.items():
+        answers = {route: get(route, {"run": run}) for route in ("brace", "characters")}
+        for route, (code, body) in answers.items():
+            statuses[code] += 1
+            assert code in (200, 400), (run, route, code, body)
+            if code == 400:
+                assert isinstance(body["error"], str) and body["error"], body
+        if run.startswith("crafted"):
+            kind = CRAFTED_LONGRANGE[int(run.split("-")[1])][0]
+            other = "characters" if kind == "brace" else "brace"
+            assert answers[other][0] == 200, (run, answers[other])          # the valid one still works
+            code, body = answers[kind]
+            if CRAFTED_LONGRANGE[int(run.split("-")[1])][1] == "content":   # bad metadata: named under problems
+                assert code == 400 and f"'{run}'" in problems and fragment in problems, (run, problems[:2000])
+            else:
+                assert code == 400 and fragment in body["error"], (run, body)
+    assert statuses[200] and statuses[400]

@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from plugin_helpers import (EARLY_STEP, HOSTILE_TEXT, KNOWN_CELL, KNOWN_LAYER, STEP, UNITS, known_values, oracle_slices,
-                            write_plugin_logdir)
+from plugin_helpers import (EARLY_STEP, HOSTILE_TEXT, KNOWN_CELL, KNOWN_LAYER, STEP, UNITS, brace_body,
+                            characters_body, known_values, oracle_slices, write_plugin_logdir)
 
 PREFIX = "/data/plugin/karpathy_rnn"
 
@@ -60,6 +60,8 @@ def test_runs_lists_each_run_with_its_data_and_reports_malformed_tags(client):
         ("layer1", "c", UNITS), ("layer1", "h", UNITS), ("layer2", "c", UNITS), ("layer2", "h", UNITS)]
     assert lstm["saturation"]["gates"] == ["i", "f", "o"] and lstm["oracle"] == {"steps": [STEP]}
     assert runs["gru"]["text"] is None and runs["gru"]["saturation"]["gates"] == ["r", "z"]
+    assert lstm["brace"] == {"steps": [STEP]} and lstm["characters"] == {"steps": [STEP]}
+    assert runs["gru"]["brace"] is None and runs["gru"]["characters"] is None     # so the tabs show only where useful
     problems = " | ".join(body["problems"])
     assert "'malformed', tag 'karpathy_rnn/activations/layer1/c': malformed karpathy_rnn summary metadata" in problems
     assert "'malformed', tag 'karpathy_rnn/oracle': malformed oracle breakdown" in problems
@@ -138,11 +140,133 @@ def test_oracle_and_cell_ranking_round_trip(client):
     assert get(client, "cell_ranking", run="gru")[0] == 400
 
 
+def test_brace_and_characters_round_trip_exactly(client):
+    status, body = get(client, "brace", run="lstm")
+    assert status == 200 and body == {"run": "lstm", "step": STEP, **brace_body()}
+    assert body["buckets"][2]["means"] == [None, None]                         # an empty bucket stays empty
+    status, body = get(client, "characters", run="lstm")
+    assert status == 200 and body == {"run": "lstm", "step": STEP, **characters_body()}
+    assert get(client, "characters", run="lstm", step=STEP)[1] == body
+
+
+@pytest.mark.parametrize("route, what", [("brace", "brace study"), ("characters", "character comparison")])
+def test_brace_and_characters_answer_400_where_there_is_none(client, route, what):
+    assert get(client, route, run="gru") == (400, {"error": f"run 'gru' has no {what} (tag karpathy_rnn/{route})"})
+    assert get(client, route) == (400, {"error": "missing parameter run"})
+    status, body = get(client, route, run="nope")
+    assert status == 400 and "run 'nope' has no karpathy_rnn data; runs that do: gru, lstm" in body["error"]
+    status, body = get(client, route, run="lstm", step=EARLY_STEP)
+    assert status == 400 and body["error"].startswith(f"step {EARLY_STEP} is not in run 'lstm'")
+    status, body = get(client, route, run="lstm", step="x")
+    assert status == 400 and body["error"] == "step='x' is not a whole number"
+
+
+def _changed(body: dict, change) -> dict:
+    body = json.loads(json.dumps(body))
+    change(body)
+    return body
+
+
+def _bucket_means(body, means):
+    body["buckets"][0]["means"] = means
+
+
+def _leaders(side, rows):
+    return lambda body: body["leaders"].__setitem__(side, rows)
+
+
+BAD_BRACE = [
+    (lambda b: _bucket_means(b, [1.5, 0.6]), "bucket 0: means entry 0: 1.5 is not a number in [0, 1]"),
+    (lambda b: _bucket_means(b, [0.9, -0.1]), "bucket 0: means entry 1: -0.1 is not a number in [0, 1]"),
+    (lambda b: _bucket_means(b, [0.9, float("nan")]), "means entry 1: nan is not a number in [0, 1]"),
+    (lambda b: _bucket_means(b, [0.9]), "bucket 0: means [0.9] is not a list of 2 values"),
+    (lambda b: _bucket_means(b, [0.9, "0.6"]), "means entry 1: '0.6' is not a number"),
+    (lambda b: b["buckets"][2].update(means=[0.5, None]), "bucket 2: no braces but means [0.5, None]"),
+    (lambda b: b["buckets"][1].update(count=4), "braces 10 but the buckets count 11"),
+    (lambda b: b["buckets"][1].update(count=-3), "bucket 1: count -3 is not a whole number"),
+    (lambda b: b["buckets"][1].update(end=45), "bucket 1: 21..45 is not 20 characters wide"),
+    (lambda b: b["buckets"].reverse(), "bucket 1: starts at 41, inside or before the bucket before it"),
+    (lambda b: b.update(models=["a", "b", "c", "d", "e"]), "models ['a', 'b', 'c', 'd', 'e'] is not a list of 1 to 4"),
+    (lambda b: b.update(models=[]), "models [] is not a list of 1 to 4 values"),
+    (lambda b: b.update(models=["a", ""]), "models entry 1: '' is not a non-empty UTF-8 string"),
+    (lambda b: b.update(models=["a", "a"]), "models ['a', 'a'] name a model twice"),
+    (lambda b: b.update(bucket_width=0), "bucket_width 0 is not a whole number in [1,"),
+    (lambda b: b.update(braces=True), "braces True is not a whole number"),
+    (lambda b: b.pop("buckets"), "malformed brace study: need"),
+]
+BAD_CHARACTERS = [
+    (lambda b: b["difference"].pop(), "difference has 117 values, not one per character of the text (118)"),
+    (lambda b: b["difference"].append(0.0), "difference has 119 values, not one per character of the text (118)"),
+    (lambda b: b["difference"].__setitem__(5, 1.5), "difference entry 5: 1.5 is not a number in [-1, 1]"),
+    (lambda b: b["difference"].__setitem__(7, None), "difference entry 7: None is not a number in [-1, 1]"),
+    (lambda b: b.update(models=["LSTM", "20-gram", "n-NN"]), "models ['LSTM', '20-gram', 'n-NN'] is not a list of 2 "
+     "values"),
+    (lambda b: b.update(models=["LSTM"]), "models ['LSTM'] is not a list of 2 values"),
+    (lambda b: b["leaders"][0][1]["means"].__setitem__(0, 1.5), "leaders 0, entry 1: means entry 0: 1.5 is not a "
+     "number in [0, 1]"),
+    (lambda b: b["leaders"][1][0].update(means=[0.7, 0.3]), "leaders 1, entry 0: means [0.7, 0.3], but '20-gram' "
+     "should lead"),
+    (lambda b: b["leaders"][0][2].update(character="ab"), "leaders 0, entry 2: character 'ab' is not one character"),
+    (lambda b: b["leaders"][0][2].update(character="\n"), "leaders 0, entry 2: '\\n' is listed twice"),
+    (lambda b: b["leaders"][1][2].update(count=0), "leaders 1, entry 2: count 0 is not a whole number in [1,"),
+    (lambda b: b["leaders"][0].extend(dict(b["leaders"][0][0], character=chr(0x61 + i)) for i in range(8)),
+     "leaders 0 has 11 characters, at most 10"),
+    (lambda b: b.update(leaders=[b["leaders"][0]]), "leaders [[{"),
+    (lambda b: b.update(start=-1), "start -1 is not a whole number"),
+    (lambda b: b.update(text="x" * 1_000_001, difference=[0.0] * 1_000_001), "text 'xxx"),
+]
+
+
+@pytest.mark.parametrize("change, fragment", BAD_BRACE + BAD_CHARACTERS,
+                         ids=[f"brace-{i}" for i in range(len(BAD_BRACE))]
+                         + [f"characters-{i}" for i in range(len(BAD_CHARACTERS))])
+def test_brace_and_characters_writers_refuse_malformed_bodies(tmp_path, change, fragment):
+    """The writers check with summary_schema before writing (a bad body leaves no summary), the decoders the same."""
+    import tensorflow as tf
+    from tensorboard.backend.event_processing import event_accumulator
+
+    from karpathy_rnn import summary
+    from karpathy_rnn.errors import KRNNError
+
+    is_brace = (change, fragment) in BAD_BRACE
+    write, decode = ((summary.write_brace_study, summary.decode_brace) if is_brace
+                     else (summary.write_character_comparison, summary.decode_characters))
+    body = _changed(brace_body() if is_brace else characters_body(), change)
+    with tf.summary.create_file_writer(str(tmp_path)).as_default():
+        with pytest.raises(KRNNError) as raised:
+            write(body, 1)
+    assert fragment in str(raised.value)
+    assert str(raised.value).startswith(f"malformed {'brace study' if is_brace else 'character comparison'}")
+    with pytest.raises(KRNNError) as raised:
+        decode(json.dumps(body))
+    assert ("NaN is not a JSON number" if "nan is not" in fragment else fragment) in str(raised.value)
+    assert event_accumulator.EventAccumulator(str(tmp_path)).Reload().Tags()["tensors"] == []
+
+
+def test_brace_and_characters_writers_take_numpy_values(tmp_path):
+    """An analysis's results (NumPy numbers and arrays) are written as plain JSON, equal to the lists."""
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+
+    brace, characters = brace_body(), characters_body()
+    numpy_brace = dict(brace, braces=np.int64(10), bucket_width=np.int32(20))
+    numpy_characters = dict(characters, difference=np.asarray(characters["difference"], np.float32),
+                            start=np.int64(1000))
+    with tf.summary.create_file_writer(str(tmp_path / "run")).as_default():
+        summary.write_brace_study(numpy_brace, 3)
+        summary.write_character_comparison(numpy_characters, 3)
+    client = _client(str(tmp_path))
+    assert get(client, "brace", run="run") == (200, {"run": "run", "step": 3, **brace})
+    assert get(client, "characters", run="run") == (200, {"run": "run", "step": 3, **characters})
+
+
 def test_static_files_are_served_and_nothing_else(client):
     response = client.get(f"{PREFIX}/index.js")
     assert response.status_code == 200 and "export async function render" in response.get_data(as_text=True)
     assert response.mimetype == "text/javascript"
-    for path in ("static/common.js", "static/style.css", "static/views/colored_text.js", "static/views/oracle.js"):
+    for path in ("static/common.js", "static/style.css", "static/views/colored_text.js", "static/views/oracle.js",
+                 "static/views/brace.js", "static/views/characters.js"):
         assert client.get(f"{PREFIX}/{path}").status_code == 200, path
     for path in ("static/../plugin.py", "static/%2e%2e/plugin.py", "static/nope.js", "static//etc/passwd"):
         assert client.get(f"{PREFIX}/{path}").status_code == 404, path

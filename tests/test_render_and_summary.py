@@ -196,3 +196,35 @@ def test_activations_are_written_in_blocks_of_about_a_mebibyte(tmp_path):
         assert content["start"] == start and content["rows"] == len(block) and content["total"] == 1000
         blocks.append(block)
     np.testing.assert_array_equal(np.concatenate(blocks), values.astype(np.float16))
+
+
+def test_longrange_studies_round_trip_as_brace_and_characters_summaries(tmp_path):
+    """analysis.longrange's brace_study and character_study results (NumPy-derived) are what the two writers take;
+    TensorBoard hands back the same bodies under the plugin's kinds and tags."""
+    tf = pytest.importorskip("tensorflow")
+    from tensorboard.backend.event_processing import event_accumulator
+
+    from karpathy_rnn.analysis.longrange import brace_study, character_study
+
+    text = "int f(void) {\n  if (x) { y(); }\n  /* } */ return '<';\n}\n" * 30
+    vocabulary = "".join(sorted(set(text)))
+    targets = np.array([vocabulary.index(c) for c in text])
+    rng = np.random.default_rng(4)
+    lstm, ngram = rng.uniform(0, 1, len(text)), rng.uniform(0, 1, len(text))
+    brace = brace_study(text, {"LSTM 2x128": lstm, "20-gram": ngram})
+    characters = character_study(lstm, ngram, targets, vocabulary, ("LSTM 2x128", "20-gram"))
+    body = {"models": characters["models"], "text": text, "start": 0, "difference": (lstm - ngram).tolist(),
+            "leaders": characters["leaders"]}
+    with tf.summary.create_file_writer(str(tmp_path)).as_default():
+        summary.write_brace_study(brace, 11)
+        summary.write_character_comparison(body, 11)
+    acc = event_accumulator.EventAccumulator(str(tmp_path), size_guidance={"tensors": 0}).Reload()
+    assert set(acc.Tags()["tensors"]) == {summary.BRACE_TAG, summary.CHARACTERS_TAG}
+    for tag, kind, decode, expected in ((summary.BRACE_TAG, "brace", summary.decode_brace, brace),
+                                        (summary.CHARACTERS_TAG, "characters", summary.decode_characters, body)):
+        assert summary.parse_content(acc.SummaryMetadata(tag).plugin_data.content) == {"kind": kind, "version": 1}
+        event = acc.Tensors(tag)[0]
+        assert event.step == 11
+        assert decode(summary.decode_string(tf.make_ndarray(event.tensor_proto))) == expected
+    assert brace["braces"] == 60 and sum(b["count"] for b in brace["buckets"]) == 60     # the comment's } is not code
+    assert all(len(side) <= 10 for side in characters["leaders"]) and characters["leaders"][0]

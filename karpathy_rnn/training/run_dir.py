@@ -73,7 +73,8 @@ RESULTS_FIELDS = {"test_loss_nats": "float", "test_loss_bits": "float", "test_lo
                   "hidden": "int", "best_epoch": "float", "best_step": "int", "epochs_completed": "int",
                   "steps": "int", "stopped_by": "str", "chars_per_second": "float | None", "corpus": "dict",
                   "corpus_sha256": "str", "config": "dict"}
-_JSON_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "dict": dict, "None": type(None)}
+_JSON_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "dict": dict, "None": type(None),
+               "list[str]": list}
 
 
 def config_fields() -> dict[str, str]:
@@ -93,7 +94,8 @@ def _type_problem(values: dict, fields: dict[str, str]) -> str | None:
         value, allowed = values[name], [_JSON_TYPES[part.strip()] for part in kind.split("|")]
         if isinstance(value, bool) and bool not in allowed:
             allowed = []                                   # true is not a count
-        if not any(isinstance(value, t) for t in allowed):
+        if not any(isinstance(value, t) for t in allowed) or \
+                (isinstance(value, list) and not all(isinstance(item, str) for item in value)):
             return f"{name} is {str(json.dumps(value))[:40]}, not {kind.replace('None', 'null')}"
     return None
 

@@ -1,12 +1,15 @@
 // The karpathy_rnn plugin's entry point: TensorBoard imports this module in the plugin's iframe and calls render().
 // The shell (run selector, view tabs, messages) lives here; each view is one module under views/, listed in VIEWS,
-// exporting createView(app) -> {element, refresh(), open(params)}. A new view is one new module and one line here.
+// exporting createView(app) -> {element, refresh(), open(params)}. A new view is one new module and one line here;
+// a view with `needs` (a key of the runs route's entries) has a tab only when some run has that data.
 import {api, el, message, replace, RUN_COLORS} from './static/common.js';
 
 const VIEWS = [
   {id: 'text', title: 'Colored text', module: './static/views/colored_text.js'},
   {id: 'saturation', title: 'Saturation', module: './static/views/saturation.js'},
   {id: 'oracle', title: 'Error oracles', module: './static/views/oracle.js'},
+  {id: 'characters', title: 'Characters', module: './static/views/characters.js', needs: 'characters'},
+  {id: 'brace', title: 'Closing braces', module: './static/views/brace.js', needs: 'brace'},
 ];
 
 export async function render() {
@@ -51,8 +54,13 @@ class App {
       el('summary', {}, `${problems.length} unreadable karpathy_rnn summar${problems.length > 1 ? 'ies' : 'y'} skipped`),
       el('ul', {}, problems.map((p) => el('li', {}, p)))) : null);
     this.drawRuns();
-    if (!this.current) await this.show(VIEWS[0].id);
+    if (!this.current || !this.availableViews().some((v) => v.id === this.current)) await this.show(VIEWS[0].id);
     else await this.refresh();
+  }
+
+  // The views with a tab: those that need no particular data, and those whose data some run has.
+  availableViews() {
+    return VIEWS.filter((v) => !v.needs || this.index.runs.some((r) => r[v.needs]));
   }
 
   // The runs passing the filter, ticked in the selector, in the logdir's order, with their colours.
@@ -98,7 +106,7 @@ class App {
   }
 
   drawTabs() {
-    replace(this.tabs, VIEWS.map((v) => el('button', {
+    replace(this.tabs, this.availableViews().map((v) => el('button', {
       type: 'button', role: 'tab', class: 'krnn-tab', 'data-view': v.id,
       'aria-selected': v.id === this.current ? 'true' : 'false', click: () => this.show(v.id)}, v.title)));
   }
