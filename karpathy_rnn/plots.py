@@ -104,7 +104,7 @@ def error_overlap_figure(regions: dict[tuple[str, ...], int], title: str = ""):
         if key:
             bits = sum(1 << names.index(name) for name in key)
             ax.text(*_REGION_SPOTS[bits], f"{count:,}", ha="center", va="center", fontsize=9)
-    ax.text(1.55, -1.55, f"no model: {regions.get((), 0):,}", ha="right", fontsize=8, color="0.4")
+    ax.text(1.55, -1.55, f"no model errs: {regions.get((), 0):,}", ha="right", fontsize=8, color="0.4")
     ax.set_xlim(-1.9, 1.9)
     ax.set_ylim(-1.9, 1.9)
     ax.set_aspect("equal")

@@ -289,7 +289,8 @@ def _longrange(args, trace, run_dir, out, log):
     publish.write_summaries(logdir, step, text[:shown], correct[name][:shown] - correct[long_ngram.name][:shown],
                             characters, brace)
     for region in overlap["regions"]:
-        log(f"errors of {' & '.join(region['models']) or 'no model'} only: {region['count']:,}")
+        log(f"errors of {' & '.join(region['models'])} only: {region['count']:,}" if region["models"] else
+            f"characters no model gets wrong: {region['count']:,}")
     for side, leader in zip(characters["leaders"], characters["models"]):
         log(f"{leader} leads most on: " + " ".join(r["label"] for r in side))
     if brace is not None:
