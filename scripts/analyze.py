@@ -87,6 +87,8 @@ def _parser():
     longrange.add_argument("--brace", choices=("auto", "on", "off"), default="auto", help="the closing-brace "
                            "study: auto runs it when the text has a '}' closing a '{', on insists (default: "
                            "%(default)s)")
+    longrange.add_argument("--brace-longest", type=int, default=400, help="longest distance to a '{' shown, in "
+                           "buckets of 20 characters; farther braces are counted apart (default: %(default)s)")
     longrange.add_argument("--logdir", help="where the plugin's summaries go (default: OUT)")
     longrange.add_argument("--summary-chars", type=int, default=20000, help="characters of the split in the "
                            "per-character comparison summary (default: %(default)s)")
@@ -264,7 +266,8 @@ def _longrange(args, trace, run_dir, out, log):
                                  (name, long_ngram.name))
     brace = None
     if args.brace == "on" or (args.brace == "auto" and len(closing_brace_distances(text)[0])):
-        brace = brace_study(text, {name: correct[name], long_ngram.name: correct[long_ngram.name]})
+        brace = brace_study(text, {name: correct[name], long_ngram.name: correct[long_ngram.name]},
+                            longest=args.brace_longest)
     else:
         log("brace study: skipped (" + ("--brace off" if args.brace == "off" else "no '}' closes a '{' in this "
                                         "text") + ")")
@@ -294,7 +297,8 @@ def _longrange(args, trace, run_dir, out, log):
     for side, leader in zip(characters["leaders"], characters["models"]):
         log(f"{leader} leads most on: " + " ".join(r["label"] for r in side))
     if brace is not None:
-        log(f"braces: {brace['braces']:,} matched; mean p(}}) by distance: " + ", ".join(
+        log(f"braces: {brace['braces']:,} matched within {brace['longest']} characters ({brace['farther']:,} "
+            "farther); mean p(}) by distance: " + ", ".join(
             f"{r['start']}-{r['end']}: " + "/".join("-" if m is None else f"{m:.2f}" for m in r["means"])
             for r in brace["buckets"][:6]) + (" ..." if len(brace["buckets"]) > 6 else ""))
     log(f"wrote {', '.join(os.path.basename(f) for f in files + figures)} and report.md in {longrange_out}; "
@@ -363,6 +367,7 @@ def main(argv=None) -> int:
     _positive(p, "warmup", args.warmup, 0)
     if args.command == "longrange":
         _positive(p, "summary-chars", args.summary_chars)
+        _positive(p, "brace-longest", args.brace_longest, 20)
     if args.command == "all":
         _positive(p, "top", args.top)
         _positive(p, "snippet", args.snippet, 10)

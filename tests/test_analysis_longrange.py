@@ -192,5 +192,7 @@ def test_studies_hold_the_numbers_by_hand():
     assert brace["braces"] == 2
     assert brace["buckets"] == [{"start": 1, "end": 20, "count": 1, "means": [p[3], 1 - p[3]]},
                                 {"start": 21, "end": 40, "count": 1, "means": [p[30], 1 - p[30]]}]
+    near = brace_study(text, {"A": p}, width=20, longest=20)      # the 26-character one counted apart
+    assert near["braces"] == 1 and near["farther"] == 1 and len(near["buckets"]) == 1
     with pytest.raises(KRNNError, match="no '}' closing a '{'"):
         brace_study("no braces here } {", {"A": np.ones(18)})

@@ -92,7 +92,9 @@ def test_longrange_numbers_files_and_summaries_agree_with_the_traces(setup, tmp_
     # Figure 5 left: braces matched by a plain stack, bucketed by hand
     closes, distances = stack_distances(text)
     brace = list(csv.DictReader(open(out / "brace.csv")))
-    assert numbers["brace"]["braces"] == len(closes) > 0
+    near = [d <= 400 for d in distances]                # the default --brace-longest
+    assert numbers["brace"]["braces"] == sum(near) > 0 and numbers["brace"]["farther"] == len(closes) - sum(near)
+    assert len(brace) == max(d for d in distances if d <= 400) // 20 + (max(d for d in distances if d <= 400) % 20 > 0)
     for row in brace:
         low, high = int(row["distance from"]), int(row["to"])
         picked = [c for c, d in zip(closes, distances) if low <= d <= high]

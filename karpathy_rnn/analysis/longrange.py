@@ -18,6 +18,7 @@ from karpathy_rnn.errors import KRNNError
 
 ERROR_BELOW = 0.5        # section 4.3: "an error if the probability assigned to it ... is below 0.5"
 BRACE_BUCKET = 20        # Figure 5 (left): distances in bins of 20 characters
+BRACE_LONGEST = 400      # distances shown (20 buckets); farther braces are counted apart
 SHOWN_AS = {" ": "<s>", "\n": "\\n", "\t": "\\t", "\r": "\\r"}   # Figure 4 writes the space as "<s>"
 
 
@@ -187,13 +188,18 @@ def character_study(correct_a: np.ndarray, correct_b: np.ndarray, targets: np.nd
             "leaders": [[row(i) for i in ids] for ids in leaders]}
 
 
-def brace_study(text: str, correct: dict[str, np.ndarray], width: int = BRACE_BUCKET) -> dict:
-    """Figure 5 (left): per bucket of `width` characters of distance to the matching `{`, the number of `}` and
-    each model's mean probability of them ({name: [N]} of the text); KRNNError if no `}` closes a `{`."""
+def brace_study(text: str, correct: dict[str, np.ndarray], width: int = BRACE_BUCKET,
+                longest: int = BRACE_LONGEST) -> dict:
+    """Figure 5 (left): per bucket of `width` characters of distance (up to `longest`) to the matching `{`, the
+    number of `}` and each model's mean probability of them ({name: [N]} of the text); "farther" counts the `}`
+    beyond `longest`. KRNNError if no `}` closes a `{`."""
     closes, distances = closing_brace_distances(text)
     if not len(closes):
         raise KRNNError("the brace study needs code: this text has no '}' closing a '{' (outside comments and "
                         "strings); run it on a C corpus such as linux_kernel, or leave --brace at auto")
+    near = distances <= longest
+    farther = int((~near).sum())
+    closes, distances = closes[near], distances[near]
     names = list(correct)
     columns = {name: bucket_means(distances, np.asarray(correct[name], np.float64)[closes], width)
                for name in names}
@@ -201,4 +207,5 @@ def brace_study(text: str, correct: dict[str, np.ndarray], width: int = BRACE_BU
     buckets = [{"start": int(start), "end": int(start) + width - 1, "count": int(count),
                 "means": [None if not count else float(columns[name][1][b]) for name in names]}
                for b, (start, count) in enumerate(zip(starts, counts))]
-    return {"models": names, "bucket_width": width, "braces": int(len(closes)), "buckets": buckets}
+    return {"models": names, "bucket_width": width, "braces": int(len(closes)), "buckets": buckets,
+            "farther": farther, "longest": int(longest)}

@@ -82,8 +82,9 @@ def report_section(overlap: dict, characters: dict, brace: dict | None, models: 
                   f"{a} / {b}, occurrences):", ""]
         lines += [f"- `{r['label']}`: {r['means'][0]:.3f} / {r['means'][1]:.3f} ({r['count']:,})" for r in side]
     if brace is not None:
-        lines += ["", f"Closing braces (Figure 5, left): {brace['braces']:,} `}}` matched; mean probability of `}}` "
-                  "by distance to its `{`:", "", "| distance | braces | " + " | ".join(brace["models"]) + " |",
+        lines += ["", f"Closing braces (Figure 5, left): {brace['braces']:,} `}}` matched within "
+                  f"{brace['longest']} characters of their `{{` ({brace['farther']:,} farther, not shown); mean "
+                  "probability of `}` by distance to its `{`:", "", "| distance | braces | " + " | ".join(brace["models"]) + " |",
                   "|---|---:|" + "---:|" * len(brace["models"])]
         lines += [f"| {r['start']}-{r['end']} | {r['count']:,} | " +
                   " | ".join("-" if m is None else f"{m:.3f}" for m in r["means"]) + " |" for r in brace["buckets"]]
