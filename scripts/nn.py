@@ -19,6 +19,9 @@ import shutil
 import sys
 import time
 
+import numpy as np
+
+from karpathy_rnn.baselines.nn import HIDDEN_SIZES, PATIENCE
 from karpathy_rnn.cli import ArgumentParser, parse_orders, run_script, writable_folder
 from karpathy_rnn.errors import KRNNError
 
@@ -42,8 +45,6 @@ def write_nn_trace(path: str, corpus, split: str, model, n: int):
     ids = corpus.split_ids(split)
     before = {"val": [corpus.split_ids("train")],
               "test": [corpus.split_ids("train"), corpus.split_ids("val")]}[split]
-    import numpy as np
-
     writer = TraceWriter(path, "".join(corpus.vocabulary.chars), len(ids), [], source=f"{n}-NN ({model.name})",
                          corpus=corpus.name, corpus_sha256=corpus.sha256, split=split)
     for start, probabilities in nn.split_distributions(model, np.concatenate(before), ids):
@@ -51,22 +52,55 @@ def write_nn_trace(path: str, corpus, split: str, model, n: int):
     return writer.finish(ids.astype(np.int32))
 
 
-def main(argv=None) -> int:
+def build_parser() -> ArgumentParser:
+    """The command line; the defaults are the paper's recipe and Table 2's columns."""
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", default="war_and_peace", help="corpus name or path (default: %(default)s)")
     p.add_argument("--orders", default="1-6", help="characters of context n, numbers and ranges (default: "
                    "%(default)s, Table 2's n-NN columns)")
-    p.add_argument("--hidden-sizes", default=",".join(map(str, _hidden_sizes())),
+    p.add_argument("--hidden-sizes", default=",".join(map(str, HIDDEN_SIZES)),
                    help="hidden sizes tried for each n; the best validation loss wins (default: %(default)s)")
     p.add_argument("--epochs", type=int, default=50, help="most epochs per model; early stopping usually ends "
                    "sooner (default: %(default)s, section 3.3)")
-    p.add_argument("--patience", type=int, default=_patience(), help="epochs without a better validation loss "
+    p.add_argument("--patience", type=int, default=PATIENCE, help="epochs without a better validation loss "
                    "before stopping (default: %(default)s)")
     p.add_argument("--split", default="test", choices=("val", "test"), help="split scored (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="initial weights and example order (default: %(default)s)")
     p.add_argument("--out", default=os.path.join("runs", "nn"), help="output folder (default: %(default)s)")
     p.add_argument("--data-dir", help="folder holding the corpus files")
-    args = p.parse_args(argv)
+    return p
+
+
+def train_order(corpus, n: int, sizes: list[int], args) -> dict:
+    """Train the n-NN at each hidden size, keep the best on validation, trace the split; the results dict."""
+    from karpathy_rnn.atomic import atomic_file
+    from karpathy_rnn.baselines import nn
+    from karpathy_rnn.baselines.paper import paper_nn
+
+    # ---- one model per hidden size (each resumes or is read back if already trained) ----------------------
+    folder = os.path.join(args.out, corpus.name, f"n{n}")
+    tried = {h: nn.train_one(corpus, n, h, os.path.join(folder, f"h{h}"), args.epochs, args.patience, args.seed)
+             for h in sizes}
+    # ---- the best on validation becomes n<N>/best.keras, and scores the split -------------------------------
+    hidden = min(tried, key=lambda h: tried[h]["val_loss_nats"])
+    shutil.copyfile(os.path.join(folder, f"h{hidden}", nn.MODEL_FILE), os.path.join(folder, nn.MODEL_FILE))
+    started = time.perf_counter()
+    trace = write_nn_trace(os.path.join(folder, f"trace_{args.split}"), corpus, args.split, nn.load(folder), n)
+    results = {"corpus": corpus.name, "corpus_sha256": corpus.sha256, "split": args.split, "n": n,
+               "hidden": hidden, f"{args.split}_loss_nats": trace_loss(trace), "paper_nats": paper_nn(corpus.name, n),
+               "val_loss_nats": {str(h): r["val_loss_nats"] for h, r in tried.items()},
+               "epochs": {str(h): r["epochs"] for h, r in tried.items()},
+               "train_seconds": sum(r["train_seconds"] for r in tried.values()),
+               "score_seconds": time.perf_counter() - started, "patience": args.patience, "max_epochs": args.epochs,
+               "seed": args.seed}
+    with atomic_file(os.path.join(folder, "results.json"), "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=1)
+    return results
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    # ---- every argument checked before anything is loaded or trained ------------------------------------------
     orders = parse_orders(args.orders)
     sizes = parse_sizes(args.hidden_sizes)
     if args.epochs < 1 or args.patience < 1:
@@ -76,10 +110,10 @@ def main(argv=None) -> int:
     for n in orders:
         nn.check_context(n)
     writable_folder(args.out, "--out")
-    from karpathy_rnn.baselines.paper import paper_nn
     from karpathy_rnn.data.corpus import load_corpus
 
     corpus = load_corpus(args.corpus, data_dir=args.data_dir)
+    # ---- Table 2's row, one n at a time ---------------------------------------------------------------------
     print(f"{corpus.name}: {len(corpus.split_ids('train')):,} training characters, vocabulary "
           f"{corpus.vocabulary.size}; hidden sizes {', '.join(map(str, sizes))}, at most {args.epochs} epochs, "
           f"patience {args.patience}")
@@ -87,29 +121,12 @@ def main(argv=None) -> int:
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     total = 0.0
     for n in orders:
-        folder = os.path.join(args.out, corpus.name, f"n{n}")
-        tried = {h: nn.train_one(corpus, n, h, os.path.join(folder, f"h{h}"), args.epochs, args.patience,
-                                 args.seed) for h in sizes}
-        hidden = min(tried, key=lambda h: tried[h]["val_loss_nats"])
-        shutil.copyfile(os.path.join(folder, f"h{hidden}", nn.MODEL_FILE), os.path.join(folder, nn.MODEL_FILE))
-        model = nn.load(folder)
-        started = time.perf_counter()
-        trace = write_nn_trace(os.path.join(folder, f"trace_{args.split}"), corpus, args.split, model, n)
-        scoring = time.perf_counter() - started
-        loss = trace_loss(trace)
-        seconds = sum(r["train_seconds"] for r in tried.values())
-        total += seconds
-        paper = paper_nn(corpus.name, n)
-        results = {"corpus": corpus.name, "corpus_sha256": corpus.sha256, "split": args.split, "n": n,
-                   "hidden": hidden, f"{args.split}_loss_nats": loss, "paper_nats": paper,
-                   "val_loss_nats": {str(h): r["val_loss_nats"] for h, r in tried.items()},
-                   "epochs": {str(h): r["epochs"] for h, r in tried.items()}, "train_seconds": seconds,
-                   "score_seconds": scoring, "patience": args.patience, "max_epochs": args.epochs, "seed": args.seed}
-        with open(os.path.join(folder, "results.json"), "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=1)
+        r = train_order(corpus, n, sizes, args)
+        loss, paper, hidden = r[f"{args.split}_loss_nats"], r["paper_nats"], str(r["hidden"])
+        total += r["train_seconds"]
         shown = f"{paper:.3f} | {loss - paper:+.3f}" if paper is not None else "- | -"
-        print(f"| {n} | {hidden} | {tried[hidden]['val_loss_nats']:.3f} | {loss:.3f} | {shown} | "
-              f"{tried[hidden]['epochs']} | {seconds:.0f} |", flush=True)
+        print(f"| {n} | {hidden} | {r['val_loss_nats'][hidden]:.3f} | {loss:.3f} | {shown} | {r['epochs'][hidden]} | "
+              f"{r['train_seconds']:.0f} |", flush=True)
     print(f"total training time {total / 60:.1f} min")
     return 0
 
@@ -117,19 +134,8 @@ def main(argv=None) -> int:
 def trace_loss(trace) -> float:
     """Mean cross-entropy (nats per character) of a trace's text under its model."""
     from karpathy_rnn.analysis.longrange import trace_correct_probabilities
-    import numpy as np
 
     return float(-np.log(trace_correct_probabilities(trace)).mean())
-
-
-def _hidden_sizes():
-    from karpathy_rnn.baselines.nn import HIDDEN_SIZES
-    return HIDDEN_SIZES
-
-
-def _patience():
-    from karpathy_rnn.baselines.nn import PATIENCE
-    return PATIENCE
 
 
 if __name__ == "__main__":

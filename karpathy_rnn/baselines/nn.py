@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from karpathy_rnn.atomic import atomic_file
 from karpathy_rnn.errors import KRNNError
 
 HIDDEN_SIZES = (128, 512)      # tried for every n; the best validation loss wins
@@ -127,7 +128,7 @@ def train_one(corpus, n: int, hidden: int, folder: str, epochs: int = 50, patien
     result = {"n": n, "hidden": hidden, "val_loss_nats": min(losses), "val_losses": losses,
               "epochs": len(losses), "best_epoch": int(np.argmin(losses)) + 1, "train_seconds": seconds,
               "parameters": int(model.count_params()), "model": MODEL_FILE}
-    with open(done, "w", encoding="utf-8") as f:
+    with atomic_file(done, "w", encoding="utf-8") as f:     # written last: its presence means finished
         json.dump(result, f, indent=1)
     return result
 
