@@ -287,7 +287,8 @@ def _field(data: dict, field: str, check, what: str):
 
 def check_brace(data) -> dict:
     """A brace study body (Figure 5, left) {"models": [1-4 names], "bucket_width", "buckets": [{"start", "end",
-    "count", "means": [one per model, null or in [0, 1]]}], "braces"}, checked: buckets in increasing order, each
+    "count", "means": [one per model, null or in [0, 1]]}], "braces"} (optionally "farther": braces beyond the
+    last bucket, "longest": the distance shown), checked: buckets in increasing order, each
     `bucket_width` wide, means null where a bucket is empty, counts adding up to "braces"; KRNNError naming what
     is wrong."""
     what = "brace study"
@@ -316,7 +317,11 @@ def check_brace(data) -> dict:
     if braces != sum(bucket["count"] for bucket in buckets):
         raise KRNNError(f"malformed {what}: braces {braces} but the buckets count "
                         f"{sum(bucket['count'] for bucket in buckets)}")
-    return {"models": models, "bucket_width": width, "buckets": buckets, "braces": braces}
+    checked = {"models": models, "bucket_width": width, "buckets": buckets, "braces": braces}
+    for extra in ("farther", "longest"):          # optional: braces beyond the last bucket, and its end
+        if extra in data:
+            checked[extra] = _field(data, extra, whole(), what)
+    return checked
 
 
 def _character(value):

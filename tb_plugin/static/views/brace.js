@@ -102,7 +102,9 @@ export function createView(app) {
     return el('figure', {class: 'krnn-panel krnn-brace-panel', 'data-run': data.run},
       el('figcaption', {}, el('span', {class: 'krnn-swatch', style: `background:${runColor}`}), data.run),
       el('p', {class: 'krnn-hint'}, `${formatCount(data.braces)} closing braces matched to their {, in buckets of `
-        + `${formatCount(data.bucket_width)} characters; step ${formatCount(data.step)}`),
+        + `${formatCount(data.bucket_width)} characters; step ${formatCount(data.step)}`
+        + (data.farther ? `; ${formatCount(data.farther)} more beyond ${formatCount(data.longest)} characters, `
+           + 'not shown' : '')),
       legend, el('div', {class: 'krnn-chart-scroll'}, svg));
   }
 
