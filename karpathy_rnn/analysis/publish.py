@@ -52,13 +52,23 @@ def write_json(data: dict, path: str) -> str:
     return path
 
 
+def fresh_events_writer(logdir: str, suffix: str):
+    """A summary writer of a new events file ending in `suffix` in `logdir`; earlier events files with that suffix
+    (an earlier analysis of the same kind) are removed first, so the plugin shows each summary once."""
+    import tensorflow as tf
+
+    os.makedirs(logdir, exist_ok=True)
+    for name in os.listdir(logdir):
+        if "tfevents" in name and name.endswith(suffix):
+            os.remove(os.path.join(logdir, name))
+    return tf.summary.create_file_writer(logdir, filename_suffix=suffix)
+
+
 def write_summaries(trace: Trace, logdir: str, step: int, ranking: dict[str, list[CellScore]] | None,
                     saturation: SaturationReport | None, characters: int = 5000,
                     states: tuple[str, ...] | None = None) -> str:
     """The plugin's summaries of `trace` into an events file in `logdir`: the first `characters` characters
     and each layer's `states` over them (default: its cell state and h), the cell ranking, the saturation."""
-    import tensorflow as tf
-
     from karpathy_rnn import summary
 
     characters = min(characters, trace.length)
@@ -67,11 +77,7 @@ def write_summaries(trace: Trace, logdir: str, step: int, ranking: dict[str, lis
         if missing:
             raise KRNNError(f"layer {layer.name} ({layer.unit.upper()}) has no {', '.join(missing)}; "
                             f"its states and gates are {', '.join(layer.gates)}")
-    os.makedirs(logdir, exist_ok=True)
-    for name in os.listdir(logdir):                     # an earlier analysis' events here: replaced, not duplicated
-        if "tfevents" in name and name.endswith(EVENTS_SUFFIX):
-            os.remove(os.path.join(logdir, name))
-    writer = tf.summary.create_file_writer(logdir, filename_suffix=EVENTS_SUFFIX)
+    writer = fresh_events_writer(logdir, EVENTS_SUFFIX)
     with writer.as_default():
         summary.write_text(trace.text[:characters], step, source=trace.meta.get("split", ""), start=0)
         for layer in trace.layers:

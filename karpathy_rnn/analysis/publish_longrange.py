@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from karpathy_rnn.analysis.publish import write_json
+from karpathy_rnn.analysis.publish import fresh_events_writer, write_json
 from karpathy_rnn.atomic import atomic_file
 
 SUMMARY_EVENTS_SUFFIX = ".karpathy_rnn_longrange"
@@ -96,15 +96,9 @@ def write_summaries(logdir: str, step: int, text: str, difference: np.ndarray, c
                     brace: dict | None) -> str:
     """The plugin's per-character comparison (text coloured by `difference` [len(text)]) and brace summaries
     into their own events file in `logdir` (an earlier one there is replaced)."""
-    import tensorflow as tf
-
     from karpathy_rnn import summary
 
-    os.makedirs(logdir, exist_ok=True)
-    for name in os.listdir(logdir):
-        if "tfevents" in name and name.endswith(SUMMARY_EVENTS_SUFFIX):
-            os.remove(os.path.join(logdir, name))
-    writer = tf.summary.create_file_writer(logdir, filename_suffix=SUMMARY_EVENTS_SUFFIX)
+    writer = fresh_events_writer(logdir, SUMMARY_EVENTS_SUFFIX)
     with writer.as_default():
         summary.write_character_comparison({"models": characters["models"], "text": text, "start": 0,
                                             "difference": [round(float(d), 4) for d in difference],

@@ -96,3 +96,37 @@ export const RUN_COLORS = ['#425066', '#12b5cb', '#e52592', '#f9ab00', '#9334e6'
 export function formatCount(n) {
   return Number(n).toLocaleString('en-US');
 }
+
+const NEWLINE_MARK = '\u21b5';
+const BLOCK_LINES = 40;             // a block of text ends at the newline that makes this many lines ...
+const BLOCK_CHARACTERS = 4000;      // ... or at the first newline after this many characters
+
+// A coloured text: a span per character whose background is its value (its letter black or white), index
+// `firstIndex + i` in data-index, newlines shown as a mark. A carriage return gets an empty span with
+// `keepCarriageReturn` (so spans stay one per value), else none. The spans go in blocks of whole lines with
+// `content-visibility: auto`, so Chromium lays out and paints only the blocks in view. Returns {fragment, spans}.
+export function coloredTextBlocks(characters, values, firstIndex = 0, keepCarriageReturn = false) {
+  const fragment = document.createDocumentFragment();
+  const spans = [];
+  let block = null;
+  let lines = 0;
+  let size = 0;
+  characters.forEach((character, i) => {
+    if (!block) {
+      block = fragment.appendChild(document.createElement('div'));
+      block.className = 'krnn-block';
+      lines = size = 0;
+    }
+    if (character === '\r' && !keepCarriageReturn) return;
+    const span = document.createElement('span');
+    span.textContent = character === '\n' ? NEWLINE_MARK + '\n' : character === '\r' ? '' : character;
+    span.style.backgroundColor = activationColor(values[i]);
+    span.style.color = textColor(values[i]);
+    span.dataset.index = String(firstIndex + i);
+    block.append(span);
+    spans.push(span);
+    size += 1;
+    if (character === '\n' && (++lines >= BLOCK_LINES || size >= BLOCK_CHARACTERS)) block = null;
+  });
+  return {fragment, spans};
+}

@@ -2,11 +2,7 @@
 // probability model 0 gave each character than model 1 (blue where model 0 leads, red where model 1 leads, white
 // at 0: common.js's scale), and beside it the characters each model leads on most, as bars; clicking a bar marks
 // every occurrence of its character in the excerpt.
-import {activationColor, api, el, formatCount, message, replace, select, textColor} from '../common.js';
-
-const NEWLINE_MARK = '\u21b5';
-const BLOCK_LINES = 40;             // the text goes in blocks of whole lines, drawn only in view (as colored_text)
-const BLOCK_CHARACTERS = 4000;
+import {api, coloredTextBlocks, el, formatCount, message, replace, select} from '../common.js';
 
 export function createView(app) {
   const state = {run: null, step: null};
@@ -64,7 +60,8 @@ export function createView(app) {
   function draw(data) {
     const [first, second] = data.models;
     const characters = Array.from(data.text);            // code points, as the difference counts them
-    const spans = drawText(characters, data.difference);
+    const {fragment, spans} = coloredTextBlocks(characters, data.difference, 0, true);
+    textBox.replaceChildren(fragment);
     page = {data, characters, spans};
     replace(legend, el('span', {class: 'krnn-legend', title: 'p(correct character): first model minus second'},
       el('span', {class: 'krnn-legend-name'}, `${second} leads`), el('span', {class: 'krnn-legend-bar'}),
@@ -75,33 +72,6 @@ export function createView(app) {
     replace(found);
     const most = Math.max(1e-9, ...data.leaders.flat().map((row) => Math.abs(row.means[0] - row.means[1])));
     replace(charts, data.leaders.map((rows, side) => chart(data, rows, side, most)));
-  }
-
-  // The text, a span per character coloured by its difference, in blocks of whole lines; returns the spans.
-  function drawText(characters, difference) {
-    const fragment = document.createDocumentFragment();
-    const spans = [];
-    let block = null;
-    let lines = 0;
-    let size = 0;
-    characters.forEach((character, i) => {
-      if (!block) {
-        block = fragment.appendChild(document.createElement('div'));
-        block.className = 'krnn-block';
-        lines = size = 0;
-      }
-      const span = document.createElement('span');
-      span.textContent = character === '\n' ? NEWLINE_MARK + '\n' : character === '\r' ? '' : character;
-      span.style.backgroundColor = activationColor(difference[i]);
-      span.style.color = textColor(difference[i]);
-      span.dataset.index = String(i);
-      block.append(span);
-      spans.push(span);
-      size += 1;
-      if (character === '\n' && (++lines >= BLOCK_LINES || size >= BLOCK_CHARACTERS)) block = null;
-    });
-    textBox.replaceChildren(fragment);
-    return spans;
   }
 
   function showDifference(event) {

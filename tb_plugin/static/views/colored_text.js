@@ -1,10 +1,7 @@
 // Colored text (the paper's Figure 2): one cell's value per character as the character's background, paged.
-import {activationColor, api, el, formatCount, message, replace, select, textColor} from '../common.js';
+import {api, coloredTextBlocks, el, formatCount, message, replace, select} from '../common.js';
 
 const PAGE_SIZES = [2000, 5000, 10000, 20000];
-const NEWLINE_MARK = '\u21b5';
-const BLOCK_LINES = 40;             // a block of the page ends at the newline that makes this many lines ...
-const BLOCK_CHARACTERS = 4000;      // ... or at the first newline after this many characters
 
 export function createView(app) {
   // picked: the user (or a link) chose the cell; until then the view opens on the run's top-ranked cell
@@ -75,32 +72,11 @@ export function createView(app) {
       legend());
   }
 
-  // The text of one page: a span per character, coloured by its value; the value shows on hover (title and
-  // readout, set when hovered). The spans go in blocks of whole lines with `content-visibility: auto`, so
-  // Chromium lays out and paints only the blocks in view: a 10,000-character page draws in half the time.
+  // The text of one page, coloured by its values (common.js: blocks of whole lines); the value shows on hover
+  // (title and readout, set when hovered).
   function drawText(data) {
-    const fragment = document.createDocumentFragment();
-    const characters = data.characters = Array.from(data.text);     // code points, as the route counts them
-    let block = null;
-    let lines = 0;
-    let size = 0;
-    characters.forEach((character, i) => {
-      if (!block) {
-        block = fragment.appendChild(document.createElement('div'));
-        block.className = 'krnn-block';
-        lines = size = 0;
-      }
-      if (character === '\r') return;
-      const span = document.createElement('span');
-      span.textContent = character === '\n' ? NEWLINE_MARK + '\n' : character;
-      span.style.backgroundColor = activationColor(data.values[i]);
-      span.style.color = textColor(data.values[i]);
-      span.dataset.index = String(data.offset + i);
-      block.append(span);
-      size += 1;
-      if (character === '\n' && (++lines >= BLOCK_LINES || size >= BLOCK_CHARACTERS)) block = null;
-    });
-    textBox.replaceChildren(fragment);
+    data.characters = Array.from(data.text);     // code points, as the route counts them
+    textBox.replaceChildren(coloredTextBlocks(data.characters, data.values, data.offset).fragment);
   }
 
   const shownValue = (value) => (value === null ? 'not a number' : `${value >= 0 ? '+' : ''}${value.toFixed(3)}`);
