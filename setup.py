@@ -25,6 +25,7 @@ setup(
         "importlib_resources>=7.1",  # tensorflow-datasets imports it for builders but does not declare it
         "numpy>=2.4",
         "matplotlib>=3.11",
+        "scikit-learn>=1.7",  # t-SNE of model agreement (Figure 1, right)
     ],
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.21"],

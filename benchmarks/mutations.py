@@ -148,6 +148,22 @@ MUTANTS = [
     ('tb_plugin/static/views/characters.js', 'const row = data.leaders[side][rank];', 'const row = data.leaders[0][0];', 'tests/test_plugin_browser.py::characters_view_colours'),
     ('tb_plugin/static/views/characters.js', "el('span', {class: 'krnn-leader-label'}, row.label),", "Object.assign(el('span', {class: 'krnn-leader-label'}), {innerHTML: row.label}),", 'tests/test_plugin_static.py::assigns_html'),
     ('karpathy_rnn/summary_schema.py', '_PROBABILITY = number(0, 1)', '_PROBABILITY = number(0, 1.5)', 'tests/test_plugin_routes.py::refuse_malformed'),
+    # issue 20: the oracles (section 4.4), model agreement (Figure 1 right) and their commands
+    ('karpathy_rnn/analysis/oracles.py', '(ngram_correct > NGRAM_CORRECT_ABOVE).any(axis=0)', '(ngram_correct >= NGRAM_CORRECT_ABOVE).any(axis=0)', 'tests/test_analysis_oracles.py::ngram_oracle'),
+    ('karpathy_rnn/analysis/oracles.py', 'fixed = later & (char_distance > 0) & (char_distance <= n)', 'fixed = in_word & (char_distance > 0) & (char_distance <= n)', 'tests/test_analysis_oracles.py::memory_oracle_removes'),
+    ('karpathy_rnn/analysis/oracles.py', 'found = text.rfind(text[start:end], max(0, start - longest), start)', 'found = text.rfind(text[start:end], max(0, start - longest), end)', 'tests/test_analysis_oracles.py::not_the_word_itself'),
+    ('karpathy_rnn/analysis/oracles.py', 'in_word & (char_count <= t)', 'in_word & (char_count < t)', 'tests/test_analysis_oracles.py::rare_words'),
+    ('karpathy_rnn/analysis/oracles.py', 'follows[1:] = _in_set(text, characters)[:-1]', 'follows[:-1] = _in_set(text, characters)[1:]', 'tests/test_analysis_oracles.py::word_model'),
+    ('karpathy_rnn/analysis/oracles.py', 'unicodedata.category(chr(c)).startswith("P")', 'unicodedata.category(chr(c)).startswith("S")', 'tests/test_analysis_oracles.py::word_model'),
+    ('karpathy_rnn/analysis/oracles.py', '        left &= ~removed\n', '', 'tests/test_analysis_oracles.py::first_oracle'),
+    ('karpathy_rnn/analysis/oracles.py', 'correct + b >= ERROR_BELOW', 'correct + b > ERROR_BELOW', 'tests/test_analysis_oracles.py::boost'),
+    ('karpathy_rnn/analysis/oracles.py', 'WORD = re.compile(r"[^\\W_]+(?:[\'’][^\\W_]+)*")', 'WORD = re.compile(r"[^\\W_]+")', 'tests/test_analysis_oracles.py::words_are_runs'),
+    ('karpathy_rnn/analysis/oracles.py', '"extra": small_counts.get(name, 0) - large_counts.get(name, 0)', '"extra": large_counts.get(name, 0) - small_counts.get(name, 0)', 'tests/test_analysis_oracles.py::extra_errors'),
+    ('karpathy_rnn/analysis/oracles.py', 'inside = errors[(errors >= start) & (errors < end)] - start', 'inside = errors[(errors >= start) & (errors < end)] - start - 1', 'tests/test_analysis_oracles.py::examples_highlight'),
+    ('karpathy_rnn/analysis/agreement.py', 'np.mean(predictions[i] == predictions[j])', 'np.mean(predictions[i] == predictions[i - 1])', 'tests/test_analysis_agreement.py::fraction'),
+    ('karpathy_rnn/analysis/agreement.py', 'distance = np.clip(1.0 - matrix, 0.0, None)', 'distance = np.clip(matrix, 0.0, None)', 'tests/test_analysis_agreement.py::together'),
+    ('scripts/analyze.py', 'missing = [n for n in oracles.NGRAM_ORDERS if n not in ngrams]', 'missing = []', 'tests/test_analyze_oracles.py::bad_input'),
+    ('scripts/analyze.py', 'results[key] = oracles.breakdown(text, trace_correct_probabilities(traces[key]), ngram_correct, counts)', 'results[key] = oracles.breakdown(text, trace_correct_probabilities(trace), ngram_correct, counts)', 'tests/test_analyze_oracles.py::two_models'),
 ]
 
 

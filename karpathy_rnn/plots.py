@@ -1,5 +1,6 @@
 """Matplotlib figures of the analyses as PNG/SVG: Figure 2 (text coloured by a cell), Figure 3 (gate saturation),
-Figure 4 (error overlap, per-character advantage) and Figure 5 left (the closing-brace study)."""
+Figure 4 (error overlap, per-character advantage), Figure 5 left (the closing-brace study), Figure 6 left (the
+oracle pies) and Figure 1 right (the model-agreement t-SNE)."""
 
 from __future__ import annotations
 
@@ -169,6 +170,65 @@ def dynamics_figure(rows: dict[str, dict[str, np.ndarray]], title: str = ""):
         ax.set_xlabel("epoch")
     left.legend(fontsize=8)
     figure.suptitle(title or "the model against the n-NNs while it trains", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+# Figure 6's oracle groups (summary.ORACLE_GROUPS) as colour maps; slices within a group get lighter one by one.
+ORACLE_COLORMAPS = {"n-gram": "Blues", "memory": "Greens", "rare words": "Purples", "word": "Oranges",
+                    "punctuation": "GnBu", "boost": "Greys", "remaining": "Reds"}
+
+
+def oracle_pie_figure(pies: dict[str, list[tuple[str, str, int]]], title: str = ""):
+    """Figure 6 (left), one pie per model {model: [(slice, group, errors)]}: the slices in the order the oracles
+    removed them, from the top counter-clockwise as the paper draws them, labelled with their share."""
+    figure, axes = plt.subplots(1, len(pies), figsize=(5.2 * len(pies), 5.0), squeeze=False)
+    for ax, (model, slices) in zip(axes[0], pies.items()):
+        shown = [(name, group, errors) for name, group, errors in slices if errors > 0]
+        total = sum(errors for _, _, errors in shown)
+        per_group = {group: [n for n, g, _ in shown if g == group] for _, group, _ in shown}
+        colors = [plt.get_cmap(ORACLE_COLORMAPS.get(group, "Greys"))(
+                  0.75 - 0.45 * per_group[group].index(name) / max(len(per_group[group]) - 1, 1))
+                  for name, group, _ in shown]
+        labels = [name if errors / max(total, 1) >= 0.02 else "" for name, _, errors in shown]
+        ax.pie([errors for _, _, errors in shown], labels=labels, colors=colors, startangle=90, counterclock=True,
+               autopct=lambda pct: f"{pct:.0f}%" if pct >= 2 else "", pctdistance=0.8,
+               textprops={"fontsize": 7}, wedgeprops={"linewidth": 0.5, "edgecolor": "white"})
+        ax.set_title(f"{model}: {total:,} errors", fontsize=9, parse_math=False)
+    figure.suptitle(title or "errors removed by each oracle, in order", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+UNIT_COLORS = {"lstm": "#1f77b4", "gru": "#2ca02c", "rnn": "#d62728", "nlstm": "#9467bd"}
+DEPTH_MARKERS = {1: "o", 2: "s", 3: "^"}
+
+
+def agreement_figure(embedding: np.ndarray, models: list[dict], title: str = ""):
+    """Figure 1 (right): the t-SNE embedding [M, 2] of M models [{"name", "unit", "layers", "params"}], coloured
+    by unit, sized by parameters, marked by depth (circle 1, square 2, triangle 3 or more layers)."""
+    figure, ax = plt.subplots(figsize=(6.0, 5.0))
+    params = np.array([max(int(m["params"]), 1) for m in models], np.float64)
+    span = np.log(params.max() / params.min()) if params.max() > params.min() else 1.0
+    sizes = 40 + 260 * np.log(params / params.min()) / span
+    names = [m["name"] for m in models]
+    common = os.path.commonprefix(names) if len(names) > 1 else ""
+    cut = max(common.rfind("-"), common.rfind("_")) + 1           # "war_and_peace-50k-lstm-1" -> "50k-lstm-1"
+    for (x, y), model, size in zip(np.asarray(embedding), models, sizes):
+        ax.scatter([x], [y], s=size, c=UNIT_COLORS.get(model["unit"], "0.5"),
+                   marker=DEPTH_MARKERS.get(min(int(model["layers"]), 3), "o"), alpha=0.8, edgecolors="black",
+                   linewidths=0.5)
+        ax.annotate(model["name"][cut:], (x, y), fontsize=7, xytext=(5, 5), textcoords="offset points",
+                    annotation_clip=False)
+    handles = [plt.Line2D([], [], linestyle="", marker="o", color=color, label=unit.upper())
+               for unit, color in UNIT_COLORS.items() if any(m["unit"] == unit for m in models)]
+    handles += [plt.Line2D([], [], linestyle="", marker=marker, color="0.4", label=f"{depth} layer{'s' * (depth > 1)}")
+                for depth, marker in DEPTH_MARKERS.items() if any(min(int(m["layers"]), 3) == depth for m in models)]
+    ax.legend(handles=handles, fontsize=7, loc="best")
+    ax.margins(0.25)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title or "t-SNE of model agreement on the most likely character", fontsize=10, parse_math=False)
     figure.tight_layout()
     return figure
 

@@ -4,12 +4,16 @@
     python scripts/analyze.py trace exported/ --corpus linux_kernel --out traces/lk-test
     python scripts/analyze.py color runs/war_and_peace-lstm-2x128 --layer 2 --cell 37 --text '"Hi," he said.' --out cell.html
     python scripts/analyze.py longrange runs/linux_kernel-lstm-2x128 --ngram runs/ngram --nn runs/nn
+    python scripts/analyze.py oracles runs/war_and_peace-lstm-2x128 --ngram runs/ngram --compare runs/small
+    python scripts/analyze.py agreement runs/repro --corpus war_and_peace --out runs/agreement
 
 The default command writes, under --out: trace/ (probabilities and every gate of every character, reloadable
 without TensorFlow), cells.csv (every cell's r with every probe feature), figure2.html and figure2_<feature>.png
 (top cells per feature as coloured text), saturation.json and figure3.png (LSTM/GRU gates), report.md; and the
 karpathy_rnn TensorBoard plugin's summaries into --logdir (OUT by default), at the model's best training step.
-`longrange` compares the model with its n-gram and n-NN baselines (section 4.3; see its --help).
+`longrange` compares the model with its n-gram and n-NN baselines (section 4.3), `oracles` breaks its errors down
+by the paper's oracles (section 4.4) and `agreement` embeds several models by how often they agree (Figure 1,
+right); see each one's --help.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from karpathy_rnn.cli import ArgumentParser, run_script, writable_folder
 from karpathy_rnn.errors import KRNNError
 from karpathy_rnn.training.run_dir import read_config, read_results
 
-COMMANDS = ("all", "trace", "color", "longrange")
+COMMANDS = ("all", "trace", "color", "longrange", "oracles", "agreement")
 
 
 def _add_model_options(p):
@@ -46,9 +50,10 @@ def _add_trace_options(p):
 
 def _parser():
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", metavar="{trace,color,longrange}")
+    sub = p.add_subparsers(dest="command", metavar="{trace,color,longrange,oracles,agreement}")
     everything = sub.add_parser("all", prog="analyze.py", description=__doc__ + "\nSub-commands: analyze.py trace "
-                                "--help, analyze.py color --help, analyze.py longrange --help. Options of the default command:",
+                                "--help, analyze.py color --help, analyze.py longrange --help, analyze.py oracles --help, "
+                                "analyze.py agreement --help. Options of the default command:",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_model_options(everything)
     _add_trace_options(everything)
@@ -92,6 +97,25 @@ def _parser():
     longrange.add_argument("--logdir", help="where the plugin's summaries go (default: OUT)")
     longrange.add_argument("--summary-chars", type=int, default=20000, help="characters of the split in the "
                            "per-character comparison summary (default: %(default)s)")
+    oracles = sub.add_parser("oracles", help="section 4.4: the model's errors broken down by oracle",
+                             description=ORACLES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_model_options(oracles)
+    _add_trace_options(oracles)
+    oracles.add_argument("--ngram", required=True, help="output folder of scripts/ngram.py (OUT or OUT/<corpus>) "
+                         "holding n = 1..9")
+    oracles.add_argument("--compare", metavar="RUN", help="another model (the paper's small LSTM) to break down "
+                         "beside this one: its extra errors by oracle, and its own summary under its run")
+    oracles.add_argument("--examples", type=int, default=6, help="examples per oracle (default: %(default)s)")
+    oracles.add_argument("--logdir", help="where the model's oracle summary goes (default: OUT)")
+    agreement = sub.add_parser("agreement", help="Figure 1 (right): t-SNE of how often models agree",
+                               description=AGREEMENT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    agreement.add_argument("runs", nargs="+", metavar="RUN", help="training run folders, or folders holding them "
+                           "(a grid's --logdir)")
+    agreement.add_argument("--split", default="test", choices=("train", "val", "test"),
+                           help="the split the runs were traced on (default: %(default)s)")
+    agreement.add_argument("--corpus", help="keep only the runs of this corpus (needed when a folder holds several)")
+    agreement.add_argument("--out", default="agreement", help="output folder (default: %(default)s)")
+    agreement.add_argument("--logdir", help="where the plugin's agreement summary goes (default: OUT)")
     return p
 
 
@@ -102,6 +126,20 @@ corpus and split (scripts/ngram.py and scripts/nn.py write them). Writes under -
 RUN/analysis/SPLIT/longrange): longrange.json, overlap.csv, characters.csv, brace.csv, figure4_overlap.png,
 figure4_characters.png, figure5_brace.png, report.md; and the plugin's summaries into --logdir.
 The comparison n-gram is the one with the longest context (the paper's 20-gram); "best" is the lowest test loss."""
+
+
+ORACLES_HELP = """Section 4.4 for a trained model: its errors (p < 0.5) on the split peeled by the paper's oracles in
+order: n-gram (n = 1..9), dynamic n-memory (100, 500, 1000, 5000), rare words (0..5 training occurrences), after a
+space / quote / newline, punctuation, boosts of 0.1..0.5 (karpathy_rnn/analysis/oracles.py says how each is read).
+Prints the breakdown; writes under --out (default RUN/analysis/SPLIT/oracles): oracles.json, oracles.csv,
+figure6_oracles.png, figure6_examples.html, report.md (and extra_errors.csv with --compare); and the plugin's oracle
+summary with examples into --logdir. The n-gram traces must be of the same corpus and split (scripts/ngram.py)."""
+
+AGREEMENT_HELP = """Figure 1 (right) for several trained models: the fraction of the split's characters on which each
+pair agrees on the most likely next character, and a t-SNE embedding of 1 - agreement (scikit-learn, seed 0),
+coloured by unit, sized by parameters, marked by depth. Each run needs a trace of the split
+(`python scripts/analyze.py trace RUN`, or the default command). Writes under --out: agreement.json,
+agreement.csv, figure1_agreement.png; and the plugin's agreement summary into --logdir."""
 
 
 def _run_directory(model_path: str) -> str | None:
@@ -136,10 +174,8 @@ def _run_corpus(config: dict, model):
     return corpus if corpus.sha256 == config.get("corpus_sha256") else None
 
 
-def _trace(args, model, run_dir, out, log):
-    """Open or write OUT/trace for `args.split`."""
-    from karpathy_rnn.analysis.extract import trace_ids
-    from karpathy_rnn.analysis.trace import Trace
+def _corpus(args, model, run_dir):
+    """The corpus a model is analysed on: --corpus, else the run's own (its file if unchanged)."""
     from karpathy_rnn.data.corpus import load_corpus
     from karpathy_rnn.data.vocabulary import Vocabulary
 
@@ -152,6 +188,15 @@ def _trace(args, model, run_dir, out, log):
         corpus = load_corpus(corpus_name, split=None if args.corpus else config.get("split"),
                              data_dir=args.data_dir or config.get("data_dir"), download=False,
                              vocabulary=Vocabulary(tuple(model.vocabulary)))
+    return corpus
+
+
+def _trace(args, model, run_dir, out, log, corpus=None):
+    """Open or write OUT/trace for `args.split`."""
+    from karpathy_rnn.analysis.extract import trace_ids
+    from karpathy_rnn.analysis.trace import Trace
+
+    corpus = corpus or _corpus(args, model, run_dir)
     path = os.path.join(out, "trace")
     identity = _model_identity(model.source)
     if not args.retrace and os.path.isfile(os.path.join(path, "trace.json")):
@@ -271,7 +316,7 @@ def _longrange(args, trace, run_dir, out, log):
     else:
         log("brace study: skipped (" + ("--brace off" if args.brace == "off" else "no '}' closes a '{' in this "
                                         "text") + ")")
-    longrange_out = args.longrange_out
+    longrange_out = args.study_out
     files = publish.write_numbers(longrange_out, overlap, characters, brace, models)
     figures = publish.write_figures(longrange_out, overlap, characters, brace, f"{name}, {corpus} {args.split}")
     dynamics = os.path.join(run_dir, "compare_nn.csv") if run_dir else ""
@@ -303,6 +348,151 @@ def _longrange(args, trace, run_dir, out, log):
             for r in brace["buckets"][:6]) + (" ..." if len(brace["buckets"]) > 6 else ""))
     log(f"wrote {', '.join(os.path.basename(f) for f in files + figures)} and report.md in {longrange_out}; "
         f"TensorBoard summaries (step {step}) in {logdir}")
+
+
+def _named(run_dir: str | None, trace, taken: set) -> str:
+    """The model's name for tables and pies, with its run folder when another model has that name."""
+    name = _model_name(run_dir, trace)
+    return f"{name} ({os.path.basename(os.path.normpath(run_dir))})" if name in taken and run_dir else name
+
+
+def _compared_trace(args, corpus_args, log):
+    """The --compare model's trace of the same split (written under its run, as the default command would)."""
+    from karpathy_rnn.analysis.extract import open_gate_model
+    from karpathy_rnn.sampling import resolve_model_path
+
+    _, resolved = resolve_model_path(args.compare)
+    run_dir = _run_directory(resolved)
+    name = os.path.basename(os.path.normpath(args.compare)).removesuffix(".keras")
+    out = os.path.join(run_dir, "analysis", args.split) if run_dir else os.path.join("analysis", name, args.split)
+    writable_folder(out, "--compare's analysis folder")
+    model = open_gate_model(resolved)
+    other = argparse.Namespace(**{**vars(corpus_args), "model": args.compare})
+    return _trace(other, model, run_dir, out, log), run_dir, out
+
+
+def _oracles(args, trace, model, run_dir, log):
+    """Section 4.4: the model's (and --compare's) errors peeled by the oracles; numbers, figures, report,
+    summaries."""
+    import numpy as np
+
+    from karpathy_rnn.analysis import oracles
+    from karpathy_rnn.analysis import publish_oracles as publish
+    from karpathy_rnn.analysis.longrange import check_same_text, trace_correct_probabilities
+    from karpathy_rnn.analysis.trace import Trace
+    from karpathy_rnn.baselines.runs import baseline_runs
+
+    corpus_name = trace.meta.get("corpus", "")
+    ngrams = baseline_runs(args.ngram, "ngram", corpus_name, args.split)
+    missing = [n for n in oracles.NGRAM_ORDERS if n not in ngrams]
+    if missing:
+        orders = ",".join(map(str, missing))
+        raise KRNNError(f"--ngram {args.ngram!r} lacks n = {orders}, which the n-gram oracle needs (n = 1..9); make "
+                        f"them with `python scripts/ngram.py --corpus {corpus_name} --orders {orders}`")
+    name = _named(run_dir, trace, set())
+    traces = {name: trace, **{f"{n}-gram": Trace(ngrams[n].trace) for n in oracles.NGRAM_ORDERS}}
+    runs = {name: run_dir}
+    if args.compare:
+        other, other_dir, other_out = _compared_trace(args, args, log)
+        other_name = _named(other_dir, other, {name})
+        traces[other_name], runs[other_name] = other, other_dir
+    check_same_text(traces)
+    ngram_correct = np.stack([trace_correct_probabilities(traces[f"{n}-gram"]) for n in oracles.NGRAM_ORDERS])
+    counts = oracles.word_counts(_corpus(args, model, run_dir).text("train"))
+    text = trace.text
+    results, examples = {}, {}
+    for key in runs:
+        results[key] = oracles.breakdown(text, trace_correct_probabilities(traces[key]), ngram_correct, counts)
+        examples[key] = oracles.examples(text, results[key], args.examples)
+    extra = oracles.extra_errors(*results.values()) if args.compare else None
+    out = args.study_out
+    title = f"{trace.meta.get('corpus', '')} {args.split}"
+    files = publish.write_numbers(out, results, examples, extra) + publish.write_figures(out, results, examples, title)
+    from karpathy_rnn.atomic import atomic_file
+    with atomic_file(os.path.join(out, "report.md"), "w", encoding="utf-8") as handle:
+        handle.write(publish.report_section(results, extra, files))
+    for key, folder in runs.items():
+        logdir = (args.logdir or out) if key == name else os.path.join(other_out, "oracles")
+        step = int(((read_results(folder) or {}) if folder else {}).get("best_step") or 0)
+        publish.write_summary(logdir, step, key, results[key], examples[key], args.split)
+        log(f"{key}: {results[key].total:,} errors (p < 0.5) in {trace.length:,} characters "
+            f"({results[key].total / max(trace.length, 1):.1%}); oracle summary (step {step}) in {logdir}")
+        log(f"  {'oracle':16s} {'removed':>9s} {'% of errors':>12s} {'cumulative':>11s}")
+        for row in publish.breakdown_rows(results[key]):
+            log(f"  {row['name']:16s} {row['errors']:9,d} {100 * row['share']:11.1f}% {100 * row['cumulative']:10.1f}%")
+    if extra is not None:
+        total = sum(r["extra"] for r in extra)
+        log(f"{list(runs)[1]} makes {total:+,} errors against {name}: "
+            + ", ".join(f"{r['name']} {r['extra']:+,}" for r in extra if r["extra"]))
+    log(f"wrote {', '.join(os.path.basename(f) for f in files)} and report.md in {out}")
+
+
+def _agreement_runs(folders: list[str], corpus: str | None, split: str) -> list[str]:
+    """The run folders named or held by `folders` (of `corpus` if given); KRNNError for one with no trace."""
+    runs = []
+    for folder in folders:
+        if not os.path.isdir(folder):
+            raise KRNNError(f"{folder!r} is not a folder; give training run folders or a folder holding them")
+        inside = [folder] if os.path.isfile(os.path.join(folder, "config.json")) else sorted(
+            os.path.join(folder, entry) for entry in os.listdir(folder)
+            if os.path.isfile(os.path.join(folder, entry, "config.json")))
+        if not inside:
+            raise KRNNError(f"{folder!r} is neither a training run (config.json) nor a folder holding runs")
+        runs += [run for run in inside if not corpus or (read_config(run) or {}).get("corpus") == corpus]
+    if not runs:
+        raise KRNNError(f"no run of corpus {corpus!r} in {', '.join(folders)}; check --corpus")
+    for run in runs:
+        if not os.path.isfile(os.path.join(run, "analysis", split, "trace", "trace.json")):
+            raise KRNNError(f"run {run!r} has no trace of the {split} split; make it with "
+                            f"`python scripts/analyze.py trace {run} --split {split}`")
+    return runs
+
+
+def _agreement(args, log):
+    """Figure 1 (right): agreement of several runs' most likely characters, its t-SNE, figure and summary."""
+    from karpathy_rnn import summary
+    from karpathy_rnn.analysis.agreement import LEAST_FOR_TSNE, agreement_matrix, embed, most_likely
+    from karpathy_rnn.analysis.longrange import check_same_text
+    from karpathy_rnn.analysis.publish import fresh_events_writer, write_csv, write_json
+    from karpathy_rnn.analysis.trace import Trace
+    from karpathy_rnn.plots import agreement_figure, save_figure
+
+    import numpy as np
+
+    runs = _agreement_runs(args.runs, args.corpus, args.split)
+    if len(runs) < LEAST_FOR_TSNE:
+        raise KRNNError(f"{len(runs)} run(s) ({', '.join(runs)}): a t-SNE embedding needs at least "
+                        f"{LEAST_FOR_TSNE}; give more runs")
+    writable_folder(args.out, "--out")
+    names = [os.path.basename(os.path.normpath(run)) for run in runs]
+    if len(set(names)) < len(names):
+        names = [os.path.relpath(run) for run in runs]
+    traces = dict(zip(names, (Trace(os.path.join(run, "analysis", args.split, "trace")) for run in runs)))
+    check_same_text(traces)
+    matrix = agreement_matrix(np.stack([most_likely(trace) for trace in traces.values()]))
+    embedding = embed(matrix)
+    models = []
+    for name, run in zip(names, runs):
+        config, results = read_config(run) or {}, read_results(run) or {}
+        models.append({"name": name, "unit": str(config.get("unit", "")), "layers": int(config.get("layers") or 1),
+                       "params": int(results.get("params") or 0)})
+    first = next(iter(traces.values()))
+    body = {"models": models, "matrix": np.round(matrix, 6).tolist(), "embedding": np.round(embedding, 4).tolist(),
+            "characters": first.length, "split": args.split}
+    files = [write_json(body, os.path.join(args.out, "agreement.json")),
+             write_csv(os.path.join(args.out, "agreement.csv"), ["model", *names],
+                       [[name, *[f"{v:.6f}" for v in row]] for name, row in zip(names, matrix)]),
+             save_figure(agreement_figure(embedding, models, f"{first.meta.get('corpus', '')} {args.split}: t-SNE of "
+                                          "agreement on the most likely character"),
+                         os.path.join(args.out, "figure1_agreement.png"))]
+    logdir = args.logdir or args.out
+    writer = fresh_events_writer(logdir, ".karpathy_rnn_agreement")
+    with writer.as_default():
+        summary.write_agreement(body, 0)
+    writer.close()
+    for name, row in zip(names, matrix):
+        log(f"{name:32s} " + " ".join(f"{v:.3f}" for v in row))
+    log(f"wrote {', '.join(os.path.basename(f) for f in files)} in {args.out}; agreement summary in {logdir}")
 
 
 def _color(args, p, log):
@@ -363,11 +553,16 @@ def main(argv=None) -> int:
     if args.command == "color":
         _color(args, p, log)
         return 0
+    if args.command == "agreement":
+        _agreement(args, log)
+        return 0
     _positive(p, "lanes", args.lanes)
     _positive(p, "warmup", args.warmup, 0)
     if args.command == "longrange":
         _positive(p, "summary-chars", args.summary_chars)
         _positive(p, "brace-longest", args.brace_longest, 20)
+    if args.command == "oracles":
+        _positive(p, "examples", args.examples, 0)
     if args.command == "all":
         _positive(p, "top", args.top)
         _positive(p, "snippet", args.snippet, 10)
@@ -379,16 +574,16 @@ def main(argv=None) -> int:
     run_dir = _run_directory(resolved)
     name = os.path.basename(os.path.normpath(args.model)).removesuffix(".keras")
     out = args.out or (os.path.join(run_dir, "analysis", args.split) if run_dir else os.path.join("analysis", name, args.split))
-    if args.command == "longrange":             # the trace stays where the default command keeps it
-        args.longrange_out = out if args.out else os.path.join(out, "longrange")
+    if args.command in ("longrange", "oracles"):   # the trace stays where the default command keeps it
+        args.study_out = out if args.out else os.path.join(out, args.command)
         out = out if not args.out else os.path.join(out, "model")
-        writable_folder(args.longrange_out, "--out")
+        writable_folder(args.study_out, "--out")
         for flag in ("ngram", "nn"):
-            if not os.path.isdir(getattr(args, flag)):
+            if getattr(args, flag, None) and not os.path.isdir(getattr(args, flag)):
                 raise KRNNError(f"--{flag} {getattr(args, flag)!r} is not a folder; give the --out of "
                                 f"scripts/{flag}.py")
     writable_folder(out, "--out")
-    if args.command in ("all", "longrange") and args.logdir:
+    if args.command in ("all", "longrange", "oracles") and args.logdir:
         writable_folder(args.logdir, "--logdir")
     model = open_gate_model(resolved)
     if args.command == "all":
@@ -402,6 +597,8 @@ def main(argv=None) -> int:
         _analyse(args, trace, run_dir, out, log)
     if args.command == "longrange":
         _longrange(args, trace, run_dir, out, log)
+    if args.command == "oracles":
+        _oracles(args, trace, model, run_dir, log)
     return 0
 
 

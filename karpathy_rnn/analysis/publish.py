@@ -45,6 +45,15 @@ def saturation_json(report: SaturationReport) -> dict:
                                   for gate, (left, right) in gates.items()} for layer, gates in report.fractions.items()}}
 
 
+def write_csv(path: str, header: list[str], rows: list[list]) -> str:
+    """A CSV file of `header` and `rows` at `path`, atomically."""
+    with atomic_file(path, "w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(header)
+        out.writerows(rows)
+    return path
+
+
 def write_json(data: dict, path: str) -> str:
     """`data` as indented JSON at `path`, atomically."""
     with atomic_file(path, "w", encoding="utf-8") as handle:

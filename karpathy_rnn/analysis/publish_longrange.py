@@ -3,23 +3,13 @@ report section in Markdown and the plugin's brace and per-character summaries.""
 
 from __future__ import annotations
 
-import csv
 import os
 
 import numpy as np
 
-from karpathy_rnn.analysis.publish import fresh_events_writer, write_json
-from karpathy_rnn.atomic import atomic_file
+from karpathy_rnn.analysis.publish import fresh_events_writer, write_csv, write_json
 
 SUMMARY_EVENTS_SUFFIX = ".karpathy_rnn_longrange"
-
-
-def _csv(path: str, header: list[str], rows: list[list]) -> str:
-    with atomic_file(path, "w", encoding="utf-8", newline="") as handle:
-        out = csv.writer(handle)
-        out.writerow(header)
-        out.writerows(rows)
-    return path
 
 
 def write_numbers(out: str, overlap: dict, characters: dict, brace: dict | None, models: dict) -> list[str]:
@@ -27,14 +17,14 @@ def write_numbers(out: str, overlap: dict, characters: dict, brace: dict | None,
     a, b = characters["models"]
     paths = [write_json({"models": models, "overlap": overlap, "characters": characters, "brace": brace},
                         os.path.join(out, "longrange.json")),
-             _csv(os.path.join(out, "overlap.csv"), ["models erring (and no other)", "characters"],
+             write_csv(os.path.join(out, "overlap.csv"), ["models erring (and no other)", "characters"],
                   [[" & ".join(r["models"]) or "none", r["count"]] for r in overlap["regions"]]),
-             _csv(os.path.join(out, "characters.csv"), ["character", "code point", "count", f"mean p ({a})",
+             write_csv(os.path.join(out, "characters.csv"), ["character", "code point", "count", f"mean p ({a})",
                                                         f"mean p ({b})", "difference"],
                   [[r["label"], ord(r["character"]), r["count"], f"{r['means'][0]:.6f}", f"{r['means'][1]:.6f}",
                     f"{r['means'][0] - r['means'][1]:+.6f}"] for r in characters["characters"]])]
     if brace is not None:
-        paths.append(_csv(os.path.join(out, "brace.csv"), ["distance from", "to", "braces",
+        paths.append(write_csv(os.path.join(out, "brace.csv"), ["distance from", "to", "braces",
                                                            *[f"mean p(}}) ({m})" for m in brace["models"]]],
                           [[r["start"], r["end"], r["count"], *["" if m is None else f"{m:.6f}" for m in r["means"]]]
                            for r in brace["buckets"]]))

@@ -1,0 +1,176 @@
+"""Section 4.4's oracles on hand-made texts whose breakdown is known by reading them."""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from karpathy_rnn.analysis import oracles
+from karpathy_rnn.analysis.oracles import breakdown, extra_errors, find_words, peel
+
+
+def _probabilities(text, wrong, value=0.1):
+    """p(correct) 0.9 everywhere but `value` at the positions in `wrong`."""
+    correct = np.full(len(text), 0.9)
+    correct[list(wrong)] = value
+    return correct
+
+
+def _no_ngram(text):
+    return np.zeros((9, len(text)))
+
+
+def _removed_by(result, name):
+    return np.flatnonzero(next(s for s in result.slices if s.name == name).removed).tolist()
+
+
+def test_words_are_runs_of_letters_and_digits_with_inner_apostrophes():
+    text = "Jon couldn't hear 'Mary', 42 times_over."
+    words = find_words(text)
+    assert words.strings(text) == ["Jon", "couldn't", "hear", "Mary", "42", "times", "over"]
+    assert words.word_of[text.index("'Mary") ] == -1          # the quote is not part of the word
+    mary = text.index("Mary")
+    assert words.word_of[mary:mary + 4].tolist() == [3] * 4
+    assert words.place[mary:mary + 4].tolist() == [0, 1, 2, 3]
+    assert words.place[text.index("n't") + 1] == 6             # the apostrophe is inside "couldn't"
+    assert find_words("").starts.shape == (0,) and find_words("...").word_of.tolist() == [-1, -1, -1]
+
+
+def test_ngram_oracle_removes_errors_some_ngram_gets_above_one_half():
+    text = "abcdefgh"
+    correct = _probabilities(text, range(8))
+    ngram = np.zeros((9, 8))
+    ngram[0, 1] = 0.51            # the 1-gram gets b right
+    ngram[8, 2] = 0.9             # the 9-gram gets c right
+    ngram[4, 3] = 0.5             # exactly one half is not "greater than 0.5"
+    result = breakdown(text, correct, ngram, Counter(), memories=(), rare=(), boosts=())
+    assert _removed_by(result, "n-gram") == [1, 2]
+
+
+def test_memory_oracle_removes_a_repeated_word_from_its_second_character_within_n():
+    filler = "x " * 300                                        # 600 characters of one-letter words
+    text = "Mary met Mary. " + filler + "Mary"
+    second, third = text.index("Mary", 1), text.rindex("Mary")
+    wrong = list(range(second, second + 4)) + list(range(third, third + 4))
+    result = breakdown(text, _probabilities(text, wrong), _no_ngram(text), Counter({"Mary": 9, "x": 9, "met": 9}),
+                       rare=(), boosts=())
+    assert _removed_by(result, "100-memory") == [second + 1, second + 2, second + 3]   # "Mary" 9 characters back
+    assert _removed_by(result, "500-memory") == []
+    assert _removed_by(result, "1000-memory") == [third + 1, third + 2, third + 3]     # 606 characters back
+    assert second in _removed_by(result, "after space") and third in _removed_by(result, "after space")
+
+
+def test_memory_oracle_counts_a_substring_of_another_word_and_not_the_word_itself():
+    text = "Maryland. Mary"
+    start = text.rindex("Mary")
+    result = breakdown(text, _probabilities(text, range(start, start + 4)), _no_ngram(text), Counter({"Mary": 9}),
+                       rare=(), boosts=())
+    assert _removed_by(result, "100-memory") == [start + 1, start + 2, start + 3]
+    alone = "Mary"
+    result = breakdown(alone, _probabilities(alone, range(4)), _no_ngram(alone), Counter({"Mary": 9}), rare=(),
+                       boosts=())
+    assert _removed_by(result, "100-memory") == []            # a word does not remember itself
+
+
+def test_rare_words_oracle_by_training_count():
+    text = "the Pierre Natasha ox"
+    counts = Counter({"the": 100, "Natasha": 3, "ox": 6})      # Pierre: never in training
+    wrong = [text.index(w) + 1 for w in ("the", "Pierre", "Natasha", "ox")]
+    result = breakdown(text, _probabilities(text, wrong), _no_ngram(text), counts, memories=(), boosts=())
+    assert _removed_by(result, "word 0-train") == [wrong[1]]
+    assert _removed_by(result, "word 3-train") == [wrong[2]]
+    assert all(_removed_by(result, f"word {t}-train") == [] for t in (1, 2, 4, 5))
+    assert _removed_by(result, "remaining") == [wrong[0], wrong[3]]   # "the" (100) and "ox" (6) are not rare
+
+
+def test_word_model_oracle_after_space_quote_newline_and_punctuation():
+    text = 'a b\n"c, d\r\ne.'
+    wrong = range(1, len(text))                               # every character but the first
+    counts = Counter({w: 9 for w in "abcde"})
+    result = breakdown(text, _probabilities(text, wrong), _no_ngram(text), counts, memories=(), boosts=())
+    assert _removed_by(result, "after space") == [2, 8]        # b, d
+    assert _removed_by(result, "after quote") == [5]           # c
+    assert _removed_by(result, "after newline") == [4, 10, 11] # the quote, \n after \r, e
+    assert _removed_by(result, "punctuation") == [6, 12]       # the comma and the full stop
+    assert _removed_by(result, "remaining") == [1, 3, 7, 9]    # the spaces and the line ends themselves
+
+
+def test_boost_oracles_raise_the_correct_probability_by_fixed_steps():
+    text = "abcdef"
+    correct = np.array([0.45, 0.35, 0.25, 0.15, 0.05, 0.0])
+    result = breakdown(text, correct, _no_ngram(text), Counter({"abcdef": 9}), memories=(), rare=())
+    assert [_removed_by(result, f"boost {b:g}") for b in oracles.BOOSTS] == [[0], [1], [2], [3], [4, 5]]
+    assert "remaining" not in result.counts()
+
+
+def test_each_error_goes_to_the_first_oracle_that_removes_it_and_the_slices_add_up():
+    text = "Mary met Mary, said she."
+    second = text.rindex("Mary")
+    correct = _probabilities(text, range(len(text)), 0.3)      # every character an error at p = 0.3
+    ngram = np.zeros((9, len(text)))
+    ngram[3, second + 2] = 0.8                                 # the n-gram oracle comes first: r is an n-gram error
+    result = breakdown(text, correct, ngram, Counter({"Mary": 0, "met": 5, "said": 9, "she": 9}))
+    assert _removed_by(result, "n-gram") == [second + 2]
+    assert _removed_by(result, "100-memory") == [second + 1, second + 3]                  # before rare words
+    assert _removed_by(result, "word 0-train") == [0, 1, 2, 3, second]                    # the first Mary, the second's M
+    assert _removed_by(result, "word 5-train") == [5, 6, 7]
+    assert sum(result.counts().values()) == result.total == len(text)
+    removed = np.stack([s.removed for s in result.slices])
+    assert (removed.sum(axis=0) == result.errors).all()        # each error in exactly one slice
+    assert list(result.counts()) == (["n-gram", "100-memory", "500-memory", "1000-memory", "5000-memory"]
+                                     + [f"word {t}-train" for t in range(6)]
+                                     + ["after space", "after quote", "after newline", "punctuation"]
+                                     + [f"boost {b:g}" for b in oracles.BOOSTS])
+
+
+def test_peel_keeps_what_no_oracle_removes_as_remaining():
+    correct = np.array([0.1, 0.9, 0.2, 0.7])
+    result = peel(correct, [("first", "n-gram", np.array([True, True, False, False]), None)])
+    assert result.counts() == {"first": 1, "remaining": 1}
+
+
+def test_extra_errors_of_the_small_model_per_slice():
+    text = "abcd"
+    masks = [("n-gram", "n-gram", np.array([True, True, False, False]), None),
+             ("boost 0.5", "boost", np.ones(4, bool), None)]
+    large = peel(np.array([0.1, 0.9, 0.9, 0.1]), masks)
+    small = peel(np.array([0.1, 0.1, 0.1, 0.1]), masks)
+    rows = extra_errors(large, small)
+    assert [(r["name"], r["large"], r["small"], r["extra"]) for r in rows] == [("n-gram", 1, 2, 1),
+                                                                               ("boost 0.5", 1, 2, 1)]
+    assert len(text) == 4
+
+
+def test_examples_highlight_the_slice_errors_and_mark_the_repeat():
+    text = "He saw Kutuzov. Then Kutuzov left."
+    second = text.rindex("Kutuzov")
+    wrong = range(second + 1, second + 7)
+    result = breakdown(text, _probabilities(text, wrong), _no_ngram(text), Counter({"Kutuzov": 9}), rare=(),
+                       boosts=())
+    examples = oracles.examples(text, result, count=2)["100-memory"]
+    assert examples
+    for example in examples:
+        (fragment,) = example["fragments"]
+        assert text[fragment["start"]:fragment["start"] + len(fragment["text"])] == fragment["text"]
+        highlighted = "".join(fragment["text"][o] for o in fragment["errors"])
+        assert highlighted == "utuzov"
+        assert [fragment["text"][a:b] for a, b in fragment["repeat"]] == ["Kutuzov", "Kutuzov"]
+        assert fragment["start"] + fragment["repeat"][1][0] == second
+
+
+def test_far_memory_examples_come_in_two_fragments():
+    text = "Bolkonski. " + "y " * 400 + "Bolkonski"
+    second = text.rindex("Bolkonski")
+    result = breakdown(text, _probabilities(text, range(second + 1, second + 9)), _no_ngram(text),
+                       Counter({"Bolkonski": 9, "y": 9}), rare=(), boosts=())
+    (example,) = oracles.examples(text, result, count=1)["1000-memory"]
+    first, last = example["fragments"]
+    assert first["start"] + len(first["text"]) <= last["start"]
+    assert [first["text"][a:b] for a, b in first["repeat"]] == ["Bolkonski"]
+    assert [last["text"][a:b] for a, b in last["repeat"]] == ["Bolkonski"]
+    assert "".join(last["text"][o] for o in last["errors"]) == "olkonski"
+
+
+def test_probabilities_must_match_the_text():
+    with pytest.raises(Exception, match="3 probabilities for a text of 4"):
+        breakdown("abcd", np.zeros(3), np.zeros((9, 4)), Counter())
