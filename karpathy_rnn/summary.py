@@ -9,12 +9,16 @@ under the plugin; like any summary it has a run, a step (the model's training st
                                                             the text, in blocks of ~1 MiB (activation_block_rows)
     cell_ranking   karpathy_rnn/cell_ranking                string []: JSON {feature: [{"layer", "cell", "r"}]}
     saturation     karpathy_rnn/saturation/<layer>/<gate>   float32 [2, units]: fraction left-, right-saturated
-    oracle         karpathy_rnn/oracle                      string []: JSON error breakdown (see write_oracle)
+    oracle         karpathy_rnn/oracle                      string []: JSON error breakdown, with examples of each
+                                                            slice's errors (Figure 6, see write_oracle)
     brace          karpathy_rnn/brace                       string []: JSON mean p(`}`) per model by distance to
                                                             its `{` (Figure 5 left, see write_brace_study)
     characters     karpathy_rnn/characters                  string []: JSON text with p(model 0) - p(model 1) per
                                                             character and the characters each model leads on
                                                             (Figure 4 middle/right, see write_character_comparison)
+    agreement      karpathy_rnn/agreement                   string []: JSON how often each two models agree on the
+                                                            most likely character, and a t-SNE of the models
+                                                            (Figure 1 right, see write_agreement)
 
 Writers need TensorFlow and a default summary writer (`with tf.summary.create_file_writer(d).as_default()`);
 the decoders need only NumPy and JSON.
@@ -36,6 +40,7 @@ CELL_RANKING_TAG = f"{PLUGIN_NAME}/cell_ranking"
 ORACLE_TAG = f"{PLUGIN_NAME}/oracle"
 BRACE_TAG = f"{PLUGIN_NAME}/brace"
 CHARACTERS_TAG = f"{PLUGIN_NAME}/characters"
+AGREEMENT_TAG = f"{PLUGIN_NAME}/agreement"
 # Section 4.4's oracles in the order the paper applies them, then what no oracle removes.
 ORACLE_GROUPS = ("n-gram", "memory", "rare words", "word", "punctuation", "boost", "remaining")
 # Activations go in blocks of about this many bytes, so a page of text needs only its blocks: TensorBoard's data
@@ -118,22 +123,31 @@ def write_saturation(layer: str, gate: str, left: np.ndarray, right: np.ndarray,
            unit=unit, layer_index=int(layer_index), thresholds=[float(t) for t in thresholds])
 
 
-def oracle_breakdown(slices: list[dict], characters: int, threshold: float = 0.5, split: str = "") -> dict:
-    """The oracle summary body: errors (probability of the right character < threshold, section 4.4) in
-    `characters` characters, split into `slices` [{"name", "group", "errors"}] in the order the oracles removed
-    them; a clear error unless the counts are whole, non-negative and add up to at most `characters`."""
-    def plain(value):                                  # NumPy integers (counts from an analysis) as int
-        return int(value) if isinstance(value, np.integer) else value
+def oracle_breakdown(slices: list[dict], characters: int, threshold: float = 0.5, split: str = "",
+                     model: str = "") -> dict:
+    """The oracle summary body: errors (probability of the right character < threshold, section 4.4) of `model` in
+    `characters` characters, split into `slices` [{"name", "group", "errors", "examples"}] in the order the oracles
+    removed them, "examples" (optional, at most 20) [{"fragments": [1 to 3 {"start": offset in the split, "text",
+    "errors": offsets in text of the characters the slice fixed, "repeat": [[a, b)] spans of the repeated text}]}]
+    (summary_schema.check_example); a clear error unless the counts are whole, non-negative and add up to at most
+    `characters`, and the examples' offsets fall inside their text."""
+    def piece(s):
+        if not isinstance(s, dict):
+            return s
+        checked = {"name": s.get("name"), "group": s.get("group"), "errors": _plain(s.get("errors"))}
+        if "examples" in s:
+            checked["examples"] = _plain(s["examples"])
+        return checked
 
-    body = {"characters": plain(characters), "threshold": threshold, "split": split,
-            "slices": [{"name": s.get("name"), "group": s.get("group"), "errors": plain(s.get("errors"))}
-                       if isinstance(s, dict) else s for s in slices]}
+    body = {"characters": _plain(characters), "threshold": _plain(threshold), "split": split, "model": model,
+            "slices": [piece(s) for s in slices]}
     return decode_oracle(json.dumps(body))
 
 
-def write_oracle(slices: list[dict], characters: int, step: int, threshold: float = 0.5, split: str = "") -> None:
-    """One run's error breakdown by oracle (the paper's Figure 6 pie), see oracle_breakdown."""
-    body = oracle_breakdown(slices, characters, threshold, split)
+def write_oracle(slices: list[dict], characters: int, step: int, threshold: float = 0.5, split: str = "",
+                 model: str = "") -> None:
+    """One run's error breakdown by oracle (the paper's Figure 6 pie) with examples, see oracle_breakdown."""
+    body = oracle_breakdown(slices, characters, threshold, split, model)
     _write(ORACLE_TAG, np.array(json.dumps(body).encode("utf-8"), dtype=object), step, "oracle")
 
 
@@ -173,6 +187,15 @@ def write_character_comparison(body: dict, step: int) -> None:
     _write(CHARACTERS_TAG, _json_tensor(body), step, "characters")
 
 
+def write_agreement(body: dict, step: int) -> None:
+    """Figure 1 (right): {"models": [n >= 2 {"name", "unit", "layers", "params"}], "matrix": [n x n fractions of the
+    test characters on which models i and j agree on the most likely character: symmetric, diagonal 1], "embedding":
+    [n t-SNE points [x, y]] ([] when n < 3), "characters", "split"}; a clear error (summary_schema.check_agreement)
+    before anything is written if it is malformed."""
+    body = summary_schema.check_agreement(_plain(body))
+    _write(AGREEMENT_TAG, _json_tensor(body), step, "agreement")
+
+
 def decode_brace(body) -> dict:
     """A brace study summary's JSON as {"models", "bucket_width", "buckets", "braces"}; KRNNError if malformed."""
     return summary_schema.check_brace(summary_schema.loads(body, "brace study"))
@@ -184,8 +207,15 @@ def decode_characters(body) -> dict:
     return summary_schema.check_characters(summary_schema.loads(body, "character comparison"))
 
 
+def decode_agreement(body) -> dict:
+    """A model agreement summary's JSON as {"models", "matrix", "embedding", "characters", "split"}; KRNNError if
+    malformed."""
+    return summary_schema.check_agreement(summary_schema.loads(body, "model agreement"))
+
+
 def decode_oracle(body) -> dict:
-    """An oracle summary's JSON as {"characters", "threshold", "split", "slices", "errors"}; KRNNError if malformed."""
+    """An oracle summary's JSON as {"characters", "threshold", "split", "model", "slices", "errors"} (each slice with
+    its "examples"); KRNNError if malformed."""
     return summary_schema.check_oracle(summary_schema.loads(body, "oracle breakdown"))
 
 

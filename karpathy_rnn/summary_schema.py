@@ -3,8 +3,8 @@ and by the plugin when it decodes, so a reader never meets a field of the wrong 
 
 A schema maps each field of a summary's plugin content (its JSON metadata) to a check and a default; a check takes
 the value and returns it (normalised: ints stay ints, numbers become floats) or raises _Invalid saying what is
-wrong. The JSON bodies (cell ranking, oracle breakdown, brace study, character comparison) have their own checks
-here too. Every count is capped at MAX_COUNT, the largest whole number a browser's JavaScript holds exactly.
+wrong. The JSON bodies (cell ranking, oracle breakdown, brace study, character comparison, model agreement) have
+their own checks here too. Every count is capped at MAX_COUNT, the largest whole number a browser's JavaScript holds exactly.
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ MAX_TEXT = 1_000_000              # characters of the text a character compariso
 MAX_MODELS = 4                    # models one brace study compares
 MAX_LEADERS = 10                  # characters listed where each model leads
 MAX_BUCKETS = 100_000             # distance buckets of a brace study
+MAX_EXAMPLES = 20                 # examples an oracle slice carries
+MAX_FRAGMENTS = 3                 # pieces of the split's text one oracle example shows
+MAX_FRAGMENT = 400                # characters of one such piece
+MAX_AGREEMENT_MODELS = 500        # models one agreement matrix compares
+SYMMETRY = 1e-6                   # how far an agreement matrix may be from symmetric (and its diagonal from 1)
 REQUIRED = object()               # a field's default when the field must be there
 
 
@@ -120,6 +125,7 @@ CONTENT = {
     "oracle": {},
     "brace": {},
     "characters": {},
+    "agreement": {},
 }
 KINDS = tuple(CONTENT)
 
@@ -215,11 +221,13 @@ def _valid(check, value) -> bool:
 
 
 _SLICE = {"name": string(True), "group": string(), "errors": whole()}
+_SLICE_HINT = "; each slice needs a non-empty name, a group and a whole, non-negative number of errors"
 
 
 def check_oracle(data) -> dict:
-    """An oracle breakdown body {"characters", "threshold", "split", "slices": [{"name", "group", "errors"}]}, checked,
-    with "errors" (their sum) added; KRNNError naming what is wrong."""
+    """An oracle breakdown body {"characters", "threshold", "split", "model", "slices": [{"name", "group", "errors",
+    "examples"}]}, checked (check_example), with "errors" (their sum) added and "model" "" and "examples" [] where a
+    body written before them has none; KRNNError naming what is wrong."""
     if not isinstance(data, dict) or not isinstance(data.get("slices"), list) or "characters" not in data:
         raise KRNNError("malformed oracle breakdown: need {\"characters\": int, \"slices\": [...]}")
     try:
@@ -229,10 +237,11 @@ def check_oracle(data) -> dict:
     slices = []
     for index, piece in enumerate(data["slices"]):
         if not isinstance(piece, dict):
-            raise KRNNError(f"malformed oracle breakdown: slice {index} is {str(piece)[:80]}; each slice needs a "
-                            "non-empty name, a group and a whole, non-negative number of errors")
-        slices.append(_record(piece, _SLICE, f"oracle breakdown: slice {index}",
-                              "; each slice needs a non-empty name, a group and a whole, non-negative number of errors"))
+            raise KRNNError(f"malformed oracle breakdown: slice {index} is {str(piece)[:80]}{_SLICE_HINT}")
+        where = f"oracle breakdown: slice {index}"
+        checked = _record(piece, _SLICE, where, _SLICE_HINT)
+        checked["examples"] = _examples(piece.get("examples", []), where)
+        slices.append(checked)
     errors = sum(piece["errors"] for piece in slices)
     if errors > characters:
         raise KRNNError(f"malformed oracle breakdown: {errors} errors in only {characters} characters")
@@ -245,7 +254,55 @@ def check_oracle(data) -> dict:
     split = data.get("split", "")
     if not _valid(string(), split):
         raise KRNNError(f"malformed oracle breakdown: split {_show(split)} is not text")
-    return {"characters": characters, "threshold": threshold, "split": split, "slices": slices, "errors": errors}
+    model = data.get("model", "")
+    if not _valid(string(), model):
+        raise KRNNError(f"malformed oracle breakdown: model {_show(model)} is not a name of at most {MAX_NAME} "
+                        "characters")
+    return {"characters": characters, "threshold": threshold, "split": split, "model": model, "slices": slices,
+            "errors": errors}
+
+
+def _examples(examples, where: str) -> list[dict]:
+    """A slice's examples: at most MAX_EXAMPLES, each check_example; KRNNError naming `where` otherwise."""
+    if not isinstance(examples, list):
+        raise KRNNError(f"malformed {where}: examples {_show(examples)} is not a list of examples")
+    if len(examples) > MAX_EXAMPLES:
+        raise KRNNError(f"malformed {where}: {len(examples)} examples, at most {MAX_EXAMPLES}")
+    return [check_example(example, f"{where}, example {index}") for index, example in enumerate(examples)]
+
+
+def check_example(example, where: str = "oracle example") -> dict:
+    """One oracle example {"fragments": [1-3 {"start", "text", "errors", "repeat"}]}: pieces of the split in text
+    order, not overlapping, each with the offsets in its text of the characters its category fixed ("errors") and
+    the half-open spans of a repeated substring ("repeat", default []), offsets counting code points; KRNNError
+    naming `where` and what is wrong."""
+    fragments = example.get("fragments") if isinstance(example, dict) else None
+    if not isinstance(fragments, list) or not 1 <= len(fragments) <= MAX_FRAGMENTS:
+        shown = f"{len(fragments)} fragments" if isinstance(fragments, list) else _show(example)
+        raise KRNNError(f"malformed {where}: {shown}; an example is {{\"fragments\": [1 to {MAX_FRAGMENTS} pieces of "
+                        "the split's text]}")
+    checked, previous_end = [], 0
+    for index, fragment in enumerate(fragments):
+        at = f"{where}, fragment {index}"
+        piece = _record(fragment, {"start": whole(), "text": string(True, MAX_FRAGMENT)}, at,
+                        f" (each fragment is {{\"start\", \"text\" of 1 to {MAX_FRAGMENT} characters, \"errors\", "
+                        "\"repeat\"})")
+        length = len(piece["text"])
+        piece["errors"] = _field(fragment, "errors", items(whole(0, length - 1), 0, length), at,
+                                 f" (offsets within its {length} characters)")
+        piece["repeat"] = _field({"repeat": fragment.get("repeat", [])}, "repeat",
+                                 items(increasing_pair(whole(0, length)), 0, length), at,
+                                 f" (half-open spans [a, b) within its {length} characters)")
+        for (_, end), (start, _) in zip(piece["repeat"], piece["repeat"][1:]):
+            if start < end:
+                raise KRNNError(f"malformed {at}: repeat spans {_show(piece['repeat'])} overlap or are out of order")
+        if index and piece["start"] < previous_end:
+            raise KRNNError(f"malformed {at}: starts at {piece['start']}, before the fragment before it ends "
+                            f"({previous_end}); fragments go in text order without overlapping (merge overlapping "
+                            "ones)")
+        previous_end = piece["start"] + length
+        checked.append(piece)
+    return {"fragments": checked}
 
 
 def _record(value, fields: dict, where: str, hint: str = "") -> dict:
@@ -277,12 +334,12 @@ def _models(data, what: str, shortest: int, longest: int) -> list[str]:
     return models
 
 
-def _field(data: dict, field: str, check, what: str):
+def _field(data: dict, field: str, check, what: str, hint: str = ""):
     """check(data[field]); KRNNError naming `what` and the field when it fails (a missing field is None)."""
     try:
         return check(data.get(field))
     except _Invalid as error:
-        raise KRNNError(f"malformed {what}: {field} {error}") from None
+        raise KRNNError(f"malformed {what}: {field} {error}{hint}") from None
 
 
 def check_brace(data) -> dict:
@@ -375,3 +432,46 @@ def check_characters(data) -> dict:
             checked.append(row)
         leaders.append(checked)
     return {"models": models, "text": text, "start": start, "difference": difference, "leaders": leaders}
+
+
+_AGREEMENT_MODEL = {"name": string(True), "unit": string(), "layers": whole(1, 10_000), "params": whole()}
+
+
+def check_agreement(data) -> dict:
+    """A model agreement body (Figure 1, right) {"models": [n >= 2 {"name", "unit", "layers", "params"}], "matrix":
+    [n rows of n fractions in [0, 1]: how often models i and j agree on the most likely character; symmetric,
+    diagonal 1], "embedding": [n t-SNE points [x, y]] ([] only when n < 3), "characters", "split"}, checked;
+    KRNNError naming what is wrong."""
+    what = "model agreement"
+    if not isinstance(data, dict) or not isinstance(data.get("models"), list) or "matrix" not in data:
+        raise KRNNError(f"malformed {what}: need {{\"models\": [...], \"matrix\": [[...]], \"embedding\": [[x, y]], "
+                        "\"characters\": int, \"split\": str}")
+    if not 2 <= len(data["models"]) <= MAX_AGREEMENT_MODELS:
+        count = len(data["models"])
+        raise KRNNError(f"malformed {what}: {count} model{'s' * (count != 1)}; agreement compares 2 to "
+                        f"{MAX_AGREEMENT_MODELS}")
+    models = [_record(model, _AGREEMENT_MODEL, f"{what}: model {index}",
+                      " (each model is {\"name\", \"unit\", \"layers\" >= 1, \"params\" >= 0})")
+              for index, model in enumerate(data["models"])]
+    names = [model["name"] for model in models]
+    if len(set(names)) != len(names):
+        twice = next(name for name in names if names.count(name) > 1)
+        raise KRNNError(f"malformed {what}: models name {twice[:80]!r} twice")
+    n = len(models)
+    matrix = _field(data, "matrix", items(items(_PROBABILITY, n, n), n, n), what,
+                    f" ({n} rows of {n} fractions in [0, 1], one per model)")
+    for i in range(n):
+        if abs(matrix[i][i] - 1) > SYMMETRY:
+            raise KRNNError(f"malformed {what}: matrix[{i}][{i}] is {matrix[i][i]}; a model always agrees with "
+                            "itself (1)")
+        for j in range(i):
+            if abs(matrix[i][j] - matrix[j][i]) > SYMMETRY:
+                raise KRNNError(f"malformed {what}: matrix[{i}][{j}] is {matrix[i][j]} but matrix[{j}][{i}] is "
+                                f"{matrix[j][i]}; agreement is symmetric")
+    embedding = _field(data, "embedding", items(items(number(), 2, 2)), what, " (one finite [x, y] per model)")
+    if len(embedding) != n and (embedding or n >= 3):
+        raise KRNNError(f"malformed {what}: embedding has {len(embedding)} points for {n} models; one [x, y] per "
+                        "model ([] only with fewer than 3 models)")
+    characters = _field(data, "characters", whole(), what)
+    split = _field({"split": data.get("split", "")}, "split", string(), what)
+    return {"models": models, "matrix": matrix, "embedding": embedding, "characters": characters, "split": split}

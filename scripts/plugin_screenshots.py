@@ -4,8 +4,8 @@
     python scripts/plugin_screenshots.py runs --out shots --run war_and_peace-lstm-2x128/analysis/test --cell lstm2:37
 
 Starts `tensorboard --logdir LOGDIR` on a free port, opens TensorBoard at the plugin's tab, and saves
-colored_text.png, saturation.png and oracle.png (PNG, 1280x800 unless --width/--height; --colors quantises them
-so they are small enough to commit). Needs `apt install chromium chromium-driver` and the [dev] extra (Selenium).
+colored_text.png, saturation.png, oracle.png and, when some run has an agreement study, agreement.png (PNG, 1280x800
+unless --width/--height; --colors quantises them so they are small enough to commit). Needs `apt install chromium chromium-driver` and the [dev] extra (Selenium).
 """
 
 from __future__ import annotations
@@ -81,13 +81,15 @@ def _take(args) -> list[str]:
             if spans:
                 ActionChains(driver).move_to_element(spans[min(args.hover, len(spans) - 1)]).perform()
             shots = [("colored_text.png", None), ("saturation.png", "saturation"), ("oracle.png", "oracle")]
+            if css(driver, "button[data-view=agreement]"):        # a tab only where some run has the study
+                shots.append(("agreement.png", "agreement"))
             for name, view in shots:
                 if view:
                     css(driver, f"button[data-view={view}]")[0].click()
                     time.sleep(1.5)
                     if view == "saturation" and args.run:
                         choose(driver, "run", args.run)
-                    points = css(driver, "circle.krnn-point")
+                    points = css(driver, "circle.krnn-point, .krnn-agreement-point")
                     if points:
                         ActionChains(driver).move_to_element(points[len(points) // 2]).perform()
                 driver.switch_to.default_content()

@@ -6,10 +6,12 @@ Routes (under /data/plugin/karpathy_rnn/), every one validating its parameters (
     colored_text    one page of the text with one cell's value per character (offset, limit <= MAX_PAGE)
     cell_ranking    the top cells per probe feature
     saturation      left/right saturation fractions per gate and layer
-    oracle          the error breakdown by oracle
+    oracle          the error breakdown by oracle, with examples of each slice's errors (Figure 6)
     brace           the closing-brace study: mean p(`}`) per model by distance to its `{` (Figure 5, left)
     characters      two models compared per character: the text with p(model 0) - p(model 1) per character and
                     the characters each leads on (Figure 4, middle/right)
+    agreement       how often each two models agree on the most likely character, and a t-SNE of the models
+                    (Figure 1, right)
 """
 
 from __future__ import annotations
@@ -97,8 +99,8 @@ def _finite(values: np.ndarray, decimals: int = 4) -> list:
 
 
 class KarpathyRNNPlugin(base_plugin.TBPlugin):
-    """Colored-text cell activations, gate saturation scatter plots, oracle error pies, the closing-brace study and
-    the per-character comparison of two models."""
+    """Colored-text cell activations, gate saturation scatter plots, oracle error pies with examples, the
+    closing-brace study, the per-character comparison of two models and the agreement between models."""
 
     plugin_name = summary.PLUGIN_NAME
 
@@ -124,6 +126,7 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
             "/oracle": self._route(self._oracle),
             "/brace": self._route(self._brace),
             "/characters": self._route(self._characters),
+            "/agreement": self._route(self._agreement),
         }
 
     # --- plumbing -------------------------------------------------------------------------------------------
@@ -174,11 +177,11 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         problems, listing = list(problems), []
         for run, series in runs.items():
             entry = {"run": run, "text": None, "activations": [], "cell_ranking": None, "saturation": None,
-                     "oracle": None, "brace": None, "characters": None}
+                     "oracle": None, "brace": None, "characters": None, "agreement": None}
             by_kind: dict[str, list[Series]] = {}
             for item in series.values():
                 by_kind.setdefault(item.kind, []).append(item)
-            for kind in ("text", "cell_ranking", "oracle", "brace", "characters"):
+            for kind in ("text", "cell_ranking", "oracle", "brace", "characters", "agreement"):
                 if by_kind.get(kind):
                     try:
                         values = self._reader.read(ctx, experiment, by_kind[kind][0])
@@ -287,3 +290,6 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
 
     def _characters(self, request, ctx, experiment) -> dict:
         return self._json_summary(request, ctx, experiment, summary.CHARACTERS_TAG, "character comparison")
+
+    def _agreement(self, request, ctx, experiment) -> dict:
+        return self._json_summary(request, ctx, experiment, summary.AGREEMENT_TAG, "model agreement")

@@ -71,6 +71,7 @@ DECODERS = {
     "oracle": lambda value, series: summary.decode_oracle(_decode_text(value, series)),
     "brace": lambda value, series: summary.decode_brace(_decode_text(value, series)),
     "characters": lambda value, series: summary.decode_characters(_decode_text(value, series)),
+    "agreement": lambda value, series: summary.decode_agreement(_decode_text(value, series)),
 }
 
 

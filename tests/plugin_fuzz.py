@@ -22,8 +22,9 @@ def valid_summaries() -> dict[str, tuple[str, dict, object]]:
 
     ranking = {"features": {"quote": [{"layer": "l1", "cell": 1, "r": 0.5}]}, "descriptions": {"quote": "in quotes"},
                "statistic": "Pearson r"}
-    oracle = {"characters": 6, "threshold": 0.5, "split": "test",
-              "slices": [{"name": "1-gram", "group": "n-gram", "errors": 2}]}
+    oracle = {"characters": 6, "threshold": 0.5, "split": "test", "model": "lstm",
+              "slices": [{"name": "1-gram", "group": "n-gram", "errors": 2, "examples": [
+                  {"fragments": [{"start": 0, "text": "abc", "errors": [1], "repeat": [[0, 2]]}]}]}]}
     return {
         "text": (summary.TEXT_TAG, content("text", length=6, source="test", start=0), TEXT),
         "activations": (summary.activations_tag("l1", "c"),
@@ -60,6 +61,12 @@ CRAFTED = [
     ("activations", "tensor", np.zeros((6, 3), np.float16)),
     ("saturation", "tensor", np.array([[0.5, np.nan], [0.1, 0.2]], np.float32)),
     ("activations", "content_bytes", (b'{"kind": "activations", "version": 1, "layer": ' + DEEP.encode() + b"}")),
+    ("oracle", "body", {"characters": 6, "slices": [{"name": "1-gram", "group": "n-gram", "errors": 2, "examples": [
+        {"fragments": [{"start": 0, "text": "ab", "errors": [2]}]}]}]}),
+    ("oracle", "body", {"characters": 6, "slices": [{"name": "1-gram", "group": "n-gram", "errors": 2, "examples": [
+        {"fragments": [{"start": 0, "text": "ab", "errors": [], "repeat": [[0, 3]]}]}]}]}),
+    ("oracle", "body", {"characters": 6, "slices": [{"name": "constructor", "group": "n-gram", "errors": 2,
+                                                     "examples": {"__proto__": []}}]}),
 ]
 # What a random corruption puts in place of a value.
 HOSTILE_VALUES = ["abc", "8", "", -1, 0, 10**30, 2**63, 1.5, float("nan"), float("inf"), True, None, [], {}, [1, 2, 3],

@@ -24,16 +24,60 @@ def known_values(length: int) -> np.ndarray:
     return np.resize(np.array([-1.0, -0.5, 0.0, 0.5, 1.0], np.float32), length)
 
 
-def oracle_slices() -> list[dict]:
-    """A breakdown shaped like the paper's Figure 6 (counts invented for the tests)."""
-    return [{"name": "1-9 gram", "group": "n-gram", "errors": 180},
-            {"name": "100-memory", "group": "memory", "errors": 40},
-            {"name": "1000-memory", "group": "memory", "errors": 20},
-            {"name": "word 0-train", "group": "rare words", "errors": 90},
-            {"name": "after space", "group": "word", "errors": 370},
-            {"name": "punctuation", "group": "punctuation", "errors": 50},
-            {"name": "boost 0.4", "group": "boost", "errors": 150},
-            {"name": "remaining", "group": "remaining", "errors": 100}]
+# Examples of three slices (Figure 6's drill-down) with markup, an entity, newlines and an emoji before marked
+# characters (offsets count code points, not UTF-16 units); the memory example is the earlier occurrence and the word,
+# the repeated name boxed in both. "1000-memory" and the rest have none.
+ORACLE_EXAMPLES = {
+    "1-9 gram": [
+        {"fragments": [{"start": 120, "text": "<script>alert(1)</script> &amp; 🎻 done", "errors": [1, 8, 27, 34],
+                        "repeat": []}]},
+        {"fragments": [{"start": 400, "text": "end of line\nnext", "errors": [11, 12], "repeat": []}]}],
+    "100-memory": [
+        {"fragments": [{"start": 50, "text": "saw 🎻 Rostóv at", "errors": [], "repeat": [[6, 12]]},
+                       {"start": 900, "text": "said Rostóv.\n", "errors": [6, 7, 8], "repeat": [[5, 11]]}]}],
+    "word 0-train": [
+        {"fragments": [{"start": 7, "text": "x <img src=x onerror=window.krnnInjected=11> y", "errors": [0, 2],
+                        "repeat": []}]}],
+}
+ORACLE_MODEL = "LSTM 2x128"
+
+
+def oracle_slices(examples: bool = True) -> list[dict]:
+    """A breakdown shaped like the paper's Figure 6 (counts invented for the tests), with ORACLE_EXAMPLES (every
+    slice an "examples" list, as the decoder returns it) or, with examples=False, none (a summary from before)."""
+    slices = [{"name": "1-9 gram", "group": "n-gram", "errors": 180},
+              {"name": "100-memory", "group": "memory", "errors": 40},
+              {"name": "1000-memory", "group": "memory", "errors": 20},
+              {"name": "word 0-train", "group": "rare words", "errors": 90},
+              {"name": "after space", "group": "word", "errors": 370},
+              {"name": "punctuation", "group": "punctuation", "errors": 50},
+              {"name": "boost 0.4", "group": "boost", "errors": 150},
+              {"name": "remaining", "group": "remaining", "errors": 100}]
+    if examples:
+        for piece in slices:
+            piece["examples"] = json.loads(json.dumps(ORACLE_EXAMPLES.get(piece["name"], [])))
+    return slices
+
+
+# Figure 1 (right) for five models: one named with markup, one of a unit with no colour of its own (n-gram).
+AGREEMENT_MODELS = [{"name": "LSTM 1x64", "unit": "lstm", "layers": 1, "params": 20_000},
+                    {"name": "GRU 2x128", "unit": "gru", "layers": 2, "params": 150_000},
+                    {"name": "<img src=x onerror=window.krnnInjected=12>", "unit": "rnn", "layers": 3,
+                     "params": 400_000},
+                    {"name": "LSTM 3x512 trained for 50 epochs", "unit": "lstm", "layers": 4, "params": 4_000_000},
+                    {"name": "20-gram", "unit": "n-gram", "layers": 1, "params": 0}]
+AGREEMENT_MATRIX = [[1.0, 0.734, 0.61, 0.702, 0.55],
+                    [0.734, 1.0, 0.688, 0.81, 0.52],
+                    [0.61, 0.688, 1.0, 0.645, 0.49],
+                    [0.702, 0.81, 0.645, 1.0, 0.58],
+                    [0.55, 0.52, 0.49, 0.58, 1.0]]
+AGREEMENT_EMBEDDING = [[-3.0, 1.0], [2.5, 4.0], [0.5, -2.0], [4.0, 0.25], [-1.0, -3.5]]
+
+
+def agreement_body() -> dict:
+    """An agreement study of AGREEMENT_MODELS (values invented for the tests)."""
+    return {"models": json.loads(json.dumps(AGREEMENT_MODELS)), "matrix": [list(row) for row in AGREEMENT_MATRIX],
+            "embedding": [list(point) for point in AGREEMENT_EMBEDDING], "characters": 50_000, "split": "test"}
 
 
 COMPARED_MODELS = ["LSTM 2x128", "20-gram"]
@@ -83,13 +127,15 @@ def _lstm_run(path: str, text: str, seed: int, oracle: bool) -> None:
                                     "<b>markup</b>": [{"layer": "layer2", "cell": 5, "r": -0.4}]}, STEP,
                                    "Pearson r", {"quote": "inside a quotation", "<b>markup</b>": "<i>a test</i>"})
         if oracle:
-            summary.write_oracle(oracle_slices(), 2400, STEP, split="test")
+            summary.write_oracle(oracle_slices(), 2400, STEP, split="test", model=ORACLE_MODEL)
             summary.write_brace_study(brace_body(), STEP)
             summary.write_character_comparison(characters_body(), STEP)
+            summary.write_agreement(agreement_body(), STEP)
 
 
 def write_plugin_logdir(root: str, long_text: int = 0) -> str:
-    """runs under `root`: lstm (everything, hostile text), gru (saturation + oracle), scalars_only, malformed."""
+    """runs under `root`: lstm (everything, hostile text), gru (saturation + an oracle breakdown without examples),
+    scalars_only, malformed."""
     import tensorflow as tf
 
     from tensorboard.compat.proto import summary_pb2
@@ -106,7 +152,7 @@ def write_plugin_logdir(root: str, long_text: int = 0) -> str:
         for index, layer in enumerate(("layer1", "layer2"), start=1):
             for gate in ("r", "z"):
                 summary.write_saturation(layer, gate, rng.uniform(0, 0.5, 6), rng.uniform(0, 0.5, 6), 900, "gru", index)
-        slices = oracle_slices()
+        slices = oracle_slices(examples=False)            # written before examples: the view says it has none
         slices[-1]["errors"] = 400
         summary.write_oracle(slices, 3000, 900, split="test")
     with tf.summary.create_file_writer(os.path.join(root, "scalars_only")).as_default():

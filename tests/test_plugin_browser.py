@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from plugin_helpers import (COMPARED_TEXT, EARLY_STEP, HOSTILE_TEXT, KNOWN_CELL, STEP, brace_body, characters_body,
-                            oracle_slices, write_plugin_logdir)
+from plugin_helpers import (COMPARED_TEXT, EARLY_STEP, HOSTILE_TEXT, KNOWN_CELL, ORACLE_MODEL, STEP, agreement_body,
+                            brace_body, characters_body, oracle_slices, write_plugin_logdir)
 from tb_plugin.testing import chromium_available, css, get_json, headless_chromium, tensorboard, wait
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,9 +36,14 @@ HOSTILE_RUN = "zz <img src=x onerror=window.krnnInjected=3> &amp; </script>"
 HOSTILE_LAYERS = ("<img src=x onerror=window.krnnInjected=4>", "</script><b>layer2</b>&amp;")
 HOSTILE_GATE = "<b>gate</b>&lt;"
 HOSTILE_FEATURE, HOSTILE_DESCRIPTION = "<img src=x onerror=window.krnnInjected=5>", "&amp; </script><b>desc</b>"
-HOSTILE_SLICES = [{"name": "<img src=x onerror=window.krnnInjected=6>", "group": "&amp;", "errors": 25},
+HOSTILE_EXAMPLE = {"fragments": [
+    {"start": 3, "text": "<script>alert(1)</script> é", "errors": [0, 26], "repeat": []},
+    {"start": 40, "text": "&amp; <img src=x onerror=window.krnnInjected=13>\n<b>", "errors": [0, 48], "repeat": [[0, 5]]}]}
+HOSTILE_SLICES = [{"name": "<img src=x onerror=window.krnnInjected=6>", "group": "&amp;", "errors": 25,
+                   "examples": [HOSTILE_EXAMPLE]},
                   {"name": "</script><b>two</b>", "group": "memory", "errors": 15},
                   {"name": "remaining", "group": "remaining", "errors": 60}]
+HOSTILE_ORACLE_MODEL = "<b>LSTM</b> &amp; <img src=x onerror=window.krnnInjected=14>"
 HOSTILE_SPLIT = "<i>test</i>"
 HOSTILE_STEP = 5
 HOSTILE_RUN_TEXT = "a<b>&amp;</b> é\n" * 4
@@ -69,7 +74,11 @@ def _hostile_run(path: str) -> None:
                 summary.write_saturation(layer, gate, np.array(left), np.array(right), HOSTILE_STEP, "lstm", index)
         summary.write_cell_ranking({HOSTILE_FEATURE: [{"layer": HOSTILE_LAYERS[0], "cell": 2, "r": 0.5}]},
                                    HOSTILE_STEP, "Pearson r", {HOSTILE_FEATURE: HOSTILE_DESCRIPTION})
-        summary.write_oracle(HOSTILE_SLICES, 400, HOSTILE_STEP, split=HOSTILE_SPLIT)
+        summary.write_oracle(HOSTILE_SLICES, 400, HOSTILE_STEP, split=HOSTILE_SPLIT, model=HOSTILE_ORACLE_MODEL)
+        summary.write_agreement({"models": [{"name": HOSTILE_MODELS[0], "unit": "<b>lstm</b>", "layers": 1, "params": 10},
+                                            {"name": HOSTILE_MODELS[1], "unit": "gru", "layers": 2, "params": 20}],
+                                 "matrix": [[1.0, 0.625], [0.625, 1.0]], "embedding": [], "characters": 400,
+                                 "split": HOSTILE_SPLIT}, HOSTILE_STEP)
         summary.write_brace_study({"models": HOSTILE_MODELS, "bucket_width": 20, "braces": 2,
                                    "buckets": [{"start": 1, "end": 20, "count": 2, "means": [0.5, 0.25]}]}, HOSTILE_STEP)
         summary.write_character_comparison({"models": HOSTILE_MODELS, "text": HOSTILE_COMPARED_TEXT, "start": 0,
@@ -94,6 +103,7 @@ def fully_loaded(body) -> bool:
                 and hostile and hostile["text"] and len(hostile["activations"]) == 2 and hostile["cell_ranking"]
                 and hostile["oracle"] and hostile["saturation"] and len(hostile["saturation"]["gates"]) == 2
                 and lstm["brace"] and lstm["characters"] and hostile["brace"] and hostile["characters"]
+                and lstm["agreement"] and hostile["agreement"]
                 and len(body["problems"]) == 2)
 
 
@@ -356,7 +366,8 @@ def test_hostile_names_stay_literal_text_in_every_view(browser, server):
     css(browser, "button[data-view=oracle]")[0].click()
     panel = wait(browser, lambda d: css(d, "figure.krnn-oracle-panel"))[0]
     assert panel.get_attribute("data-run") == HOSTILE_RUN
-    assert panel.find_element("css selector", "figcaption").text == HOSTILE_RUN
+    assert panel.find_element("css selector", "figcaption").get_attribute("textContent") == (
+        f"{HOSTILE_RUN}· {HOSTILE_ORACLE_MODEL}")
     rows = [[td.text for td in row.find_elements("css selector", "td")][1:3]
             for row in panel.find_elements("css selector", "tbody tr")]
     assert rows == [[s["name"], s["group"]] for s in HOSTILE_SLICES]
@@ -371,6 +382,30 @@ def test_hostile_names_stay_literal_text_in_every_view(browser, server):
         assert percent == f"{piece['errors']}%" and len(name) > 3
         assert name == piece["name"] or (name.endswith("…") and piece["name"].startswith(name[:-1])), label
     assert no_injected_markup(browser)
+    css(browser, "tr.krnn-slice-row[data-index='0']")[0].click()            # its examples: markup stays text
+    wait(browser, lambda d: examples_shown(d, css(d, "figure.krnn-oracle-panel")[0])
+         == expected_examples([HOSTILE_EXAMPLE]))
+    assert css(browser, ".krnn-examples-title")[0].text == f"1 example of {HOSTILE_SLICES[0]['name']}"
+    css(browser, "tr.krnn-slice-row[data-index='1']")[0].click()
+    wait(browser, lambda d: css(d, ".krnn-no-examples")[0].text
+         == f"No examples of {HOSTILE_SLICES[1]['name']} in this summary.")
+    assert no_alert(browser) and no_injected_markup(browser)
+
+    css(browser, "button[data-view=agreement]")[0].click()
+    panel = wait(browser, lambda d: css(d, "figure.krnn-agreement-panel"))[0]
+    assert panel.get_attribute("data-run") == HOSTILE_RUN
+    assert panel.find_element("css selector", "figcaption").get_attribute("textContent") == HOSTILE_RUN
+    assert panel.find_element("css selector", ".krnn-agreement-note").text == (
+        "No t-SNE of the models: it needs at least 3 models, this study has 2.")
+    assert not panel.find_elements("css selector", ".krnn-agreement-point")
+    assert heat_cells(browser, panel)[1] == sorted(
+        (i, j, f"{HOSTILE_MODELS[i]} vs {HOSTILE_MODELS[j]}: {1.0 if i == j else 0.625:.3f}")
+        for i in range(2) for j in range(2))
+    labels = browser.execute_script("return [...arguments[0].querySelectorAll('text.krnn-agreement-label')]"
+                                    ".map((t) => t.querySelector('title').textContent)", panel)
+    assert labels == [HOSTILE_MODELS[0], HOSTILE_MODELS[0], HOSTILE_MODELS[1], HOSTILE_MODELS[1]]
+    assert f"of the {HOSTILE_SPLIT} split" in panel.text
+    assert no_alert(browser) and no_injected_markup(browser)
 
 
 def brace_points(driver, run):
@@ -597,6 +632,189 @@ def test_oracle_pies_show_two_runs_side_by_side_with_counts(browser, server):
     screenshot(browser, "oracle.png")
 
 
+def shown(text):
+    """`text` as the views show it: a newline as the mark and the break, no carriage return."""
+    return text.replace("\r", "").replace("\n", "\u21b5\n")
+
+
+def examples_shown(driver, panel):
+    """The examples `panel` lists: per example [its text, its highlighted characters, the text in each red box,
+    whether each highlighted character is in a box]."""
+    return driver.execute_script(
+        "return [...arguments[0].querySelectorAll('li.krnn-example')].map((li) => [li.textContent,"
+        "  [...li.querySelectorAll('.krnn-error-character')].map((s) => s.textContent),"
+        "  [...li.querySelectorAll('.krnn-repeat')].map((s) => s.textContent),"
+        "  [...li.querySelectorAll('.krnn-error-character')].map((s) => s.closest('.krnn-repeat') !== null)]);", panel)
+
+
+def expected_examples(examples):
+    """examples_shown() of `examples` as written: fragments joined by " … ", the `errors` offsets (code points)
+    highlighted, the `repeat` spans boxed."""
+    out = []
+    for example in examples:
+        fragments = example["fragments"]
+        errors = [(f["text"][o], any(a <= o < b for a, b in f["repeat"]))
+                  for f in fragments for o in sorted(f["errors"])]
+        out.append([" … ".join(shown(f["text"]) for f in fragments), [shown(c) for c, _ in errors],
+                    [shown(f["text"][a:b]) for f in fragments for a, b in f["repeat"]], [boxed for _, boxed in errors]])
+    return out
+
+
+def click_slice(driver, panel, slices, index):
+    """Clicks inside pie slice `index` of `panel` as a person would: at 60% of the radius on its middle angle (the
+    slices go counter-clockwise from the top)."""
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    total = sum(s["errors"] for s in slices)
+    middle = (sum(s["errors"] for s in slices[:index]) + slices[index]["errors"] / 2) / total
+    x, y, hit = driver.execute_script(
+        "const [panel, x, y] = arguments; const svg = panel.querySelector('svg.krnn-pie');"
+        "svg.scrollIntoView({block: 'center'});"
+        "const p = new DOMPoint(x, y).matrixTransform(svg.getScreenCTM());"
+        "const hit = document.elementFromPoint(p.x, p.y);"
+        "return [p.x, p.y, hit && hit.getAttribute('data-index')];",
+        panel, -66 * math.sin(2 * math.pi * middle), -66 * math.cos(2 * math.pi * middle))
+    assert hit == str(index), (index, hit)
+    action = ActionBuilder(driver)
+    action.pointer_action.move_to_location(int(round(x)), int(round(y))).click()
+    action.perform()
+
+
+def selected(panel):
+    """The data-index of the chosen slice's path and row in `panel`."""
+    return tuple([node.get_attribute("data-index") for node in panel.find_elements("css selector", selector)]
+                 for selector in ("path.krnn-slice.krnn-selected", "tr.krnn-slice-row.krnn-selected"))
+
+
+def test_oracle_slice_or_row_lists_its_examples_with_the_fixed_characters_highlighted(browser, server):
+    """Figure 6's drill-down: clicking a pie slice or a table row chooses that slice (pulled out, its row
+    highlighted) and lists exactly its examples under the table: the fragments joined by " … ", the characters its
+    oracle fixed in blue (offsets in code points: an emoji comes before some), the repeated text in a red box."""
+    slices = oracle_slices()
+    open_plugin(browser, server)
+    css(browser, "button[data-view=oracle]")[0].click()
+    panel = wait(browser, lambda d: css(d, "figure.krnn-oracle-panel[data-run=lstm]"))[0]
+    assert panel.find_element("css selector", ".krnn-model").text == f"· {ORACLE_MODEL}"
+    assert panel.find_element("css selector", ".krnn-examples").text == "Click a slice or a row to list its examples."
+    gru = css(browser, "figure.krnn-oracle-panel[data-run=gru]")[0]
+    assert gru.find_element("css selector", ".krnn-examples").text == "This breakdown carries no examples."
+    assert selected(panel) == ([], [])
+
+    click_slice(browser, panel, slices, 0)                                     # "1-9 gram": two examples
+    wait(browser, lambda d: selected(panel) == (["0"], ["0"]))
+    wait(browser, lambda d: examples_shown(d, panel) == expected_examples(slices[0]["examples"]))
+    assert panel.find_element("css selector", ".krnn-examples-title").text == "2 examples of 1-9 gram"
+    shown_errors = examples_shown(browser, panel)[0][1]
+    assert shown_errors == ["s", "a", "a", "d"] and examples_shown(browser, panel)[1][1] == ["\u21b5\n", "n"]
+    assert panel.find_element("css selector", "path.krnn-slice[data-index='0']").get_attribute("transform")
+    background = browser.execute_script(
+        "return getComputedStyle(arguments[0].querySelector('li .krnn-error-character')).backgroundColor", panel)
+    assert background == "rgb(138, 180, 248)"                                  # blue, as Figure 6
+
+    click_slice(browser, panel, slices, 1)                                     # "100-memory": the repeat boxed
+    wait(browser, lambda d: selected(panel) == (["1"], ["1"]))
+    wait(browser, lambda d: examples_shown(d, panel) == expected_examples(slices[1]["examples"]))
+    text, errors, boxes, boxed = examples_shown(browser, panel)[0]
+    assert text == "saw 🎻 Rostóv at … said Rostóv.\u21b5\n" and boxes == ["Rostóv", "Rostóv"]
+    assert errors == ["o", "s", "t"] and boxed == [True, True, True]
+    border = browser.execute_script(
+        "const s = getComputedStyle(arguments[0].querySelector('li .krnn-repeat'));"
+        "return [s.borderTopStyle, s.borderTopColor, s.borderLeftColor];", panel)
+    assert border == ["solid", "rgb(229, 57, 53)", "rgb(229, 57, 53)"]
+    assert not panel.find_element("css selector", "path.krnn-slice[data-index='0']").get_attribute("transform")
+    assert gru.find_element("css selector", ".krnn-examples").text == "This breakdown carries no examples."
+
+    panel.find_element("css selector", "tr.krnn-slice-row[data-index='3']").click()     # a row chooses too
+    wait(browser, lambda d: selected(panel) == (["3"], ["3"]))
+    wait(browser, lambda d: examples_shown(d, panel) == expected_examples(slices[3]["examples"]))
+    panel.find_element("css selector", "tr.krnn-slice-row[data-index='2']").click()     # "1000-memory": none
+    wait(browser, lambda d: panel.find_elements("css selector", ".krnn-no-examples"))
+    assert panel.find_element("css selector", ".krnn-no-examples").text == "No examples of 1000-memory in this summary."
+    assert examples_shown(browser, panel) == [] and selected(panel) == (["2"], ["2"])
+    panel.find_element("css selector", "tr.krnn-slice-row[data-index='1']").click()
+    wait(browser, lambda d: examples_shown(d, panel) == expected_examples(slices[1]["examples"]))
+    assert no_injected_markup(browser) and no_alert(browser)
+    assert no_horizontal_scroll(browser)
+    screenshot(browser, "oracle_examples.png")
+
+
+def agreement_points(driver, panel):
+    """The points of `panel`'s t-SNE: [model, tag, data-shape, centre x, centre y, data-r, fill, title] by model."""
+    return driver.execute_script(
+        "return [...arguments[0].querySelectorAll('.krnn-agreement-point')].map((p) => { const b = p.getBBox();"
+        "  return [Number(p.dataset.model), p.tagName, p.dataset.shape, b.x + b.width / 2, b.y + b.height / 2,"
+        "          Number(p.dataset.r), p.getAttribute('fill'), p.querySelector('title').textContent]; })"
+        ".sort((a, b) => a[0] - b[0]);", panel)
+
+
+def heat_cells(driver, panel):
+    """The cell size of `panel`'s heat map and its cells [row, column, title] sorted, after checking each sits at
+    row `row` and column `column` of the grid."""
+    cells = driver.execute_script(
+        "return [...arguments[0].querySelectorAll('rect.krnn-agreement-cell')].map((r) => [Number(r.dataset.row),"
+        "  Number(r.dataset.column), ...['x', 'y', 'width', 'height'].map((k) => Number(r.getAttribute(k))),"
+        "  r.querySelector('title').textContent, r.getAttribute('fill')]);", panel)
+    size = cells[0][4]
+    left = min(c[2] for c in cells)
+    top = min(c[3] for c in cells)
+    for row, column, x, y, width, height, _, _ in cells:
+        assert (x, y, width, height) == (left + column * size, top + row * size, size, size), (row, column, x, y)
+    return size, sorted((row, column, title) for row, column, *_, title, _ in cells), cells
+
+
+def test_agreement_view_places_each_model_at_its_tsne_point_beside_the_heat_map(browser, server):
+    """Figure 1 (right): a point per model at its t-SNE coordinates (x right, y up, one scale for both), coloured by
+    unit, sized by parameters, shaped by depth, titled with the model; the matrix as n x n cells, row i column j
+    titled "model i vs model j: agreement", darker where models agree more."""
+    from selenium.webdriver import ActionChains
+
+    body = agreement_body()
+    models, matrix, embedding = body["models"], body["matrix"], body["embedding"]
+    open_plugin(browser, server)
+    css(browser, "button[data-view=agreement]")[0].click()
+    panel = wait(browser, lambda d: css(d, "figure.krnn-agreement-panel[data-run=lstm]"))[0]
+    assert [p.get_attribute("data-run") for p in css(browser, "figure.krnn-agreement-panel")] == ["lstm", HOSTILE_RUN]
+    assert "5 models: the fraction of 50,000 characters of the test split" in panel.text
+    points = agreement_points(browser, panel)
+    assert [p[0] for p in points] == list(range(len(models)))
+    assert [(tag, shape) for _, tag, shape, *_ in points] == [
+        ("circle", "circle"), ("rect", "square"), ("path", "triangle"), ("path", "triangle"), ("circle", "circle")]
+    assert [fill for *_, fill, _ in points] == ["#1f77b4", "#2ca02c", "#d62728", "#1f77b4", "#7f7f7f"]
+    assert [title.split(": ")[0] for *_, title in points] == [m["name"] for m in models]
+    assert points[3][7] == "LSTM 3x512 trained for 50 epochs: lstm, 4 layers, 4,000,000 parameters"
+    # where: one scale k > 0 for both axes, x to the right and y up, relative to model 0
+    (_, _, _, x0, y0, *_), (ex0, ey0) = points[0], embedding[0]
+    k = (points[1][3] - x0) / (embedding[1][0] - ex0)
+    assert k > 1
+    for (_, _, _, x, y, *_), (ex, ey) in zip(points, embedding):
+        assert abs((x - x0) - k * (ex - ex0)) < 0.05 and abs((y - y0) + k * (ey - ey0)) < 0.05, ((x, y), (ex, ey))
+    assert sorted(range(5), key=lambda i: points[i][3]) == sorted(range(5), key=lambda i: embedding[i][0])
+    radii = [r for *_, r, _, _ in points]
+    assert sorted(range(5), key=lambda i: radii[i]) == sorted(range(5), key=lambda i: models[i]["params"])
+    assert radii[4] == 5 and radii[3] == 14                                  # the fewest and the most parameters
+    legend = [i.get_attribute("data-unit") for i in panel.find_elements("css selector", "[data-unit]")]
+    assert legend == ["lstm", "gru", "rnn", "n-gram"]
+    assert [i.text for i in panel.find_elements("css selector", ".krnn-legend-item[data-shape]")] == [
+        "1 layer", "2 layers", "3+ layers"]
+
+    size, cells, raw = heat_cells(browser, panel)
+    names = [m["name"] for m in models]
+    assert cells == sorted((i, j, f"{names[i]} vs {names[j]}: {matrix[i][j]:.3f}") for i in range(5) for j in range(5))
+    fills = {(row, column): fill for row, column, *_, fill in raw}
+    assert fills[0, 0] == "rgb(8, 48, 107)" and fills[2, 4] == fills[4, 2] == "rgb(247, 251, 255)"   # 1 and 0.49
+    labels = browser.execute_script(
+        "return [...arguments[0].querySelectorAll('text.krnn-agreement-label[data-row]')].map((t) =>"
+        "  [t.childNodes[0].textContent, t.querySelector('title').textContent]);", panel)
+    assert [full for _, full in labels] == names
+    assert labels[3][0] == "LSTM 3x512 trai…" and labels[0][0] == "LSTM 1x64"          # long names cut, titled whole
+    point = panel.find_element("css selector", ".krnn-agreement-point[data-model='1']")
+    ActionChains(browser).move_to_element(point).perform()
+    wait(browser, lambda d: css(d, ".krnn-agreement .krnn-readout")[0].text == points[1][7])
+    assert no_injected_markup(browser) and no_alert(browser)
+    assert no_horizontal_scroll(browser)
+    screenshot(browser, "agreement.png")
+
+
 def test_a_malformed_run_shows_a_message_not_a_blank_page(browser, server):
     open_plugin(browser, server)
     assert "2 unreadable karpathy_rnn summaries skipped" in css(browser, ".krnn-problems summary")[0].text
@@ -621,7 +839,7 @@ def test_screenshot_script_takes_the_three_views(browser, tmp_path):
     done = run_script("plugin_screenshots.py", logdir, "--out", tmp_path / "shots", "--run", "lstm",
                       "--cell", "layer1:3", "--colors", "64")
     assert done.returncode == 0, done.stderr[-2000:]
-    for name in ("colored_text.png", "saturation.png", "oracle.png"):
+    for name in ("colored_text.png", "saturation.png", "oracle.png", "agreement.png"):
         with open(tmp_path / "shots" / name, "rb") as handle:
             assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
     done = run_script("plugin_screenshots.py", tmp_path / "missing", "--out", tmp_path / "x")
@@ -647,21 +865,27 @@ def _property_named_run(path: str) -> None:
         summary.write_cell_ranking({name: [{"layer": "constructor", "cell": 1, "r": 0.5}] for name in PROPERTY_NAMES},
                                    1, "Pearson r", {})
         summary.write_oracle([{"name": name, "group": name, "errors": 10 + i} for i, name in enumerate(PROPERTY_NAMES)],
-                             100, 1, split="test")
+                             100, 1, split="test", model="constructor")
+        summary.write_agreement({"models": [{"name": name, "unit": name, "layers": 1 + i, "params": 10 * (i + 1)}
+                                            for i, name in enumerate(PROPERTY_NAMES)],
+                                 "matrix": [[1.0 if i == j else 0.5 for j in range(4)] for i in range(4)],
+                                 "embedding": [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], "characters": 100,
+                                 "split": "test"}, 1)
 
 
 def test_names_like_object_properties_stay_data_in_every_view(browser, tmp_path):
     _property_named_run(str(tmp_path / "logdir" / "proto"))
     with tensorboard(str(tmp_path / "logdir"), expect_runs=1,
-                     ready=lambda body: body["runs"][0]["oracle"] and body["runs"][0]["cell_ranking"]) as base:
+                     ready=lambda body: body["runs"][0]["oracle"] and body["runs"][0]["cell_ranking"]
+                     and body["runs"][0]["agreement"]) as base:
         browser.get(f"{base}/data/plugin_entry.html?name=karpathy_rnn")
         wait(browser, lambda d: len(css(d, ".krnn-feature h4")) == 4)
         assert [h.text for h in css(browser, ".krnn-feature h4")] == list(PROPERTY_NAMES)
         assert all(not h.get_attribute("title") for h in css(browser, ".krnn-feature h4"))
         assert css(browser, "select[name=name] option")[0].text == "__proto__"
         assert not css(browser, ".krnn-status [role=alert]")
-        assert [t.get_attribute("data-view") for t in css(browser, "button.krnn-tab")] == ["text", "saturation",
-                                                                                          "oracle"]   # no 4.3 data
+        assert [t.get_attribute("data-view") for t in css(browser, "button.krnn-tab")] == [
+            "text", "saturation", "oracle", "agreement"]                                    # no section 4.3 data
         css(browser, "button[data-view=saturation]")[0].click()
         wait(browser, lambda d: len(css(d, "svg.krnn-scatter")) == 4)
         assert [p.get_attribute("data-gate") for p in css(browser, "svg.krnn-scatter")] == sorted(PROPERTY_NAMES)
@@ -673,6 +897,20 @@ def test_names_like_object_properties_stay_data_in_every_view(browser, tmp_path)
         assert len(panel.find_elements("css selector", "path.krnn-slice")) == 4
         fills = {p.get_attribute("fill") for p in panel.find_elements("css selector", "path.krnn-slice")}
         assert len(fills) == 4 and all(f.startswith("hsl(") for f in fills)
+        assert panel.find_element("css selector", ".krnn-model").text == "· constructor"
+        panel.find_element("css selector", "tr.krnn-slice-row[data-index='1']").click()
+        wait(browser, lambda d: panel.find_element("css selector", ".krnn-no-examples").text
+             == "No examples of __proto__ in this summary.")
+        css(browser, "button[data-view=agreement]")[0].click()
+        panel = wait(browser, lambda d: css(d, "figure.krnn-agreement-panel[data-run=proto]"))[0]
+        points = agreement_points(browser, panel)
+        assert [title.split(": ")[0] for *_, title in points] == list(PROPERTY_NAMES)
+        assert {fill for *_, fill, _ in points} == {"#7f7f7f"}                  # no unit colour for these names
+        assert [shape for _, _, shape, *_ in points] == ["circle", "square", "triangle", "triangle"]
+        assert [i.text for i in panel.find_elements("css selector", ".krnn-legend-item[data-unit]")] == list(PROPERTY_NAMES)
+        assert heat_cells(browser, panel)[1] == sorted(
+            (i, j, f"{a} vs {b}: {1.0 if i == j else 0.5:.3f}") for i, a in enumerate(PROPERTY_NAMES)
+            for j, b in enumerate(PROPERTY_NAMES))
 
 
 LONG_RUN = "war_and_peace-lstm-2x128-dropout-0.25-seed-7/analysis/test"

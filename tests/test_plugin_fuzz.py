@@ -72,6 +72,12 @@ def test_hostile_summaries_get_200_or_400_and_every_valid_run_still_works(fuzz_l
     assert code == 400 and "characters 1000000000000000000000000000000 is not a whole number" in body["error"]
     code, body = get("oracle", {"run": "crafted-14"})            # group names like __proto__ are data: only split fails
     assert code == 400 and "split ['x'] is not text" in body["error"]
+    code, body = get("oracle", {"run": "crafted-19"})            # an example's offsets and spans stay in its text
+    assert code == 400 and "fragment 0: errors entry 0: 2 is not a whole number in [0, 1]" in body["error"]
+    code, body = get("oracle", {"run": "crafted-20"})
+    assert code == 400 and "fragment 0: repeat entry 0: 3 is not a whole number in [0, 2]" in body["error"]
+    code, body = get("oracle", {"run": "crafted-21"})
+    assert code == 400 and "slice 0: examples {'__proto__': []} is not a list of examples" in body["error"]
 
 
 @pytest.mark.slow
@@ -90,8 +96,8 @@ def test_the_real_tensorboard_serves_hostile_summaries_without_a_500(fuzz_logdir
     _check_good_run(runs)
 
 
-# The brace and characters summaries (section 4.3), hostile: (kind, what is changed, change) as in plugin_fuzz.CRAFTED
-# ("body": the JSON body, "bytes": the tensor's bytes, "content": merged into the plugin content).
+# The brace, characters and agreement summaries (sections 4.3 and 3), hostile: (kind, what is changed, change) as in
+# plugin_fuzz.CRAFTED ("body": the JSON body, "bytes": the tensor's bytes, "content": merged into the plugin content).
 CRAFTED_LONGRANGE = [
     ("brace", "body", lambda b: b["buckets"][0].update(means=[1.5, 0.6]), "1.5 is not a number in [0, 1]"),
     ("brace", "body", lambda b: b["buckets"][0].update(means=[0.9, "NaN"]), "'NaN' is not a number in [0, 1]"),
@@ -114,26 +120,39 @@ CRAFTED_LONGRANGE = [
     ("characters", "bytes", b'{"text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
     ("characters", "content", {"kind": "oracle"}, "malformed oracle breakdown"),
     ("brace", "content", {"version": 2}, "karpathy_rnn summary format 2"),
+    ("agreement", "body", lambda b: b["matrix"][0].__setitem__(1, 0.2), "matrix[1][0] is 0.734 but matrix[0][1] is "
+     "0.2; agreement is symmetric"),
+    ("agreement", "body", lambda b: b["matrix"][3].__setitem__(3, 1.5), "matrix entry 3: entry 3: 1.5 is not a number"),
+    ("agreement", "body", lambda b: b["embedding"][2].__setitem__(0, None), "embedding entry 2: entry 0: None is not "
+     "a number"),
+    ("agreement", "body", lambda b: b.update(models={"__proto__": 1}), "malformed model agreement: need"),
+    ("agreement", "body", lambda b: b["models"][1].update(name=b["models"][0]["name"]), "models name 'LSTM 1x64' "
+     "twice"),
+    ("agreement", "bytes", b'{"models": [{}, {}], "matrix": [[Infinity]]}', "Infinity is not a JSON number"),
+    ("agreement", "content", {"version": 3}, "karpathy_rnn summary format 3"),
 ]
+LONGRANGE_KINDS = ("brace", "characters", "agreement")
 
 
 def _longrange_logdir(root: str, random_count: int = 24, seed: int = 43) -> dict[str, str]:
-    """Runs under root: good (a valid brace study and character comparison), crafted-N (CRAFTED_LONGRANGE) and
-    random-N (one of the two mutated at random, the other valid); {run: the fragment its 400 must carry}."""
+    """Runs under root: good (a valid brace study, character comparison and agreement study), crafted-N
+    (CRAFTED_LONGRANGE) and random-N (one of the three mutated at random, the others valid); {run: the fragment its 400
+    must carry}."""
     import numpy as np
     import tensorflow as tf
 
     from karpathy_rnn import summary
     from plugin_fuzz import _mutate_bytes, _mutate_json, _write
-    from plugin_helpers import brace_body, characters_body
+    from plugin_helpers import agreement_body, brace_body, characters_body
 
-    valid = {"brace": (summary.BRACE_TAG, brace_body()), "characters": (summary.CHARACTERS_TAG, characters_body())}
+    valid = {"brace": (summary.BRACE_TAG, brace_body()), "characters": (summary.CHARACTERS_TAG, characters_body()),
+             "agreement": (summary.AGREEMENT_TAG, agreement_body())}
     rng = np.random.default_rng(seed)
     changes = {"good": None}
     for index, (kind, part, change, fragment) in enumerate(CRAFTED_LONGRANGE):
         changes[f"crafted-{index:02d}"] = (kind, part, change, fragment)
     for index in range(random_count):
-        kind = ("brace", "characters")[index % 2]
+        kind = LONGRANGE_KINDS[index % len(LONGRANGE_KINDS)]
         part = ("body", "bytes", "content")[rng.integers(3)]
         body = valid[kind][1]
         change = (_mutate_json(body, rng) if part == "body" else
@@ -162,8 +181,8 @@ def _longrange_logdir(root: str, random_count: int = 24, seed: int = 43) -> dict
     return {run: change[3] if change else "" for run, change in changes.items()}
 
 
-def test_hostile_brace_and_characters_summaries_get_200_or_400_naming_the_fault(tmp_path):
-    from plugin_helpers import brace_body, characters_body
+def test_hostile_brace_characters_and_agreement_summaries_get_200_or_400_naming_the_fault(tmp_path):
+    from plugin_helpers import agreement_body, brace_body, characters_body
 
     expected = _longrange_logdir(str(tmp_path))
     client = _client(str(tmp_path))
@@ -176,13 +195,15 @@ def test_hostile_brace_and_characters_summaries_get_200_or_400_naming_the_fault(
     assert status == 200
     listed = {entry["run"]: entry for entry in runs["runs"]}
     assert listed["good"]["brace"] == {"steps": [1]} and listed["good"]["characters"] == {"steps": [1]}
+    assert listed["good"]["agreement"] == {"steps": [1]}
     assert not [p for p in runs["problems"] if "'good'" in p]
     assert get("brace", {"run": "good"}) == (200, {"run": "good", "step": 1, **brace_body()})
     assert get("characters", {"run": "good"}) == (200, {"run": "good", "step": 1, **characters_body()})
+    assert get("agreement", {"run": "good"}) == (200, {"run": "good", "step": 1, **agreement_body()})
     problems = " | ".join(runs["problems"])
     statuses = collections.Counter()
     for run, fragment in expected.items():
-        answers = {route: get(route, {"run": run}) for route in ("brace", "characters")}
+        answers = {route: get(route, {"run": run}) for route in LONGRANGE_KINDS}
         for route, (code, body) in answers.items():
             statuses[code] += 1
             assert code in (200, 400), (run, route, code, body)
@@ -190,8 +211,8 @@ def test_hostile_brace_and_characters_summaries_get_200_or_400_naming_the_fault(
                 assert isinstance(body["error"], str) and body["error"], body
         if run.startswith("crafted"):
             kind = CRAFTED_LONGRANGE[int(run.split("-")[1])][0]
-            other = "characters" if kind == "brace" else "brace"
-            assert answers[other][0] == 200, (run, answers[other])          # the valid one still works
+            for other in set(LONGRANGE_KINDS) - {kind}:
+                assert answers[other][0] == 200, (run, answers[other])      # the valid ones still work
             code, body = answers[kind]
             if CRAFTED_LONGRANGE[int(run.split("-")[1])][1] == "content":   # bad metadata: named under problems
                 assert code == 400 and f"'{run}'" in problems and fragment in problems, (run, problems[:2000])

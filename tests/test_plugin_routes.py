@@ -6,8 +6,9 @@ import os
 import numpy as np
 import pytest
 
-from plugin_helpers import (EARLY_STEP, HOSTILE_TEXT, KNOWN_CELL, KNOWN_LAYER, STEP, UNITS, brace_body,
-                            characters_body, known_values, oracle_slices, write_plugin_logdir)
+from plugin_helpers import (EARLY_STEP, HOSTILE_TEXT, KNOWN_CELL, KNOWN_LAYER, ORACLE_MODEL, STEP, UNITS,
+                            agreement_body, brace_body, characters_body, known_values, oracle_slices,
+                            write_plugin_logdir)
 
 PREFIX = "/data/plugin/karpathy_rnn"
 
@@ -62,6 +63,7 @@ def test_runs_lists_each_run_with_its_data_and_reports_malformed_tags(client):
     assert runs["gru"]["text"] is None and runs["gru"]["saturation"]["gates"] == ["r", "z"]
     assert lstm["brace"] == {"steps": [STEP]} and lstm["characters"] == {"steps": [STEP]}
     assert runs["gru"]["brace"] is None and runs["gru"]["characters"] is None     # so the tabs show only where useful
+    assert lstm["agreement"] == {"steps": [STEP]} and runs["gru"]["agreement"] is None
     problems = " | ".join(body["problems"])
     assert "'malformed', tag 'karpathy_rnn/activations/layer1/c': malformed karpathy_rnn summary metadata" in problems
     assert "'malformed', tag 'karpathy_rnn/oracle': malformed oracle breakdown" in problems
@@ -129,14 +131,18 @@ def test_saturation_returns_each_gate_by_layer_as_written(client):
 def test_oracle_and_cell_ranking_round_trip(client):
     status, body = get(client, "oracle", run="lstm")
     assert status == 200 and body["characters"] == 2400 and body["errors"] == 1000 and body["threshold"] == 0.5
-    assert body["slices"] == oracle_slices() and body["split"] == "test"
+    assert body["slices"] == oracle_slices() and body["split"] == "test" and body["model"] == ORACLE_MODEL
+    assert body["slices"][1]["examples"][0]["fragments"][1] == {"start": 900, "text": "said Rostóv.\n",
+                                                                "errors": [6, 7, 8], "repeat": [[5, 11]]}
     status, body = get(client, "cell_ranking", run="lstm")
     assert status == 200 and body["features"]["quote"] == [{"layer": KNOWN_LAYER, "cell": KNOWN_CELL, "r": 0.91}]
     assert body["descriptions"]["<b>markup</b>"] == "<i>a test</i>"   # data, escaped by the page
     assert get(client, "oracle", run="malformed")[1]["error"] == (
         "run 'malformed', tag 'karpathy_rnn/oracle': malformed oracle breakdown: need "
         '{"characters": int, "slices": [...]}')
-    assert get(client, "oracle", run="gru", step=900)[1]["errors"] == 1300
+    status, body = get(client, "oracle", run="gru", step=900)      # written without examples nor model: defaults
+    assert status == 200 and body["errors"] == 1300 and body["model"] == ""
+    assert [s["examples"] for s in body["slices"]] == [[]] * len(oracle_slices())
     assert get(client, "cell_ranking", run="gru")[0] == 400
 
 
@@ -149,7 +155,14 @@ def test_brace_and_characters_round_trip_exactly(client):
     assert get(client, "characters", run="lstm", step=STEP)[1] == body
 
 
-@pytest.mark.parametrize("route, what", [("brace", "brace study"), ("characters", "character comparison")])
+def test_agreement_round_trips_exactly(client):
+    status, body = get(client, "agreement", run="lstm")
+    assert status == 200 and body == {"run": "lstm", "step": STEP, **agreement_body()}
+    assert get(client, "agreement", run="lstm", step=STEP)[1] == body
+
+
+@pytest.mark.parametrize("route, what", [("brace", "brace study"), ("characters", "character comparison"),
+                                         ("agreement", "model agreement")])
 def test_brace_and_characters_answer_400_where_there_is_none(client, route, what):
     assert get(client, route, run="gru") == (400, {"error": f"run 'gru' has no {what} (tag karpathy_rnn/{route})"})
     assert get(client, route) == (400, {"error": "missing parameter run"})
@@ -243,6 +256,128 @@ def test_brace_and_characters_writers_refuse_malformed_bodies(tmp_path, change, 
     assert event_accumulator.EventAccumulator(str(tmp_path)).Reload().Tags()["tensors"] == []
 
 
+def _oracle_body() -> dict:
+    return {"characters": 2400, "threshold": 0.5, "split": "test", "model": ORACLE_MODEL, "slices": oracle_slices()}
+
+
+def _fragment(slice_index, example, fragment, **change):
+    return lambda body: body["slices"][slice_index]["examples"][example]["fragments"][fragment].update(change)
+
+
+def _symmetric(i, j, value):
+    def change(body):
+        body["matrix"][i][j] = body["matrix"][j][i] = value
+    return change
+
+
+BAD_ORACLE = [
+    (_fragment(0, 0, 0, errors=[1, 8, 27, 38]), "slice 0, example 0, fragment 0: errors entry 3: 38 is not a whole "
+     "number in [0, 37] (offsets within its 38 characters)"),
+    (_fragment(0, 1, 0, errors=[-1]), "slice 0, example 1, fragment 0: errors entry 0: -1 is not a whole number"),
+    (_fragment(0, 1, 0, errors=None), "fragment 0: errors None is not a list"),
+    (_fragment(1, 0, 1, repeat=[[5, 14]]), "slice 1, example 0, fragment 1: repeat entry 0: 14 is not a whole number "
+     "in [0, 13] (half-open spans [a, b) within its 13 characters)"),
+    (_fragment(1, 0, 1, repeat=[[6, 6]]), "repeat entry 0: [6, 6] is not increasing"),
+    (_fragment(1, 0, 1, repeat=[[0, 4], [3, 6]]), "fragment 1: repeat spans [[0, 4], [3, 6]] overlap or are out of "
+     "order"),
+    (_fragment(1, 0, 1, start=60), "slice 1, example 0, fragment 1: starts at 60, before the fragment before it ends "
+     "(65); fragments go in text order"),
+    (_fragment(1, 0, 0, start=-3), "fragment 0: start -3 is not a whole number"),
+    (_fragment(0, 1, 0, text=""), "fragment 0: text '' is not a non-empty UTF-8 string of at most 400 characters"),
+    (_fragment(0, 1, 0, text="x" * 401, errors=[]), "text 'xxxx"),
+    (lambda b: b["slices"][0]["examples"][0]["fragments"].extend([{"start": 900 + k, "text": "a", "errors": []}
+                                                                  for k in range(3)]),
+     "slice 0, example 0: 4 fragments; an example is {\"fragments\": [1 to 3 pieces"),
+    (lambda b: b["slices"][0]["examples"][0].update(fragments=[]), "example 0: 0 fragments"),
+    (lambda b: b["slices"][0]["examples"].__setitem__(1, "x"), "slice 0, example 1: 'x'; an example is"),
+    (lambda b: b["slices"][2].update(examples=b["slices"][0]["examples"] * 11), "slice 2: 22 examples, at most 20"),
+    (lambda b: b["slices"][2].update(examples={"fragments": []}), "slice 2: examples {'fragments': []} is not a list"),
+    (lambda b: b.update(model=5), "model 5 is not a name"),
+]
+BAD_AGREEMENT = [
+    (lambda b: b["matrix"][0].__setitem__(1, 0.7), "matrix[1][0] is 0.734 but matrix[0][1] is 0.7; agreement is "
+     "symmetric"),
+    (_symmetric(2, 3, 1.5), "matrix entry 2: entry 3: 1.5 is not a number in [0, 1]"),
+    (_symmetric(1, 4, -0.5), "matrix entry 1: entry 4: -0.5 is not a number in [0, 1]"),
+    (_symmetric(0, 1, float("nan")), "matrix entry 0: entry 1: nan is not a number in [0, 1]"),
+    (lambda b: b["matrix"][2].__setitem__(2, 0.9), "matrix[2][2] is 0.9; a model always agrees with itself (1)"),
+    (lambda b: b["matrix"][4].pop(), "matrix entry 4: [0.55, 0.52, 0.49, 0.58] is not a list of 5 values"),
+    (lambda b: b["matrix"].pop(), "matrix [[1.0, 0.734"),
+    (lambda b: b["embedding"].pop(), "embedding has 4 points for 5 models; one [x, y] per model ([] only with fewer "
+     "than 3 models)"),
+    (lambda b: b.update(embedding=[]), "embedding has 0 points for 5 models"),
+    (lambda b: b["embedding"][0].__setitem__(1, "x"), "embedding entry 0: entry 1: 'x' is not a number"),
+    (lambda b: b["embedding"][3].append(1.0), "embedding entry 3: [4.0, 0.25, 1.0] is not a list of 2 values"),
+    (lambda b: b.update(models=b["models"][:1]), "1 model; agreement compares 2 to 500"),
+    (lambda b: b["models"][1].update(name="LSTM 1x64"), "models name 'LSTM 1x64' twice"),
+    (lambda b: b["models"][1].update(layers=0), "model 1: layers 0 is not a whole number in [1, 10000]"),
+    (lambda b: b["models"][3].update(params=-1), "model 3: params -1 is not a whole number"),
+    (lambda b: b["models"][0].update(name=""), "model 0: name '' is not a non-empty UTF-8 string"),
+    (lambda b: b["models"][0].update(unit=None), "model 0: unit None is not a UTF-8 string"),
+    (lambda b: b.pop("characters"), "characters None is not a whole number"),
+    (lambda b: b.pop("matrix"), "malformed model agreement: need"),
+]
+
+
+@pytest.mark.parametrize("change, fragment", BAD_ORACLE + BAD_AGREEMENT,
+                         ids=[f"oracle-{i}" for i in range(len(BAD_ORACLE))]
+                         + [f"agreement-{i}" for i in range(len(BAD_AGREEMENT))])
+def test_oracle_examples_and_agreement_writers_refuse_malformed_bodies(tmp_path, change, fragment):
+    """Offsets outside their text, spans past its end, too many fragments or examples, an asymmetric matrix or one
+    outside [0, 1]: the writers refuse before writing, the decoders the same, each naming the fault."""
+    import tensorflow as tf
+    from tensorboard.backend.event_processing import event_accumulator
+
+    from karpathy_rnn import summary
+    from karpathy_rnn.errors import KRNNError
+
+    is_oracle = (change, fragment) in BAD_ORACLE
+    body = _changed(_oracle_body() if is_oracle else agreement_body(), change)
+    what = "oracle breakdown" if is_oracle else "model agreement"
+    with tf.summary.create_file_writer(str(tmp_path)).as_default():
+        with pytest.raises(KRNNError) as raised:
+            if is_oracle:
+                summary.write_oracle(body["slices"], body["characters"], 1, body["threshold"], body["split"],
+                                     body["model"])
+            else:
+                summary.write_agreement(body, 1)
+    assert fragment in str(raised.value) and str(raised.value).startswith(f"malformed {what}")
+    with pytest.raises(KRNNError) as raised:
+        (summary.decode_oracle if is_oracle else summary.decode_agreement)(json.dumps(body))
+    assert ("NaN is not a JSON number" if "nan is not" in fragment else fragment) in str(raised.value)
+    assert event_accumulator.EventAccumulator(str(tmp_path)).Reload().Tags()["tensors"] == []
+
+
+def test_agreement_takes_near_symmetry_two_models_without_an_embedding_and_numpy_values(tmp_path):
+    """Symmetric within 1e-6 is symmetric; two models need no t-SNE; NumPy arrays and integers (an analysis's
+    results) are written as plain JSON, equal to the lists."""
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+
+    body = agreement_body()
+    body["matrix"][0][1] += 5e-7
+    assert summary.decode_agreement(json.dumps(body))["matrix"][0][1] == 0.734 + 5e-7
+    pair = {"models": body["models"][:2], "matrix": [[1.0, 0.734], [0.734, 1.0]], "embedding": [], "characters": 10,
+            "split": ""}
+    assert summary.decode_agreement(json.dumps(pair))["embedding"] == []
+    expected = agreement_body()
+    numpy_body = dict(expected, matrix=np.array(expected["matrix"]), embedding=np.array(expected["embedding"]),
+                      characters=np.int64(50_000),
+                      models=[dict(m, params=np.int64(m["params"]), layers=np.int32(m["layers"]))
+                              for m in expected["models"]])
+    with tf.summary.create_file_writer(str(tmp_path / "run")).as_default():
+        summary.write_agreement(numpy_body, 3)
+        summary.write_oracle([dict(s, errors=np.int64(s["errors"]), examples=[
+            {"fragments": [dict(f, start=np.int64(f["start"]), errors=np.array(f["errors"], np.int64),
+                                repeat=np.array(f["repeat"], np.int64).reshape(-1, 2)) for f in e["fragments"]]}
+            for e in s["examples"]]) for s in oracle_slices()], np.int64(2400), 3, split="test", model="m")
+    client = _client(str(tmp_path))
+    assert get(client, "agreement", run="run") == (200, {"run": "run", "step": 3, **expected})
+    status, body = get(client, "oracle", run="run")
+    assert status == 200 and body["slices"] == oracle_slices() and body["model"] == "m"
+
+
 def test_brace_and_characters_writers_take_numpy_values(tmp_path):
     """An analysis's results (NumPy numbers and arrays) are written as plain JSON, equal to the lists."""
     import tensorflow as tf
@@ -266,7 +401,7 @@ def test_static_files_are_served_and_nothing_else(client):
     assert response.status_code == 200 and "export async function render" in response.get_data(as_text=True)
     assert response.mimetype == "text/javascript"
     for path in ("static/common.js", "static/style.css", "static/views/colored_text.js", "static/views/oracle.js",
-                 "static/views/brace.js", "static/views/characters.js"):
+                 "static/views/brace.js", "static/views/characters.js", "static/views/agreement.js"):
         assert client.get(f"{PREFIX}/{path}").status_code == 200, path
     for path in ("static/../plugin.py", "static/%2e%2e/plugin.py", "static/nope.js", "static//etc/passwd"):
         assert client.get(f"{PREFIX}/{path}").status_code == 404, path

@@ -54,7 +54,7 @@ def test_no_static_javascript_assigns_html():
     names = {os.path.relpath(f, STATIC) for f in files}
     assert {"index.js", "common.js", os.path.join("views", "colored_text.js"), os.path.join("views", "oracle.js"),
             os.path.join("views", "saturation.js"), os.path.join("views", "brace.js"),
-            os.path.join("views", "characters.js")} <= names
+            os.path.join("views", "characters.js"), os.path.join("views", "agreement.js")} <= names
     found = []
     for path in files:
         with open(path, encoding="utf-8") as handle:

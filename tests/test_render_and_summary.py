@@ -1,5 +1,7 @@
 """Coloured text (escaping, the colour scale, layout) and the plugin summaries read back through TensorBoard."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -148,9 +150,9 @@ def test_oracle_breakdown_checks_its_counts():
     slices = [{"name": "1-9 gram", "group": "n-gram", "errors": np.int64(18)},
               {"name": "remaining", "group": "remaining", "errors": 82}]
     body = summary.oracle_breakdown(slices, np.int64(330), split="test")
-    assert body == {"characters": 330, "threshold": 0.5, "split": "test", "errors": 100,
-                    "slices": [{"name": "1-9 gram", "group": "n-gram", "errors": 18},
-                               {"name": "remaining", "group": "remaining", "errors": 82}]}
+    assert body == {"characters": 330, "threshold": 0.5, "split": "test", "model": "", "errors": 100,
+                    "slices": [{"name": "1-9 gram", "group": "n-gram", "errors": 18, "examples": []},
+                               {"name": "remaining", "group": "remaining", "errors": 82, "examples": []}]}
     assert summary.decode_oracle(__import__("json").dumps(body)) == body
     bad = [([{"name": "x", "group": "g", "errors": -1}], 10, "whole, non-negative"),
            ([{"name": "x", "group": "g", "errors": 2.5}], 10, "whole, non-negative"),
@@ -166,6 +168,56 @@ def test_oracle_breakdown_checks_its_counts():
     for junk in ("{", "[]", '{"characters": 3}', '{"characters": -1, "slices": []}'):
         with pytest.raises(KRNNError, match="malformed oracle breakdown"):
             summary.decode_oracle(junk)
+
+
+def test_oracle_examples_round_trip_and_bodies_from_before_them_still_decode():
+    """Issue 20: each slice may carry examples (1 to 3 fragments of the split, the fixed characters' offsets, the
+    repeated spans); a body written before examples and model (format 1 all the same) decodes with [] and ""."""
+    import json
+
+    example = {"fragments": [{"start": 10, "text": "🎻 Rostóv", "errors": [2], "repeat": [[2, 8]]},
+                             {"start": 20, "text": "\nsaid Rostóv", "errors": [0, 6, 7]}]}
+    body = summary.oracle_breakdown([{"name": "100-memory", "group": "memory", "errors": np.int64(3),
+                                      "examples": [example]}], 100, threshold=0.5, split="test", model="LSTM 2x128")
+    fragments = body["slices"][0]["examples"][0]["fragments"]
+    assert body["model"] == "LSTM 2x128" and fragments[0] == example["fragments"][0]
+    assert fragments[1] == {**example["fragments"][1], "repeat": []}               # repeat defaults to none
+    assert summary.decode_oracle(json.dumps(body)) == body
+    old = {"characters": 10, "threshold": 0.5, "split": "test", "slices": [{"name": "x", "group": "g", "errors": 2}]}
+    assert summary.decode_oracle(json.dumps(old)) == {**old, "model": "", "errors": 2,
+                                                      "slices": [{"name": "x", "group": "g", "errors": 2,
+                                                                  "examples": []}]}
+    bad = [(dict(example["fragments"][0], errors=[8]), "errors entry 0: 8 is not a whole number in [0, 7]"),
+           (dict(example["fragments"][0], repeat=[[2, 9]]), "repeat entry 0: 9 is not a whole number in [0, 8]"),
+           (dict(example["fragments"][0], text="x" * 401), "of at most 400 characters")]
+    for fragment, message in bad:
+        with pytest.raises(KRNNError, match=re.escape(message)):
+            summary.oracle_breakdown([{"name": "m", "group": "memory", "errors": 1,
+                                       "examples": [{"fragments": [fragment]}]}], 100)
+
+
+def test_agreement_summary_round_trips_and_refuses_an_asymmetric_matrix(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    import json
+
+    from tensorboard.backend.event_processing import event_accumulator
+
+    body = {"models": [{"name": f"m{k}", "unit": unit, "layers": k + 1, "params": 1000 * (k + 1)}
+                       for k, unit in enumerate(("lstm", "gru", "rnn"))],
+            "matrix": [[1.0, 0.5, 0.25], [0.5, 1.0, 0.75], [0.25, 0.75, 1.0]],
+            "embedding": [[0.0, 1.0], [1.0, 0.0], [-1.5, 2.0]], "characters": 300, "split": "test"}
+    with tf.summary.create_file_writer(str(tmp_path)).as_default():
+        summary.write_agreement(body, 4)
+    acc = event_accumulator.EventAccumulator(str(tmp_path), size_guidance={"tensors": 0}).Reload()
+    assert acc.Tags()["tensors"] == [summary.AGREEMENT_TAG]
+    content = summary.parse_content(acc.SummaryMetadata(summary.AGREEMENT_TAG).plugin_data.content)
+    assert content == {"kind": "agreement", "version": 1}
+    stored = summary.decode_string(tf.make_ndarray(acc.Tensors(summary.AGREEMENT_TAG)[0].tensor_proto))
+    assert summary.decode_agreement(stored) == body
+    body["matrix"][2][0] = 0.3
+    with pytest.raises(KRNNError, match=re.escape("matrix[2][0] is 0.3 but matrix[0][2] is 0.25; agreement is "
+                                                  "symmetric")):
+        summary.decode_agreement(json.dumps(body))
 
 
 def test_cell_ranking_decoder_refuses_junk():

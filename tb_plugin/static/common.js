@@ -98,6 +98,13 @@ export function formatCount(n) {
 }
 
 const NEWLINE_MARK = '\u21b5';
+
+// How the text views show one character (a code point): a newline as a mark and the break, a carriage return as
+// nothing, any other as itself.
+export function shownCharacter(character) {
+  return character === '\n' ? `${NEWLINE_MARK}\n` : character === '\r' ? '' : character;
+}
+
 const BLOCK_LINES = 40;             // a block of text ends at the newline that makes this many lines ...
 const BLOCK_CHARACTERS = 4000;      // ... or at the first newline after this many characters
 

@@ -10,6 +10,7 @@ const VIEWS = [
   {id: 'oracle', title: 'Error oracles', module: './static/views/oracle.js'},
   {id: 'characters', title: 'Characters', module: './static/views/characters.js', needs: 'characters'},
   {id: 'brace', title: 'Closing braces', module: './static/views/brace.js', needs: 'brace'},
+  {id: 'agreement', title: 'Agreement', module: './static/views/agreement.js', needs: 'agreement'},
 ];
 
 export async function render() {

@@ -1,6 +1,8 @@
 // Error oracles (the paper's Figure 6, section 4.4): each selected run's errors as a pie of the slices the oracles
 // removed in order, starting at the top and going counter-clockwise, with a table of counts and percentages.
-import {api, el, formatCount, message, replace} from '../common.js';
+// Clicking a slice or a row lists that slice's examples under the table: pieces of the split with the characters
+// its oracle fixed in blue and, for a memory oracle, the repeated text in a red box.
+import {api, el, formatCount, message, replace, shownCharacter} from '../common.js';
 
 // Hue and saturation per oracle group (the paper's order); slices within a group get lighter one by one.
 // Maps, not objects: group names come from the server, and one named `constructor` or `__proto__` must stay data.
@@ -12,6 +14,7 @@ export function createView(app) {
   const status = el('div', {class: 'krnn-status'});
   const panels = el('div', {class: 'krnn-panels krnn-oracle-panels'});
   const element = el('div', {class: 'krnn-view krnn-oracle'}, status, panels);
+  const chosen = new Map();           // run -> the index of the slice whose examples it lists (kept across redraws)
   let request = 0;
 
   async function load() {
@@ -28,7 +31,7 @@ export function createView(app) {
     if (token !== request) return;
     replace(panels, results.map((data) => data.error
       ? el('figure', {class: 'krnn-panel krnn-oracle-panel'}, el('figcaption', {}, data.run), message('error', data.error.message))
-      : panel(data, app.runColor(data.run))));
+      : panel(data, app.runColor(data.run), chosen)));
   }
 
   return {element, refresh: load, open: load};
@@ -63,7 +66,7 @@ function around(fraction, radius) {
   return [-radius * Math.sin(angle), -radius * Math.cos(angle)];
 }
 
-function panel(data, runColor) {
+function panel(data, runColor, chosen) {
   const colors = sliceColors(data.slices);
   const total = data.errors;
   const width = 2 * RADIUS + 260;           // room for the labels either side (they are shortened to fit)
@@ -87,6 +90,12 @@ function panel(data, runColor) {
     }
     shape.setAttribute('class', 'krnn-slice');
     shape.setAttribute('data-slice', slice.name);
+    shape.setAttribute('data-index', String(i));
+    if (share < 0.9999) {                 // chosen, a slice is pulled out along its middle (a whole pie stays)
+      const [dx, dy] = around(start + share / 2, SELECTED_SHIFT);
+      shape.setAttribute('data-shift', `${dx.toFixed(2)} ${dy.toFixed(2)}`);
+    }
+    clickable(shape, i);
     shape.append(el('title', {}, label));
     svg.append(shape);
     if (share >= 0.03) {
@@ -102,15 +111,111 @@ function panel(data, runColor) {
   const table = el('table', {class: 'krnn-table'},
     el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', {}, 'removed by'), el('th', {}, 'oracle'),
                     el('th', {class: 'krnn-number'}, 'errors'), el('th', {class: 'krnn-number'}, '% of errors'))),
-    el('tbody', {}, data.slices.map((slice, i) => el('tr', {'data-slice': slice.name},
+    el('tbody', {}, data.slices.map((slice, i) => el('tr', clickable({'data-slice': slice.name, 'data-index': i,
+                                                                      class: 'krnn-slice-row'}, i),
       el('td', {}, el('span', {class: 'krnn-swatch', style: `background:${colors[i]}`})),
       el('td', {}, slice.name), el('td', {class: 'krnn-hint'}, slice.group),
       el('td', {class: 'krnn-number'}, formatCount(slice.errors)),
       el('td', {class: 'krnn-number'}, total ? `${(100 * slice.errors / total).toFixed(1)}%` : '–')))));
   const rate = data.characters ? (100 * total / data.characters).toFixed(1) : '0';
-  return el('figure', {class: 'krnn-panel krnn-oracle-panel', 'data-run': data.run},
-    el('figcaption', {}, el('span', {class: 'krnn-swatch', style: `background:${runColor}`}), data.run),
+  const examples = el('div', {class: 'krnn-examples', 'aria-live': 'polite'},
+    el('p', {class: 'krnn-hint'}, data.slices.some((slice) => slice.examples.length)
+      ? 'Click a slice or a row to list its examples.' : 'This breakdown carries no examples.'));
+  const figure = el('figure', {class: 'krnn-panel krnn-oracle-panel', 'data-run': data.run},
+    el('figcaption', {}, el('span', {class: 'krnn-swatch', style: `background:${runColor}`}), data.run,
+       data.model ? el('span', {class: 'krnn-model'}, `· ${data.model}`) : null),
     el('p', {class: 'krnn-hint'}, `${formatCount(total)} errors (p < ${data.threshold}) in ${formatCount(data.characters)} `
       + `characters${data.split ? ` of the ${data.split} split` : ''} (${rate}%), step ${formatCount(data.step)}`),
-    svg, table);
+    svg, table, examples);
+
+  // Marks slice `index` (its pie slice pulled out, its row highlighted) and lists its examples.
+  function choose(index) {
+    chosen.set(data.run, index);
+    for (const node of figure.querySelectorAll('.krnn-slice, .krnn-slice-row')) {
+      const on = node.getAttribute('data-index') === String(index);
+      node.classList.toggle('krnn-selected', on);
+      node.setAttribute('aria-selected', on ? 'true' : 'false');
+      if (node.hasAttribute('data-shift')) {
+        if (on) node.setAttribute('transform', `translate(${node.getAttribute('data-shift')})`);
+        else node.removeAttribute('transform');
+      }
+    }
+    replace(examples, exampleList(data.slices[index], colors[index]));
+  }
+
+  // `node` (an element, or the attributes of one) chooses slice `index` when clicked, or on Enter or Space.
+  function clickable(node, index) {
+    const keydown = (event) => {
+      if (event.key !== 'Enter' && event.key !== ' ') return;
+      event.preventDefault();
+      choose(index);
+    };
+    if (!(node instanceof Element)) return {...node, tabindex: 0, click: () => choose(index), keydown};
+    node.setAttribute('tabindex', '0');
+    node.addEventListener('click', () => choose(index));
+    node.addEventListener('keydown', keydown);
+    return node;
+  }
+
+  if (chosen.has(data.run) && chosen.get(data.run) < data.slices.length) choose(chosen.get(data.run));
+  return figure;
+}
+
+const SELECTED_SHIFT = 8;           // px a chosen slice is pulled out of the pie
+
+// The examples of one slice: a heading, what the marks mean, then each example's fragments joined by " … ".
+function exampleList(slice, color) {
+  const count = slice.examples.length;
+  const heading = el('div', {class: 'krnn-examples-heading'},
+    el('span', {class: 'krnn-swatch', style: `background:${color}`}),
+    el('span', {class: 'krnn-examples-title'}, count
+      ? `${count} example${count === 1 ? '' : 's'} of ${slice.name}` : slice.name),
+    el('span', {class: 'krnn-hint'}, `(${slice.group || 'no group'})`));
+  if (!count) {
+    return [heading, el('p', {class: 'krnn-hint krnn-no-examples'}, `No examples of ${slice.name} in this summary.`)];
+  }
+  const repeats = slice.examples.some((example) => example.fragments.some((fragment) => fragment.repeat.length));
+  const legend = el('p', {class: 'krnn-hint krnn-examples-legend'},
+    el('span', {class: 'krnn-error-character'}, 'blue'), ': errors this oracle removes',
+    repeats ? ['; ', el('span', {class: 'krnn-repeat'}, 'red box'), ': the text repeated'] : null);
+  return [heading, legend, el('ol', {class: 'krnn-example-list'}, slice.examples.map((example, k) =>
+    el('li', {class: 'krnn-example', 'data-example': k}, example.fragments.flatMap((fragment, j) =>
+      [j ? el('span', {class: 'krnn-gap', title: 'text left out'}, ' … ') : null, fragmentText(fragment)]))))];
+}
+
+// One piece of the split: its characters (code points, as the offsets count them), those in `errors` highlighted
+// one by one, those in a `repeat` span inside a box.
+function fragmentText(fragment) {
+  const characters = Array.from(fragment.text);
+  const errors = new Set(fragment.errors);
+  const repeats = new Map(fragment.repeat.map(([from, to]) => [from, to]));
+  const node = el('span', {class: 'krnn-fragment', 'data-start': fragment.start,
+                           title: `characters ${formatCount(fragment.start)}–`
+                             + `${formatCount(fragment.start + characters.length)} of the split`});
+  let box = node;                   // where characters go: the fragment, or the box of a repeat in it
+  let end = -1;
+  let plain = '';
+  const flush = () => {
+    if (plain) box.append(plain);
+    plain = '';
+  };
+  characters.forEach((character, i) => {
+    if (i === end) {
+      flush();
+      box = node;
+    }
+    if (repeats.has(i)) {
+      flush();
+      end = repeats.get(i);
+      box = node.appendChild(el('span', {class: 'krnn-repeat', 'data-from': i, 'data-to': end}));
+    }
+    if (errors.has(i)) {
+      flush();
+      box.append(el('span', {class: 'krnn-error-character', 'data-offset': i}, shownCharacter(character)));
+    } else {
+      plain += shownCharacter(character);
+    }
+  });
+  flush();
+  return node;
 }
