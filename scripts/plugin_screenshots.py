@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cell", help="LAYER:CELL to colour, e.g. lstm2:37 (as the Layer menu names layers; default: the view's first)")
     p.add_argument("--state", default="c", help="state or gate to colour (default: %(default)s)")
     p.add_argument("--hover", type=int, default=40, help="character of the page to hover, so its value shows")
+    p.add_argument("--slice", help="the oracle to open in the first Error oracles panel, so its examples show "
+                   "(e.g. 500-memory; default: none)")
     p.add_argument("--width", type=int, default=1280)
     p.add_argument("--height", type=int, default=800)
     p.add_argument("--colors", type=int, default=0, help="quantise each PNG to this many colours (0: keep)")
@@ -89,6 +91,13 @@ def _take(args) -> list[str]:
                     time.sleep(1.5)
                     if view == "saturation" and args.run:
                         choose(driver, "run", args.run)
+                    if view == "oracle" and args.slice:
+                        chosen = [row for row in css(driver, "tr.krnn-slice-row")
+                                  if row.get_attribute("data-slice") == args.slice]
+                        if not chosen:
+                            raise KRNNError(f"--slice {args.slice}: no such oracle in the Error oracles view")
+                        chosen[0].click()
+                        time.sleep(1.0)
                     points = css(driver, "circle.krnn-point, .krnn-agreement-point")
                     if points:
                         ActionChains(driver).move_to_element(points[len(points) // 2]).perform()

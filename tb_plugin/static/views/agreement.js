@@ -103,6 +103,7 @@ export function createView(app) {
   function heatMap(data) {
     const n = data.models.length;
     const names = data.models.map((m) => m.name);
+    const shown = withoutCommonPrefix(names);
     const cell = Math.max(4, Math.min(32, Math.floor(320 / n)));
     const labelled = cell >= 9;                       // names fit beside cells this tall
     const top = labelled ? LABELS * 0.75 : 8;
@@ -124,10 +125,10 @@ export function createView(app) {
         const middle = (i + 0.5) * cell;
         svg.append(
           el('text', {x: left - 5, y: top + middle + 3.5, class: 'krnn-tick krnn-agreement-label', 'text-anchor': 'end',
-                      'data-row': i}, shortName(name), el('title', {}, name)),
+                      'data-row': i}, shortName(shown[i]), el('title', {}, name)),
           el('text', {x: left + middle, y: top - 6, class: 'krnn-tick krnn-agreement-label',
                       transform: `rotate(-45 ${left + middle} ${top - 6})`, 'data-column': i},
-             shortName(name), el('title', {}, name)));
+             shortName(shown[i]), el('title', {}, name)));
       });
     }
     return el('div', {class: 'krnn-agreement-heat'}, svg,
@@ -177,6 +178,16 @@ function marker(shape, x, y, r, attributes) {
 function rgb(t) {
   const mix = LOW.map((low, k) => Math.round(low + (HIGH[k] - low) * Math.max(0, Math.min(1, t))));
   return `rgb(${mix.join(', ')})`;
+}
+
+// The names without the start they all share up to a '-', '_', '/' or space ("war_and_peace-50k-lstm-1" ->
+// "50k-lstm-1" beside "lstm-2x256"), so short labels still tell them apart.
+function withoutCommonPrefix(names) {
+  if (names.length < 2) return names;
+  let common = names[0];
+  for (const name of names) while (!name.startsWith(common)) common = common.slice(0, -1);
+  const cut = Math.max(...['-', '_', '/', ' '].map((c) => common.lastIndexOf(c))) + 1;
+  return names.map((name) => name.slice(cut) || name);
 }
 
 // A name cut to NAME characters for a label.
