@@ -450,14 +450,12 @@ def _agreement_runs(folders: list[str], corpus: str | None, split: str) -> list[
 
 def _agreement(args, log):
     """Figure 1 (right): agreement of several runs' most likely characters, its t-SNE, figure and summary."""
-    from karpathy_rnn import summary
+    import numpy as np
+
+    from karpathy_rnn.analysis import publish_agreement as publish
     from karpathy_rnn.analysis.agreement import LEAST_FOR_TSNE, agreement_matrix, embed, most_likely
     from karpathy_rnn.analysis.longrange import check_same_text
-    from karpathy_rnn.analysis.publish import fresh_events_writer, write_csv, write_json
     from karpathy_rnn.analysis.trace import Trace
-    from karpathy_rnn.plots import agreement_figure, save_figure
-
-    import numpy as np
 
     runs = _agreement_runs(args.runs, args.corpus, args.split)
     if len(runs) < LEAST_FOR_TSNE:
@@ -470,26 +468,16 @@ def _agreement(args, log):
     traces = dict(zip(names, (Trace(os.path.join(run, "analysis", args.split, "trace")) for run in runs)))
     check_same_text(traces)
     matrix = agreement_matrix(np.stack([most_likely(trace) for trace in traces.values()]))
-    embedding = embed(matrix)
     models = []
     for name, run in zip(names, runs):
         config, results = read_config(run) or {}, read_results(run) or {}
         models.append({"name": name, "unit": str(config.get("unit", "")), "layers": int(config.get("layers") or 1),
                        "params": int(results.get("params") or 0)})
     first = next(iter(traces.values()))
-    body = {"models": models, "matrix": np.round(matrix, 6).tolist(), "embedding": np.round(embedding, 4).tolist(),
-            "characters": first.length, "split": args.split}
-    files = [write_json(body, os.path.join(args.out, "agreement.json")),
-             write_csv(os.path.join(args.out, "agreement.csv"), ["model", *names],
-                       [[name, *[f"{v:.6f}" for v in row]] for name, row in zip(names, matrix)]),
-             save_figure(agreement_figure(embedding, models, f"{first.meta.get('corpus', '')} {args.split}: t-SNE of "
-                                          "agreement on the most likely character"),
-                         os.path.join(args.out, "figure1_agreement.png"))]
-    logdir = args.logdir or args.out
-    writer = fresh_events_writer(logdir, ".karpathy_rnn_agreement")
-    with writer.as_default():
-        summary.write_agreement(body, 0)
-    writer.close()
+    body = publish.agreement_body(models, matrix, embed(matrix), first.length, args.split)
+    files = publish.write_files(args.out, body, f"{first.meta.get('corpus', '')} {args.split}: t-SNE of agreement "
+                                "on the most likely character")
+    logdir = publish.write_summary(args.logdir or args.out, body)
     for name, row in zip(names, matrix):
         log(f"{name:32s} " + " ".join(f"{v:.3f}" for v in row))
     log(f"wrote {', '.join(os.path.basename(f) for f in files)} in {args.out}; agreement summary in {logdir}")

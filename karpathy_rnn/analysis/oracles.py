@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from karpathy_rnn.data.vocabulary import code_points
 from karpathy_rnn.errors import KRNNError
 
 ERROR_BELOW = 0.5                               # section 4.4: an error if p(correct) < 0.5
@@ -62,14 +63,12 @@ def find_words(text: str) -> Words:
     """The words of `text` (the module's definition) with each character's word and place in it."""
     spans = np.array([m.span() for m in WORD.finditer(text)], np.int64).reshape(-1, 2)
     starts, ends = spans[:, 0], spans[:, 1]
-    boundary = np.zeros(len(text) + 1, np.int64)
-    np.add.at(boundary, starts, 1)
-    np.add.at(boundary, ends, -1)
-    inside = np.cumsum(boundary)[:len(text)] > 0
-    opened = np.zeros(len(text), np.int64)
-    opened[starts] = 1
-    word_of = np.where(inside, np.cumsum(opened) - 1, -1)
-    place = np.where(inside, np.arange(len(text)) - starts[np.maximum(word_of, 0)] if len(starts) else 0, -1)
+    positions = np.arange(len(text))
+    word = np.searchsorted(starts, positions, side="right") - 1          # the last word starting at or before t
+    known = np.maximum(word, 0)
+    inside = (word >= 0) & (positions < ends[known]) if len(starts) else np.zeros(len(text), bool)
+    word_of = np.where(inside, word, -1)
+    place = np.where(inside, positions - starts[known], -1) if len(starts) else word_of.copy()
     return Words(starts, ends, word_of, place)
 
 
@@ -78,14 +77,9 @@ def word_counts(text: str) -> Counter:
     return Counter(WORD.findall(text))
 
 
-def character_codes(text: str) -> np.ndarray:
-    """int32 [N]: the code point of each character."""
-    return np.frombuffer(text.encode("utf-32-le"), np.int32)
-
-
 def _in_set(text: str, characters: str) -> np.ndarray:
     """bool [N]: the characters of `text` that are in `characters`."""
-    return np.isin(character_codes(text), [ord(c) for c in characters])
+    return np.isin(code_points(text), [ord(c) for c in characters])
 
 
 def after(text: str, characters: str) -> np.ndarray:
@@ -97,7 +91,7 @@ def after(text: str, characters: str) -> np.ndarray:
 
 def punctuation(text: str) -> np.ndarray:
     """bool [N]: the characters in a Unicode punctuation category (P*); one lookup per distinct character."""
-    codes = character_codes(text)
+    codes = code_points(text)
     distinct, index = np.unique(codes, return_inverse=True)
     is_punctuation = np.array([unicodedata.category(chr(c)).startswith("P") for c in distinct.tolist()], bool)
     return is_punctuation[index].reshape(len(text))
