@@ -65,6 +65,36 @@ def char_language_model(characters, unit="lstm", layers=2, hidden=128, dropout=0
     return keras.Model(ids, logits, name=f"{unit}_{layers}x{hidden}")
 
 
+def autocomplete_model(words, unit="gru", layers=2, units=600, depth=2, embedding=None, seed=None, fused_xla=True):
+    """The autocomplete models of Distill 2019's appendix: ids [B, T] (a-z, space, 0 padding) -> Embedding ->
+    `layers` recurrent layers of `units` -> Dense to logits [B, T, words + 2] (padding, unknown, the words).
+
+    The article's models: GRU and LSTM with 2 layers of 600, Nested LSTM with 1 layer of depth 2. `embedding` is
+    the embedding width (default `units`, as the article's 16,200 = 27 x 600 embedding parameters imply; ours has a
+    28th row, for padding).
+    """
+    from karpathy_rnn.data.autocomplete import ALPHABET
+
+    if unit not in UNITS:
+        raise ValueError(f"unit={unit!r} is not one of {sorted(UNITS)}.")
+    if not isinstance(layers, int) or layers < 1:
+        raise ValueError(f"layers={layers!r} must be a positive integer.")
+    if not isinstance(words, int) or words < 3:
+        raise ValueError(f"words={words!r}: the vocabulary needs at least 3 words.")
+    ids = keras.Input((None,), dtype="int32", name="ids")
+    x = keras.layers.Embedding(len(ALPHABET) + 1, embedding or units, name="embedding",
+                               embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed))(ids)
+    for index in range(1, layers + 1):
+        options = dict(return_sequences=True, name=f"{unit}{index}", fused_xla=fused_xla,
+                       seed=None if seed is None else seed + 10 * index)
+        if unit == "nlstm":
+            options["depth"] = depth
+        x = UNITS[unit](units, **options)(x)
+    logits = keras.layers.Dense(words + 2, name="logits",
+                                kernel_initializer=keras.initializers.GlorotUniform(seed=None if seed is None else seed + 1))(x)
+    return keras.Model(ids, logits, name=f"autocomplete_{unit}_{layers}x{units}")
+
+
 def recurrent_layers(model):
     """The karpathy_rnn recurrent layers of `model`, bottom to top."""
     return [layer for layer in model.layers if isinstance(layer, RecurrentLayer)]

@@ -233,6 +233,29 @@ def agreement_figure(embedding: np.ndarray, models: list[dict], title: str = "")
     return figure
 
 
+def accuracy_by_seen_figure(tables: dict[str, dict], longest: int = 12, title: str = ""):
+    """Distill 2019's accuracy graph: per model {"seen": [S], "accuracy": [S, 3]} (analysis.autocomplete
+    accuracy_by_seen), accuracy against characters of the word seen (0: only the space before it), top-1 solid,
+    top-2 dashed, top-3 dotted; rows past `longest` left out (few words are that long)."""
+    figure, ax = plt.subplots(figsize=(6.4, 4.2))
+    styles = ("-", "--", ":")
+    for index, (name, table) in enumerate(tables.items()):
+        seen = np.asarray(table["seen"])[: longest + 1]
+        accuracy = np.asarray(table["accuracy"], np.float64)[: longest + 1]
+        color = UNIT_COLORS.get(next((u for u in UNIT_COLORS if f"-{u}-" in f"-{name}-"), ""), f"C{index}")
+        for k in range(accuracy.shape[1]):
+            ax.plot(seen, 100 * accuracy[:, k], styles[k % 3], color=color, marker="o", markersize=2.5,
+                    label=f"{name}, top {k + 1}")
+    ax.set_xlabel("characters of the word seen (0: only the space before it)")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6, ncol=2, loc="lower right")
+    ax.set_title(title or "Autocomplete accuracy against characters seen", fontsize=10, parse_math=False)
+    figure.tight_layout()
+    return figure
+
+
 def save_figure(figure, path: str) -> str:
     """Write `figure` to `path` (.png at 120 dpi or .svg) and close it."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

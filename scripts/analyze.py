@@ -6,6 +6,7 @@
     python scripts/analyze.py longrange runs/linux_kernel-lstm-2x128 --ngram runs/ngram --nn runs/nn
     python scripts/analyze.py oracles runs/war_and_peace-lstm-2x128 --ngram runs/ngram --compare runs/small
     python scripts/analyze.py agreement runs/repro --corpus war_and_peace --out runs/agreement
+    python scripts/analyze.py connectivity runs/autocomplete/*-gru-* runs/autocomplete/*-lstm-* --split test --count 20
 
 The default command writes, under --out: trace/ (probabilities and every gate of every character, reloadable
 without TensorFlow), cells.csv (every cell's r with every probe feature), figure2.html and figure2_<feature>.png
@@ -13,7 +14,8 @@ without TensorFlow), cells.csv (every cell's r with every probe feature), figure
 karpathy_rnn TensorBoard plugin's summaries into --logdir (OUT by default), at the model's best training step.
 `longrange` compares the model with its n-gram and n-NN baselines (section 4.3), `oracles` breaks its errors down
 by the paper's oracles (section 4.4) and `agreement` embeds several models by how often they agree (Figure 1,
-right); see each one's --help.
+right) and `connectivity` shows which earlier characters drive each prediction (Distill 2019); see each one's
+--help.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from karpathy_rnn.cli import ArgumentParser, run_script, writable_folder
 from karpathy_rnn.errors import KRNNError
 from karpathy_rnn.training.run_dir import read_config, read_results
 
-COMMANDS = ("all", "trace", "color", "longrange", "oracles", "agreement")
+COMMANDS = ("all", "trace", "color", "longrange", "oracles", "agreement", "connectivity")
 
 
 def _add_model_options(p):
@@ -116,7 +118,32 @@ def _parser():
     agreement.add_argument("--corpus", help="keep only the runs of this corpus (needed when a folder holds several)")
     agreement.add_argument("--out", default="agreement", help="output folder (default: %(default)s)")
     agreement.add_argument("--logdir", help="where the plugin's agreement summary goes (default: OUT)")
+    connectivity = sub.add_parser("connectivity", help="Distill 2019: which earlier inputs drive each prediction",
+                                  description=CONNECTIVITY_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    connectivity.add_argument("runs", nargs="+", metavar="RUN", help="1 to 4 runs of one task: autocomplete runs "
+                              "(scripts/autocomplete.py) or char-LM runs (scripts/train.py) or their .keras files")
+    texts = connectivity.add_mutually_exclusive_group()
+    texts.add_argument("--text", help="one text of your own (autocomplete: normalised as text8 is)")
+    texts.add_argument("--count", type=int, default=20, help="texts taken evenly through --split (default: "
+                       "%(default)s)")
+    connectivity.add_argument("--split", default="test", choices=("train", "val", "test"),
+                              help="where the texts come from (default: %(default)s)")
+    connectivity.add_argument("--length", type=int, default=200, help="characters per char-LM excerpt (default: "
+                              "%(default)s; autocomplete texts are whole observations)")
+    connectivity.add_argument("--positions", type=_positions, help="only these characters' predictions, e.g. 5,17 "
+                              "(default: every character)")
+    connectivity.add_argument("--data-dir", help="a folder holding the corpus files (default: the run's)")
+    connectivity.add_argument("--out", help="output folder (default: RUN/analysis/connectivity of the first run)")
+    connectivity.add_argument("--logdir", help="where the plugin's summaries go (default: the first run)")
     return p
+
+
+def _positions(value: str) -> list[int]:
+    """"5,17" -> [5, 17] (argparse type)."""
+    try:
+        return [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a comma-separated list of character positions, e.g. 5,17")
 
 
 LONGRANGE_HELP = """Section 4.3 for a trained model: its test errors beside the best n-gram's and the best n-NN's
@@ -448,6 +475,41 @@ def _agreement_runs(folders: list[str], corpus: str | None, split: str) -> list[
     return runs
 
 
+CONNECTIVITY_HELP = """Connectivity (Madsen, Distill 2019): for each character j of a text, the L2 norm over the input
+encoding of the gradient of the logit of j's target (autocomplete: its word; char-LM: the character itself, predicted
+from the characters before it) with respect to every earlier input. 1 to 4 models of one task side by side, on
+--text or on --count texts of --split. Writes under --out: connectivity.json, connectivity.csv (per text and model,
+the share of connectivity on characters before the current word); and one plugin summary per text into --logdir,
+shown by TensorBoard's Connectivity tab."""
+
+
+def _connectivity(args, log):
+    """Distill 2019's connectivity of 1-4 runs over the same texts: files and the plugin's summaries."""
+    from karpathy_rnn.analysis import publish_connectivity as publish
+    from karpathy_rnn.analysis.connectivity_study import check_comparable, connectivity_body, open_run, study_texts
+
+    if args.text is None and args.count < 1:
+        raise KRNNError(f"--count must be >= 1, got {args.count}")
+    if args.length < 2:
+        raise KRNNError(f"--length must be >= 2, got {args.length}")
+    models = [open_run(run) for run in args.runs]
+    check_comparable(models)
+    first = models[0]
+    out = writable_folder(args.out or os.path.join(first.run_dir, "analysis", "connectivity"), "--out")
+    logdir = writable_folder(args.logdir or first.run_dir, "--logdir")
+    texts = study_texts(first, args.text, args.split, args.count, args.length, args.data_dir)
+    bodies = []
+    for index, (source, text) in enumerate(texts):
+        bodies.append(connectivity_body(models, source, text, args.positions))
+        log(f"text {index + 1}/{len(texts)}: {source}, {len(bodies[-1]['text'])} characters")
+    files = publish.write_files(out, bodies)
+    publish.write_summaries(logdir, bodies, first.step)
+    for model, share in publish.mean_shares(bodies).items():
+        log(f"{model:40s} share of connectivity before the current word: {share:.3f}")
+    log(f"wrote {', '.join(os.path.basename(f) for f in files)} in {out}; {len(bodies)} connectivity summaries in "
+        f"{logdir}")
+
+
 def _agreement(args, log):
     """Figure 1 (right): agreement of several runs' most likely characters, its t-SNE, figure and summary."""
     import numpy as np
@@ -543,6 +605,9 @@ def main(argv=None) -> int:
         return 0
     if args.command == "agreement":
         _agreement(args, log)
+        return 0
+    if args.command == "connectivity":
+        _connectivity(args, log)
         return 0
     _positive(p, "lanes", args.lanes)
     _positive(p, "warmup", args.warmup, 0)

@@ -3,6 +3,8 @@
 import hashlib
 import http.server
 import io
+import os
+import zipfile
 import threading
 from dataclasses import replace
 
@@ -14,20 +16,25 @@ from karpathy_rnn.errors import CorpusNotFoundError, DownloadError
 
 TEXT = ("It was the best of times, it was the worst of times.\r\n" * 400).encode()
 SHA = hashlib.sha256(TEXT).hexdigest()
+ZIPPED = io.BytesIO()
+with zipfile.ZipFile(ZIPPED, "w", zipfile.ZIP_DEFLATED) as _zip:
+    _zip.writestr("text8", TEXT)
+ZIPPED = ZIPPED.getvalue()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    """/good: the text; /short: claims more bytes than it sends; /nolength: no Content-Length; else 404."""
+    """/good: the text; /text8.zip: the text zipped as member text8; /short: claims more bytes than it sends; /nolength: no Content-Length; else 404."""
 
     def do_GET(self):
-        if self.path not in ("/good", "/short", "/nolength"):
+        if self.path not in ("/good", "/short", "/nolength", "/text8.zip"):
             self.send_error(404)
             return
+        body = ZIPPED if self.path == "/text8.zip" else TEXT
         self.send_response(200)
         if self.path != "/nolength":
-            self.send_header("Content-Length", str(len(TEXT) + (1000 if self.path == "/short" else 0)))
+            self.send_header("Content-Length", str(len(body) + (1000 if self.path == "/short" else 0)))
         self.end_headers()
-        self.wfile.write(TEXT)
+        self.wfile.write(body)
 
     def log_message(self, *args):
         pass
@@ -132,3 +139,21 @@ def test_the_papers_kernel_file_is_known_with_its_source_split_and_size(server, 
     with pytest.raises(CorpusNotFoundError, match="expected"):
         locate_corpus(local)
     assert locate_corpus(replace(spec, url=f"{server}/good", file_bytes=len(TEXT))).endswith("linux_kernel_paper.txt")
+
+
+def test_text8_is_known_with_its_public_zip_unzipped_and_checked_by_size(server, tmp_path, monkeypatch):
+    """Issue 21.1: text8 by name: Mahoney's text8.zip (31,344,016 bytes, no published sha256) is fetched, its member
+    text8 unzipped to text8.txt and checked by its 10^8 characters; a wrong size leaves nothing behind."""
+    spec = CORPORA["text8"]
+    assert spec.url == "http://mattmahoney.net/dc/text8.zip" and spec.archive_member == "text8"
+    assert spec.file_bytes == 31_344_016 and spec.characters == 100_000_000 and spec.split == "90/5/5"
+    monkeypatch.delenv("KRNN_OFFLINE")
+    monkeypatch.setenv("KRNN_DATA_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("KRNN_CACHE_DIR", str(tmp_path / "cache"))
+    local = replace(spec, url=f"{server}/text8.zip", file_bytes=len(ZIPPED), characters=len(TEXT) + 1)
+    with pytest.raises(CorpusNotFoundError, match=f"has {len(TEXT):,} bytes, expected {len(TEXT) + 1:,}"):
+        locate_corpus(local)
+    assert not [n for n in os.listdir(tmp_path / "cache") if n.startswith("text8.txt")]
+    path = locate_corpus(replace(local, characters=len(TEXT)))
+    assert path == str(tmp_path / "cache" / "text8.txt") and open(path, "rb").read() == TEXT
+    assert sorted(os.listdir(tmp_path / "cache")) == ["text8.txt"]              # the zip is gone

@@ -102,6 +102,22 @@ def _looks_like_path(name: str) -> bool:
     return os.sep in name or "/" in name or name.endswith((".txt", ".gz")) or os.path.exists(name)
 
 
+def corpus_text(name_or_path: str | os.PathLike, data_dir: str | os.PathLike | None = None,
+                download: bool = True) -> tuple[str, str, CorpusSpec | None]:
+    """(text, source, spec) of a known corpus by name or of a UTF-8 .txt/.txt.gz file by path (spec: the known
+    corpus a file is, by its sha256, else None)."""
+    name = os.fspath(name_or_path)
+    if name not in CORPORA and _looks_like_path(name):
+        text = read_text(name)
+        digest = text_sha256(text)
+        return text, name, next((spec for spec in CORPORA.values() if spec.sha256 == digest), None)
+    spec: CorpusSpec = corpus_spec(name)
+    if spec.embedded:
+        return python_stdlib_corpus().text, "embedded: Python standard library", spec
+    source = locate_corpus(spec, data_dir, download)
+    return read_text(source), source, spec
+
+
 def load_corpus(name_or_path: str | os.PathLike, split=None, data_dir: str | os.PathLike | None = None,
                 download: bool = True, vocabulary: Vocabulary | None = None) -> Corpus:
     """Load a known corpus by name (its paper split) or a UTF-8 .txt/.txt.gz file by path.
@@ -109,19 +125,8 @@ def load_corpus(name_or_path: str | os.PathLike, split=None, data_dir: str | os.
     `split` ("90/5/5") overrides the default; `vocabulary` (a model's own) encodes the text with
     that vocabulary instead of the text's, raising UnknownCharacterError on a character it lacks.
     """
-    name = os.fspath(name_or_path)
-    if name not in CORPORA and _looks_like_path(name):
-        text = read_text(name)
-        digest = text_sha256(text)
-        known = next((spec for spec in CORPORA.values() if spec.sha256 == digest), None)
-        if known:  # a known corpus given by path keeps its name and paper split
-            return corpus_from_text(text, known.name, name, split or known.split, vocabulary, known.sha256)
-        stem = os.path.basename(name).split(".")[0] or "corpus"
-        return corpus_from_text(text, stem, name, split or DEFAULT_FILE_SPLIT, vocabulary)
-    spec: CorpusSpec = corpus_spec(name)
-    if spec.embedded:
-        text, source = python_stdlib_corpus().text, "embedded: Python standard library"
-    else:
-        source = locate_corpus(spec, data_dir, download)
-        text = read_text(source)
-    return corpus_from_text(text, spec.name, source, split or spec.split, vocabulary, spec.sha256)
+    text, source, spec = corpus_text(name_or_path, data_dir, download)
+    if spec is not None:  # a known corpus (given by path too) keeps its name and paper split
+        return corpus_from_text(text, spec.name, source, split or spec.split, vocabulary, spec.sha256)
+    stem = os.path.basename(os.fspath(name_or_path)).split(".")[0] or "corpus"
+    return corpus_from_text(text, stem, source, split or DEFAULT_FILE_SPLIT, vocabulary)

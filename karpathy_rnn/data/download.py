@@ -7,6 +7,7 @@ straight to the final name, so a killed download leaves a half file behind.
 from __future__ import annotations
 
 import hashlib
+import os
 import http.client
 import sys
 import time
@@ -81,3 +82,20 @@ def download_file(url: str, dest: str, sha256: str | None = None, timeout: float
     except OSError as exc:  # an unwritable folder, a full disk, a time-out, a reset connection
         raise DownloadError(f"cannot download {url} to {dest!r}: {exc.strerror or exc}; check that the "
                             f"folder is writable ($KRNN_CACHE_DIR moves the cache) and try again") from None
+
+
+def extract_member(archive: str, member: str, dest: str, size: int | None = None) -> str:
+    """Unzip `member` of the zip `archive` to `dest` (atomically), check its `size` in bytes, remove the archive."""
+    import shutil
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(archive) as zipped, zipped.open(member) as source, atomic_file(dest) as out:
+            shutil.copyfileobj(source, out, CHUNK_BYTES)
+            if size is not None and out.tell() != size:
+                raise DownloadError(f"{archive}'s {member} has {out.tell():,} bytes, expected {size:,}; the source "
+                                    "changed: fetch the file by hand and put it in $KRNN_DATA_DIR")
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise DownloadError(f"{archive} is not a zip holding {member!r} ({exc}); remove it and try again") from None
+    os.remove(archive)
+    return dest

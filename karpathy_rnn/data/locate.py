@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from karpathy_rnn.data.download import download_file, print_progress
+from karpathy_rnn.data.download import download_file, extract_member, print_progress
 from karpathy_rnn.data.registry import CorpusSpec
 from karpathy_rnn.errors import CorpusNotFoundError, DownloadError
 
@@ -51,6 +51,10 @@ def locate_corpus(spec: CorpusSpec, data_dir: str | os.PathLike | None = None,
     if spec.url and download and not offline:
         dest = os.path.join(cache_dir(), f"{spec.name}.txt")
         try:
+            if spec.archive_member:
+                archive = download_file(spec.url, dest[:-len(".txt")] + ".zip", spec.sha256,
+                                        progress=print_progress(spec.name), size=spec.file_bytes)
+                return extract_member(archive, spec.archive_member, dest, spec.characters)
             return download_file(spec.url, dest, spec.sha256, progress=print_progress(spec.name),
                                  size=spec.file_bytes)
         except DownloadError as exc:

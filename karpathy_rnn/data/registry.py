@@ -9,6 +9,8 @@ from karpathy_rnn.errors import UnknownCorpusError
 # Paper section 4 ("Datasets"): War and Peace 80/10/10, Linux Kernel 90/5/5, both contiguous.
 LINUX_KERNEL_CHARACTERS = 6_206_996  # paper section 4: "the 6,206,996 character long dataset"
 PYTHON_STDLIB_CHARACTERS = 3_000_000  # our choice: about the size of War and Peace
+TEXT8_CHARACTERS = 100_000_000        # http://mattmahoney.net/dc/textdata.html: "the first 10^8 bytes" (cleaned)
+TEXT8_ZIP_BYTES = 31_344_016          # the published text8.zip (as TensorFlow's word2vec tutorial checks it)
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class CorpusSpec:
     how_to_get: str = ""
     embedded: bool = False
     file_bytes: int | None = None      # the file's size, checked on download where no sha256 is known
+    archive_member: str | None = None  # the url is a zip archive holding the text as this member
 
     @property
     def filenames(self) -> tuple[str, ...]:
@@ -73,6 +76,18 @@ CORPORA: dict[str, CorpusSpec] = {
             characters=1_115_394,
             url="https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
             how_to_get="the char-rnn project's data/tinyshakespeare/input.txt",
+        ),
+        CorpusSpec(
+            name="text8",
+            description="text8: the first 10^8 characters of an English Wikipedia dump (2006-03-03) normalised by "
+                        "Mahoney's wikifil.pl to a-z and spaces; the autocomplete task of Distill 2019 is built on it",
+            split="90/5/5",
+            characters=TEXT8_CHARACTERS,
+            file_bytes=TEXT8_ZIP_BYTES,       # no sha256 is published: the zip's size is checked, then the text's
+            url="http://mattmahoney.net/dc/text8.zip",
+            archive_member="text8",
+            how_to_get="Matt Mahoney's http://mattmahoney.net/dc/text8.zip (31,344,016 bytes; its member 'text8', "
+                       "100,000,000 characters, unzipped to text8.txt)",
         ),
         CorpusSpec(
             name="python_stdlib",
