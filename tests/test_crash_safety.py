@@ -1,6 +1,10 @@
 """Issue 15: scripts/train.py killed with SIGKILL at seeded random moments (checkpoint saves every other step, so
 many kills land in one; the last ones at the end of the run) and resumed, sometimes killed again while resuming,
-ends with the weights, optimiser state and results of a run never killed, and its events hold each step once."""
+ends with the weights, optimiser state and results of a run never killed, and its events hold each step once.
+
+A moment is a training step and a seeded fraction of the time the reference run took from that step's progress
+line to the next (or, after the last step, to its exit): the kill waits for the step's line, so it lands mid-run
+however loaded the machine is (pytest-xdist runs another test file beside this one)."""
 
 import collections
 import glob
@@ -24,15 +28,32 @@ FLAGS = ["--unit", "lstm", "--layers", "2", "--hidden", "12", "--batch-size", "1
          "--sample-length", "10"]
 
 
-def _start(corpus, logdir, name, resume=False) -> subprocess.Popen:
+def _start(corpus, logdir, name, resume=False, quiet=False) -> subprocess.Popen:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     command = [sys.executable, os.path.join(REPO, "scripts", "train.py"), "--corpus", corpus, "--logdir", str(logdir),
-               "--name", name, *FLAGS, *(["--resume"] if resume else [])]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+               "--name", name, *FLAGS, "--log-every", "1", *(["--resume"] if resume else [])]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if quiet else subprocess.PIPE,
+                            text=True, env=env, cwd=REPO)
 
 
-def _kill_after(process: subprocess.Popen, seconds: float) -> bool:
-    """SIGKILL `process` after `seconds` unless it ends first; whether it was killed."""
+def _is_step_line(line: str) -> bool:
+    return line.startswith("epoch ") and " step " in line
+
+
+def _step_times(process: subprocess.Popen, started: float) -> tuple[list[float], float]:
+    """Seconds from `started` to each progress line of a run that is never killed, and to its exit."""
+    times = [time.monotonic() - started for line in process.stdout if _is_step_line(line)]
+    process.wait(timeout=600)
+    return times, time.monotonic() - started
+
+
+def _kill_after_line(process: subprocess.Popen, lines: int, seconds: float) -> bool:
+    """SIGKILL `process` `seconds` after its `lines`-th progress line, unless it ends first; whether it was killed."""
+    seen = 0
+    for line in process.stdout:
+        seen += _is_step_line(line)
+        if seen == lines:
+            break
     try:
         process.wait(timeout=seconds)
         return False
@@ -74,30 +95,36 @@ def test_kill_9_anywhere_then_resume_gives_the_run_never_killed(tmp_path):
     corpus = write_tiny_corpus(tmp_path, characters=12_000)
     started = time.monotonic()
     reference = _start(corpus, tmp_path, "reference")
-    out, err = reference.communicate(timeout=600)
-    assert reference.returncode == 0, err[-2000:]
-    duration = time.monotonic() - started
+    times, duration = _step_times(reference, started)
+    assert reference.returncode == 0, reference.stderr.read()[-2000:]
+    assert len(times) == STEPS
+    gaps = np.diff(times + [duration])                      # step k's line to the next line (the last: to the exit)
     expected = _final_checkpoint(tmp_path / "reference")
     expected_results = _results(tmp_path / "reference")
     steps = _logged_steps(tmp_path / "reference")
     assert {step for (tag, step) in steps if tag == "train/loss"} == set(range(1, STEPS + 1))
 
     rng = np.random.default_rng(15)
-    # seeded moments over the whole run, two near its very end (the final save, the test, results.json)
-    moments = sorted(rng.uniform(0.35, 0.95, 5)) + [0.97, 0.995]
+    # seeded moments over the whole run (a step, a fraction of the way to the next line), two after the last step
+    # (the final save, the test, results.json)
+    moments = sorted(zip(rng.integers(STEPS // 3, STEPS - 1, 5).tolist(), rng.uniform(0, 1, 5).tolist()))
+    moments += [(STEPS, 0.3), (STEPS, 0.8)]
     report = []
-    for number, fraction in enumerate(moments):
+    for number, (step, fraction) in enumerate(moments):
         name = f"killed-{number}"
-        killed = _kill_after(_start(corpus, tmp_path, name), fraction * duration)
+        killed = _kill_after_line(_start(corpus, tmp_path, name, quiet=True), step, fraction * gaps[step - 1])
         resumes = 0
         while True:                               # the first resume of every other run is killed too
+            if resumes == 0 and number % 2:
+                process = _start(corpus, tmp_path, name, resume=True, quiet=True)
+                if _kill_after_line(process, 1, rng.uniform(0, 1) * gaps[min(step, STEPS - 1)]):
+                    resumes += 1
+                    continue
             process = _start(corpus, tmp_path, name, resume=True)
-            if resumes == 0 and number % 2 and _kill_after(process, rng.uniform(0.5, 1.0) * duration):
-                resumes += 1
-                continue
             out, err = process.communicate(timeout=600)
-            assert process.returncode == 0, (fraction, err[-2000:])
+            assert process.returncode == 0, (step, fraction, err[-2000:])
             break
+        fraction = step + fraction
         report.append((round(fraction, 3), killed, resumes))
         got = _final_checkpoint(tmp_path / name)
         assert sorted(got) == sorted(expected)
