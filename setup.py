@@ -30,7 +30,7 @@ setup(
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.21"],
         # the browser tests drive Debian's chromium + chromium-driver (apt) with Selenium
-        "dev": ["pytest>=9.0", "selenium>=4.51"],
+        "dev": ["pytest>=9.0", "pytest-xdist>=3.6", "selenium>=4.51"],
         # Keras' other backends, for tests/test_layers_backends.py and the benchmarks. An unpinned
         # torch from PyPI is the CUDA build (GBs); install the CPU one first where that matters.
         "backends": ["jax>=0.10", "torch>=2.13"],

@@ -19,6 +19,11 @@ under the plugin; like any summary it has a run, a step (the model's training st
     agreement      karpathy_rnn/agreement                   string []: JSON how often each two models agree on the
                                                             most likely character, and a t-SNE of the models
                                                             (Figure 1 right, see write_agreement)
+    connectivity   karpathy_rnn/connectivity/<index>        string []: JSON one text of a connectivity study: per
+                                                            character, how much each model's prediction there depends
+                                                            on each character before it, and its top suggestions
+                                                            (Distill 2019 "Visualizing memorization in RNNs", see
+                                                            write_connectivity); content: index, source
 
 Writers need TensorFlow and a default summary writer (`with tf.summary.create_file_writer(d).as_default()`);
 the decoders need only NumPy and JSON.
@@ -41,6 +46,7 @@ ORACLE_TAG = f"{PLUGIN_NAME}/oracle"
 BRACE_TAG = f"{PLUGIN_NAME}/brace"
 CHARACTERS_TAG = f"{PLUGIN_NAME}/characters"
 AGREEMENT_TAG = f"{PLUGIN_NAME}/agreement"
+CONNECTIVITY_TAG_PREFIX = f"{PLUGIN_NAME}/connectivity/"
 # Section 4.4's oracles in the order the paper applies them, then what no oracle removes.
 ORACLE_GROUPS = ("n-gram", "memory", "rare words", "word", "punctuation", "boost", "remaining")
 # Activations go in blocks of about this many bytes, so a page of text needs only its blocks: TensorBoard's data
@@ -57,6 +63,11 @@ def activation_block_rows(units: int) -> int:
     """Characters per activations block for `units` units: the power of two nearest below 1 MiB of float16, >= 256."""
     rows = ACTIVATION_BLOCK_BYTES // (2 * max(int(units), 1))
     return max(256, 1 << (rows.bit_length() - 1))
+
+
+def connectivity_tag(index: int) -> str:
+    """The tag of text `index` (0, 1, 2 ...: its number in the study) of a connectivity study."""
+    return f"{CONNECTIVITY_TAG_PREFIX}{int(index)}"
 
 
 def saturation_tag(layer: str, gate: str) -> str:
@@ -196,6 +207,23 @@ def write_agreement(body: dict, step: int) -> None:
     _write(AGREEMENT_TAG, _json_tensor(body), step, "agreement")
 
 
+def write_connectivity(body: dict, step: int, index: int) -> None:
+    """One text of a connectivity study (Distill 2019, "Visualizing memorization in RNNs"), tag connectivity_tag(index):
+    {"task": "autocomplete" or "next character", "source": where the text comes from ("test observation 17"), "text":
+    1 to 2000 characters, "targets": [per character the label its prediction must give, or null where not scored],
+    "models": [1 to 4 {"name", "values": [per character j: |d logit of the target at j / d input x^t| for t = 0, 1,
+    ...: at most j + 1 values for autocomplete (characters 0..j), at most j for the next character (0..j-1)],
+    "suggestions": [per character 0 to 3 {"label", "p"}, most likely first]}]}; a clear error
+    (summary_schema.check_connectivity) before anything is written if it is malformed. The metadata carries `index`
+    and `source`, so the plugin lists the texts without reading them."""
+    index = _plain(index)
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index <= summary_schema.MAX_COUNT:
+        raise KRNNError(f"connectivity index {index!r} is not a whole number >= 0 (the text's number in the study: 0, "
+                        "1, 2 ...)")
+    body = summary_schema.check_connectivity(_plain(body))
+    _write(connectivity_tag(index), _json_tensor(body), step, "connectivity", index=index, source=body["source"])
+
+
 def decode_brace(body) -> dict:
     """A brace study summary's JSON as {"models", "bucket_width", "buckets", "braces"}; KRNNError if malformed."""
     return summary_schema.check_brace(summary_schema.loads(body, "brace study"))
@@ -211,6 +239,12 @@ def decode_agreement(body) -> dict:
     """A model agreement summary's JSON as {"models", "matrix", "embedding", "characters", "split"}; KRNNError if
     malformed."""
     return summary_schema.check_agreement(summary_schema.loads(body, "model agreement"))
+
+
+def decode_connectivity(body) -> dict:
+    """One text of a connectivity study's JSON as {"task", "source", "text", "targets", "models": [{"name", "values",
+    "suggestions"}]}; KRNNError if malformed."""
+    return summary_schema.check_connectivity(summary_schema.loads(body, "connectivity study"))
 
 
 def decode_oracle(body) -> dict:

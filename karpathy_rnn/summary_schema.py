@@ -3,8 +3,8 @@ and by the plugin when it decodes, so a reader never meets a field of the wrong 
 
 A schema maps each field of a summary's plugin content (its JSON metadata) to a check and a default; a check takes
 the value and returns it (normalised: ints stay ints, numbers become floats) or raises _Invalid saying what is
-wrong. The JSON bodies (cell ranking, oracle breakdown, brace study, character comparison, model agreement) have
-their own checks here too. Every count is capped at MAX_COUNT, the largest whole number a browser's JavaScript holds exactly.
+wrong. The JSON bodies (cell ranking, oracle breakdown, brace study, character comparison, model agreement,
+connectivity) have their own checks here too. Every count is capped at MAX_COUNT, the largest whole number a browser's JavaScript holds exactly.
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ MAX_EXAMPLES = 20                 # examples an oracle slice carries
 MAX_FRAGMENTS = 3                 # pieces of the split's text one oracle example shows
 MAX_FRAGMENT = 400                # characters of one such piece
 MAX_AGREEMENT_MODELS = 500        # models one agreement matrix compares
+MAX_CONNECTIVITY_TEXT = 2000      # characters of one connectivity text (its rows hold up to n(n+1)/2 values)
+MAX_CONNECTIVITY_MODELS = 4       # models one connectivity text compares, one column each
+MAX_SUGGESTIONS = 3               # a model's top suggestions per character of a connectivity text
+CONNECTIVITY_TASKS = ("autocomplete", "next character")
 SYMMETRY = 1e-6                   # how far an agreement matrix may be from symmetric (and its diagonal from 1)
 REQUIRED = object()               # a field's default when the field must be there
 
@@ -126,6 +130,7 @@ CONTENT = {
     "brace": {},
     "characters": {},
     "agreement": {},
+    "connectivity": {"index": (whole(), REQUIRED), "source": (string(), "")},
 }
 KINDS = tuple(CONTENT)
 
@@ -475,3 +480,107 @@ def check_agreement(data) -> dict:
     characters = _field(data, "characters", whole(), what)
     split = _field({"split": data.get("split", "")}, "split", string(), what)
     return {"models": models, "matrix": matrix, "embedding": embedding, "characters": characters, "split": split}
+
+
+_LARGEST = 1.7976931348623157e308         # the largest finite float: `0 <= v <= _LARGEST` is False for NaN and inf
+_SUGGESTION = {"label": string(True), "p": _PROBABILITY}
+
+
+def _connectivity_row(row, longest: int, task: str) -> list[float]:
+    """One row of connectivity values: at most `longest` finite numbers >= 0, as floats; _Invalid otherwise."""
+    if not isinstance(row, list):
+        raise _Invalid(f"{_show(row)} is not a list of numbers")
+    if len(row) > longest:
+        rule = ("an autocomplete row j holds at most j + 1 values (characters 0..j)" if task == "autocomplete" else
+                "a next-character row j holds at most j values (characters 0..j-1; row 0 is empty)")
+        raise _Invalid(f"has {len(row)} values; {rule}")
+    if all(type(v) is float and 0.0 <= v <= _LARGEST for v in row):       # the common case, fast
+        return list(row)
+    return items(number(0))(row)
+
+
+def _suggestions(row) -> list[dict]:
+    """0 to MAX_SUGGESTIONS {"label", "p"} most likely first, labels distinct; _Invalid otherwise."""
+    if not isinstance(row, list):
+        raise _Invalid(f"{_show(row)} is not a list of 0 to {MAX_SUGGESTIONS} suggestions")
+    if len(row) > MAX_SUGGESTIONS:
+        raise _Invalid(f"has {len(row)} suggestions, at most {MAX_SUGGESTIONS}")
+    checked = []
+    for index, suggestion in enumerate(row):
+        if not isinstance(suggestion, dict):
+            raise _Invalid(f"entry {index}: {_show(suggestion)} is not {{\"label\", \"p\"}}")
+        record = {}
+        for field, check in _SUGGESTION.items():
+            try:
+                record[field] = check(suggestion.get(field))
+            except _Invalid as error:
+                raise _Invalid(f"entry {index}: {field} {error}") from None
+        if checked and record["p"] > checked[-1]["p"]:
+            raise _Invalid(f"entry {index}: p {record['p']} is above the entry before it ({checked[-1]['p']}); "
+                           "suggestions go most likely first")
+        if any(record["label"] == other["label"] for other in checked):
+            raise _Invalid(f"entry {index}: {record['label'][:80]!r} is listed twice")
+        checked.append(record)
+    return checked
+
+
+def check_connectivity(data) -> dict:
+    """A connectivity body (Distill 2019, "Visualizing memorization in RNNs") for one text: {"task": "autocomplete" or
+    "next character", "source", "text" (1 to 2000 characters), "targets": [per character: the label its prediction
+    must give, or null where not scored], "models": [1 to 4 {"name", "values": [per character j: the connectivity of
+    the prediction shown at j to characters 0..len-1, finite and >= 0; at most j + 1 values for autocomplete, j for
+    the next character], "suggestions": [per character: 0 to 3 {"label", "p" in [0, 1]}, most likely first]}]},
+    checked; KRNNError naming what is wrong."""
+    what = "connectivity study"
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str) or not isinstance(data.get("models"), list):
+        raise KRNNError(f"malformed {what}: need {{\"task\", \"source\", \"text\": str, \"targets\": [...], "
+                        "\"models\": [{\"name\", \"values\", \"suggestions\"}]}")
+    task = data.get("task")
+    if task not in CONNECTIVITY_TASKS:
+        raise KRNNError(f"malformed {what}: task {_show(task)} is not one of "
+                        + ", ".join(repr(t) for t in CONNECTIVITY_TASKS))
+    source = _field(data, "source", string(), what)
+    text = _field(data, "text", string(True, MAX_CONNECTIVITY_TEXT), what)
+    n = len(text)
+
+    def per_character(item, noun: str):
+        def check(values):
+            if not isinstance(values, list) or len(values) != n:
+                shown = f"has {len(values)} {noun}" if isinstance(values, list) else f"{_show(values)} is not a list"
+                raise _Invalid(f"{shown}, not one per character of the text ({n})")
+            return items(item)(values)
+        return check
+
+    targets = _field(data, "targets", per_character(optional(string(True)), "entries"), what,
+                     " (each the label a prediction must give, or null where it is not scored)")
+    if not 1 <= len(data["models"]) <= MAX_CONNECTIVITY_MODELS:
+        count = len(data["models"])
+        raise KRNNError(f"malformed {what}: {count} model{'s' * (count != 1)}; a connectivity study shows 1 to "
+                        f"{MAX_CONNECTIVITY_MODELS}")
+    extra = 1 if task == "autocomplete" else 0
+    models = []
+    for index, model in enumerate(data["models"]):
+        where = f"{what}: model {index}"
+        if not isinstance(model, dict):
+            raise KRNNError(f"malformed {where} is {_show(model)}, not {{\"name\", \"values\", \"suggestions\"}}")
+        name = _field(model, "name", string(True), where)
+        where = f"{where} ({name[:80]!r})"
+        values = model.get("values")
+        if not isinstance(values, list) or len(values) != n:
+            shown = f"has {len(values)} rows" if isinstance(values, list) else f"{_show(values)} is not a list"
+            raise KRNNError(f"malformed {where}: values {shown}, not one per character of the text ({n})")
+        rows = []
+        for j, row in enumerate(values):
+            try:
+                rows.append(_connectivity_row(row, j + extra, task))
+            except _Invalid as error:
+                separator = ", " if str(error).startswith("entry") else " "
+                raise KRNNError(f"malformed {where}: values row {j}{separator}{error}") from None
+        suggestions = _field(model, "suggestions", per_character(_suggestions, "rows"), where,
+                             f" (per character 0 to {MAX_SUGGESTIONS} {{\"label\", \"p\"}}, most likely first)")
+        models.append({"name": name, "values": rows, "suggestions": suggestions})
+    names = [model["name"] for model in models]
+    if len(set(names)) != len(names):
+        twice = next(name for name in names if names.count(name) > 1)
+        raise KRNNError(f"malformed {what}: models name {twice[:80]!r} twice")
+    return {"task": task, "source": source, "text": text, "targets": targets, "models": models}

@@ -4,7 +4,8 @@
     python scripts/plugin_screenshots.py runs --out shots --run war_and_peace-lstm-2x128/analysis/test --cell lstm2:37
 
 Starts `tensorboard --logdir LOGDIR` on a free port, opens TensorBoard at the plugin's tab, and saves
-colored_text.png, saturation.png, oracle.png and, when some run has an agreement study, agreement.png (PNG, 1280x800
+colored_text.png, saturation.png, oracle.png and, when some run has an agreement study, agreement.png, and when
+some run has a connectivity study, connectivity.png with a character of its first text pinned (PNG, 1280x800
 unless --width/--height; --colors quantises them so they are small enough to commit). Needs `apt install chromium chromium-driver` and the [dev] extra (Selenium).
 """
 
@@ -28,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--run", help="the run to show in the colored-text and saturation views (default: the first)")
     p.add_argument("--cell", help="LAYER:CELL to colour, e.g. lstm2:37 (as the Layer menu names layers; default: the view's first)")
     p.add_argument("--state", default="c", help="state or gate to colour (default: %(default)s)")
-    p.add_argument("--hover", type=int, default=40, help="character of the page to hover, so its value shows")
+    p.add_argument("--hover", type=int, default=40, help="character of the page to hover, so its value shows (and of the first connectivity text to pin)")
     p.add_argument("--slice", help="the oracle to open in the first Error oracles panel, so its examples show "
                    "(e.g. 500-memory; default: none)")
     p.add_argument("--width", type=int, default=1280)
@@ -85,6 +86,8 @@ def _take(args) -> list[str]:
             shots = [("colored_text.png", None), ("saturation.png", "saturation"), ("oracle.png", "oracle")]
             if css(driver, "button[data-view=agreement]"):        # a tab only where some run has the study
                 shots.append(("agreement.png", "agreement"))
+            if css(driver, "button[data-view=connectivity]"):
+                shots.append(("connectivity.png", "connectivity"))
             for name, view in shots:
                 if view:
                     css(driver, f"button[data-view={view}]")[0].click()
@@ -101,6 +104,11 @@ def _take(args) -> list[str]:
                     points = css(driver, "circle.krnn-point, .krnn-agreement-point")
                     if points:
                         ActionChains(driver).move_to_element(points[len(points) // 2]).perform()
+                    if view == "connectivity":           # pin a character of the first text, as a reader would
+                        characters = wait(driver, lambda d: css(d, ".krnn-connectivity-model[data-model='0'] "
+                                                                   "span[data-index]"), 120)
+                        characters[min(args.hover, len(characters) - 1)].click()
+                        time.sleep(0.5)
                 driver.switch_to.default_content()
                 path = os.path.join(args.out, name)
                 driver.save_screenshot(path)

@@ -12,6 +12,9 @@ Routes (under /data/plugin/karpathy_rnn/), every one validating its parameters (
                     the characters each leads on (Figure 4, middle/right)
     agreement       how often each two models agree on the most likely character, and a t-SNE of the models
                     (Figure 1, right)
+    connectivity    one text of a connectivity study (index=I): how much each model's prediction at each character
+                    depends on each character before it, and its top suggestions (Distill 2019, "Visualizing
+                    memorization in RNNs"); one text per request, as a text's values can reach megabytes
 """
 
 from __future__ import annotations
@@ -92,6 +95,15 @@ def _string(request, name: str) -> str:
     return value
 
 
+def _connectivity_texts(series: dict[str, Series]) -> dict[int, Series]:
+    """{index: Series} of a run's connectivity texts by index (the metadata's), the first tag of an index if two
+    claim it."""
+    texts: dict[int, Series] = {}
+    for item in sorted((s for s in series.values() if s.kind == "connectivity"), key=lambda s: _natural(s.tag)):
+        texts.setdefault(item.content["index"], item)
+    return dict(sorted(texts.items()))
+
+
 def _finite(values: np.ndarray, decimals: int = 4) -> list:
     """values as a JSON-safe list: rounded, NaN and infinities as null."""
     rounded = np.round(np.asarray(values, np.float64), decimals)
@@ -100,7 +112,8 @@ def _finite(values: np.ndarray, decimals: int = 4) -> list:
 
 class KarpathyRNNPlugin(base_plugin.TBPlugin):
     """Colored-text cell activations, gate saturation scatter plots, oracle error pies with examples, the
-    closing-brace study, the per-character comparison of two models and the agreement between models."""
+    closing-brace study, the per-character comparison of two models, the agreement between models and the
+    connectivity of each prediction to the characters before it."""
 
     plugin_name = summary.PLUGIN_NAME
 
@@ -127,6 +140,7 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
             "/brace": self._route(self._brace),
             "/characters": self._route(self._characters),
             "/agreement": self._route(self._agreement),
+            "/connectivity": self._route(self._connectivity),
         }
 
     # --- plumbing -------------------------------------------------------------------------------------------
@@ -177,7 +191,7 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         problems, listing = list(problems), []
         for run, series in runs.items():
             entry = {"run": run, "text": None, "activations": [], "cell_ranking": None, "saturation": None,
-                     "oracle": None, "brace": None, "characters": None, "agreement": None}
+                     "oracle": None, "brace": None, "characters": None, "agreement": None, "connectivity": None}
             by_kind: dict[str, list[Series]] = {}
             for item in series.values():
                 by_kind.setdefault(item.kind, []).append(item)
@@ -204,6 +218,11 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                 entry["saturation"] = {"steps": sorted({s.max_step for s in saturation}),
                                        "gates": sorted({s.content["gate"] for s in saturation},
                                                        key=_gate_key)}
+            texts = _connectivity_texts(series)
+            if texts:                                # not read: texts can be megabytes each; metadata tells enough
+                entry["connectivity"] = {"steps": sorted({s.max_step for s in texts.values()}), "texts": len(texts),
+                                         "sources": [{"index": index, "source": s.content["source"]}
+                                                     for index, s in texts.items()]}
             listing.append(entry)
         return {"runs": listing, "problems": problems}
 
@@ -293,3 +312,15 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
 
     def _agreement(self, request, ctx, experiment) -> dict:
         return self._json_summary(request, ctx, experiment, summary.AGREEMENT_TAG, "model agreement")
+
+    def _connectivity(self, request, ctx, experiment) -> dict:
+        run, series = self._run_series(request, ctx, experiment)
+        texts = _connectivity_texts(series)
+        if not texts:
+            raise BadRequest(f"run {run!r} has no connectivity study (tags {summary.CONNECTIVITY_TAG_PREFIX}<index>)")
+        index = _integer(request, "index", required=True)
+        if index not in texts:
+            shown = ", ".join(str(i) for i in list(texts)[:20]) + (", ..." if len(texts) > 20 else "")
+            raise BadRequest(f"index={index}: run {run!r} has no connectivity text {index}; its texts are {shown}")
+        step, value = self._reader.at_step(ctx, experiment, texts[index], _integer(request, "step"))
+        return {"run": run, "step": step, "index": index, "texts": len(texts), **value}

@@ -72,17 +72,21 @@ DECODERS = {
     "brace": lambda value, series: summary.decode_brace(_decode_text(value, series)),
     "characters": lambda value, series: summary.decode_characters(_decode_text(value, series)),
     "agreement": lambda value, series: summary.decode_agreement(_decode_text(value, series)),
+    "connectivity": lambda value, series: summary.decode_connectivity(_decode_text(value, series)),
 }
 
 
 def _size(values: list[tuple[int, object]]) -> int:
     """Bytes a cached series holds (a decoded string or JSON counts 64 KiB, a character comparison 40 bytes more
-    per character: its text and a float per character)."""
+    per character: its text and a float per character, a connectivity text 32 bytes more per value: a float and its
+    place in a list)."""
     def size(value) -> int:
         if isinstance(value, np.ndarray):
             return value.nbytes
         if isinstance(value, dict) and isinstance(value.get("difference"), list):
             return 64 * 1024 + 40 * len(value["difference"])
+        if isinstance(value, dict) and isinstance(value.get("targets"), list):
+            return 64 * 1024 + 32 * sum(len(row) for model in value["models"] for row in model["values"])
         return 64 * 1024
     return sum(size(v) for _, v in values)
 

@@ -13,6 +13,7 @@ from karpathy_rnn import summary
 
 TEXT = "abcdef"
 UNITS = 2
+JSON_KINDS = ("cell_ranking", "oracle", "connectivity")       # kinds whose tensor is a JSON body
 
 
 def valid_summaries() -> dict[str, tuple[str, dict, object]]:
@@ -25,6 +26,10 @@ def valid_summaries() -> dict[str, tuple[str, dict, object]]:
     oracle = {"characters": 6, "threshold": 0.5, "split": "test", "model": "lstm",
               "slices": [{"name": "1-gram", "group": "n-gram", "errors": 2, "examples": [
                   {"fragments": [{"start": 0, "text": "abc", "errors": [1], "repeat": [[0, 2]]}]}]}]}
+    connectivity = {"task": "next character", "source": "test", "text": "abc", "targets": [None, "b", "c"],
+                    "models": [{"name": "lstm", "values": [[], [1.0], [0.5, 1.0]],
+                                "suggestions": [[], [{"label": "b", "p": 0.5}],
+                                                [{"label": "c", "p": 0.75}, {"label": "d", "p": 0.25}]]}]}
     return {
         "text": (summary.TEXT_TAG, content("text", length=6, source="test", start=0), TEXT),
         "activations": (summary.activations_tag("l1", "c"),
@@ -35,6 +40,7 @@ def valid_summaries() -> dict[str, tuple[str, dict, object]]:
                        np.array([[0.1, 0.2], [0.3, 0.4]], np.float32)),
         "cell_ranking": (summary.CELL_RANKING_TAG, content("cell_ranking"), ranking),
         "oracle": (summary.ORACLE_TAG, content("oracle"), oracle),
+        "connectivity": (summary.connectivity_tag(0), content("connectivity", index=0, source="test"), connectivity),
     }
 
 
@@ -127,10 +133,9 @@ def random_corruptions(count: int, seed: int) -> list[tuple[str, str, object]]:
         if part == "content":
             out.append((kind, "whole_content", _mutate_json(content, rng)))
         elif part == "bytes":
-            body = json.dumps(tensor if kind in ("cell_ranking", "oracle") else content).encode()
-            out.append((kind, "bytes" if kind in ("cell_ranking", "oracle") else "content_bytes",
-                        _mutate_bytes(body, rng)))
-        elif kind in ("cell_ranking", "oracle"):
+            body = json.dumps(tensor if kind in JSON_KINDS else content).encode()
+            out.append((kind, "bytes" if kind in JSON_KINDS else "content_bytes", _mutate_bytes(body, rng)))
+        elif kind in JSON_KINDS:
             out.append((kind, "body", _mutate_json(tensor, rng)))
         else:
             out.append((kind, "tensor", _mutate_tensor(kind, tensor, rng)))
@@ -149,8 +154,9 @@ def _write(tag: str, content: bytes, tensor, step: int) -> None:
 
 
 def _encode(kind: str, value) -> object:
-    """A summary tensor: JSON bodies and text as a scalar string, arrays as they are."""
-    if kind in ("cell_ranking", "oracle") and isinstance(value, (dict, list)):
+    """A summary tensor: JSON bodies (whatever a corruption made of them, bytes aside) and text as a scalar string,
+    arrays as they are."""
+    if kind in JSON_KINDS and not isinstance(value, (bytes, np.ndarray)):
         return np.array(json.dumps(value).encode("utf-8", "surrogatepass"), dtype=object)
     if isinstance(value, str):
         return np.array(value.encode("utf-8"), dtype=object)
@@ -199,4 +205,5 @@ def requests_for(run: str) -> list[tuple[str, dict]]:
     return [("colored_text", {"run": run, "layer": "l1", "name": "c", "cell": "0"}),
             ("colored_text", {"run": run, "layer": "l1", "name": "c", "cell": "1", "offset": "3", "limit": "2"}),
             ("cell_ranking", {"run": run}), ("saturation", {"run": run}), ("saturation", {"run": run, "step": "1"}),
-            ("oracle", {"run": run})]
+            ("oracle", {"run": run}), ("connectivity", {"run": run, "index": "0"}),
+            ("connectivity", {"run": run, "index": "0", "step": "1"})]

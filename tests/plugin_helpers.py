@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import numpy as np
 
@@ -108,6 +109,63 @@ def characters_body() -> dict:
                         [row("<", "<", [0.3, 0.7], 40), row("&", "&", [0.4, 0.65], 9), row("x", "x", [0.5, 0.6], 30)]]}
 
 
+# A connectivity study (Distill 2019) of two texts and three models: text 0 autocompletes words (a word's characters
+# target the word, spaces and the newline are not scored), text 1 predicts the next character (row 0 is empty).
+CONNECTIVITY_MODELS = ["LSTM 2x128", "GRU 2x128", "Nested LSTM"]
+CONNECTIVITY_TEXTS = [("autocomplete", "test observation 17", "the cat sat\non the mat"),
+                      ("next character", "user text", "to be or not to be")]
+# p of the 1 to 3 suggestions per model, most likely first (percentages with one exact decimal)
+SUGGESTION_P = [[0.625, 0.25, 0.125], [0.5, 0.375, 0.1], [0.875, 0.05, 0.0]]
+
+
+def connectivity_targets(index: int) -> list:
+    """The targets of CONNECTIVITY_TEXTS[index]: autocomplete, each character's word (null outside words); next
+    character, the character itself (null for the first: nothing read yet)."""
+    task, _, text = CONNECTIVITY_TEXTS[index]
+    if task == "next character":
+        return [None] + list(text[1:])
+    targets = [None] * len(text)
+    for match in re.finditer(r"\w+", text):
+        targets[match.start():match.end()] = [match.group()] * (match.end() - match.start())
+    return targets
+
+
+def connectivity_values(index: int, model: int, j: int) -> list[float]:
+    """Row j of `model`'s connectivity in text `index`: small whole numbers (0 to 4, so every share of the row's
+    largest is k/2, k/3 or k/4: no ties when rounded to 3 decimals); autocomplete j + 1 values (the last model none
+    where nothing is scored), next character j."""
+    task = CONNECTIVITY_TEXTS[index][0]
+    if task == "autocomplete":
+        if model == 2 and connectivity_targets(index)[j] is None:
+            return []
+        return [float((t * (model + 2) + j) % 5) for t in range(j + 1)]
+    return [float((t + j * (model + 1)) % 4) for t in range(j)]
+
+
+def connectivity_suggestions(index: int, model: int, j: int) -> list[dict]:
+    """`model`'s 0 to 3 suggestions at character j of text `index`, the target among them at rank `model` where it
+    fits (so each model is right somewhere), p from SUGGESTION_P."""
+    task, _, text = CONNECTIVITY_TEXTS[index]
+    target = connectivity_targets(index)[j]
+    pool = sorted(set(text.split()) if task == "autocomplete" else set(text))
+    others = [label for label in pool if label != target]
+    labels = others[(j + model) % len(others):] + others[:(j + model) % len(others)]
+    if target is not None and (j + model) % 2 == 0:
+        labels.insert(model, target)
+    count = (j + model) % 4
+    return [{"label": label, "p": p} for label, p in zip(labels[:count], SUGGESTION_P[model])]
+
+
+def connectivity_body(index: int = 0) -> dict:
+    """Text `index` (0 or 1) of the connectivity study of CONNECTIVITY_MODELS."""
+    task, source, text = CONNECTIVITY_TEXTS[index]
+    return {"task": task, "source": source, "text": text, "targets": connectivity_targets(index),
+            "models": [{"name": name,
+                        "values": [connectivity_values(index, m, j) for j in range(len(text))],
+                        "suggestions": [connectivity_suggestions(index, m, j) for j in range(len(text))]}
+                       for m, name in enumerate(CONNECTIVITY_MODELS)]}
+
+
 def _lstm_run(path: str, text: str, seed: int, oracle: bool) -> None:
     import tensorflow as tf
 
@@ -131,6 +189,8 @@ def _lstm_run(path: str, text: str, seed: int, oracle: bool) -> None:
             summary.write_brace_study(brace_body(), STEP)
             summary.write_character_comparison(characters_body(), STEP)
             summary.write_agreement(agreement_body(), STEP)
+            for index in range(len(CONNECTIVITY_TEXTS)):
+                summary.write_connectivity(connectivity_body(index), STEP, index)
 
 
 def write_plugin_logdir(root: str, long_text: int = 0) -> str:

@@ -8,8 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from plugin_helpers import (COMPARED_TEXT, EARLY_STEP, HOSTILE_TEXT, KNOWN_CELL, ORACLE_MODEL, STEP, agreement_body,
-                            brace_body, characters_body, oracle_slices, write_plugin_logdir)
+from plugin_helpers import (COMPARED_TEXT, CONNECTIVITY_MODELS, CONNECTIVITY_TEXTS, EARLY_STEP, HOSTILE_TEXT,
+                            KNOWN_CELL, ORACLE_MODEL, STEP, agreement_body, brace_body, characters_body,
+                            connectivity_body, oracle_slices, write_plugin_logdir)
 from tb_plugin.testing import chromium_available, css, get_json, headless_chromium, tensorboard, wait
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -58,6 +59,23 @@ HOSTILE_LEADERS = [[{"character": "<", "label": "<b>&lt;</b>", "means": [0.9, 0.
                    [{"character": "&", "label": "<img src=x onerror=window.krnnInjected=10>", "means": [0.2, 0.8],
                      "count": 3}]]
 
+# A connectivity text of 200 characters (the view must wrap it in three columns at 1280x800) with markup, quotes and
+# newlines, three models named with markup and like an object property, targets and suggestions that are markup.
+HOSTILE_CONNECTIVITY_TEXT = ("<b>&amp;</b> \"q\" 'x'\n<img src=x onerror=window.krnnInjected=15>\n" * 4)[:200]
+HOSTILE_CONNECTIVITY_MODELS = [HOSTILE_MODELS[0], "__proto__", HOSTILE_MODELS[1]]
+HOSTILE_LABELS = ["<img src=x onerror=window.krnnInjected=16>", "__proto__", None]
+HOSTILE_SOURCE = "<i>user</i> text & \"quotes\""
+
+
+def hostile_connectivity_body() -> dict:
+    text = HOSTILE_CONNECTIVITY_TEXT
+    suggestions = [{"label": "constructor", "p": 0.5}, {"label": HOSTILE_LABELS[0], "p": 0.25},
+                   {"label": "</pre><i>x</i>", "p": 0.125}]
+    return {"task": "autocomplete", "source": HOSTILE_SOURCE, "text": text,
+            "targets": [HOSTILE_LABELS[j % 3] for j in range(len(text))],
+            "models": [{"name": name, "values": [[float((t + m) % 3) for t in range(j + 1)] for j in range(len(text))],
+                        "suggestions": [suggestions] * len(text)} for m, name in enumerate(HOSTILE_CONNECTIVITY_MODELS)]}
+
 
 def _hostile_run(path: str) -> None:
     import tensorflow as tf
@@ -84,6 +102,7 @@ def _hostile_run(path: str) -> None:
         summary.write_character_comparison({"models": HOSTILE_MODELS, "text": HOSTILE_COMPARED_TEXT, "start": 0,
                                             "difference": [0.5] * len(HOSTILE_COMPARED_TEXT),
                                             "leaders": HOSTILE_LEADERS}, HOSTILE_STEP)
+        summary.write_connectivity(hostile_connectivity_body(), HOSTILE_STEP, 0)
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +123,7 @@ def fully_loaded(body) -> bool:
                 and hostile["oracle"] and hostile["saturation"] and len(hostile["saturation"]["gates"]) == 2
                 and lstm["brace"] and lstm["characters"] and hostile["brace"] and hostile["characters"]
                 and lstm["agreement"] and hostile["agreement"]
+                and lstm["connectivity"] and lstm["connectivity"]["texts"] == 2 and hostile["connectivity"]
                 and len(body["problems"]) == 2)
 
 
@@ -815,6 +835,198 @@ def test_agreement_view_places_each_model_at_its_tsne_point_beside_the_heat_map(
     screenshot(browser, "agreement.png")
 
 
+GREEN = (53, 183, 121)                             # connectivity.js's green, reached at a row's largest value
+LABEL_MARKS = {"\n": "\u21b5", "\t": "\u21e5", "\r": "\u240d", " ": "\u2423"}
+
+
+def connectivity_panel(driver, run):
+    return wait(driver, lambda d: [p for p in css(d, "figure.krnn-connectivity-panel")
+                                   if p.get_attribute("data-run") == run and p.find_elements(
+                                       "css selector", "pre.krnn-connectivity-text span")])[0]
+
+
+def connectivity_state(driver, panel):
+    """Per model column of `panel`: [its heading, [[index, data-connectivity, inline background] of each shaded
+    character], the outlined characters, the target line, [[label, p, data-correct] of each suggestion], how many
+    characters have a background but no data-connectivity]."""
+    return driver.execute_script(
+        "return [...arguments[0].querySelectorAll('.krnn-connectivity-model')].map((c) => {"
+        "  const spans = [...c.querySelectorAll('pre.krnn-connectivity-text span')];"
+        "  return [c.querySelector('.krnn-connectivity-name').textContent,"
+        "    spans.filter((s) => s.dataset.connectivity !== undefined).map((s) => [Number(s.dataset.index),"
+        "      s.dataset.connectivity, s.style.backgroundColor]),"
+        "    spans.filter((s) => s.classList.contains('krnn-connectivity-selected')).map((s) => Number(s.dataset.index)),"
+        "    c.querySelector('.krnn-connectivity-target').textContent,"
+        "    [...c.querySelectorAll('.krnn-connectivity-suggestion')].map((s) => ["
+        "      s.querySelector('.krnn-connectivity-label').textContent,"
+        "      s.querySelector('.krnn-connectivity-p').textContent, s.dataset.correct]),"
+        "    spans.filter((s) => s.dataset.connectivity === undefined && s.style.backgroundColor).length]; });", panel)
+
+
+def visible(label):
+    """A label as connectivity.js shows it: newlines, tabs and carriage returns marked, spaces too in a blank label."""
+    blank = not label.strip()
+    return "".join(LABEL_MARKS[c] if c in LABEL_MARKS and (blank or c != " ") else c for c in label)
+
+
+def expected_connectivity(body, j):
+    """connectivity_state() after choosing character j: each model's row j over its largest (0 where all are 0) on
+    characters 0..len(row)-1 in white-to-green (JavaScript's Math.round), j outlined, the target, the suggestions."""
+    out = []
+    for model in body["models"]:
+        row = model["values"][j]
+        most = max(row, default=0.0)
+        shares = [value / most if most > 0 else 0.0 for value in row]
+        green = lambda share: "rgb({}, {}, {})".format(*(math.floor(255 + (c - 255) * share + 0.5) for c in GREEN))  # noqa: E731
+        target = body["targets"][j]
+        out.append([model["name"], [[t, f"{share:.3f}", green(share)] for t, share in enumerate(shares)], [j],
+                    "Target: not scored" if target is None else f"Target: {visible(target)}",
+                    [[visible(s["label"]), f"{100 * s['p']:.1f}%", "true" if s["label"] == target else "false"]
+                     for s in model["suggestions"][j]], 0])
+    return out
+
+
+def hover(driver, panel, j, model=0, click=False):
+    """Moves the pointer onto the middle of character j of column `model` (and clicks there with click=True).
+    The middle is measured here: WebDriver's own element origin lands a character off on a space."""
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    span = panel.find_elements("css selector", f".krnn-connectivity-model[data-model='{model}'] span[data-index='{j}']")[0]
+    x, y = driver.execute_script("arguments[0].scrollIntoView({block: 'nearest'});"
+                                 "const r = arguments[0].getBoundingClientRect();"
+                                 "return [r.x + r.width / 2, r.y + r.height / 2];", span)
+    action = ActionBuilder(driver)
+    action.pointer_action.move_to_location(int(x), int(y))
+    if click:
+        action.pointer_action.click()
+    action.perform()
+
+
+def test_connectivity_hover_shades_each_models_row_over_its_largest_and_a_click_pins_it(browser, server):
+    """Distill's connectivity view: the text once per model side by side; hovering character j (in any column)
+    outlines j in every column and shades characters 0..len(values[j])-1 green by values[j][t] / max(values[j]),
+    with the target and each model's suggestions under its column; a click pins j until it or another character is
+    clicked."""
+    body = connectivity_body(0)
+    text = body["text"]
+    open_plugin(browser, server)
+    css(browser, "button[data-view=connectivity]")[0].click()
+    panel = connectivity_panel(browser, "lstm")
+    assert [p.get_attribute("data-run") for p in css(browser, "figure.krnn-connectivity-panel")] == ["lstm", HOSTILE_RUN]
+    assert [c.get_attribute("data-model") for c in panel.find_elements("css selector", ".krnn-connectivity-model")] \
+        == ["0", "1", "2"]
+    shown_text = browser.execute_script("return [...arguments[0].querySelectorAll('pre.krnn-connectivity-text')]"
+                                        ".map((p) => p.textContent)", panel)
+    assert shown_text == [shown(text)] * 3                                      # the newline kept visible
+    assert "test observation 17" in panel.find_element("css selector", ".krnn-connectivity-info").text
+    columns = [c.rect for c in panel.find_elements("css selector", ".krnn-connectivity-model")]
+    assert columns[0]["y"] == columns[1]["y"] == columns[2]["y"] and columns[0]["x"] < columns[1]["x"] < columns[2]["x"]
+    assert [[name, shaded, outlined] for name, shaded, outlined, *_ in connectivity_state(browser, panel)] == [
+        [name, [], []] for name in CONNECTIVITY_MODELS]                          # nothing chosen yet
+
+    for j, model in ((9, 0), (3, 1), (0, 2), (11, 0), (21, 2)):       # 'a' of sat; a space (not scored, the last
+        hover(browser, panel, j, model)                                 # model's row empty); row [0]; the newline
+        wait(browser, lambda d: panel.get_attribute("data-selected") == str(j))
+        assert connectivity_state(browser, panel) == expected_connectivity(body, j), j
+    shades = expected_connectivity(body, 9)[0][1]                         # row 9 of model 0: 4 1 3 0 2 4 1 3 0 2
+    assert shades[0] == [0, "1.000", "rgb(53, 183, 121)"] and shades[-3:] == [
+        [7, "0.750", "rgb(104, 201, 155)"], [8, "0.000", "rgb(255, 255, 255)"], [9, "0.500", "rgb(154, 219, 188)"]]
+    state = connectivity_state(browser, panel)
+    assert [line for _, _, _, line, *_ in state] == ["Target: mat"] * 3
+    assert any(correct == "true" for _, _, _, _, suggestions, _ in state for *_, correct in suggestions)
+    assert panel.get_attribute("data-pinned") == "false"
+
+    hover(browser, panel, 13, 1, click=True)                             # a click pins 'n' of "on"
+    wait(browser, lambda d: panel.get_attribute("data-pinned") == "true" and panel.get_attribute("data-selected") == "13")
+    pinned = browser.execute_script("return [...arguments[0].querySelectorAll('span.krnn-connectivity-pinned')]"
+                                    ".map((s) => Number(s.dataset.index))", panel)
+    assert pinned == [13, 13, 13]
+    hover(browser, panel, 5, 0)                                          # hovering elsewhere leaves it
+    hover(browser, panel, 19, 2)
+    assert panel.get_attribute("data-selected") == "13"
+    assert connectivity_state(browser, panel) == expected_connectivity(body, 13)
+    hover(browser, panel, 20, 0, click=True)                             # another click moves the pin
+    wait(browser, lambda d: panel.get_attribute("data-selected") == "20")
+    assert panel.get_attribute("data-pinned") == "true"
+    assert connectivity_state(browser, panel) == expected_connectivity(body, 20)
+    assert no_horizontal_scroll(browser)
+    screenshot(browser, "connectivity.png")
+    hover(browser, panel, 20, 0, click=True)                             # clicking it again releases it
+    wait(browser, lambda d: panel.get_attribute("data-pinned") == "false")
+    hover(browser, panel, 4, 1)
+    wait(browser, lambda d: panel.get_attribute("data-selected") == "4")
+    assert connectivity_state(browser, panel) == expected_connectivity(body, 4)
+
+
+def test_connectivity_switches_texts_with_the_buttons_and_the_selector(browser, server):
+    """The text selector lists each text's index and source; next/previous and the menu load that text alone; a
+    next-character text shades only the characters before the one chosen (row j has j values)."""
+    from selenium.webdriver.support.ui import Select
+
+    open_plugin(browser, server)
+    css(browser, "button[data-view=connectivity]")[0].click()
+    panel = connectivity_panel(browser, "lstm")
+    menu = panel.find_element("css selector", "select[name=text]")
+    assert [o.text for o in menu.find_elements("css selector", "option")] == [
+        f"{index} · {source}" for index, (_, source, _) in enumerate(CONNECTIVITY_TEXTS)]
+    assert panel.find_element("css selector", "button[data-action=previous]").get_attribute("disabled")
+    panel.find_element("css selector", "button[data-action=next]").click()
+    body = connectivity_body(1)
+    panel = wait(browser, lambda d: [p for p in css(d, "figure.krnn-connectivity-panel[data-run=lstm]")
+                                     if len(p.find_elements("css selector", ".krnn-connectivity-model[data-model='0'] "
+                                                            "span[data-index]")) == len(body["text"])])[0]
+    assert panel.find_element("css selector", "select[name=text]").get_attribute("value") == "1"
+    assert panel.find_element("css selector", "button[data-action=next]").get_attribute("disabled")
+    assert not panel.find_element("css selector", "button[data-action=previous]").get_attribute("disabled")
+    assert panel.find_element("css selector", ".krnn-connectivity-info").text.startswith("Next character")
+    for j in (5, 0, 17):                                  # a space's prediction: the 5 characters before it shaded
+        hover(browser, panel, j, 1)
+        wait(browser, lambda d: panel.get_attribute("data-selected") == str(j))
+        assert connectivity_state(browser, panel) == expected_connectivity(body, j), j
+    state = expected_connectivity(body, 5)
+    assert [t for t, *_ in state[0][1]] == [0, 1, 2, 3, 4] and state[0][3] == "Target: \u2423"
+    Select(panel.find_element("css selector", "select[name=text]")).select_by_value("0")
+    text = CONNECTIVITY_TEXTS[0][2]
+    panel = wait(browser, lambda d: [p for p in css(d, "figure.krnn-connectivity-panel[data-run=lstm]")
+                                     if len(p.find_elements("css selector", ".krnn-connectivity-model[data-model='0'] "
+                                                            "span[data-index]")) == len(text)])[0]
+    assert browser.execute_script("return arguments[0].querySelector('pre.krnn-connectivity-text').textContent",
+                                  panel) == shown(text)
+    assert panel.find_element("css selector", "select[name=text]").get_attribute("value") == "0"
+    hover(browser, panel, 9, 2)
+    wait(browser, lambda d: panel.get_attribute("data-selected") == "9")
+    assert connectivity_state(browser, panel) == expected_connectivity(connectivity_body(0), 9)
+
+
+def test_connectivity_shows_hostile_text_model_names_and_labels_as_text(browser, server):
+    """A 200-character text of markup, quotes and newlines in three columns, models named with markup and
+    `__proto__`, targets and suggestions that are markup: the very characters, no element, no alert, no horizontal
+    scroll at 1280x800 (the text wraps)."""
+    body = hostile_connectivity_body()
+    open_plugin(browser, server)
+    type_filter(browser, "^zz")
+    wait(browser, lambda d: sidebar_runs(d) == [HOSTILE_RUN])
+    css(browser, "button[data-view=connectivity]")[0].click()
+    panel = connectivity_panel(browser, HOSTILE_RUN)
+    assert panel.find_element("css selector", "figcaption").get_attribute("textContent") == HOSTILE_RUN
+    assert [h.text for h in panel.find_elements("css selector", ".krnn-connectivity-name")] == HOSTILE_CONNECTIVITY_MODELS
+    assert browser.execute_script("return [...arguments[0].querySelectorAll('pre.krnn-connectivity-text')]"
+                                  ".map((p) => p.textContent)", panel) == [shown(HOSTILE_CONNECTIVITY_TEXT)] * 3
+    assert panel.find_element("css selector", "select[name=text] option").text == f"0 · {HOSTILE_SOURCE}"
+    assert HOSTILE_SOURCE in panel.find_element("css selector", ".krnn-connectivity-info").text
+    for j in (1, 2, 199, 0):                                  # targets __proto__, null, __proto__, <img ...>
+        hover(browser, panel, j, j % 3)
+        wait(browser, lambda d: panel.get_attribute("data-selected") == str(j))
+        assert connectivity_state(browser, panel) == expected_connectivity(body, j), j
+    state = connectivity_state(browser, panel)
+    assert state[1][3] == f"Target: {HOSTILE_LABELS[0]}" and state[1][4] == [
+        ["constructor", "50.0%", "false"], [HOSTILE_LABELS[0], "25.0%", "true"], ["</pre><i>x</i>", "12.5%", "false"]]
+    wrapped = browser.execute_script("return [...arguments[0].querySelectorAll('pre.krnn-connectivity-text')]"
+                                     ".every((p) => p.scrollWidth <= p.clientWidth && p.clientHeight > 100)", panel)
+    assert wrapped and no_horizontal_scroll(browser)
+    assert no_alert(browser) and no_injected_markup(browser)
+
+
 def test_a_malformed_run_shows_a_message_not_a_blank_page(browser, server):
     open_plugin(browser, server)
     assert "2 unreadable karpathy_rnn summaries skipped" in css(browser, ".krnn-problems summary")[0].text
@@ -839,7 +1051,7 @@ def test_screenshot_script_takes_the_three_views(browser, tmp_path):
     done = run_script("plugin_screenshots.py", logdir, "--out", tmp_path / "shots", "--run", "lstm",
                       "--cell", "layer1:3", "--colors", "64")
     assert done.returncode == 0, done.stderr[-2000:]
-    for name in ("colored_text.png", "saturation.png", "oracle.png", "agreement.png"):
+    for name in ("colored_text.png", "saturation.png", "oracle.png", "agreement.png", "connectivity.png"):
         with open(tmp_path / "shots" / name, "rb") as handle:
             assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
     done = run_script("plugin_screenshots.py", tmp_path / "missing", "--out", tmp_path / "x")

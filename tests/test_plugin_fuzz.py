@@ -41,6 +41,7 @@ def _check_good_run(runs: dict) -> None:
                                      "transform": "none"}]
     assert good["saturation"] == {"steps": [1], "gates": ["f"]} and good["oracle"] == {"steps": [1]}
     assert good["cell_ranking"] == {"steps": [1]}
+    assert good["connectivity"] == {"steps": [1], "texts": 1, "sources": [{"index": 0, "source": "test"}]}
     assert not [p for p in runs["problems"] if "'good'" in p]
 
 
@@ -55,9 +56,10 @@ def test_hostile_summaries_get_200_or_400_and_every_valid_run_still_works(fuzz_l
     runs, statuses = _answers(get)
     _check_good_run(runs)
     assert statuses["colored_text", 200] and statuses["colored_text", 400]       # both kinds of answer were met
-    for route in ("saturation", "oracle", "cell_ranking"):
-        code, body = get(route, {"run": "good"})
+    for route in ("saturation", "oracle", "cell_ranking", "connectivity"):
+        code, body = get(route, {"run": "good", "index": "0"})
         assert code == 200, body
+    assert statuses["connectivity", 200] and statuses["connectivity", 400]
     # each crafted finding is refused by name: in /runs' problems (metadata) or in its route's 400 (values)
     problems = " | ".join(runs["problems"])
     crafted_metadata = [i for i, (_, part, _) in enumerate(CRAFTED) if part in ("content", "content_bytes")]
@@ -130,23 +132,46 @@ CRAFTED_LONGRANGE = [
      "twice"),
     ("agreement", "bytes", b'{"models": [{}, {}], "matrix": [[Infinity]]}', "Infinity is not a JSON number"),
     ("agreement", "content", {"version": 3}, "karpathy_rnn summary format 3"),
+    ("connectivity", "body", lambda b: b["models"][0]["values"][3].append(1.0), "model 0 ('LSTM 2x128'): values row 3 "
+     "has 5 values; an autocomplete row j holds at most j + 1 values"),
+    ("connectivity", "body", lambda b: b["models"][1]["values"][2].__setitem__(0, "NaN"), "values row 2, entry 0: "
+     "'NaN' is not a number in [0, inf]"),
+    ("connectivity", "body", lambda b: b["models"][2]["values"][5].__setitem__(1, -1e-9), "values row 5, entry 1: "
+     "-1e-09 is not a number in [0, inf]"),
+    ("connectivity", "body", lambda b: b["models"][0]["suggestions"][3][0].update(p=2), "suggestions entry 3: entry 0: "
+     "p 2 is not a number in [0, 1]"),
+    ("connectivity", "body", lambda b: b["models"][0]["suggestions"].__setitem__(1, {"__proto__": []}),
+     "suggestions entry 1: {'__proto__': []} is not a list of 0 to 3 suggestions"),
+    ("connectivity", "body", lambda b: b.update(models={"__proto__": 1}), "malformed connectivity study: need"),
+    ("connectivity", "body", lambda b: b["targets"].__setitem__(0, {"constructor": 1}), "targets entry 0: "
+     "{'constructor': 1} is not a non-empty UTF-8 string"),
+    ("connectivity", "body", lambda b: b.update(text="\udcff" + b["text"][1:]), "is not a non-empty UTF-8 string"),
+    ("connectivity", "bytes", b'{"task": "autocomplete", "text": "a", "targets": [null], "models": [{"name": "m", '
+                              b'"values": [[Infinity]], "suggestions": [[]]}]}', "Infinity is not a JSON number"),
+    ("connectivity", "bytes", b'{"text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
+    ("connectivity", "content", {"index": "0"}, "index '0' is not a whole number"),
+    ("connectivity", "content", {"source": ["x"]}, "source ['x'] is not a UTF-8 string"),
 ]
-LONGRANGE_KINDS = ("brace", "characters", "agreement")
+LONGRANGE_KINDS = ("brace", "characters", "agreement", "connectivity")
+PARAMETERS = {"connectivity": {"index": "0"}}          # what each route needs besides the run
 
 
 def _longrange_logdir(root: str, random_count: int = 24, seed: int = 43) -> dict[str, str]:
-    """Runs under root: good (a valid brace study, character comparison and agreement study), crafted-N
-    (CRAFTED_LONGRANGE) and random-N (one of the three mutated at random, the others valid); {run: the fragment its 400
-    must carry}."""
+    """Runs under root: good (a valid brace study, character comparison, agreement study and connectivity text),
+    crafted-N (CRAFTED_LONGRANGE) and random-N (one of the four mutated at random, the others valid); {run: the
+    fragment its 400 must carry}."""
     import numpy as np
     import tensorflow as tf
 
     from karpathy_rnn import summary
     from plugin_fuzz import _mutate_bytes, _mutate_json, _write
-    from plugin_helpers import agreement_body, brace_body, characters_body
+    from plugin_helpers import agreement_body, brace_body, characters_body, connectivity_body
 
     valid = {"brace": (summary.BRACE_TAG, brace_body()), "characters": (summary.CHARACTERS_TAG, characters_body()),
-             "agreement": (summary.AGREEMENT_TAG, agreement_body())}
+             "agreement": (summary.AGREEMENT_TAG, agreement_body()),
+             "connectivity": (summary.connectivity_tag(0), connectivity_body(0))}
+    contents = {kind: {"kind": kind, "version": 1} for kind in valid}
+    contents["connectivity"].update(index=0, source="test observation 17")
     rng = np.random.default_rng(seed)
     changes = {"good": None}
     for index, (kind, part, change, fragment) in enumerate(CRAFTED_LONGRANGE):
@@ -157,12 +182,12 @@ def _longrange_logdir(root: str, random_count: int = 24, seed: int = 43) -> dict
         body = valid[kind][1]
         change = (_mutate_json(body, rng) if part == "body" else
                   _mutate_bytes(json.dumps(body).encode(), rng) if part == "bytes" else
-                  _mutate_json({"kind": kind, "version": 1}, rng))
+                  _mutate_json(contents[kind], rng))
         changes[f"random-{index:02d}"] = (kind, part + "-random", change, "")
     for run, change in changes.items():
         with tf.summary.create_file_writer(os.path.join(root, run)).as_default():
             for kind, (tag, body) in valid.items():
-                content, tensor = {"kind": kind, "version": 1}, json.dumps(body).encode()
+                content, tensor = dict(contents[kind]), json.dumps(body).encode()
                 if change is not None and change[0] == kind:
                     _, part, value, _ = change
                     if part == "body":
@@ -182,7 +207,7 @@ def _longrange_logdir(root: str, random_count: int = 24, seed: int = 43) -> dict
 
 
 def test_hostile_brace_characters_and_agreement_summaries_get_200_or_400_naming_the_fault(tmp_path):
-    from plugin_helpers import agreement_body, brace_body, characters_body
+    from plugin_helpers import agreement_body, brace_body, characters_body, connectivity_body
 
     expected = _longrange_logdir(str(tmp_path))
     client = _client(str(tmp_path))
@@ -200,10 +225,14 @@ def test_hostile_brace_characters_and_agreement_summaries_get_200_or_400_naming_
     assert get("brace", {"run": "good"}) == (200, {"run": "good", "step": 1, **brace_body()})
     assert get("characters", {"run": "good"}) == (200, {"run": "good", "step": 1, **characters_body()})
     assert get("agreement", {"run": "good"}) == (200, {"run": "good", "step": 1, **agreement_body()})
+    assert get("connectivity", {"run": "good", "index": "0"}) == (200, {"run": "good", "step": 1, "index": 0,
+                                                                         "texts": 1, **connectivity_body(0)})
+    assert listed["good"]["connectivity"] == {"steps": [1], "texts": 1, "sources": [
+        {"index": 0, "source": "test observation 17"}]}
     problems = " | ".join(runs["problems"])
     statuses = collections.Counter()
     for run, fragment in expected.items():
-        answers = {route: get(route, {"run": run}) for route in LONGRANGE_KINDS}
+        answers = {route: get(route, {"run": run, **PARAMETERS.get(route, {})}) for route in LONGRANGE_KINDS}
         for route, (code, body) in answers.items():
             statuses[code] += 1
             assert code in (200, 400), (run, route, code, body)

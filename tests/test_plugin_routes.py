@@ -6,9 +6,9 @@ import os
 import numpy as np
 import pytest
 
-from plugin_helpers import (EARLY_STEP, HOSTILE_TEXT, KNOWN_CELL, KNOWN_LAYER, ORACLE_MODEL, STEP, UNITS,
-                            agreement_body, brace_body, characters_body, known_values, oracle_slices,
-                            write_plugin_logdir)
+from plugin_helpers import (CONNECTIVITY_TEXTS, EARLY_STEP, HOSTILE_TEXT, KNOWN_CELL, KNOWN_LAYER, ORACLE_MODEL, STEP,
+                            UNITS, agreement_body, brace_body, characters_body, connectivity_body, known_values,
+                            oracle_slices, write_plugin_logdir)
 
 PREFIX = "/data/plugin/karpathy_rnn"
 
@@ -64,6 +64,9 @@ def test_runs_lists_each_run_with_its_data_and_reports_malformed_tags(client):
     assert lstm["brace"] == {"steps": [STEP]} and lstm["characters"] == {"steps": [STEP]}
     assert runs["gru"]["brace"] is None and runs["gru"]["characters"] is None     # so the tabs show only where useful
     assert lstm["agreement"] == {"steps": [STEP]} and runs["gru"]["agreement"] is None
+    assert lstm["connectivity"] == {"steps": [STEP], "texts": 2, "sources": [      # from the metadata, not read
+        {"index": 0, "source": "test observation 17"}, {"index": 1, "source": "user text"}]}
+    assert runs["gru"]["connectivity"] is None and runs["malformed"]["connectivity"] is None
     problems = " | ".join(body["problems"])
     assert "'malformed', tag 'karpathy_rnn/activations/layer1/c': malformed karpathy_rnn summary metadata" in problems
     assert "'malformed', tag 'karpathy_rnn/oracle': malformed oracle breakdown" in problems
@@ -172,6 +175,33 @@ def test_brace_and_characters_answer_400_where_there_is_none(client, route, what
     assert status == 400 and body["error"].startswith(f"step {EARLY_STEP} is not in run 'lstm'")
     status, body = get(client, route, run="lstm", step="x")
     assert status == 400 and body["error"] == "step='x' is not a whole number"
+
+
+def test_connectivity_round_trips_one_text_per_request_exactly(client):
+    for index in range(len(CONNECTIVITY_TEXTS)):
+        status, body = get(client, "connectivity", run="lstm", index=index)
+        assert status == 200 and body == {"run": "lstm", "step": STEP, "index": index, "texts": 2,
+                                          **connectivity_body(index)}
+        assert get(client, "connectivity", run="lstm", index=index, step=STEP)[1] == body
+    assert body["models"][0]["values"][0] == [] and body["targets"][0] is None      # next character: row 0 empty
+
+
+@pytest.mark.parametrize("params, fragment", [
+    ({"run": "gru", "index": 0}, "run 'gru' has no connectivity study (tags karpathy_rnn/connectivity/<index>)"),
+    ({"run": "lstm"}, "missing parameter index"),
+    ({"run": "lstm", "index": ""}, "missing parameter index"),
+    ({"run": "lstm", "index": 2}, "index=2: run 'lstm' has no connectivity text 2; its texts are 0, 1"),
+    ({"run": "lstm", "index": -1}, "index=-1 is outside [0, any]"),
+    ({"run": "lstm", "index": "0x1"}, "index='0x1' is not a whole number"),
+    ({"run": "lstm", "index": "1.0"}, "index='1.0' is not a whole number"),
+    ({"index": 0}, "missing parameter run"),
+    ({"run": "nope", "index": 0}, "run 'nope' has no karpathy_rnn data; runs that do: gru, lstm"),
+    ({"run": "lstm", "index": 0, "step": EARLY_STEP}, f"step {EARLY_STEP} is not in run 'lstm'"),
+    ({"run": "lstm", "index": 1, "step": "x"}, "step='x' is not a whole number"),
+])
+def test_connectivity_answers_400_for_a_bad_index_or_a_run_without_it(client, params, fragment):
+    status, body = get(client, "connectivity", **params)
+    assert status == 400 and fragment in body["error"], body
 
 
 def _changed(body: dict, change) -> dict:
@@ -348,6 +378,119 @@ def test_oracle_examples_and_agreement_writers_refuse_malformed_bodies(tmp_path,
     assert event_accumulator.EventAccumulator(str(tmp_path)).Reload().Tags()["tensors"] == []
 
 
+def _model(m, **change):
+    return lambda body: body["models"][m].update(change)
+
+
+def _row(m, j, change):
+    return lambda body: change(body["models"][m]["values"][j])
+
+
+def _suggestion(m, j, change):
+    return lambda body: change(body["models"][m]["suggestions"][j])
+
+
+# (text index, change, what the message names): each refused by the writer and the decoder.
+BAD_CONNECTIVITY = [
+    (0, _row(0, 3, lambda row: row.append(1.0)), "model 0 ('LSTM 2x128'): values row 3 has 5 values; an autocomplete "
+     "row j holds at most j + 1 values (characters 0..j)"),
+    (1, _row(1, 0, lambda row: row.append(0.5)), "model 1 ('GRU 2x128'): values row 0 has 1 values; a next-character "
+     "row j holds at most j values (characters 0..j-1; row 0 is empty)"),
+    (1, _row(0, 6, lambda row: row.extend([1.0, 1.0])), "model 0 ('LSTM 2x128'): values row 6 has 8 values; a "
+     "next-character row j holds at most j values"),
+    (0, _row(1, 5, lambda row: row.__setitem__(2, -0.5)), "model 1 ('GRU 2x128'): values row 5, entry 2: -0.5 is not "
+     "a number in [0, inf]"),
+    (0, _row(2, 4, lambda row: row.__setitem__(1, float("nan"))), "values row 4, entry 1: nan is not a number"),
+    (0, _row(2, 4, lambda row: row.__setitem__(0, float("inf"))), "values row 4, entry 0: inf is not a number"),
+    (0, _row(0, 2, lambda row: row.__setitem__(0, "1")), "values row 2, entry 0: '1' is not a number"),
+    (0, _row(0, 2, lambda row: row.__setitem__(1, True)), "values row 2, entry 1: True is not a number"),
+    (0, lambda b: b["models"][2]["values"].pop(), "model 2 ('Nested LSTM'): values has 21 rows, not one per character "
+     "of the text (22)"),
+    (1, lambda b: b["models"][0].update(values=None), "model 0 ('LSTM 2x128'): values None is not a list, not one"),
+    (0, _suggestion(0, 3, lambda row: row[0].update(p=1.5)), "model 0 ('LSTM 2x128'): suggestions entry 3: entry 0: "
+     "p 1.5 is not a number in [0, 1]"),
+    (0, _suggestion(1, 2, lambda row: row[0].update(p=-0.25)), "suggestions entry 2: entry 0: p -0.25 is not a number "
+     "in [0, 1]"),
+    (0, _suggestion(0, 3, lambda row: row.reverse()), "suggestions entry 3: entry 1: p 0.25 is above the entry before "
+     "it (0.125); suggestions go most likely first"),
+    (0, _suggestion(0, 3, lambda row: row.append({"label": "hat", "p": 0.0})), "suggestions entry 3: has 4 suggestions, at most "
+     "3"),
+    (0, _suggestion(0, 3, lambda row: row.__setitem__(1, "the")), "suggestions entry 3: entry 1: 'the' is not "
+     "{\"label\", \"p\"}"),
+    (0, _suggestion(0, 3, lambda row: row[2].update(label="the")), "suggestions entry 3: entry 2: 'the' is listed "
+     "twice"),
+    (0, _suggestion(0, 3, lambda row: row[1].update(label="")), "suggestions entry 3: entry 1: label '' is not a "
+     "non-empty UTF-8 string"),
+    (0, lambda b: b["models"][1]["suggestions"].pop(), "model 1 ('GRU 2x128'): suggestions has 21 rows, not one per "
+     "character of the text (22)"),
+    (0, lambda b: b["models"].extend(b["models"][:2]), "5 models; a connectivity study shows 1 to 4"),
+    (0, lambda b: b.update(models=[]), "0 models; a connectivity study shows 1 to 4"),
+    (0, _model(2, name="LSTM 2x128"), "models name 'LSTM 2x128' twice"),
+    (0, _model(1, name=""), "model 1: name '' is not a non-empty UTF-8 string"),
+    (0, lambda b: b["models"].__setitem__(1, ["GRU"]), "model 1 is ['GRU'], not {\"name\", \"values\", "
+     "\"suggestions\"}"),
+    (0, lambda b: b["targets"].pop(), "targets has 21 entries, not one per character of the text (22)"),
+    (1, lambda b: b["targets"].append("x"), "targets has 19 entries, not one per character of the text (18)"),
+    (0, lambda b: b["targets"].__setitem__(4, 5), "targets entry 4: 5 is not a non-empty UTF-8 string"),
+    (0, lambda b: b.update(text=""), "text '' is not a non-empty UTF-8 string of at most 2000 characters"),
+    (0, lambda b: b.update(text="x" * 2001), "text 'xxxx"),
+    (0, lambda b: b.update(task="translation"), "task 'translation' is not one of 'autocomplete', 'next character'"),
+    (0, lambda b: b.update(source=17), "source 17 is not a UTF-8 string"),
+    (0, lambda b: b.pop("models"), "malformed connectivity study: need"),
+]
+
+
+@pytest.mark.parametrize("index, change, fragment", BAD_CONNECTIVITY,
+                         ids=[f"connectivity-{i}" for i in range(len(BAD_CONNECTIVITY))])
+def test_connectivity_writer_refuses_malformed_bodies(tmp_path, index, change, fragment):
+    """Rows longer than the characters a prediction has read, values below 0 or not finite, p outside [0, 1] or out
+    of order, 5 models, names twice, a row or target per character too many or too few: the writer refuses before
+    writing, the decoder the same, each naming the model and field."""
+    import tensorflow as tf
+    from tensorboard.backend.event_processing import event_accumulator
+
+    from karpathy_rnn import summary
+    from karpathy_rnn.errors import KRNNError
+
+    body = _changed(connectivity_body(index), change)
+    with tf.summary.create_file_writer(str(tmp_path)).as_default():
+        with pytest.raises(KRNNError) as raised:
+            summary.write_connectivity(body, 1, index)
+    assert fragment in str(raised.value) and str(raised.value).startswith("malformed connectivity study")
+    with pytest.raises(KRNNError) as raised:
+        summary.decode_connectivity(json.dumps(body))
+    constant = {"nan is not": "NaN is not a JSON number", "inf is not": "Infinity is not a JSON number"}
+    assert next((v for k, v in constant.items() if k in fragment), fragment) in str(raised.value)
+    assert event_accumulator.EventAccumulator(str(tmp_path)).Reload().Tags()["tensors"] == []
+
+
+def test_connectivity_writer_takes_numpy_rows_and_refuses_a_bad_index(tmp_path):
+    """An analysis's results (float32 rows, NumPy integers) are written as plain JSON; the index is a whole number
+    >= 0, and a run lists its texts by the index in their metadata, whatever order they were written in."""
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+    from karpathy_rnn.errors import KRNNError
+
+    expected = [connectivity_body(index) for index in (0, 1)]
+    numpy_bodies = [dict(body, models=[dict(model, values=[np.asarray(row, np.float32) for row in model["values"]])
+                                       for model in body["models"]]) for body in expected]
+    with tf.summary.create_file_writer(str(tmp_path / "run")).as_default():
+        for bad in (-1, True, 1.5, "0", None):
+            with pytest.raises(KRNNError, match="connectivity index .* is not a whole number >= 0"):
+                summary.write_connectivity(expected[0], 3, bad)
+        summary.write_connectivity(numpy_bodies[1], 3, np.int64(7))
+        summary.write_connectivity(numpy_bodies[0], 3, 0)
+    client = _client(str(tmp_path))
+    listed = get(client, "runs")[1]["runs"][0]["connectivity"]
+    assert listed == {"steps": [3], "texts": 2, "sources": [{"index": 0, "source": "test observation 17"},
+                                                             {"index": 7, "source": "user text"}]}
+    assert get(client, "connectivity", run="run", index=7) == (200, {"run": "run", "step": 3, "index": 7, "texts": 2,
+                                                                      **expected[1]})
+    assert get(client, "connectivity", run="run", index=0)[1]["models"] == expected[0]["models"]
+    assert get(client, "connectivity", run="run", index=1)[0] == 400
+
+
 def test_agreement_takes_near_symmetry_two_models_without_an_embedding_and_numpy_values(tmp_path):
     """Symmetric within 1e-6 is symmetric; two models need no t-SNE; NumPy arrays and integers (an analysis's
     results) are written as plain JSON, equal to the lists."""
@@ -401,7 +544,8 @@ def test_static_files_are_served_and_nothing_else(client):
     assert response.status_code == 200 and "export async function render" in response.get_data(as_text=True)
     assert response.mimetype == "text/javascript"
     for path in ("static/common.js", "static/style.css", "static/views/colored_text.js", "static/views/oracle.js",
-                 "static/views/brace.js", "static/views/characters.js", "static/views/agreement.js"):
+                 "static/views/brace.js", "static/views/characters.js", "static/views/agreement.js",
+                 "static/views/connectivity.js"):
         assert client.get(f"{PREFIX}/{path}").status_code == 200, path
     for path in ("static/../plugin.py", "static/%2e%2e/plugin.py", "static/nope.js", "static//etc/passwd"):
         assert client.get(f"{PREFIX}/{path}").status_code == 404, path

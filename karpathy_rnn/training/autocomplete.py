@@ -1,7 +1,9 @@
 """Training and testing the autocomplete models of Distill 2019's appendix with keras.Model.fit.
 
 A run directory holds config.json (task "autocomplete"), words.json (the output vocabulary), backup/ (Keras'
-BackupAndRestore: weights, optimiser and epoch every `backup_every` batches, so a killed run resumes), best.keras (the
+BackupAndRestore: weights, optimiser and epoch every `backup_every` batches and at the end, so a killed run resumes
+at the start of the epoch it was in, with the weights of its last backup, and a finished one can go on for more
+epochs), best.keras (the
 best validation loss), TensorBoard events (train/loss every `log_every` batches, val/* at each epoch's end, at step =
 mini-batches), and at the end results.json and accuracy_by_seen.csv/.png (the article's test table
 and accuracy graph).
@@ -144,8 +146,16 @@ def callbacks(config: AutocompleteConfig, run_dir: str) -> list:
         def on_train_end(self, logs=None):
             self.writer.close()
 
-    return [keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup"), save_freq=config.backup_every,
-                                             double_checkpoint=True),
+    class Backup(keras.callbacks.BackupAndRestore):
+        """Keras' BackupAndRestore every `backup_every` batches and also at each epoch's end (Keras saves at one or
+        the other), so a finished epoch is never replayed."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
+            self._save_model()
+
+    return [Backup(os.path.join(run_dir, "backup"), save_freq=config.backup_every, double_checkpoint=True,
+                   delete_checkpoint=False),
             ScalarLog(),
             keras.callbacks.ModelCheckpoint(os.path.join(run_dir, BEST_MODEL), save_best_only=True)]
 
@@ -196,17 +206,18 @@ def evaluate(model, split, batch_size: int = 64) -> tuple[dict, np.ndarray]:
 
 def train(config: AutocompleteConfig, verbose: int | None = None, log=print) -> dict:
     """Train (or resume) one autocomplete model and test its best weights; returns results.json's content."""
-    import keras
-
     from karpathy_rnn.data.autocomplete import save_words
-    from karpathy_rnn.data.autocomplete_streams import autocomplete_dataset
-    from karpathy_rnn.models import autocomplete_model
     from karpathy_rnn.training.run_dir import write_json
 
-    # -- settings, data and the run directory
+    # -- settings, data and the run directory (a bad one is refused before TensorFlow loads)
     config.check()
     data = build_data(config)
     run_dir = prepare_run(config)
+
+    import keras
+
+    from karpathy_rnn.data.autocomplete_streams import autocomplete_dataset
+    from karpathy_rnn.models import autocomplete_model
     save_words(data.words, os.path.join(run_dir, WORDS_FILE))
     log(f"{config.run_name}: {len(data.train):,} training observations of at most {config.length} characters, "
         f"{len(data.words):,} words (+ padding, unknown)")

@@ -11,6 +11,7 @@ const VIEWS = [
   {id: 'characters', title: 'Characters', module: './static/views/characters.js', needs: 'characters'},
   {id: 'brace', title: 'Closing braces', module: './static/views/brace.js', needs: 'brace'},
   {id: 'agreement', title: 'Agreement', module: './static/views/agreement.js', needs: 'agreement'},
+  {id: 'connectivity', title: 'Connectivity', module: './static/views/connectivity.js', needs: 'connectivity'},
 ];
 
 export async function render() {

@@ -1,0 +1,136 @@
+"""scripts/autocomplete.py and analyze.py connectivity end to end on a tiny corpus: training, resuming, the test
+table and accuracy graph, suggestions, connectivity summaries, and one clear line for each bad input."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from test_analyze_longrange import plugin_summaries
+from training_helpers import error_line, logged, run_script, write_tiny_corpus
+
+TRAIN = ["autocomplete.py", "train", "--units", "12", "--words", "8", "--length", "40", "--max-steps", "3",
+         "--log-every", "1", "--backup-every", "2"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A GRU trained 1 epoch then resumed to 2, and an LSTM of 2 epochs, on a tiny corpus."""
+    folder = tmp_path_factory.mktemp("autocomplete")
+    corpus = write_tiny_corpus(folder, characters=12_000)
+    logdir = folder / "runs"
+    first = run_script(*TRAIN, "--corpus", corpus, "--unit", "gru", "--epochs", "1", "--logdir", logdir)
+    assert first.returncode == 0, first.stderr[-3000:]
+    resumed = run_script(*TRAIN, "--corpus", corpus, "--unit", "gru", "--epochs", "2", "--logdir", logdir,
+                         "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    lstm = run_script(*TRAIN, "--corpus", corpus, "--unit", "lstm", "--epochs", "2", "--logdir", logdir)
+    assert lstm.returncode == 0, lstm.stderr[-3000:]
+    return corpus, logdir / "autocomplete-tiny-gru-2x12", logdir / "autocomplete-tiny-lstm-2x12", resumed.stdout
+
+
+def test_training_reports_the_articles_table_and_logs_each_step_once(runs):
+    corpus, gru, lstm, stdout = runs
+    results = json.loads((gru / "results.json").read_text())
+    assert results["steps"] == 6 and results["epochs_completed"] == 1          # the resume ran epoch 2 only
+    assert results["config"]["task"] == "autocomplete" and 0 < results["accuracy"] <= results["top3_accuracy"] <= 1
+    assert f"cross-entropy {results['cross_entropy']:.4f} nats" in stdout
+    steps = [step for step, _ in logged(gru, "train/loss")]
+    assert steps == list(range(1, 7))
+    assert [step for step, _ in logged(gru, "val/loss")] == [3, 6]
+    table = (gru / "accuracy_by_seen.csv").read_text().splitlines()
+    assert table[0] == "seen,count,top1,top2,top3" and table[1].startswith("0,")
+    words = json.loads((gru / "words.json").read_text())["words"]
+    assert len(words) == 8 and "the" in words and "one" in words                 # "1;" is the word "one" in text8
+
+
+def test_a_new_run_over_an_old_one_and_a_resume_with_other_flags_are_refused(runs, tmp_path):
+    corpus, gru, _, _ = runs
+    logdir = gru.parent
+    again = run_script(*TRAIN, "--corpus", corpus, "--unit", "gru", "--logdir", logdir)
+    assert "already holds an autocomplete run: give --resume" in error_line(again) and again.returncode == 2
+    other = run_script(*TRAIN[:2], "--units", "13", *TRAIN[4:], "--corpus", corpus, "--unit", "gru", "--logdir",
+                       logdir, "--name", gru.name, "--resume")
+    assert "units=12 there, 13 here" in error_line(other)
+
+
+def test_the_test_table_graph_and_suggestions(runs, tmp_path):
+    _, gru, lstm, _ = runs
+    done = run_script("autocomplete.py", "test", gru, lstm, "--out", tmp_path / "table")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| autocomplete-tiny-gru-2x12 |" in done.stdout and (tmp_path / "table" / "accuracy_by_seen.png").stat().st_size
+    done = run_script("autocomplete.py", "complete", gru, "--text", "The cat sat", "--top", "2")
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == len(" the cat sat") and lines[-1].strip().startswith("' the cat sat'")
+    assert lines[0].count("%") == 2
+
+
+def test_connectivity_summaries_of_two_models_side_by_side(runs, tmp_path):
+    _, gru, lstm, _ = runs
+    done = run_script("analyze.py", "connectivity", gru, lstm, "--count", "2", "--out", tmp_path / "c",
+                      "--logdir", tmp_path / "logs")
+    assert done.returncode == 0, done.stderr[-2000:]
+    bodies = plugin_summaries(tmp_path / "logs")
+    assert sorted(bodies) == ["karpathy_rnn/connectivity/0", "karpathy_rnn/connectivity/1"]
+    body = bodies["karpathy_rnn/connectivity/0"]
+    assert body["task"] == "autocomplete" and [m["name"] for m in body["models"]] == [gru.name, lstm.name]
+    text = body["text"]
+    assert text.startswith(" ") and len(body["targets"]) == len(text)
+    for model in body["models"]:
+        assert [len(row) for row in model["values"]] == list(range(1, len(text) + 1))
+        assert all(len(s) == 3 for s in model["suggestions"])
+    words = text.split()
+    assert body["targets"][1] in (words[0], None)                           # the first letter targets its word
+    saved = json.loads((tmp_path / "c" / "connectivity.json").read_text())["texts"]
+    assert saved == [bodies[f"karpathy_rnn/connectivity/{i}"] for i in range(2)]
+    assert (tmp_path / "c" / "connectivity.csv").read_text().startswith("text,source,model,rows,long_context_share")
+
+
+def test_bad_input_is_one_line(runs, tmp_path):
+    corpus, gru, _, _ = runs
+    symbols = tmp_path / "symbols.txt"
+    symbols.write_text("!!! ??? ... ---\n" * 50)
+    long_word = tmp_path / "long.txt"
+    long_word.write_text("a " * 200 + "b" * 60)
+    cases = [
+        (["--corpus", symbols], "no words after normalisation"),
+        (["--corpus", corpus, "--words", "2"], "--words 2 is below 3"),
+        (["--corpus", long_word, "--length", "50"], "observation length 50 is below the longest word (60 letters"),
+    ]
+    for flags, message in cases:
+        done = run_script("autocomplete.py", "train", "--logdir", tmp_path / "r", *flags)
+        assert message in error_line(done) and done.returncode == 2
+    done = run_script("analyze.py", "connectivity", gru, "--text", "the cat", "--positions", "3,8")
+    assert "position 8 is outside the text (0 to 7)" in error_line(done)
+    done = run_script("analyze.py", "connectivity", tmp_path, "--text", "the cat")
+    assert "is not an autocomplete or char-LM run" in error_line(done)
+    done = run_script("autocomplete.py", "test", tmp_path)
+    assert "is not an autocomplete run directory" in error_line(done)
+
+
+def test_the_test_loss_is_keras_masked_mean_and_the_article_models_have_its_parameter_counts():
+    """evaluate's cross-entropy = Keras' loss with sample weights (padding, unknown out); the appendix's table of
+    parameters (recurrent and dense; our embedding has a 28th row, for padding)."""
+    import keras
+
+    from karpathy_rnn.data.autocomplete import build_autocomplete
+    from karpathy_rnn.models import autocomplete_model
+    from karpathy_rnn.training.autocomplete import _compile, evaluate
+
+    data = build_autocomplete(" ".join(["the cat sat on a mat and ran"] * 60), words=4, length=30)
+    model = _compile(autocomplete_model(4, "gru", 2, 6, seed=0, fused_xla=False))
+    results, ranks = evaluate(model, data.test, 7)
+    keras_loss = model.evaluate(data.test.inputs.astype(np.int32), data.test.targets, verbose=0,
+                                sample_weight=data.test.weights, batch_size=len(data.test))[0]
+    assert results["cross_entropy"] == pytest.approx(keras_loss, rel=1e-5)
+    assert results["positions"] == int(data.test.weights.sum()) and ranks.max() <= 3
+    counts = {}
+    for unit, layers in (("gru", 2), ("lstm", 2), ("nlstm", 1)):
+        model = autocomplete_model(2**14, unit, layers, 600)
+        model.build((None, 200))
+        counts[unit] = {layer.name: layer.count_params() for layer in model.layers if layer.weights}
+    assert counts["gru"]["gru1"] + counts["gru"]["gru2"] == 4_323_600
+    assert counts["lstm"]["lstm1"] + counts["lstm"]["lstm2"] == 5_764_800 == counts["nlstm"]["nlstm1"]
+    assert counts["gru"]["logits"] == 9_847_986 and counts["gru"]["embedding"] == 16_200 + 600
+    keras.backend.clear_session()

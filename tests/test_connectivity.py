@@ -1,0 +1,100 @@
+"""Connectivity (Distill 2019): a toy model whose gradient is written down by hand, the batched tape against one tape
+per position for every unit, and the char-LM reading (the prediction of character j made from characters < j)."""
+
+import numpy as np
+import pytest
+
+from karpathy_rnn.analysis.connectivity import Connectivity, model_parts, top_predictions
+from karpathy_rnn.errors import KRNNError
+
+
+def toy_model(a=0.9, b=0.7, e=(0.0, 0.5, -1.0, 2.0), w=(1.5, -2.0, 0.25, 1.0, 3.0)):
+    """ids -> Embedding of width 1 (e[id]) -> one tanh unit h_t = tanh(a x_t + b h_{t-1}) -> logits w_k h_t."""
+    from karpathy_rnn.models import autocomplete_model
+
+    model = autocomplete_model(3, "rnn", layers=1, units=1, embedding=1, seed=0, fused_xla=False)
+    embedding = np.zeros((28, 1), np.float32)
+    embedding[:len(e), 0] = e
+    model.get_layer("embedding").set_weights([embedding])
+    model.get_layer("rnn1").set_weights([np.array([[a], [b]], np.float32), np.zeros(1, np.float32)])
+    model.get_layer("logits").set_weights([np.array([w], np.float32), np.zeros(5, np.float32)])
+    return model
+
+
+def hand_connectivity(ids, position, target, a=0.9, b=0.7, e=(0.0, 0.5, -1.0, 2.0), w=(1.5, -2.0, 0.25, 1.0, 3.0)):
+    """|d w_k h_p / d x_t| = |w_k| prod_{s=t+1..p} b (1 - h_s^2) (1 - h_t^2) |a| for t <= p, 0 after: float64."""
+    x = np.array([e[i] for i in ids], np.float64)
+    h, previous = np.zeros(len(ids)), 0.0
+    for t, value in enumerate(x):
+        previous = h[t] = np.tanh(a * value + b * previous)
+    out = np.zeros(len(ids))
+    for t in range(position + 1):
+        chain = np.prod([b * (1 - h[s] ** 2) for s in range(t + 1, position + 1)])
+        out[t] = abs(w[target] * chain * (1 - h[t] ** 2) * a)
+    return out
+
+
+def test_a_toy_models_connectivity_is_the_hand_written_gradient():
+    ids = np.array([1, 3, 2, 2, 1, 3, 3])
+    positions, targets = np.array([6, 0, 3, 5, 2]), np.array([4, 1, 0, 3, 2])
+    values = Connectivity(toy_model(), group=2).values(ids, positions, targets)
+    expected = np.stack([hand_connectivity(ids, p, k) for p, k in zip(positions, targets)])
+    np.testing.assert_allclose(values, expected, rtol=2e-5, atol=1e-7)
+    assert values[1, 1:].max() == 0 and values[0, 0] < values[0, 6]       # causal; the chain shrinks with distance
+
+
+def reference(model, ids, positions, targets):
+    """One GradientTape per position over the whole model (its Dense included): [P, T]."""
+    import tensorflow as tf
+
+    encoder, middle, _ = model_parts(model)
+    rows = []
+    for position, target in zip(positions, targets):
+        x = encoder(np.asarray(ids, np.int32)[None])
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            h = x
+            for layer in middle:
+                h = layer(h, training=False)
+            y = model.layers[-1](h)[0, position, target]
+        rows.append(tf.norm(tape.gradient(y, x)[0], axis=-1).numpy())
+    return np.stack(rows)
+
+
+@pytest.mark.parametrize("unit, layers", [("gru", 2), ("lstm", 2), ("nlstm", 1)])
+def test_batched_connectivity_equals_one_tape_per_position(unit, layers):
+    """Every position at once (copies in groups, each run only as far as its position) = a tape per position."""
+    from karpathy_rnn.models import autocomplete_model
+
+    model = autocomplete_model(20, unit, layers=layers, units=8, seed=3, fused_xla=False)
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1, 28, 23)
+    positions, targets = np.arange(23), rng.integers(0, 22, 23)
+    batched = Connectivity(model, group=5).values(ids, positions, targets)
+    np.testing.assert_allclose(batched, reference(model, ids, positions, targets), rtol=1e-4, atol=1e-8)
+    np.testing.assert_allclose(Connectivity(model, group=64).values(ids, positions, targets), batched, rtol=1e-4,
+                               atol=1e-8)
+    assert np.all(np.triu(batched, 1) == 0) and np.all(np.diag(batched) > 0)
+
+
+def test_a_char_lm_is_read_through_its_one_hot_input():
+    from karpathy_rnn.models import char_language_model
+
+    model = char_language_model("abcde", unit="lstm", layers=2, hidden=6, seed=1, fused_xla=False)
+    ids = np.array([0, 1, 2, 3, 4, 0, 1])
+    values = Connectivity(model).values(ids, np.array([2, 5]), np.array([3, 1]))
+    np.testing.assert_allclose(values, reference(model, ids, [2, 5], [3, 1]), rtol=1e-4, atol=1e-8)
+    best, probabilities = top_predictions(model, ids, 3)
+    assert best.shape == (7, 3) and np.all(np.diff(probabilities, axis=1) <= 0)
+
+
+def test_positions_outside_the_text_and_other_models_are_refused():
+    import keras
+
+    connectivity = Connectivity(toy_model())
+    with pytest.raises(KRNNError, match=r"position 7 is outside the text \(0 to 6\)"):
+        connectivity.values(np.arange(7) % 4, np.array([1, 7]), np.array([0, 0]))
+    dense = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(5, 3),
+                              keras.layers.Dense(4)])
+    with pytest.raises(KRNNError, match="not an autocomplete or char-LM model"):
+        Connectivity(dense)
