@@ -69,6 +69,8 @@ def test_no_word_is_cut_and_the_splits_keep_the_text_in_order():
             assert set(known.tolist()) <= set(range(2, 52))
     assert rebuilt == words
     assert len(data.train) == int(0.9 * (len(data.train) + len(data.val) + len(data.test)))
+    nine = build_autocomplete(" ".join(["abcdefghi"] * 9), words=3, length=10)      # one word per observation
+    assert (len(nine.train), len(nine.val), len(nine.test)) == (8, 0, 1)            # floor(8.1), floor(8.55), rest
 
 
 def test_vocabulary_is_the_most_frequent_training_words_ties_by_first_occurrence():

@@ -98,3 +98,51 @@ def test_positions_outside_the_text_and_other_models_are_refused():
                               keras.layers.Dense(4)])
     with pytest.raises(KRNNError, match="not an autocomplete or char-LM model"):
         Connectivity(dense)
+
+
+def test_a_char_lm_study_row_j_is_the_prediction_of_character_j_from_the_characters_before_it():
+    """Row 0 is empty (nothing predicts the first character); row j holds j values: the gradient of the logit of
+    character j at output j - 1 by inputs 0..j-1; suggestions at j are output j - 1's."""
+    from karpathy_rnn.analysis.connectivity_study import NEXT_CHARACTER, StudyModel, connectivity_body
+    from karpathy_rnn.models import char_language_model
+
+    model = char_language_model("abc d", unit="gru", layers=1, hidden=5, seed=2, fused_xla=False)
+    study = StudyModel("m", model, NEXT_CHARACTER, tuple("abc d"), "", {}, 0)
+    body = connectivity_body([study], "here", "ab dca")
+    assert body["targets"] == [None, "b", " ", "d", "c", "a"] and body["text"] == "ab dca"
+    rows = body["models"][0]["values"]
+    assert [len(row) for row in rows] == [0, 1, 2, 3, 4, 5]
+    ids = np.array([0, 1, 3, 4, 2, 0])
+    expected = reference(model, ids, [3], [2])[0]                          # 'c' (id 2) predicted at output 3
+    np.testing.assert_allclose(rows[4], expected[:4], rtol=1e-3)
+    suggestions = body["models"][0]["suggestions"]
+    assert suggestions[0] == [] and len(suggestions[1]) == 3
+    best, probabilities = top_predictions(model, ids, 3)
+    assert suggestions[2][0] == {"label": "abc d"[best[1, 0]], "p": round(float(probabilities[1, 0]), 4)}
+
+
+def test_an_autocomplete_study_follows_the_target_word_or_the_first_suggestion():
+    from karpathy_rnn.analysis.connectivity_study import AUTOCOMPLETE, StudyModel, connectivity_body
+    from karpathy_rnn.models import autocomplete_model
+
+    model = autocomplete_model(3, "gru", 1, 4, seed=5, fused_xla=False)
+    study = StudyModel("m", model, AUTOCOMPLETE, ("<pad>", "<unk>", "the", "cat", "sat"), "", {}, 0)
+    body = connectivity_body([study], "user text", "the dog", positions=[2, 5])
+    assert body["text"] == " the dog" and body["targets"] == ["the"] * 4 + [None] * 4
+    rows = body["models"][0]["values"]
+    assert [len(row) for row in rows] == [0, 0, 3, 0, 0, 6, 0, 0]
+    ids = np.array([1, 21, 9, 6, 1, 5, 16, 8])
+    np.testing.assert_allclose(rows[2], reference(model, ids, [2], [2])[0][:3], rtol=1e-3)
+    best, _ = top_predictions(model, ids, 3)
+    np.testing.assert_allclose(rows[5], reference(model, ids, [5], [best[5, 0]])[0][:6], rtol=1e-3)
+    with pytest.raises(KRNNError, match="position 8 is outside the text"):
+        connectivity_body([study], "user text", "the dog", positions=[8])
+
+
+def test_the_long_context_share_by_hand():
+    from karpathy_rnn.analysis.connectivity_study import long_context_share
+
+    body = {"task": "autocomplete", "text": " ab cd", "targets": ["ab", "ab", "ab", "cd", "cd", None],
+            "models": [{"name": "m", "values": [[1], [1, 1], [], [1, 1, 1, 1], [2, 0, 1, 1, 4], [1] * 6]}]}
+    # row 3 (the space before "cd"): 3 of 4 before it; row 4: 3 of 8 before the space at 3; rows 0, 1: nothing before
+    assert long_context_share(body) == [{"model": "m", "rows": 4, "long_context_share": (0 + 0 + 0.75 + 3 / 8) / 4}]
