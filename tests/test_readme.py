@@ -26,7 +26,9 @@ NOT_RUN = {
 }
 # Appended to a script's command line (argparse keeps the last value): small enough for a test, same run names.
 TINY = {"train.py": ["--max-steps", "2", "--batch-size", "10", "--unroll", "20", "--sample-length", "0",
-                     "--no-progress"]}
+                     "--no-progress"],
+        "autocomplete.py train": ["--max-steps", "2", "--epochs", "1", "--words", "64"],
+        "analyze.py connectivity": ["--count", "2"]}
 
 
 def readme_commands() -> list[tuple[int, str]]:
@@ -46,7 +48,8 @@ def readme_commands() -> list[tuple[int, str]]:
 
 def _run(words: list[str], folder, env) -> subprocess.CompletedProcess:
     script = os.path.basename(words[1])
-    return subprocess.run([sys.executable, *words[1:], *TINY.get(script, [])], cwd=folder, env=env,
+    tiny = TINY.get(script, []) + TINY.get(f"{script} {words[2] if len(words) > 2 else ''}", [])
+    return subprocess.run([sys.executable, *words[1:], *tiny], cwd=folder, env=env,
                           capture_output=True, text=True, timeout=900)
 
 
