@@ -122,10 +122,10 @@ def _parser():
                                   description=CONNECTIVITY_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     connectivity.add_argument("runs", nargs="+", metavar="RUN", help="1 to 4 runs of one task: autocomplete runs "
                               "(scripts/autocomplete.py) or char-LM runs (scripts/train.py) or their .keras files")
-    texts = connectivity.add_mutually_exclusive_group()
-    texts.add_argument("--text", help="one text of your own (autocomplete: normalised as text8 is)")
-    texts.add_argument("--count", type=int, default=20, help="texts taken evenly through --split (default: "
-                       "%(default)s)")
+    connectivity.add_argument("--text", help="one text of your own (autocomplete: normalised as text8 is); "
+                              "--count and --split are then not used")
+    connectivity.add_argument("--count", type=int, default=20, help="texts taken evenly through --split (default: "
+                              "%(default)s)")
     connectivity.add_argument("--split", default="test", choices=("train", "val", "test"),
                               help="where the texts come from (default: %(default)s)")
     connectivity.add_argument("--length", type=int, default=200, help="characters per char-LM excerpt (default: "
