@@ -21,7 +21,7 @@ import sys
 from karpathy_rnn.cli import ArgumentParser, run_script, writable_folder
 from karpathy_rnn.errors import KRNNError
 from karpathy_rnn.training.autocomplete import AutocompleteConfig
-from karpathy_rnn.training.config import UNIT_NAMES
+from karpathy_rnn.training.config import DISTRIBUTE, UNIT_NAMES
 
 DEFAULTS = AutocompleteConfig()
 ARTICLE = AutocompleteConfig.article()
@@ -56,6 +56,8 @@ def _parser() -> ArgumentParser:
     add("--log-every", type=int, default=DEFAULTS.log_every, help="batches between logged training losses "
         "(default: %(default)s)")
     add("--data-dir", help="a folder holding the corpus files (default: $KRNN_DATA_DIR, the cache)")
+    add("--distribute", choices=DISTRIBUTE, default=DEFAULTS.distribute, help="none: one device, the GPU when there "
+        "is one, with no flag; mirrored: tf.distribute.MirroredStrategy over every GPU (default: %(default)s)")
     test = sub.add_parser("test", help="the test table and accuracy graph of trained runs",
                           description="The article's test table (cross-entropy, top-1/2/3 accuracy) and its "
                           "accuracy graph (accuracy against characters of the word seen) for trained runs.")
@@ -77,7 +79,7 @@ def _config(args) -> AutocompleteConfig:
                               unit=args.unit, layers=args.layers, depth=args.depth, length=args.length,
                               batch_size=args.batch_size, max_steps=args.max_steps, seed=args.seed,
                               logdir=args.logdir, name=args.name, resume=args.resume, backup_every=args.backup_every,
-                              log_every=args.log_every, data_dir=args.data_dir)
+                              log_every=args.log_every, data_dir=args.data_dir, distribute=args.distribute)
 
 
 def _finished(run: str) -> dict:

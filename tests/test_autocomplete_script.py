@@ -15,7 +15,7 @@ TRAIN = ["autocomplete.py", "train", "--units", "12", "--words", "8", "--length"
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """A GRU trained 1 epoch then resumed to 2, and an LSTM of 2 epochs, on a tiny corpus."""
+    """A GRU trained 1 epoch then resumed to 2, and an LSTM of 2 epochs under MirroredStrategy, on a tiny corpus."""
     folder = tmp_path_factory.mktemp("autocomplete")
     corpus = write_tiny_corpus(folder, characters=12_000)
     logdir = folder / "runs"
@@ -24,7 +24,8 @@ def runs(tmp_path_factory):
     resumed = run_script(*TRAIN, "--corpus", corpus, "--unit", "gru", "--epochs", "2", "--logdir", logdir,
                          "--resume")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    lstm = run_script(*TRAIN, "--corpus", corpus, "--unit", "lstm", "--epochs", "2", "--logdir", logdir)
+    lstm = run_script(*TRAIN, "--corpus", corpus, "--unit", "lstm", "--epochs", "2", "--logdir", logdir,
+                      "--distribute", "mirrored")                  # tf.distribute over this machine's devices
     assert lstm.returncode == 0, lstm.stderr[-3000:]
     return corpus, logdir / "autocomplete-tiny-gru-2x12", logdir / "autocomplete-tiny-lstm-2x12", resumed.stdout
 
@@ -34,6 +35,8 @@ def test_training_reports_the_articles_table_and_logs_each_step_once(runs):
     results = json.loads((gru / "results.json").read_text())
     assert results["steps"] == 6 and results["epochs_completed"] == 1          # the resume ran epoch 2 only
     assert results["config"]["task"] == "autocomplete" and 0 < results["accuracy"] <= results["top3_accuracy"] <= 1
+    mirrored = json.loads((lstm / "results.json").read_text())
+    assert mirrored["config"]["distribute"] == "mirrored" and mirrored["steps"] == 6
     assert f"cross-entropy {results['cross_entropy']:.4f} nats" in stdout
     steps = [step for step, _ in logged(gru, "train/loss")]
     assert steps == list(range(1, 7))

@@ -20,13 +20,14 @@ import numpy as np
 
 from karpathy_rnn.analysis.autocomplete import TOP_K, accuracy_by_seen, overall, target_ranks
 from karpathy_rnn.errors import KRNNError
-from karpathy_rnn.training.config import UNIT_NAMES
+from karpathy_rnn.training.config import DISTRIBUTE, UNIT_NAMES
 
 TASK = "autocomplete"
 BEST_MODEL = "best.keras"
 WORDS_FILE = "words.json"
 # what a resumed run must share with the run it continues (epochs may grow)
-RESUME_FIXED = ("unit", "layers", "units", "depth", "words", "length", "split", "batch_size", "seed", "corpus")
+RESUME_FIXED = ("unit", "layers", "units", "depth", "words", "length", "split", "batch_size", "seed", "corpus",
+                "distribute")
 
 
 @dataclass
@@ -51,6 +52,7 @@ class AutocompleteConfig:
     backup_every: int = 100            # batches between backups
     log_every: int = 20                # batches between batch_loss summaries
     max_steps: int | None = None       # stop each epoch after this many batches (smoke runs and tests)
+    distribute: str = "none"           # "mirrored": tf.distribute.MirroredStrategy over every GPU (or the CPUs)
 
     @classmethod
     def article(cls, **changes) -> AutocompleteConfig:
@@ -73,6 +75,8 @@ class AutocompleteConfig:
 
     def check(self) -> None:
         """A clear KRNNError naming the first bad setting."""
+        if self.distribute not in DISTRIBUTE:
+            raise KRNNError(f"--distribute {self.distribute!r} is not one of {', '.join(DISTRIBUTE)}")
         if self.unit not in UNIT_NAMES:
             raise KRNNError(f"--unit {self.unit!r} is not one of {', '.join(UNIT_NAMES)}")
         for name, low in (("layers", 1), ("units", 1), ("depth", 1), ("length", 2), ("batch_size", 1),
@@ -218,15 +222,18 @@ def train(config: AutocompleteConfig, verbose: int | None = None, log=print) -> 
 
     from karpathy_rnn.data.autocomplete_streams import autocomplete_dataset
     from karpathy_rnn.models import autocomplete_model
+    from karpathy_rnn.training.trainer import make_strategy
     save_words(data.words, os.path.join(run_dir, WORDS_FILE))
     log(f"{config.run_name}: {len(data.train):,} training observations of at most {config.length} characters, "
         f"{len(data.words):,} words (+ padding, unknown)")
 
-    # -- the model (the same seed draws the same initial weights; a resume then loads the backup over them)
+    # -- the model (the same seed draws the same initial weights; a resume then loads the backup over them), on
+    # TensorFlow's default device (a GPU when there is one) or mirrored over all of them
     keras.utils.set_random_seed(config.seed)
-    model = _compile(autocomplete_model(len(data.words), config.unit, config.layers, config.units, config.depth,
-                                        seed=config.seed))
-    model.build((None, config.length))
+    with make_strategy(config.distribute).scope():
+        model = _compile(autocomplete_model(len(data.words), config.unit, config.layers, config.units, config.depth,
+                                            seed=config.seed))
+        model.build((None, config.length))
     log(f"{model.name}: {model.count_params():,} parameters")
 
     # -- fit: Keras' progress bar on a terminal, a line per epoch otherwise
