@@ -22,7 +22,9 @@ def test_describes_every_known_corpus(shared_data):
     result = run("--json")
     assert result.returncode == 0, result.stderr
     rows = {row["name"]: row for row in map(json.loads, result.stdout.splitlines())}
-    assert set(rows) == {"war_and_peace", "linux_kernel", "linux_kernel_paper", "tiny_shakespeare", "python_stdlib"}
+    assert set(rows) == {"war_and_peace", "linux_kernel", "linux_kernel_paper", "tiny_shakespeare", "python_stdlib",
+                         "text8"}
+    assert rows["text8"]["found"] is False and "mattmahoney.net/dc/text8.zip" in rows["text8"]["how_to_get"]
     assert rows["linux_kernel_paper"]["found"] is False and "char-rnn/linux_input.txt" in rows["linux_kernel_paper"][
         "how_to_get"]                                          # the shared data holds the 6.1 rebuild only
     assert rows["war_and_peace"]["characters"] == 3_258_225 and rows["war_and_peace"]["matches_reference"]
