@@ -67,7 +67,7 @@ def pipeline_rows() -> list[tuple[str, float]]:
     import keras
 
     from karpathy_rnn.data.autocomplete_streams import autocomplete_dataset
-    from karpathy_rnn.training.autocomplete import AutocompleteConfig, _compile, build_data
+    from karpathy_rnn.training.autocomplete import AutocompleteConfig, compile_model, build_data
     from karpathy_rnn.models import autocomplete_model
 
     config = AutocompleteConfig()
@@ -77,7 +77,7 @@ def pipeline_rows() -> list[tuple[str, float]]:
     for _ in dataset:
         batches += 1
     pipeline = (time.perf_counter() - tick) / batches
-    model = _compile(autocomplete_model(len(data.words), config.unit, config.layers, config.units, seed=0))
+    model = compile_model(autocomplete_model(len(data.words), config.unit, config.layers, config.units, seed=0))
     batch = next(iter(dataset))
     model.train_on_batch(*batch)
     step = best_of(lambda: model.train_on_batch(*batch), 5)

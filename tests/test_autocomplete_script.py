@@ -74,7 +74,8 @@ def test_the_test_table_graph_and_suggestions(runs, tmp_path):
     _, gru, lstm, _ = runs
     done = run_script("autocomplete.py", "test", gru, lstm, "--out", tmp_path / "table")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "| autocomplete-tiny-gru-2x12 |" in done.stdout and (tmp_path / "table" / "accuracy_by_seen.png").stat().st_size
+    assert "| autocomplete-tiny-gru-2x12 |" in done.stdout
+    assert (tmp_path / "table" / "accuracy_by_seen.png").stat().st_size > 0
     done = run_script("autocomplete.py", "complete", gru, "--text", "The cat sat", "--top", "2")
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
@@ -132,10 +133,10 @@ def test_the_test_loss_is_keras_masked_mean_and_the_article_models_have_its_para
 
     from karpathy_rnn.data.autocomplete import build_autocomplete
     from karpathy_rnn.models import autocomplete_model
-    from karpathy_rnn.training.autocomplete import _compile, evaluate
+    from karpathy_rnn.training.autocomplete import compile_model, evaluate
 
     data = build_autocomplete(" ".join(["the cat sat on a mat and ran"] * 60), words=4, length=30)
-    model = _compile(autocomplete_model(4, "gru", 2, 6, seed=0, fused_xla=False))
+    model = compile_model(autocomplete_model(4, "gru", 2, 6, seed=0, fused_xla=False))
     results, ranks = evaluate(model, data.test, 7)
     keras_loss = model.evaluate(data.test.inputs.astype(np.int32), data.test.targets, verbose=0,
                                 sample_weight=data.test.weights, batch_size=len(data.test))[0]

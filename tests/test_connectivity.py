@@ -146,3 +146,19 @@ def test_the_long_context_share_by_hand():
             "models": [{"name": "m", "values": [[1], [1, 1], [], [1, 1, 1, 1], [2, 0, 1, 1, 4], [1] * 6]}]}
     # row 3 (the space before "cd"): 3 of 4 before it; row 4: 3 of 8 before the space at 3; rows 0, 1: nothing before
     assert long_context_share(body) == [{"model": "m", "rows": 4, "long_context_share": (0 + 0 + 0.75 + 3 / 8) / 4}]
+
+
+def test_a_char_lm_study_takes_evenly_spaced_excerpts_of_its_runs_corpus(tmp_path):
+    from karpathy_rnn.analysis.connectivity_study import NEXT_CHARACTER, StudyModel, study_texts
+
+    corpus = tmp_path / "digits.txt"
+    corpus.write_text("".join(str(i % 10) for i in range(2000)))
+    study = StudyModel("m", None, NEXT_CHARACTER, tuple("0123456789"), str(tmp_path),
+                       {"corpus_source": str(corpus), "split": "50/25/25"}, 0)
+    texts = study_texts(study, None, "test", 3, 100)
+    assert [source for source, _ in texts] == ["test characters 0-100", "test characters 200-300",
+                                               "test characters 400-500"]
+    assert [text for _, text in texts] == ["".join(str(i % 10) for i in range(100))] * 3   # 1500 % 10 == 0
+    assert study_texts(study, "abc", "test", 3, 100) == [("user text", "abc")]
+    with pytest.raises(KRNNError, match="--text has 2,001 characters; connectivity takes at most 2,000"):
+        study_texts(study, "x" * 2001, "test", 3, 100)

@@ -126,10 +126,11 @@ def study_texts(first: StudyModel, text: str | None, split: str, count: int, len
     corpus_name = first.config.get("corpus_source") or first.config.get("corpus") or first.config.get("corpus_name")
     if not corpus_name:
         raise KRNNError(f"{first.name}'s corpus is unknown (no config.json beside its model): give --text")
-    corpus = load_corpus(corpus_name, split=first.config.get("split"), data_dir=data_dir or first.config.get("data_dir"),
-                         download=False)
+    corpus = load_corpus(corpus_name, split=first.config.get("split"),
+                         data_dir=data_dir or first.config.get("data_dir"), download=False)
     whole = corpus.text(split)
-    starts = np.unique(np.linspace(0, max(len(whole) - length, 0), min(count, max(len(whole) // length, 1))).astype(int))
+    pieces = min(count, max(len(whole) // length, 1))
+    starts = np.unique(np.linspace(0, max(len(whole) - length, 0), pieces).astype(int))
     return [(f"{split} characters {s:,}-{s + length:,}", whole[s:s + length]) for s in starts]
 
 

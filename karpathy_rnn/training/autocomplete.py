@@ -101,7 +101,7 @@ def build_data(config: AutocompleteConfig):
                               normalized=False)
 
 
-def _compile(model):
+def compile_model(model):
     """Adam with default parameters (appendix); the loss averages over scored positions only."""
     import keras
 
@@ -231,8 +231,8 @@ def train(config: AutocompleteConfig, verbose: int | None = None, log=print) -> 
     # TensorFlow's default device (a GPU when there is one) or mirrored over all of them
     keras.utils.set_random_seed(config.seed)
     with make_strategy(config.distribute).scope():
-        model = _compile(autocomplete_model(len(data.words), config.unit, config.layers, config.units, config.depth,
-                                            seed=config.seed))
+        model = compile_model(autocomplete_model(len(data.words), config.unit, config.layers, config.units,
+                                                 config.depth, seed=config.seed))
         model.build((None, config.length))
     log(f"{model.name}: {model.count_params():,} parameters")
 
