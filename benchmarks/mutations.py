@@ -208,7 +208,7 @@ MUTANTS = [
     ('karpathy_rnn/analysis/connectivity_study.py', 'shift = 1 if first.task == NEXT_CHARACTER else 0', 'shift = 0', 'tests/test_connectivity.py::char_lm_study'),
     ('karpathy_rnn/analysis/connectivity_study.py', "followed = np.where(targets[rows] >= 0, targets[rows], best[outputs, 0])", "followed = np.where(targets[rows] >= 0, targets[rows], best[outputs, 1])", 'tests/test_connectivity.py::autocomplete_study'),
     ('karpathy_rnn/analysis/connectivity_study.py', 'values.append(sum(row[:start]) / sum(row))', 'values.append(sum(row[:start + 1]) / sum(row))', 'tests/test_connectivity.py::share'),
-    ('karpathy_rnn/training/autocomplete.py', "loss_sum += float((ops.convert_to_numpy(losses).astype(np.float64) * weights[rows]).sum())", "loss_sum += float((ops.convert_to_numpy(losses).astype(np.float64)).sum())", 'tests/test_autocomplete_script.py::keras_masked_mean'),
+    ('karpathy_rnn/training/autocomplete.py', "loss_sum += float((losses.astype(np.float64) * weights[rows]).sum())", "loss_sum += float((losses.astype(np.float64)).sum())", 'tests/test_autocomplete_script.py::keras_masked_mean'),
     ('karpathy_rnn/training/autocomplete.py', 'reduction="mean_with_sample_weight"', 'reduction="sum_over_batch_size"', 'tests/test_autocomplete_script.py::keras_masked_mean'),
     ('karpathy_rnn/training/autocomplete.py', '            super().on_epoch_end(epoch, logs)\n            self._save_model()\n', '            super().on_epoch_end(epoch, logs)\n', 'tests/test_autocomplete_script.py::table_and_logs'),
     ('karpathy_rnn/training/autocomplete.py', '                drop_replayed_events(run_dir, self.step, True)\n', '                pass\n', 'tests/test_autocomplete_script.py::table_and_logs'),

@@ -186,25 +186,19 @@ def prepare_run(config: AutocompleteConfig) -> str:
 
 def evaluate(model, split, batch_size: int = 64) -> tuple[dict, np.ndarray]:
     """The article's test numbers of `model` on an AutocompleteSplit, and the targets' ranks [N, T] (0..TOP_K, as
-    analysis.autocomplete.target_ranks counts them), computed batch by batch inside the graph."""
-    import keras
+    analysis.autocomplete.target_ranks counts them), batch by batch."""
     from keras import ops
-
-    def scores(inputs, targets):
-        logits = ops.cast(model(inputs, training=False), "float32")
-        picked = ops.take_along_axis(logits, ops.expand_dims(targets, -1), axis=-1)
-        losses = ops.logsumexp(logits, axis=-1) - picked[..., 0]
-        rank = ops.sum(ops.cast(logits > picked, "int32"), -1) + ops.sum(ops.cast(logits == picked, "int32"), -1) - 1
-        return losses, ops.minimum(rank, TOP_K)
 
     loss_sum, ranks = 0.0, np.zeros(split.targets.shape, np.int8)
     weights = split.weights
     for start in range(0, len(split), batch_size):
         rows = slice(start, start + batch_size)
-        losses, rank = scores(ops.convert_to_tensor(split.inputs[rows].astype(np.int32)),
-                              ops.convert_to_tensor(split.targets[rows].astype(np.int32)))
-        loss_sum += float((ops.convert_to_numpy(losses).astype(np.float64) * weights[rows]).sum())
-        ranks[rows] = ops.convert_to_numpy(rank)
+        logits = ops.cast(model(split.inputs[rows].astype(np.int32), training=False), "float32")
+        targets = split.targets[rows].astype(np.int32)
+        picked = ops.take_along_axis(logits, ops.expand_dims(targets, -1), axis=-1)[..., 0]
+        losses = ops.convert_to_numpy(ops.logsumexp(logits, axis=-1) - picked)
+        loss_sum += float((losses.astype(np.float64) * weights[rows]).sum())
+        ranks[rows] = target_ranks(ops.convert_to_numpy(logits), targets)
     return overall(loss_sum, ranks, weights), ranks
 
 
