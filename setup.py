@@ -14,7 +14,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
     packages=find_packages(include=["karpathy_rnn", "karpathy_rnn.*", "tb_plugin", "tb_plugin.*"]),
-    package_data={"tb_plugin": ["static/*.js", "static/*.css", "static/views/*.js"]},
+    package_data={"tb_plugin": ["static/*.js", "static/*.css", "static/views/*.js", "static/views/*.css"]},
     # `tensorboard --logdir runs` finds the plugin here: no flag, a tab beside Scalars
     entry_points={"tensorboard_plugins": ["karpathy_rnn = tb_plugin.plugin:KarpathyRNNPlugin"]},
     install_requires=[

@@ -3,8 +3,13 @@ static ES-module front end (tb_plugin/static) TensorBoard loads in the plugin's 
 
 Routes (under /data/plugin/karpathy_rnn/), every one validating its parameters (400 with {"error": ...}):
     runs            which runs have which of this plugin's data, and steps; problems with malformed tags
-    colored_text    one page of the text with one cell's value per character (offset, limit <= MAX_PAGE)
+    colored_text    one page of the text with one cell's value per character (offset, limit <= MAX_PAGE), and
+                    optional bands: other cells (of any layer) over the same characters
+    search          pattern search (LSTMVis' "match"): the cells a selected span turns on, and the other places
+                    where those cells are on for a similar length (analysis/pattern_search.py)
     cell_ranking    the top cells per probe feature
+    emergence       the cell ranking over training steps: the best |r| per feature at each step, and the first
+                    step at which it passes a threshold
     saturation      left/right saturation fractions per gate and layer
     oracle          the error breakdown by oracle, with examples of each slice's errors (Figure 6)
     brace           the closing-brace study: mean p(`}`) per model by distance to its `{` (Figure 5, left)
@@ -19,16 +24,19 @@ Routes (under /data/plugin/karpathy_rnn/), every one validating its parameters (
 
 from __future__ import annotations
 
+import collections
 import math
 import os
 import re
+import threading
 
 import numpy as np
 from werkzeug import wrappers
 
 from karpathy_rnn import summary
+from karpathy_rnn.analysis import pattern_search
 from karpathy_rnn.errors import KRNNError
-from tb_plugin.reader import BadRequest, Series, SummaryReader
+from tb_plugin.reader import DOWNSAMPLE, BadRequest, Series, SummaryReader
 from tensorboard import plugin_util
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
@@ -38,6 +46,9 @@ MAX_PAGE = 20_000                 # characters one colored_text answer may carry
 DEFAULT_PAGE = 5_000
 MIME_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml"}
 GATE_ORDER = ("i", "f", "o", "g", "r", "z", "candidate")
+MAX_BANDS = 8                     # extra cells one colored_text answer may carry
+MAX_MATCHES = 100                 # matches one search answer may list
+COLUMN_CACHE = 4                  # whole (layer, name) columns kept for searches
 
 
 def _gate_key(gate: str) -> tuple:
@@ -87,6 +98,34 @@ def _integer(request, name: str, default: int | None = None, low: int = 0, high:
     return value
 
 
+def _number(request, name: str, default: float, low: float, high: float) -> float:
+    """The decimal parameter `name` in [low, high], `default` when absent; BadRequest otherwise."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw[:40])
+    except ValueError:
+        raise BadRequest(f"{name}={raw[:40]!r} is not a number") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name}={raw[:40]} is outside [{low}, {high}]")
+    return value
+
+
+def _bands(request) -> list[tuple[str, str, int]]:
+    """The bands parameter "layer2:c:37,layer1:h:5" as [(layer, name, cell)]; BadRequest when malformed."""
+    raw = request.args.get("bands") or ""
+    bands = []
+    for part in (p for p in raw.split(",") if p):
+        pieces = part.rsplit(":", 2)
+        if len(pieces) != 3 or not pieces[0] or not pieces[1] or not re.fullmatch(r"\d{1,9}", pieces[2]):
+            raise BadRequest(f"bands: {part[:80]!r} is not layer:name:cell (e.g. layer2:c:37)")
+        bands.append((pieces[0], pieces[1], int(pieces[2])))
+    if len(bands) > MAX_BANDS:
+        raise BadRequest(f"bands: {len(bands)} asked, at most {MAX_BANDS}")
+    return bands
+
+
 def _string(request, name: str) -> str:
     """The non-empty parameter `name`; BadRequest when absent."""
     value = request.args.get(name)
@@ -119,7 +158,10 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
 
     def __init__(self, context: base_plugin.TBContext):
         super().__init__(context)
-        self._reader = SummaryReader(context.data_provider)
+        hints = getattr(context, "sampling_hints", None) or {}
+        self._reader = SummaryReader(context.data_provider, downsample=int(hints.get(self.plugin_name, DOWNSAMPLE)))
+        self._columns: collections.OrderedDict = collections.OrderedDict()
+        self._columns_lock = threading.Lock()
         self._static = _static_files()
 
     def is_active(self) -> bool:
@@ -134,7 +176,9 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
             "/static/*": self._serve_static,
             "/runs": self._route(self._runs),
             "/colored_text": self._route(self._colored_text),
+            "/search": self._route(self._search),
             "/cell_ranking": self._route(self._cell_ranking),
+            "/emergence": self._route(self._emergence),
             "/saturation": self._route(self._saturation),
             "/oracle": self._route(self._oracle),
             "/brace": self._route(self._brace),
@@ -190,7 +234,8 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         runs, problems = self._reader.index(ctx, experiment)
         problems, listing = list(problems), []
         for run, series in runs.items():
-            entry = {"run": run, "text": None, "activations": [], "cell_ranking": None, "saturation": None,
+            entry = {"run": run, "text": None, "activations": [], "cell_ranking": None, "training": None,
+                     "saturation": None,
                      "oracle": None, "brace": None, "characters": None, "agreement": None, "connectivity": None}
             by_kind: dict[str, list[Series]] = {}
             for item in series.values():
@@ -206,6 +251,8 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                     if kind == "text" and values:
                         entry[kind]["length"] = len(values[-1][1])
                         entry[kind]["source"] = by_kind[kind][0].content["source"]
+            if entry["cell_ranking"] and len(entry["cell_ranking"]["steps"]) > 1:
+                entry["training"] = {"steps": entry["cell_ranking"]["steps"]}
             first_blocks = {}                        # (layer, name) -> its first block: one entry per series
             for block in sorted(by_kind.get("activations", []), key=_start):
                 first_blocks.setdefault((block.content["layer"], block.content["name"]), block)
@@ -239,38 +286,122 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         run, series = self._run_series(request, ctx, experiment)
         layer, name = _string(request, "layer"), _string(request, "name")
         blocks = self._activation_blocks(series, layer, name, run)
-        text_series = self._one(series, summary.TEXT_TAG, "text", run)
-        first = blocks[0].content
-        units = first["units"]
+        units = blocks[0].content["units"]
         cell = _integer(request, "cell", high=units - 1, required=True)
-        step = _integer(request, "step")
-        total = first["total"]
+        bands = []
+        for band_layer, band_name, band_cell in _bands(request):
+            band_blocks = self._activation_blocks(series, band_layer, band_name, run)
+            if band_cell >= band_blocks[0].content["units"]:
+                raise BadRequest(f"bands: cell {band_cell} of {band_layer[:80]}/{band_name[:80]} is outside "
+                                 f"[0, {band_blocks[0].content['units'] - 1}]")
+            bands.append((band_blocks, band_cell))
+        return self.colored_text_impl(ctx, experiment, run, series, blocks, cell, bands, _integer(request, "step"),
+                                      request)
+
+    def _text_and_total(self, ctx, experiment, run: str, series: dict[str, Series], blocks: list[Series],
+                        step: int | None) -> tuple[Series, int]:
+        """The text series and the characters `blocks` cover (for summaries written before blocks: the text's)."""
+        text_series = self._one(series, summary.TEXT_TAG, "text", run)
+        total = blocks[0].content["total"]
         if total is None:                               # written before blocks: the text tells the length
             total = len(self._reader.at_step(ctx, experiment, text_series, step)[1])
+        return text_series, total
+
+    def colored_text_impl(self, ctx, experiment, run: str, series: dict[str, Series], blocks: list[Series], cell: int,
+                          bands: list[tuple[list[Series], int]], step: int | None, request) -> dict:
+        """One page of the text with `cell`'s values (and each band's) per character, at `step` (None: latest)."""
+        text_series, total = self._text_and_total(ctx, experiment, run, series, blocks, step)
         offset = _integer(request, "offset", 0, 0, max(total - 1, 0))
         limit = _integer(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
         end = min(total, offset + limit)
-        needed = [b for b in blocks if _start(b) < max(end, 1) and _start(b) + _rows(b, total) > offset]
-        read = self._reader.read_many(ctx, experiment, [text_series, *needed])       # one call when not cached
-        step, text = self._reader.pick(text_series, read[0], step)
+        step, text = self._reader.at_step(ctx, experiment, text_series, step)
         if len(text) != total:
             raise KRNNError(f"malformed summaries in run {run!r} at step {step}: the text has {len(text)} characters "
-                            f"but the activations of {layer}/{name} cover {total}")
-        column = []
-        for block, values in zip(needed, read[1:]):
+                            f"but the activations of {blocks[0].content['layer']}/{blocks[0].content['name']} "
+                            f"cover {total}")
+        first = blocks[0].content
+        answer = {"run": run, "step": step, "layer": first["layer"], "name": first["name"], "cell": cell,
+                  "units": first["units"], "unit": first["unit"], "range": first["range"],
+                  "transform": first["transform"], "offset": offset, "limit": limit, "length": len(text),
+                  "text": text[offset:end],
+                  "values": _finite(self._rows(ctx, experiment, run, blocks, total, step, offset, end)[:, cell])}
+        if bands:
+            answer["bands"] = []
+            for band_blocks, band_cell in bands:
+                content = band_blocks[0].content
+                if content["total"] not in (None, total):
+                    raise KRNNError(f"malformed summaries in run {run!r}: {content['layer']}/{content['name']} "
+                                    f"covers {content['total']} characters, the text {total}")
+                rows = self._rows(ctx, experiment, run, band_blocks, total, step, offset, end)
+                answer["bands"].append({key: content[key] for key in ("layer", "name", "units", "unit", "range",
+                                                                      "transform")}
+                                       | {"cell": band_cell, "values": _finite(rows[:, band_cell])})
+        return answer
+
+    def _rows(self, ctx, experiment, run: str, blocks: list[Series], total: int, step: int, offset: int,
+              end: int) -> np.ndarray:
+        """Rows [end - offset, units] of one (layer, name) at `step`, from the blocks that cover them."""
+        needed = [b for b in blocks if _start(b) < max(end, 1) and _start(b) + _rows(b, total) > offset]
+        pieces = []
+        for block, values in zip(needed, self._reader.read_many(ctx, experiment, needed)):
             _, rows = self._reader.pick(block, values, step)
             start = _start(block)
             if rows.shape[0] != _rows(block, total):
                 raise KRNNError(f"malformed summary in run {run!r}: {block.tag} has {rows.shape[0]} rows, its metadata "
                                 f"says {_rows(block, total)}")
-            column.append(rows[max(offset - start, 0):max(end - start, 0), cell])
-        column = np.concatenate(column) if column else np.zeros(0, np.float16)
-        if len(column) != end - offset:
-            raise KRNNError(f"malformed summaries in run {run!r}: the activations of {layer}/{name} miss characters "
-                            f"in {offset}..{end}")
-        return {"run": run, "step": step, "layer": layer, "name": name, "cell": cell, "units": units,
-                "unit": first["unit"], "range": first["range"], "transform": first["transform"], "offset": offset, "limit": limit,
-                "length": len(text), "text": text[offset:end], "values": _finite(column)}
+            pieces.append(rows[max(offset - start, 0):max(end - start, 0)])
+        units = blocks[0].content["units"]
+        rows = np.concatenate(pieces) if pieces else np.zeros((0, units), np.float16)
+        if len(rows) != end - offset:
+            raise KRNNError(f"malformed summaries in run {run!r}: the activations of {blocks[0].content['layer']}/"
+                            f"{blocks[0].content['name']} miss characters in {offset}..{end}")
+        return rows
+
+    def _column(self, ctx, experiment, run: str, blocks: list[Series], total: int, step: int) -> np.ndarray:
+        """Every row [total, units] of one (layer, name) at `step`, the last COLUMN_CACHE kept (a search reads all)."""
+        key = (experiment, run, tuple((b.tag, b.max_step, b.max_wall_time) for b in blocks), step)
+        with self._columns_lock:
+            if key in self._columns:
+                self._columns.move_to_end(key)
+                return self._columns[key]
+        column = self._rows(ctx, experiment, run, blocks, total, step, 0, total)
+        with self._columns_lock:
+            self._columns[key] = column
+            while len(self._columns) > COLUMN_CACHE:
+                self._columns.popitem(last=False)
+        return column
+
+    def _search(self, request, ctx, experiment) -> dict:
+        run, series = self._run_series(request, ctx, experiment)
+        layer, name = _string(request, "layer"), _string(request, "name")
+        blocks = self._activation_blocks(series, layer, name, run)
+        start = _integer(request, "start", required=True)
+        end = _integer(request, "end", required=True)
+        threshold = _number(request, "threshold", 0.5, -1.0, 1.0)
+        limit = _integer(request, "limit", 20, 1, MAX_MATCHES)
+        context = _integer(request, "context", 40, 0, 200)
+        return self.search_impl(ctx, experiment, run, series, blocks, start, end, threshold, limit, context,
+                                _integer(request, "step"))
+
+    def search_impl(self, ctx, experiment, run: str, series: dict[str, Series], blocks: list[Series], start: int,
+                    end: int, threshold: float, limit: int, context: int, step: int | None) -> dict:
+        """The cells the selection [start, end) turns on and the best `limit` other places they are on."""
+        text_series, total = self._text_and_total(ctx, experiment, run, series, blocks, step)
+        step, text = self._reader.at_step(ctx, experiment, text_series, step)
+        pattern_search.check_selection(start, end, len(text))
+        values = self._column(ctx, experiment, run, blocks, total, step)
+        cells = pattern_search.selected_cells(values, start, end, threshold)
+        matches, found = pattern_search.find_matches(values, cells, start, end, threshold, limit)
+        first = blocks[0].content
+        note = "" if cells.size else (f"no cell of {first['layer']} {first['name']} is >= {threshold:g} at every "
+                                      f"selected character and below it just before; lower the threshold or select "
+                                      f"a shorter span")
+        return {"run": run, "step": step, "layer": first["layer"], "name": first["name"], "threshold": threshold,
+                "start": start, "end": end, "length": len(text), "cells": cells.tolist(), "note": note,
+                "similarity": pattern_search.SIMILARITY, "total": found,
+                "matches": [{"start": m.start, "end": m.end, "score": round(m.score, 4), "cells_on": m.cells_on,
+                             "before": text[max(m.start - context, 0):m.start], "text": text[m.start:m.end],
+                             "after": text[m.end:m.end + context]} for m in matches]}
 
     def _json_summary(self, request, ctx, experiment, tag: str, what: str) -> dict:
         """The decoded JSON summary `tag` of the requested run at the requested (or latest) step."""
@@ -280,6 +411,12 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
 
     def _cell_ranking(self, request, ctx, experiment) -> dict:
         return self._json_summary(request, ctx, experiment, summary.CELL_RANKING_TAG, "cell ranking")
+
+    def _emergence(self, request, ctx, experiment) -> dict:
+        run, series = self._run_series(request, ctx, experiment)
+        threshold = _number(request, "threshold", 0.5, 0.0, 1.0)
+        values = self._reader.read(ctx, experiment, self._one(series, summary.CELL_RANKING_TAG, "cell ranking", run))
+        return {"run": run, **emergence_impl(values, threshold)}
 
     def _saturation(self, request, ctx, experiment) -> dict:
         run, series = self._run_series(request, ctx, experiment)
@@ -324,3 +461,24 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
             raise BadRequest(f"index={index}: run {run!r} has no connectivity text {index}; its texts are {shown}")
         step, value = self._reader.at_step(ctx, experiment, texts[index], _integer(request, "step"))
         return {"run": run, "step": step, "index": index, "texts": len(texts), **value}
+
+
+def emergence_impl(rankings: list[tuple[int, dict]], threshold: float) -> dict:
+    """The best cell per feature at each step of [(step, decoded cell ranking)], oldest first, and the first step at
+    which its |r| reaches `threshold` (null: never); a feature absent at a step (no cell tracked it) has r null."""
+    features: dict[str, dict] = {}
+    for _, ranking in rankings:
+        for feature in ranking["features"]:
+            features.setdefault(feature, {"feature": feature, "description": ranking["descriptions"].get(feature, ""),
+                                          "first_step": None, "points": []})
+    for step, ranking in rankings:
+        for feature, entry in features.items():
+            cells = ranking["features"].get(feature) or []
+            best = max(cells, key=lambda c: abs(c["r"]), default=None)
+            r = None if best is None or not math.isfinite(best["r"]) else best["r"]
+            entry["points"].append({"step": step, "r": r, "layer": best and best["layer"], "cell": best and best["cell"]})
+            if entry["first_step"] is None and r is not None and abs(r) >= threshold:
+                entry["first_step"] = step
+    statistic = rankings[-1][1]["statistic"] if rankings else ""
+    return {"threshold": threshold, "statistic": statistic, "steps": [step for step, _ in rankings],
+            "features": list(features.values())}

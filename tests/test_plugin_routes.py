@@ -570,7 +570,7 @@ def test_every_view_module_is_package_data():
     """setup.py's package_data globs cover every static file, so a wheel carries the whole front end."""
     from tb_plugin.plugin import STATIC_DIR, _static_files
 
-    patterns = ["static/*.js", "static/*.css", "static/views/*.js"]
+    patterns = ["static/*.js", "static/*.css", "static/views/*.js", "static/views/*.css"]
     import fnmatch
     for path in _static_files():
         relative = "static" + path
@@ -670,3 +670,115 @@ def test_runs_reuses_the_tag_listing_for_two_seconds(tmp_path, monkeypatch):
     assert runs() == ["first", "second"] and listings == [1000.0, 1002.01]
     now[0] = 1003.5
     assert runs() == ["first", "second"] and listings == [1000.0, 1002.01]
+
+
+# --- bands, pattern search and the cell ranking over training (issue 22) ------------------------------------------
+
+SEARCH_TEXT = "<b>Natasha</b> said. Then Natasha left; Natashas came & Nat stayed. Natasha!\n" * 3
+RANKING_STEPS = (0, 100, 200, 300)
+QUOTE_R = (0.1, -0.3, -0.6, 0.8)            # best |r| of "quote" per step: passes 0.5 at step 200
+
+
+@pytest.fixture(scope="module")
+def training_client(tmp_path_factory):
+    """A run with the cell ranking at four steps, and at the last one a text whose layer2 cells 1 and 4 are on exactly
+    over each "Natasha" (cell 5 too on the first one)."""
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+
+    root = str(tmp_path_factory.mktemp("training_logdir"))
+    with tf.summary.create_file_writer(os.path.join(root, "run")).as_default():
+        for step, r in zip(RANKING_STEPS, QUOTE_R):
+            features = {"quote": [{"layer": "layer1", "cell": step // 100, "r": r},
+                                  {"layer": "layer2", "cell": 7, "r": r / 2}]}
+            if step >= 100:
+                features["line position"] = [{"layer": "layer2", "cell": 2, "r": 0.2}]
+            summary.write_cell_ranking(features, step, "Pearson r", {"quote": "inside a quotation"})
+        step = RANKING_STEPS[-1]
+        summary.write_text(SEARCH_TEXT, step, source="val")
+        rows = np.full((len(SEARCH_TEXT), 6), -0.3, np.float32)
+        starts = [i for i in range(len(SEARCH_TEXT)) if SEARCH_TEXT.startswith("Natasha", i)]
+        for start in starts:
+            rows[start:start + 7, [1, 4]] = 0.9
+        rows[starts[0]:starts[0] + 7, 5] = 0.8
+        summary.write_activations("layer2", "c", rows, step, "lstm", (-1, 1), "tanh")
+        summary.write_activations("layer1", "c", -rows, step, "lstm", (-1, 1), "tanh")
+    return _client(root)
+
+
+def test_runs_lists_training_steps_only_where_the_ranking_has_several(client, training_client):
+    _, listing = get(training_client, "runs")
+    assert listing["runs"][0]["training"] == {"steps": list(RANKING_STEPS)}
+    _, listing = get(client, "runs")
+    assert all(entry["training"] is None for entry in listing["runs"])       # one step only
+
+
+def test_emergence_gives_the_best_cell_per_step_and_the_first_step_past_the_threshold(training_client):
+    status, body = get(training_client, "emergence", run="run")
+    assert status == 200 and body["steps"] == list(RANKING_STEPS) and body["threshold"] == 0.5
+    quote, line = body["features"]
+    assert quote["feature"] == "quote" and quote["description"] == "inside a quotation"
+    assert [p["r"] for p in quote["points"]] == list(QUOTE_R)
+    assert [(p["layer"], p["cell"]) for p in quote["points"]] == [("layer1", s // 100) for s in RANKING_STEPS]
+    assert quote["first_step"] == 200
+    assert line["feature"] == "line position" and line["first_step"] is None
+    assert [p["r"] for p in line["points"]] == [None, 0.2, 0.2, 0.2]           # absent at step 0: a gap
+    assert get(training_client, "emergence", run="run", threshold="0.25")[1]["features"][0]["first_step"] == 100
+    assert get(training_client, "emergence", run="run", threshold="0.1")[1]["features"][1]["first_step"] == 100
+    status, body = get(training_client, "emergence", run="run", threshold="2")
+    assert status == 400 and "threshold=2 is outside [0.0, 1.0]" in body["error"]
+
+
+def test_colored_text_bands_carry_other_cells_over_the_same_characters(training_client):
+    status, page = get(training_client, "colored_text", run="run", layer="layer2", name="c", cell=1, offset=5,
+                       limit=30, bands="layer1:c:4,layer2:c:5")
+    assert status == 200 and len(page["values"]) == 30
+    assert [band["layer"] for band in page["bands"]] == ["layer1", "layer2"]
+    assert page["bands"][0]["values"] == [-v for v in page["values"]] and page["bands"][0]["cell"] == 4
+    assert page["bands"][1]["values"][:6] == pytest.approx([0.8] * 5 + [-0.3], abs=1e-3)     # "Natasha" ends at 10
+    assert "bands" not in get(training_client, "colored_text", run="run", layer="layer2", name="c", cell=1)[1]
+
+
+@pytest.mark.parametrize("bands, fragment", [
+    ("layer1:c", "'layer1:c' is not layer:name:cell"),
+    ("layer1:c:x", "'layer1:c:x' is not layer:name:cell"),
+    ("layer9:c:0", "no activations for layer9/c"),
+    ("layer1:c:6", "cell 6 of layer1/c is outside [0, 5]"),
+    (",".join(["layer1:c:0"] * 9), "9 asked, at most 8"),
+])
+def test_colored_text_refuses_bad_bands_with_a_message(training_client, bands, fragment):
+    status, body = get(training_client, "colored_text", run="run", layer="layer2", name="c", cell=1, bands=bands)
+    assert status == 400 and fragment in body["error"]
+
+
+def test_search_finds_the_other_places_the_selected_cells_switch_on(training_client):
+    starts = [i for i in range(len(SEARCH_TEXT)) if SEARCH_TEXT.startswith("Natasha", i)]
+    second = starts[1]
+    status, body = get(training_client, "search", run="run", layer="layer2", name="c", start=second, end=second + 7,
+                       context=5)
+    assert status == 200 and body["cells"] == [1, 4] and body["note"] == "" and body["step"] == RANKING_STEPS[-1]
+    assert body["total"] == len(starts) - 1 and "Jaccard" in body["similarity"]
+    found = {m["start"]: m for m in body["matches"]}
+    assert set(found) == set(starts) - {second}
+    assert all(m["text"] == "Natasha" for m in body["matches"])
+    assert found[starts[0]]["score"] == pytest.approx(2 / 3, abs=1e-4) and found[starts[0]]["cells_on"] == 3
+    assert found[starts[0]]["before"] == "<b>" and found[starts[0]]["after"] == "</b> "
+    assert body["matches"][-1]["start"] == starts[0]                          # the lowest score comes last
+    status, body = get(training_client, "search", run="run", layer="layer2", name="c", start=second + 1,
+                       end=second + 7)
+    assert status == 200 and body["cells"] == [] and body["matches"] == [] and "lower the threshold" in body["note"]
+
+
+@pytest.mark.parametrize("params, fragment", [
+    ({"start": 5, "end": 5}, "the selection [5, 5) is empty: select 1 to 2,000 characters"),
+    ({"start": 0, "end": 2001}, "2,001 characters; select at most 2,000"),
+    ({"start": 0, "end": len(SEARCH_TEXT) + 1}, f"outside the text's {len(SEARCH_TEXT)} characters"),
+    ({"start": 0}, "missing parameter end"),
+    ({"start": 0, "end": 3, "threshold": "high"}, "threshold='high' is not a number"),
+    ({"start": 0, "end": 3, "limit": 101}, "limit=101 is outside [1, 100]"),
+    ({"start": 0, "end": 3, "step": 100}, "step 100 is not in run 'run'"),
+])
+def test_search_answers_400_with_one_clear_line(training_client, params, fragment):
+    status, body = get(training_client, "search", run="run", layer="layer2", name="c", **params)
+    assert status == 400 and fragment in body["error"]

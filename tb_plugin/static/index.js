@@ -7,6 +7,7 @@ import {api, el, message, replace, RUN_COLORS} from './static/common.js';
 const VIEWS = [
   {id: 'text', title: 'Colored text', module: './static/views/colored_text.js'},
   {id: 'saturation', title: 'Saturation', module: './static/views/saturation.js'},
+  {id: 'training', title: 'Over training', module: './static/views/training.js', needs: 'training'},
   {id: 'oracle', title: 'Error oracles', module: './static/views/oracle.js'},
   {id: 'characters', title: 'Characters', module: './static/views/characters.js', needs: 'characters'},
   {id: 'brace', title: 'Closing braces', module: './static/views/brace.js', needs: 'brace'},
@@ -14,8 +15,11 @@ const VIEWS = [
   {id: 'connectivity', title: 'Connectivity', module: './static/views/connectivity.js', needs: 'connectivity'},
 ];
 
+// One stylesheet per part of the front end (the shell's, the export's, and views' with much of their own).
+const STYLESHEETS = ['static/style.css', 'static/export.css', 'static/views/colored_text.css', 'static/views/training.css'];
+
 export async function render() {
-  document.head.append(el('link', {rel: 'stylesheet', href: 'static/style.css'}));
+  for (const sheet of STYLESHEETS) document.head.append(el('link', {rel: 'stylesheet', href: sheet}));
   document.title = 'karpathy_rnn';
   const app = new App();
   document.body.append(app.element);

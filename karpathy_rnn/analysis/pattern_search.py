@@ -1,0 +1,89 @@
+"""Pattern search over hidden states (LSTMVis' "match", Strobelt et al. 2018): the cells a selected span turns on,
+and the other places where the same cells are on for a similar length. Pure NumPy over values [N, units].
+
+A cell is *on* at a character when its value there is >= the threshold (LSTMVis' rule: only the positive side).
+
+- The selection [start, end) picks the cells that are on at every character of it and off at the character just
+  before it (start - 1; at start 0 that condition is dropped): the cells that switch on with the span.
+- A candidate is a maximal run of characters where every selected cell is on, at least half and at most twice the
+  selection's length ("a similar length"); one overlapping the selection is the selection itself and left out.
+- Its score is (selected cells) / (cells of the layer on throughout the run) x min(L, l) / max(L, l): the Jaccard
+  similarity of the selected cell set with the run's on-set (every selected cell is on in it, so the ratio), times
+  how close its length L is to the selection's l. 1 means the same cells and the same length; extra cells that
+  happen to be on, or another length, lower it. Ties go to the earlier run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from karpathy_rnn.errors import KRNNError
+
+MAX_SELECTION = 2000         # characters a selection may span
+SIMILARITY = ("score = (selected cells) / (cells on throughout the match) x min(length, selection) / "
+              "max(length, selection): the Jaccard similarity of the two cell sets times the length ratio; a match is "
+              "a maximal run where every selected cell is >= the threshold, half to twice the selection's length")
+
+
+@dataclass(frozen=True)
+class Match:
+    """A run [start, end) of characters where every selected cell is on, its score and how many cells are on in it."""
+
+    start: int
+    end: int
+    score: float
+    cells_on: int
+
+
+def check_selection(start: int, end: int, length: int) -> None:
+    """A KRNNError naming the problem unless [start, end) is 1..MAX_SELECTION characters inside a text of `length`."""
+    if end - start < 1:
+        raise KRNNError(f"the selection [{start}, {end}) is empty: select 1 to {MAX_SELECTION:,} characters")
+    if end - start > MAX_SELECTION:
+        raise KRNNError(f"the selection has {end - start:,} characters; select at most {MAX_SELECTION:,}")
+    if start < 0 or end > length:
+        raise KRNNError(f"the selection [{start}, {end}) is outside the text's {length:,} characters")
+
+
+def selected_cells(values: np.ndarray, start: int, end: int, threshold: float) -> np.ndarray:
+    """Indices [k] of the cells on (>= threshold) at every character of [start, end) of values [N, units] and off
+    (< threshold) at start - 1, ascending."""
+    check_selection(start, end, len(values))
+    span = np.asarray(values[start:end], np.float32)
+    chosen = span.min(axis=0) >= threshold
+    if start > 0:
+        chosen &= np.asarray(values[start - 1], np.float32) < threshold
+    return np.flatnonzero(chosen)
+
+
+def on_runs(on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the maximal runs of True in the boolean vector on [N]."""
+    edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def find_matches(values: np.ndarray, cells: np.ndarray, start: int, end: int, threshold: float,
+                 limit: int = 20) -> tuple[list[Match], int]:
+    """([the best `limit` matches, best first], how many there are) of the selection [start, end) whose selected
+    cells are `cells`, over values [N, units] (float16 or float32); see the module's docstring for the rule."""
+    cells = np.asarray(cells, np.int64)
+    if cells.size == 0:
+        return [], 0
+    length = end - start
+    all_on = (np.asarray(values[:, cells], np.float32) >= threshold).all(axis=1)
+    starts, ends = on_runs(all_on)
+    sizes = ends - starts
+    keep = (sizes * 2 >= length) & (sizes <= 2 * length) & ~((starts < end) & (ends > start))
+    starts, ends, sizes = starts[keep], ends[keep], sizes[keep]
+    if starts.size == 0:
+        return [], 0
+    # the cells on throughout each run: the minimum of every cell over the run's rows, one reduceat over them all
+    rows = np.concatenate([np.arange(s, e) for s, e in zip(starts.tolist(), ends.tolist())])
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    minima = np.minimum.reduceat(np.asarray(values[rows], np.float32), offsets, axis=0)
+    cells_on = (minima >= threshold).sum(axis=1)
+    scores = cells.size / cells_on * np.minimum(sizes, length) / np.maximum(sizes, length)
+    order = np.lexsort((starts, -scores))[:limit]
+    return [Match(int(starts[i]), int(ends[i]), float(scores[i]), int(cells_on[i])) for i in order], int(starts.size)

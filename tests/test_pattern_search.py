@@ -1,0 +1,110 @@
+"""Pattern search (analysis/pattern_search.py) against a hand-made case and a per-character Python reference."""
+
+import numpy as np
+import pytest
+
+from karpathy_rnn.analysis.pattern_search import (MAX_SELECTION, check_selection, find_matches, on_runs,
+                                                  selected_cells)
+from karpathy_rnn.errors import KRNNError
+
+
+def _planted(text: str, word: str, cells=(1, 4), units: int = 6) -> np.ndarray:
+    """values [len(text), units]: -0.3 everywhere, `cells` 0.9 on every occurrence of `word`, cell 5 0.8 on the
+    first occurrence only (an extra cell on there)."""
+    values = np.full((len(text), units), -0.3, np.float32)
+    start = text.find(word)
+    first = True
+    while start >= 0:
+        values[start:start + len(word), list(cells)] = 0.9
+        if first:
+            values[start:start + len(word), 5] = 0.8
+            first = False
+        start = text.find(word, start + 1)
+    return values
+
+
+TEXT = "Natasha said. Then Natasha left; Natashas came, and Nat stayed. Natasha!"
+
+
+def test_selected_cells_are_on_over_the_span_and_off_just_before():
+    values = _planted(TEXT, "Natasha")
+    second = TEXT.index("Natasha", 1)
+    assert selected_cells(values, second, second + 7, 0.5).tolist() == [1, 4]
+    first = TEXT.index("Natasha")
+    assert selected_cells(values, first, first + 7, 0.5).tolist() == [1, 4, 5]      # start 0: no "before" condition
+    assert selected_cells(values, second + 1, second + 7, 0.5).tolist() == []        # on just before: not switching on
+    assert selected_cells(values, second, second + 8, 0.5).tolist() == []            # the span runs past the word
+    assert selected_cells(values, second, second + 7, 0.95).tolist() == []           # threshold above every value
+
+
+def test_matches_are_the_other_occurrences_scored_by_cells_and_length():
+    values = _planted(TEXT, "Natasha")
+    second = TEXT.index("Natasha", 1)
+    cells = selected_cells(values, second, second + 7, 0.5)
+    matches, total = find_matches(values, cells, second, second + 7, 0.5)
+    starts = [i for i in range(len(TEXT)) if TEXT.startswith("Natasha", i)]
+    assert total == len(starts) - 1 and second not in [m.start for m in matches]
+    by_start = {m.start: m for m in matches}
+    assert set(by_start) == set(starts) - {second}
+    assert by_start[starts[0]].score == pytest.approx(2 / 3) and by_start[starts[0]].cells_on == 3   # cell 5 extra
+    assert by_start[starts[2]].score == pytest.approx(1.0) and by_start[starts[2]].end == starts[2] + 7
+    assert [m.start for m in matches] == sorted(by_start, key=lambda s: (-by_start[s].score, s))     # best first
+    assert find_matches(values, cells, second, second + 7, 0.5, limit=1)[0][0].score == pytest.approx(1.0)
+
+
+def test_runs_much_shorter_or_longer_than_the_selection_are_not_matches():
+    values = np.full((40, 2), -1.0, np.float32)
+    values[2:6, 0] = values[10:12, 0] = values[20:30, 0] = values[33:35, 0] = 1.0   # lengths 4, 2, 10, 2
+    matches, total = find_matches(values, np.array([0]), 2, 6, 0.5)
+    assert total == 2 and {(m.start, m.end) for m in matches} == {(10, 12), (33, 35)}   # 2 = half of 4: kept
+    matches, total = find_matches(values, np.array([0]), 10, 12, 0.5)              # selection 2: lengths 1..4 kept
+    assert total == 2 and {(m.start, m.end) for m in matches} == {(2, 6), (33, 35)}
+    assert find_matches(values, np.array([], np.int64), 2, 6, 0.5) == ([], 0)
+
+
+def _reference(values, cells, start, end, threshold):
+    """[(start, end, score, cells_on)] by a loop over characters in float64."""
+    values = values.astype(np.float64)
+    length, found, t = end - start, [], 0
+    while t < len(values):
+        if all(values[t, c] >= threshold for c in cells):
+            s = t
+            while t < len(values) and all(values[t, c] >= threshold for c in cells):
+                t += 1
+            size = t - s
+            if length / 2 <= size <= 2 * length and not (s < end and t > start):
+                on = sum(all(values[u, k] >= threshold for u in range(s, t)) for k in range(values.shape[1]))
+                found.append((s, t, len(cells) / on * min(size, length) / max(size, length), on))
+        else:
+            t += 1
+    return sorted(found, key=lambda m: (-m[2], m[0]))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_matches_equal_a_per_character_reference_on_random_states(seed):
+    rng = np.random.default_rng(seed)
+    values = np.where(rng.random((3000, 16)) < 0.7, 0.8, -0.5).astype(np.float16)   # long on-runs
+    values[:, 3] = np.repeat(rng.random(300) < 0.5, 10) * 1.6 - 0.8
+    start = int(np.flatnonzero((values[1:, 3] > 0) & (values[:-1, 3] < 0))[0]) + 1
+    cells = selected_cells(values, start, start + 6, 0.5)
+    assert 3 in cells.tolist()
+    matches, total = find_matches(values, cells, start, start + 6, 0.5, limit=100)
+    expected = _reference(values, cells.tolist(), start, start + 6, 0.5)
+    assert total == len(expected) > 5
+    assert [(m.start, m.end, m.cells_on) for m in matches] == [(s, e, on) for s, e, _, on in expected[:100]]
+    assert [m.score for m in matches] == pytest.approx([score for _, _, score, _ in expected[:100]])
+
+
+def test_on_runs_finds_maximal_runs_at_both_ends():
+    starts, ends = on_runs(np.array([1, 1, 0, 1, 0, 0, 1], bool))
+    assert starts.tolist() == [0, 3, 6] and ends.tolist() == [2, 4, 7]
+
+
+@pytest.mark.parametrize("start, end, fragment", [
+    (5, 5, "is empty: select 1 to 2,000 characters"),
+    (0, MAX_SELECTION + 1, "has 2,001 characters; select at most 2,000"),
+    (90, 101, "outside the text's 100 characters"),
+])
+def test_bad_selections_get_one_clear_line(start, end, fragment):
+    with pytest.raises(KRNNError, match=fragment):
+        check_selection(start, end, 100)
