@@ -3,6 +3,12 @@
     python benchmarks/bench_plugin.py                    # War and Peace's test split (synthetic activations)
     python benchmarks/bench_plugin.py --characters 50000 --units 64 --load-fast false
 
+A second run holds what the analysis over training writes (train.py --analyze-every, analyze.py --checkpoints):
+a 10,000-character probe text with c and h per layer, the cell ranking and the saturation at 10 steps; its rows
+time colored_text and saturation at a step, and emergence. search times pattern search over the whole first run
+(its activations piecewise constant, so cells switch on and off as trained ones do) for selections of 1 to 20
+characters at spread offsets.
+
 The logdir holds what `scripts/analyze.py --summary-chars N` writes for a 2-layer LSTM: the text, c and h per
 layer [N, units] float16, the cell ranking, i/f/o saturation, plus an oracle breakdown. Each route is asked
 --repeats times for a 10,000-character page (colored_text at offsets spread over the text): the table gives the
@@ -16,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -24,6 +29,8 @@ import time
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_layers import machine_line  # noqa: E402
 
 
 def split_text(characters: int) -> str:
@@ -51,22 +58,63 @@ def write_logdir(root: str, characters: int, units: int) -> str:
         summary.write_text(text, 1000, source="test")
         for index, layer in enumerate(("layer1", "layer2"), start=1):
             for name, transform in (("c", "tanh"), ("h", "none")):
-                values = np.tanh(rng.normal(size=(characters, units)).astype(np.float32))
-                summary.write_activations(layer, name, values, 1000, "lstm", (-1, 1), transform)
+                summary.write_activations(layer, name, piecewise_values(rng, characters, units), 1000, "lstm",
+                                          (-1, 1), transform)
             for gate in "ifo":
                 summary.write_saturation(layer, gate, rng.uniform(0, .5, units), rng.uniform(0, .5, units), 1000, "lstm", index)
         summary.write_cell_ranking({f"feature{k}": [{"layer": "layer1", "cell": k, "r": 0.5}] * 3 for k in range(11)},
                                    1000, "Pearson r", {})
         summary.write_oracle([{"name": f"slice {k}", "group": "n-gram", "errors": 1000} for k in range(20)],
                              characters, 1000, split="test")
+    write_training_run(os.path.join(root, "war_and_peace-lstm-training"), text[:10_000], units, rng)
     return root
 
 
+def piecewise_values(rng, characters: int, units: int):
+    """values [characters, units] in (-1, 1), each unit constant over runs of 1 to 30 characters."""
+    import numpy as np
+
+    values = np.empty((characters, units), np.float32)
+    for unit in range(units):
+        lengths = rng.integers(1, 31, size=characters // 8 + 1)
+        levels = np.tanh(rng.normal(size=len(lengths)) * 1.5)
+        values[:, unit] = np.repeat(levels, lengths)[:characters]
+    return values
+
+
+TRAINING_STEPS = tuple(range(0, 2600, 260))     # 10 kept steps, as --analyze-every 260 keeps of 2,600
+
+
+def write_training_run(path: str, text: str, units: int, rng) -> None:
+    """What the analysis over training writes: at each of TRAINING_STEPS the probe text, c and h per layer, the cell
+    ranking and the i/f/o saturation."""
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+
+    with tf.summary.create_file_writer(path).as_default():
+        for k, step in enumerate(TRAINING_STEPS):
+            summary.write_text(text, step, source="val")
+            for index, layer in enumerate(("layer1", "layer2"), start=1):
+                for name, transform in (("c", "tanh"), ("h", "none")):
+                    summary.write_activations(layer, name, piecewise_values(rng, len(text), units), step, "lstm",
+                                              (-1, 1), transform)
+                for gate in "ifo":
+                    summary.write_saturation(layer, gate, rng.uniform(0, .5, units), rng.uniform(0, .5, units), step,
+                                             "lstm", index)
+            summary.write_cell_ranking({f"feature{f}": [{"layer": "layer2", "cell": f, "r": k / 10 - f / 20}] * 3
+                                        for f in range(11)}, step, "Pearson r", {})
+
+
 def loaded(body) -> bool:
-    """Whether TensorBoard has read the whole run (it loads a logdir bit by bit)."""
-    run = body["runs"][0]
-    return bool(run["text"] and len(run["activations"]) == 4 and run["oracle"] and run["cell_ranking"]
-                and run["saturation"] and len(run["saturation"]["gates"]) == 3)
+    """Whether TensorBoard has read both runs whole (it loads a logdir bit by bit)."""
+    runs = {run["run"]: run for run in body["runs"]}
+    run, training = runs.get("war_and_peace-lstm"), runs.get("war_and_peace-lstm-training")
+    return bool(run and training and run["text"] and len(run["activations"]) == 4 and run["oracle"]
+                and run["cell_ranking"] and run["saturation"] and len(run["saturation"]["gates"]) == 3
+                and training["training"] and len(training["training"]["steps"]) == len(TRAINING_STEPS)
+                and len(training["saturation"]["steps"]) == len(TRAINING_STEPS)
+                and len(training["text"]["steps"]) == len(TRAINING_STEPS))
 
 
 def browser_pages(base: str, repeats: int) -> dict[int, list[float]]:
@@ -128,14 +176,14 @@ def main() -> int:
     from tb_plugin.testing import tensorboard
 
     loaders = ["auto", "false"] if args.load_fast == "both" else [args.load_fast]
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+    print(f"machine: {machine_line()}; "
           f"{args.characters:,} characters, 2 layers x {args.units} units, pages of {args.page:,}")
     with tempfile.TemporaryDirectory() as scratch:
         logdir = write_logdir(os.path.join(scratch, "logdir"), args.characters, args.units)
         rows = []
         for loader in loaders:
             started = time.perf_counter()
-            with tensorboard(logdir, expect_runs=1, load_fast=loader, timeout=600, ready=loaded) as base:
+            with tensorboard(logdir, expect_runs=2, load_fast=loader, timeout=600, ready=loaded) as base:
                 ready = time.perf_counter() - started
                 route = f"{base}/data/plugin/karpathy_rnn"
                 offsets = [(k * 7919 * args.page) % max(args.characters - args.page, 1) for k in range(args.repeats + 1)]
@@ -148,6 +196,15 @@ def main() -> int:
                     "saturation": lambda k: f"{route}/saturation?run=war_and_peace-lstm",
                     "oracle": lambda k: f"{route}/oracle?run=war_and_peace-lstm",
                     "index.js": lambda k: f"{route}/index.js",
+                    "search": lambda k: f"{route}/search?" + urllib.parse.urlencode(
+                        {"run": "war_and_peace-lstm", "layer": "layer2", "name": "c", "start": offsets[k],
+                         "end": offsets[k] + 1 + k % 20, "threshold": 0.5}),
+                    "colored_text (over training)": lambda k: f"{route}/colored_text?" + urllib.parse.urlencode(
+                        {"run": "war_and_peace-lstm-training", "layer": "layer2", "name": "c", "cell": k % args.units,
+                         "step": TRAINING_STEPS[k % len(TRAINING_STEPS)], "limit": 10_000}),
+                    "saturation (over training)": lambda k: f"{route}/saturation?" + urllib.parse.urlencode(
+                        {"run": "war_and_peace-lstm-training", "step": TRAINING_STEPS[k % len(TRAINING_STEPS)]}),
+                    "emergence": lambda k: f"{route}/emergence?run=war_and_peace-lstm-training",
                 }
                 for name, query in queries.items():
                     times, size = zip(*(timed_get(query(k)) for k in range(args.repeats + 1)))

@@ -70,7 +70,7 @@ MUTANTS = [
     ("karpathy_rnn/plots.py", "ax.scatter(right, left,", "ax.scatter(left, right,", "tests/test_analysis_outputs.py::figure3"),
     ("karpathy_rnn/analysis/gallery.py", "return cell_values(trace.gate(layer, state)[start:stop, cell], state)", "return trace.gate(layer, state)[start:stop, cell]", "tests/test_analysis_outputs.py::gallery"),
     ("karpathy_rnn/plots.py", "ax.set_title(title, fontsize=FONT_SIZE + 1, loc=\"left\", parse_math=False)", "ax.set_title(title, fontsize=FONT_SIZE + 1, loc=\"left\")", "tests/test_analysis_outputs.py::literally"),
-    ("setup.py", "\"static/*.css\", \"static/views/*.js\"]", "\"static/*.css\"]", "tests/test_packaging.py::package_data"),
+    ("setup.py", "\"static/*.css\", \"static/views/*.js\", \"static/views/*.css\"]", "\"static/*.css\"]", "tests/test_packaging.py::package_data"),
     ("karpathy_rnn/data/locate.py", "split(os.pathsep) if d]", "split(os.pathsep)[:1] if d]", "tests/test_corpus.py::every_data_dir"),
     ("karpathy_rnn/data/locate.py", "base = os.environ.get(\"XDG_CACHE_HOME\") or os.path", "base = os.path", "tests/test_corpus.py::xdg"),
     ("karpathy_rnn/training/trainer.py", "if clip:", "if False:", "tests/test_training_recipe.py::rmsprop"),
@@ -222,6 +222,18 @@ MUTANTS = [
     ('karpathy_rnn/summary_schema.py', '_SUGGESTION = {"label": string(True), "p": _PROBABILITY}', '_SUGGESTION = {"label": string(True), "p": number(0)}', 'tests/test_plugin_routes.py::connectivity_writer_refuses'),
     ('karpathy_rnn/summary_schema.py', 'extra = 1 if task == "autocomplete" else 0', 'extra = 1', 'tests/test_plugin_routes.py::connectivity_writer_refuses'),
     ('tb_plugin/plugin.py', 'self._reader.at_step(ctx, experiment, texts[index], _integer(request, "step"))', 'self._reader.at_step(ctx, experiment, texts[min(texts)], _integer(request, "step"))', 'tests/test_plugin_routes.py::connectivity_round_trips'),
+    ('karpathy_rnn/analysis/pattern_search.py', 'chosen = span.min(axis=0) >= threshold', 'chosen = span.max(axis=0) >= threshold', 'tests/test_pattern_search.py::selected_cells'),
+    ('karpathy_rnn/analysis/pattern_search.py', 'chosen &= np.asarray(values[start - 1], np.float32) < threshold', 'chosen &= np.asarray(values[start - 1], np.float32) <= 1.0', 'tests/test_pattern_search.py::selected_cells'),
+    ('karpathy_rnn/analysis/pattern_search.py', '(sizes <= 2 * length) & ~((starts < end) & (ends > start))', '(sizes <= 2 * length)', 'tests/test_pattern_search.py::matches'),
+    ('karpathy_rnn/analysis/pattern_search.py', 'keep = (sizes * 2 >= length)', 'keep = (sizes >= length)', 'tests/test_pattern_search.py::shorter_or_longer'),
+    ('karpathy_rnn/analysis/pattern_search.py', 'scores = cells.size / cells_on *', 'scores = 1.0 *', 'tests/test_pattern_search.py::matches'),
+    ('karpathy_rnn/analysis/pattern_search.py', 'order = np.lexsort((starts, -scores))[:limit]', 'order = np.lexsort((starts, scores))[:limit]', 'tests/test_pattern_search.py::matches'),
+    ('karpathy_rnn/analysis/over_training.py', 'if entry["first_step"] is None and r is not None and abs(r) >= threshold:', 'if entry["first_step"] is None and r is not None and r >= threshold:', 'tests/test_over_training.py::emergence_takes'),
+    ('karpathy_rnn/analysis/over_training.py', '    return top_cells(scores, top, min_abs_r=0.0)', '    return top_cells(scores, top)', 'tests/test_over_training.py::weak_features'),
+    ('karpathy_rnn/training/history.py', 'dropped = [s for s in snapshots(run_dir) if s > step]', 'dropped = [s for s in snapshots(run_dir) if s >= step]', 'tests/test_over_training.py::history_files'),
+    ('karpathy_rnn/training/trainer.py', 'if config.analyze_every and self.global_step % config.analyze_every == 0:', 'if config.analyze_every and self.global_step % config.analyze_every == 1:', 'tests/test_over_training.py::every_kept_step'),
+    ('tb_plugin/plugin.py', '| {"cell": band_cell, "values": _finite(rows[:, band_cell])})', '| {"cell": band_cell, "values": _finite(rows[:, cell])})', 'tests/test_plugin_routes.py::bands'),
+    ('tb_plugin/plugin.py', 'if entry["cell_ranking"] and len(entry["cell_ranking"]["steps"]) > 1:', 'if entry["cell_ranking"]:', 'tests/test_plugin_routes.py::training_steps'),
 ]
 
 

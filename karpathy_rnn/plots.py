@@ -174,6 +174,27 @@ def dynamics_figure(rows: dict[str, dict[str, np.ndarray]], title: str = ""):
     return figure
 
 
+def emergence_figure(body: dict, title: str = ""):
+    """Interpretable cells over training (analysis.over_training.emergence's body): each feature's best |r| against
+    the training step, a dashed line at the threshold, each feature's first step past it marked."""
+    figure, ax = plt.subplots(figsize=(7, 3.6))
+    colors = plt.get_cmap("tab10")(np.arange(max(len(body["features"]), 1)) % 10)
+    for entry, color in zip(body["features"], colors):
+        steps = np.array([p["step"] for p in entry["points"]], np.float64)
+        best = np.array([np.nan if p["r"] is None else abs(p["r"]) for p in entry["points"]], np.float64)
+        ax.plot(steps, best, marker="o", markersize=3, linewidth=1.2, color=color, label=entry["feature"])
+        if entry["first_step"] is not None:
+            ax.axvline(entry["first_step"], color=color, linewidth=0.6, linestyle=":")
+    ax.axhline(body["threshold"], color="0.4", linewidth=0.8, linestyle="--")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("best |r| of a cell with the feature")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.set_title(title or "interpretable cells over training", fontsize=10, parse_math=False)
+    figure.tight_layout()
+    return figure
+
+
 # Figure 6's oracle groups (summary.ORACLE_GROUPS) as colour maps; slices within a group get lighter one by one.
 ORACLE_COLORMAPS = {"n-gram": "Blues", "memory": "Greens", "rare words": "Purples", "word": "Oranges",
                     "punctuation": "GnBu", "boost": "Greys", "remaining": "Reds"}

@@ -69,6 +69,12 @@ def _parser():
     everything.add_argument("--summary-states", nargs="+", help="states/gates per layer in the summaries, e.g. "
                             "c h i f o (default: the cell state, c for an LSTM, and h)")
     everything.add_argument("--no-png", action="store_true", help="HTML gallery only (faster)")
+    everything.add_argument("--checkpoints", metavar="all|STEPS", help="analyse the weights the run kept while it "
+                            "trained (train.py --analyze-every) instead of its best model: all, or steps such as "
+                            "0,500,1000; the summaries of each step go into OUT (default RUN/analysis/training/SPLIT, "
+                            "SPLIT val unless --split), with emergence.json/.csv/.png and report.md: when each "
+                            "feature's best cell first reaches |r| 0.5")
+    everything.set_defaults(split=None)          # test, or val with --checkpoints
     everything.add_argument("--features", choices=("auto", "prose", "code", "all"), default="auto",
                             help="probe features to rank cells by: prose (line position, quotes), code (brackets, "
                             "comments, strings, indentation, if conditions) or all; auto tells prose from code by "
@@ -298,6 +304,26 @@ def _analyse(args, trace, run_dir, out, log):
         f"{os.path.dirname(run_dir) if run_dir else logdir}")
     path = write_report(os.path.join(out, "report.md"), trace, ranking, claims, figures, untracked, kind)
     log(f"report: {path}")
+
+
+def _over_training(args, log):
+    """--checkpoints: the section 4.2 analyses at each kept step of a training run (analysis/over_training.py)."""
+    from karpathy_rnn.analysis.over_training import analyze_history
+    from karpathy_rnn.training.history import choose_steps
+
+    run_dir = args.model if os.path.isfile(os.path.join(args.model, "config.json")) else None
+    if run_dir is None:
+        raise KRNNError(f"--checkpoints needs a training run directory (with config.json and history/), got "
+                        f"{args.model!r}")
+    out = args.out or os.path.join(run_dir, "analysis", "training", args.split)
+    writable_folder(out, "--out")
+    if args.logdir:
+        writable_folder(args.logdir, "--logdir")
+    choose_steps(run_dir, args.checkpoints)       # a missing step is refused before TensorFlow starts
+    vocabulary = (read_config(run_dir) or {}).get("vocabulary") or ""
+    corpus = _corpus(args, argparse.Namespace(vocabulary=vocabulary), run_dir)
+    analyze_history(run_dir, corpus, args.checkpoints, args.split, out, args.logdir, args.summary_chars,
+                    args.features, args.top, args.lanes, args.warmup, log)
 
 
 def _model_name(run_dir: str | None, trace) -> str:
@@ -620,6 +646,10 @@ def main(argv=None) -> int:
         _positive(p, "top", args.top)
         _positive(p, "snippet", args.snippet, 10)
         _positive(p, "summary-chars", args.summary_chars)
+        args.split = args.split or ("val" if args.checkpoints else "test")
+        if args.checkpoints:
+            _over_training(args, log)
+            return 0
     from karpathy_rnn.analysis.extract import open_gate_model
     from karpathy_rnn.sampling import resolve_model_path
 

@@ -82,6 +82,13 @@ def build_parser() -> ArgumentParser:
         "1/20 epoch (default: %(default)s)")
     add("--compare-chars", type=int, default=DEFAULTS.compare_chars, help="the first characters of the test split "
         "compared on (default: %(default)s)")
+    add("--analyze-every", type=int, default=DEFAULTS.analyze_every, help="keep the weights every N steps (and at "
+        "step 0 and the last) in RUN/history, 4 bytes per parameter each, and when training ends write the section "
+        "4.2 summaries (cell ranking, saturation, a probe text's activations) at each of those steps into "
+        "RUN/analysis/training/SPLIT, for the plugin's step control and its Over training view; 0: off (default: "
+        "%(default)s). The same later: analyze.py RUN --checkpoints all")
+    add("--analyze-split", default=DEFAULTS.analyze_split, choices=("train", "val", "test"), help="the split "
+        "--analyze-every traces (default: %(default)s)")
     add("--log-every", type=int, default=DEFAULTS.log_every, help="steps between plain progress lines; 0: ten per "
         "epoch (default: %(default)s)")
     return p
@@ -95,13 +102,19 @@ def config_from_args(args) -> TrainConfig:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    from karpathy_rnn.training.trainer import TrainingInterrupted, train
+    from karpathy_rnn.training.trainer import Trainer, TrainingInterrupted
 
+    config = config_from_args(args)
+    trainer = Trainer(config, progress_bar=args.progress)
     try:
-        train(config_from_args(args), progress_bar=args.progress)
+        trainer.run()
     except TrainingInterrupted as exc:
         print(str(exc), file=sys.stderr)
         return INTERRUPTED
+    if config.analyze_every:             # the section 4.2 summaries at each kept step, for the plugin
+        from karpathy_rnn.analysis.over_training import analyze_history
+
+        analyze_history(trainer.run_dir, trainer.corpus, "all", config.analyze_split)
     return 0
 
 

@@ -34,7 +34,7 @@ import numpy as np
 from werkzeug import wrappers
 
 from karpathy_rnn import summary
-from karpathy_rnn.analysis import pattern_search
+from karpathy_rnn.analysis import over_training, pattern_search
 from karpathy_rnn.errors import KRNNError
 from tb_plugin.reader import DOWNSAMPLE, BadRequest, Series, SummaryReader
 from tensorboard import plugin_util
@@ -416,7 +416,7 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         run, series = self._run_series(request, ctx, experiment)
         threshold = _number(request, "threshold", 0.5, 0.0, 1.0)
         values = self._reader.read(ctx, experiment, self._one(series, summary.CELL_RANKING_TAG, "cell ranking", run))
-        return {"run": run, **emergence_impl(values, threshold)}
+        return {"run": run, **over_training.emergence(values, threshold)}
 
     def _saturation(self, request, ctx, experiment) -> dict:
         run, series = self._run_series(request, ctx, experiment)
@@ -462,23 +462,3 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         step, value = self._reader.at_step(ctx, experiment, texts[index], _integer(request, "step"))
         return {"run": run, "step": step, "index": index, "texts": len(texts), **value}
 
-
-def emergence_impl(rankings: list[tuple[int, dict]], threshold: float) -> dict:
-    """The best cell per feature at each step of [(step, decoded cell ranking)], oldest first, and the first step at
-    which its |r| reaches `threshold` (null: never); a feature absent at a step (no cell tracked it) has r null."""
-    features: dict[str, dict] = {}
-    for _, ranking in rankings:
-        for feature in ranking["features"]:
-            features.setdefault(feature, {"feature": feature, "description": ranking["descriptions"].get(feature, ""),
-                                          "first_step": None, "points": []})
-    for step, ranking in rankings:
-        for feature, entry in features.items():
-            cells = ranking["features"].get(feature) or []
-            best = max(cells, key=lambda c: abs(c["r"]), default=None)
-            r = None if best is None or not math.isfinite(best["r"]) else best["r"]
-            entry["points"].append({"step": step, "r": r, "layer": best and best["layer"], "cell": best and best["cell"]})
-            if entry["first_step"] is None and r is not None and abs(r) >= threshold:
-                entry["first_step"] = step
-    statistic = rankings[-1][1]["statistic"] if rankings else ""
-    return {"threshold": threshold, "statistic": statistic, "steps": [step for step, _ in rankings],
-            "features": list(features.values())}

@@ -76,35 +76,48 @@ def fresh_events_writer(logdir: str, suffix: str):
 def write_summaries(trace: Trace, logdir: str, step: int, ranking: dict[str, list[CellScore]] | None,
                     saturation: SaturationReport | None, characters: int = 5000,
                     states: tuple[str, ...] | None = None) -> str:
-    """The plugin's summaries of `trace` into an events file in `logdir`: the first `characters` characters
-    and each layer's `states` over them (default: its cell state and h), the cell ranking, the saturation."""
-    from karpathy_rnn import summary
+    """The plugin's summaries of `trace` into a new events file in `logdir` (an earlier analysis' removed), at `step`:
+    see write_step_summaries."""
+    check_states(trace, states)
+    writer = fresh_events_writer(logdir, EVENTS_SUFFIX)
+    with writer.as_default():
+        write_step_summaries(trace, step, ranking, saturation, characters, states)
+    writer.flush()
+    writer.close()
+    return logdir
 
-    characters = min(characters, trace.length)
+
+def check_states(trace: Trace, states: tuple[str, ...] | None) -> None:
+    """A KRNNError naming the layer and what it has unless every layer has each of `states`."""
     for layer in trace.layers:
         missing = [name for name in states or () if name not in layer.gates]
         if missing:
             raise KRNNError(f"layer {layer.name} ({layer.unit.upper()}) has no {', '.join(missing)}; "
                             f"its states and gates are {', '.join(layer.gates)}")
-    writer = fresh_events_writer(logdir, EVENTS_SUFFIX)
-    with writer.as_default():
-        summary.write_text(trace.text[:characters], step, source=trace.meta.get("split", ""), start=0)
-        for layer in trace.layers:
-            for name in states or dict.fromkeys([trace.cell_state_name(layer.name), "h"]):
-                values = np.asarray(trace.gate(layer.name, name)[:characters], np.float32)
-                is_cell = name == "c"
-                gate_range = (-1.0, 1.0) if name in ("c", "h", "g", "candidate") else (0.0, 1.0)
-                summary.write_activations(layer.name, name, cell_values(values, name), step, layer.unit,
-                                          gate_range, "tanh" if is_cell else "none")
-        if ranking is not None:
-            summary.write_cell_ranking(ranking_json(ranking), step, CELL_STATISTIC, FEATURE_DESCRIPTIONS)
-        if saturation is not None:
-            for index, (layer, gates) in enumerate(saturation.fractions.items(), start=1):
-                for gate, (left, right) in gates.items():
-                    summary.write_saturation(layer, gate, left, right, step, saturation.unit, index, (LEFT, RIGHT))
-    writer.flush()
-    writer.close()
-    return logdir
+
+
+def write_step_summaries(trace: Trace, step: int, ranking: dict[str, list[CellScore]] | None,
+                         saturation: SaturationReport | None, characters: int = 5000,
+                         states: tuple[str, ...] | None = None) -> None:
+    """Into the default summary writer at `step`: the first `characters` characters of `trace` and each layer's
+    `states` over them (default: its cell state and h), the cell ranking, the saturation."""
+    from karpathy_rnn import summary
+
+    characters = min(characters, trace.length)
+    summary.write_text(trace.text[:characters], step, source=trace.meta.get("split", ""), start=0)
+    for layer in trace.layers:
+        for name in states or dict.fromkeys([trace.cell_state_name(layer.name), "h"]):
+            values = np.asarray(trace.gate(layer.name, name)[:characters], np.float32)
+            is_cell = name == "c"
+            gate_range = (-1.0, 1.0) if name in ("c", "h", "g", "candidate") else (0.0, 1.0)
+            summary.write_activations(layer.name, name, cell_values(values, name), step, layer.unit,
+                                      gate_range, "tanh" if is_cell else "none")
+    if ranking is not None:
+        summary.write_cell_ranking(ranking_json(ranking), step, CELL_STATISTIC, FEATURE_DESCRIPTIONS)
+    if saturation is not None:
+        for index, (layer, gates) in enumerate(saturation.fractions.items(), start=1):
+            for gate, (left, right) in gates.items():
+                summary.write_saturation(layer, gate, left, right, step, saturation.unit, index, (LEFT, RIGHT))
 
 
 def write_report(path: str, trace: Trace, ranking: dict[str, list[CellScore]], claims: list[str], figures: list[str],

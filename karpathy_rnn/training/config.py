@@ -57,6 +57,8 @@ class TrainConfig:
     compare_nn: list[str] | None = None  # n-NN traces (or scripts/nn.py's folder) to compare with (Figure 5 right)
     compare_every: int = 0             # steps between comparisons; 0: 1/20 epoch
     compare_chars: int = 10_000        # the first characters of the test split compared on
+    analyze_every: int = 0             # keep the weights every N steps (RUN/history) and analyse them after; 0: off
+    analyze_split: str = "val"         # the split the analysis over training traces
 
     def to_dict(self) -> dict:
         """The settings as a JSON-ready dict."""
@@ -100,11 +102,13 @@ def check_config(config: TrainConfig) -> TrainConfig:
     _integer("depth", config.depth, 2)
     for name in ("batch_size", "unroll", "epochs", "sample_length", "checkpoint_every"):
         _integer(name, getattr(config, name), 1 if name != "sample_length" else 0)
-    for name in ("eval_every", "patience", "decay_after", "seed", "log_every", "compare_every"):
+    for name in ("eval_every", "patience", "decay_after", "seed", "log_every", "compare_every", "analyze_every"):
         _integer(name, getattr(config, name), 0)
     if config.max_steps is not None:
         _integer("max_steps", config.max_steps, 1)
     _integer("compare_chars", config.compare_chars, 1)
+    if config.analyze_split not in ("train", "val", "test"):
+        raise KRNNError(f"--analyze-split {config.analyze_split!r} must be train, val or test")
     _number("learning_rate", config.learning_rate, 0, 1e38)
     _number("rho", config.rho, 0, 1, low_open=False, high_open=True)
     _number("decay", config.decay, 0, 1)

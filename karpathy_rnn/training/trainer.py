@@ -40,6 +40,7 @@ from karpathy_rnn.training.evaluation import (
     split_losses,
 )
 from karpathy_rnn.training.events import drop_replayed_events
+from karpathy_rnn.training.history import drop_snapshots_after, history_megabytes, save_snapshot, snapshots
 from karpathy_rnn.training.memory import check_training_memory, estimate_training_memory
 from karpathy_rnn.training.progress import TrainingProgress, total_steps
 from karpathy_rnn.training.run_dir import (
@@ -358,6 +359,24 @@ class Trainer:
         self.manager.save(checkpoint_number=self.global_step)
         self.saved_step = self.global_step
 
+    def _start_history(self, total: int):
+        """The weight history (--analyze-every): a resumed run's snapshots past its checkpoint dropped, step 0's taken,
+        and what it will hold said."""
+        dropped = drop_snapshots_after(self.run_dir, self.global_step)
+        if dropped:
+            self.log(f"removed {len(dropped)} weight snapshot(s) taken after the checkpoint (steps "
+                     f"{', '.join(map(str, dropped[:5]))}{', ...' if len(dropped) > 5 else ''}): retrained now")
+        if self.global_step == 0:
+            self._snapshot()
+        count, megabytes = history_megabytes(self.params, total, self.config.analyze_every)
+        self.log(f"keeping the weights every {self.config.analyze_every} steps in {self.run_dir}/history: {count} "
+                 f"snapshots of {self.params * 4 / 2**20:.1f} MB, {megabytes:.1f} MB in all")
+
+    def _snapshot(self):
+        """The weights at this step into RUN/history (--analyze-every)."""
+        self._check_finite()
+        save_snapshot(self.model, self.run_dir, self.global_step)
+
     def _restore(self):
         import tensorflow as tf
 
@@ -488,6 +507,8 @@ class Trainer:
             self.global_step += 1
             if not (math.isfinite(loss) and math.isfinite(norm)):
                 self._diverged(f"the loss ({loss}) or gradient norm ({norm}) became NaN or Inf")
+            if config.analyze_every and self.global_step % config.analyze_every == 0:
+                self._snapshot()
             self.step_seconds.append(seconds)
             with self.writer.as_default(step=self.global_step):
                 tf.summary.scalar("train/loss", loss)
@@ -539,6 +560,8 @@ class Trainer:
         drop_rows_after(self.run_dir, int(self.progress.global_step))   # comparisons made after the checkpoint
         self.epoch, self.step_in_epoch = int(self.progress.epoch), int(self.progress.step_in_epoch)
         self.global_step = int(self.progress.global_step)
+        if config.analyze_every:
+            self._start_history(total_steps(config.epochs, self.steps_per_epoch, config.max_steps))
         devices = ", ".join(sorted({d.device_type for d in tf.config.list_logical_devices()} & {"GPU"})) or "CPU"
         self.log(f"{self.corpus.name}: {len(self.corpus.train):,} training characters, vocabulary "
                  f"{self.corpus.vocabulary.size}; {config.unit} {config.layers}x{self.hidden}"
@@ -560,6 +583,8 @@ class Trainer:
                     states = {name: self._distribute(value) for name, value in self._zero_states(B).items()}
                 states = self._train_epoch(states, stop)
         self.reporter.end_line()
+        if config.analyze_every and self.global_step not in snapshots(self.run_dir):
+            self._snapshot()                     # the last step's weights close the history
         self._save(states if states is not None else
                    {name: self._distribute(value) for name, value in self._zero_states(B).items()})
         if math.isinf(float(self.progress.best_val)):

@@ -1,0 +1,154 @@
+"""The section 4.2 analyses at several training steps: for each weight snapshot a run kept (training/history.py), the
+split traced, every cell ranked by its Pearson r with each probe feature, the gates' saturation, and the plugin's
+summaries at that step (a fixed probe text: the split's first characters); then when each feature's best cell
+emerges (its |r| first reaches 0.5). train.py --analyze-every N and analyze.py RUN --checkpoints all|LIST run it."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+import time
+
+from karpathy_rnn.errors import KRNNError
+
+EMERGENCE_R = 0.5            # a feature's cell has "emerged" once its |r| reaches this
+
+
+def emergence(rankings: list[tuple[int, dict]], threshold: float = EMERGENCE_R) -> dict:
+    """The best cell per feature at each step of [(step, cell ranking body {"features": {feature: [{"layer", "cell",
+    "r"}]}, "descriptions", "statistic"})], oldest first, and the first step whose best |r| reaches `threshold` (None:
+    never); a feature absent at a step (no cell listed) has r None there.
+
+    Returns {"threshold", "statistic", "steps", "features": [{"feature", "description", "first_step", "points":
+    [{"step", "r", "layer", "cell"}]}]}, features in the order they first appear."""
+    features: dict[str, dict] = {}
+    for _, ranking in rankings:
+        for feature in ranking["features"]:
+            features.setdefault(feature, {"feature": feature, "description": ranking["descriptions"].get(feature, ""),
+                                          "first_step": None, "points": []})
+    for step, ranking in rankings:
+        for feature, entry in features.items():
+            cells = ranking["features"].get(feature) or []
+            best = max(cells, key=lambda c: abs(c["r"]) if math.isfinite(c["r"]) else -1.0, default=None)
+            r = best["r"] if best is not None and math.isfinite(best["r"]) else None
+            entry["points"].append({"step": step, "r": r, "layer": best["layer"] if r is not None else None,
+                                    "cell": best["cell"] if r is not None else None})
+            if entry["first_step"] is None and r is not None and abs(r) >= threshold:
+                entry["first_step"] = step
+    return {"threshold": threshold, "statistic": rankings[-1][1].get("statistic", "") if rankings else "",
+            "steps": [step for step, _ in rankings], "features": list(features.values())}
+
+
+def ranking_at_step(scores: dict, top: int) -> dict:
+    """The top cells of every feature with a finite r, however weak (cells.top_cells leaves out features below
+    TRACKED_R, but a chart of |r| against step needs the weak early steps too)."""
+    from karpathy_rnn.analysis.cells import top_cells
+
+    return top_cells(scores, top, min_abs_r=0.0)
+
+
+def emergence_rows(body: dict) -> list[list]:
+    """emergence.csv's rows: step, feature, layer, cell, r, |r| (empty where no cell was listed)."""
+    rows = []
+    for entry in body["features"]:
+        for point in entry["points"]:
+            r = point["r"]
+            rows.append([point["step"], entry["feature"], point["layer"] or "", "" if point["cell"] is None
+                         else point["cell"], "" if r is None else f"{r:.6f}", "" if r is None else f"{abs(r):.6f}"])
+    return rows
+
+
+def report_lines(body: dict) -> list[str]:
+    """Markdown: when each feature's cell emerged, and its best cell at the last step."""
+    lines = [f"| feature | first step with best \\|r\\| >= {body['threshold']} | best cell at step "
+             f"{body['steps'][-1] if body['steps'] else '-'} |", "|---|---:|---|"]
+    for entry in body["features"]:
+        last = entry["points"][-1] if entry["points"] else {"r": None}
+        best = "none" if last["r"] is None else f"{last['layer']} {last['cell']}: r {last['r']:+.3f}"
+        lines.append(f"| {entry['feature']} | {'not yet' if entry['first_step'] is None else entry['first_step']} "
+                     f"| {best} |")
+    return lines
+
+
+def history_model(run_dir: str):
+    """The run's char-LM built from its config.json (no weights loaded yet), ready for a snapshot's load_weights."""
+    from karpathy_rnn.models import char_language_model
+    from karpathy_rnn.training.config import TrainConfig
+    from karpathy_rnn.training.run_dir import read_config
+    from karpathy_rnn.training.trainer import model_size
+
+    saved = read_config(run_dir)
+    if not saved or not saved.get("vocabulary"):
+        raise KRNNError(f"{run_dir} has no config.json with a vocabulary: is it a run directory of scripts/train.py?")
+    config = TrainConfig.from_dict(saved)
+    hidden, _ = model_size(config, len(saved["vocabulary"]))
+    return char_language_model(saved["vocabulary"], config.unit, config.layers, hidden, depth=config.depth,
+                               fused_xla=config.xla)
+
+
+def analyze_history(run_dir: str, corpus, checkpoints: str = "all", split: str = "val", out: str | None = None,
+                    logdir: str | None = None, summary_chars: int = 5000, feature_kind: str = "auto", top: int = 3,
+                    lanes: int = 1, warmup: int = 512, log=print) -> dict:
+    """The section 4.2 analyses at each of the run's snapshots `checkpoints` ("all" or "0,500,..."), over `corpus`'s
+    `split`: summaries at each step into `logdir` (default OUT = RUN/analysis/training/SPLIT), and under OUT
+    emergence.json, emergence.csv, emergence.png and report.md. Returns the emergence body."""
+    from karpathy_rnn.analysis.cells import score_cells
+    from karpathy_rnn.analysis.extract import keras_gate_model, trace_ids
+    from karpathy_rnn.analysis.features import FEATURE_DESCRIPTIONS, text_features, text_kind
+    from karpathy_rnn.analysis.publish import (CELL_STATISTIC, EVENTS_SUFFIX, fresh_events_writer, ranking_json,
+                                               write_csv, write_json, write_step_summaries)
+    from karpathy_rnn.analysis.saturation import SATURATION_GATES, trace_saturation
+    from karpathy_rnn.atomic import atomic_file
+    from karpathy_rnn.models import check_vocabulary
+    from karpathy_rnn.plots import emergence_figure, save_figure
+    from karpathy_rnn.training.history import choose_steps
+
+    steps = choose_steps(run_dir, checkpoints)
+    model = history_model(run_dir)
+    check_vocabulary(model, corpus.vocabulary)
+    gates = keras_gate_model(model, os.path.join(run_dir, "history"))
+    ids = corpus.scoring_ids(split)
+    out = out or os.path.join(run_dir, "analysis", "training", split)
+    os.makedirs(out, exist_ok=True)
+    writer = fresh_events_writer(logdir or out, EVENTS_SUFFIX)
+    gated = all(SATURATION_GATES[layer.unit] for layer in gates.layers) and len({l.unit for l in gates.layers}) == 1
+    log(f"analysing {len(steps)} snapshot(s) of {run_dir} (steps {', '.join(map(str, steps))}) on {corpus.name} "
+        f"{split} ({len(ids) - 1:,} characters)")
+    features, rankings = None, []
+    with tempfile.TemporaryDirectory(dir=out, prefix=".traces-") as scratch:
+        for step, path in steps.items():
+            started = time.perf_counter()
+            model.load_weights(path)
+            trace = trace_ids(gates, ids, os.path.join(scratch, str(step)), lanes=lanes, warmup=warmup,
+                              corpus=corpus.name, corpus_sha256=corpus.sha256, split=split, step=step)
+            if features is None:                     # the same text at every step: its features once
+                kind = text_kind(trace.text) if feature_kind == "auto" else feature_kind
+                features = text_features(trace.text, kind)
+            ranking = ranking_at_step(score_cells(trace, features), top)
+            saturation = trace_saturation(trace) if gated else None
+            with writer.as_default():
+                write_step_summaries(trace, step, ranking, saturation, summary_chars)
+            writer.flush()
+            rankings.append((step, {"features": ranking_json(ranking), "descriptions": FEATURE_DESCRIPTIONS,
+                                    "statistic": CELL_STATISTIC}))
+            shutil.rmtree(os.path.join(scratch, str(step)))              # a trace of every gate: not kept
+            best = ", ".join(f"{feature} {abs(cells[0].correlation):.2f}" for feature, cells in ranking.items())
+            log(f"step {step:>7}: best |r| {best} ({time.perf_counter() - started:.1f} s)")
+    writer.close()
+    body = emergence(rankings)
+    write_json(body, os.path.join(out, "emergence.json"))
+    write_csv(os.path.join(out, "emergence.csv"), ["step", "feature", "layer", "cell", "r", "abs_r"],
+              emergence_rows(body))
+    save_figure(emergence_figure(body, f"{os.path.basename(os.path.normpath(run_dir))}: {corpus.name} {split}"),
+                os.path.join(out, "emergence.png"))
+    with atomic_file(os.path.join(out, "report.md"), "w", encoding="utf-8") as handle:
+        handle.write("\n".join([f"# Interpretable cells over training: {run_dir}", "",
+                                f"{corpus.name} {split} split, {len(ids) - 1:,} characters; steps "
+                                f"{', '.join(map(str, steps))}.", "", *report_lines(body), ""]))
+    for line in report_lines(body)[2:]:
+        log(line)
+    log(f"summaries at {len(steps)} steps in {logdir or out}; emergence.json, emergence.csv, emergence.png and "
+        f"report.md in {out}")
+    return body
