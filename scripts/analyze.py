@@ -7,6 +7,8 @@
     python scripts/analyze.py oracles runs/war_and_peace-lstm-2x128 --ngram runs/ngram --compare runs/small
     python scripts/analyze.py agreement runs/repro --corpus war_and_peace --out runs/agreement
     python scripts/analyze.py connectivity runs/autocomplete/*-gru-* runs/autocomplete/*-lstm-* --split test --count 20
+    python scripts/analyze.py runs/war_and_peace-lstm-2x128 --checkpoints all   # at each step train.py --analyze-every kept
+    python scripts/analyze.py export runs --view text --run war_and_peace-lstm-2x128/analysis/test --cell 37 --out figs
 
 The default command writes, under --out: trace/ (probabilities and every gate of every character, reloadable
 without TensorFlow), cells.csv (every cell's r with every probe feature), figure2.html and figure2_<feature>.png
@@ -28,7 +30,8 @@ from karpathy_rnn.cli import ArgumentParser, run_script, writable_folder
 from karpathy_rnn.errors import KRNNError
 from karpathy_rnn.training.run_dir import read_config, read_results
 
-COMMANDS = ("all", "trace", "color", "longrange", "oracles", "agreement", "connectivity")
+COMMANDS = ("all", "trace", "color", "longrange", "oracles", "agreement", "connectivity", "export")
+EXPORT_VIEWS = ("text", "saturation", "training", "oracle", "characters", "brace", "agreement", "connectivity")
 
 
 def _add_model_options(p):
@@ -52,7 +55,7 @@ def _add_trace_options(p):
 
 def _parser():
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", metavar="{trace,color,longrange,oracles,agreement}")
+    sub = p.add_subparsers(dest="command", metavar="{trace,color,longrange,oracles,agreement,connectivity,export}")
     everything = sub.add_parser("all", prog="analyze.py", description=__doc__ + "\nSub-commands: analyze.py trace "
                                 "--help, analyze.py color --help, analyze.py longrange --help, analyze.py oracles --help, "
                                 "analyze.py agreement --help. Options of the default command:",
@@ -141,7 +144,45 @@ def _parser():
     connectivity.add_argument("--data-dir", help="a folder holding the corpus files (default: the run's)")
     connectivity.add_argument("--out", help="output folder (default: RUN/analysis/connectivity of the first run)")
     connectivity.add_argument("--logdir", help="where the plugin's summaries go (default: the first run)")
+    export = sub.add_parser("export", help="a plugin view as a standalone HTML file and a print-resolution PNG",
+                            description=EXPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_argument("logdir", help="the folder TensorBoard would be started on (tensorboard --logdir LOGDIR)")
+    export.add_argument("--view", required=True, choices=EXPORT_VIEWS, help="which view of the plugin")
+    export.add_argument("--run", required=True, help="the run, as TensorBoard names it (its folder under LOGDIR)")
+    export.add_argument("--step", type=int, help="training step (default: the latest)")
+    export.add_argument("--layer", help="colored text: the layer (default: the run's top-ranked cell's)")
+    export.add_argument("--name", help="colored text: the state or gate, e.g. c, h, f (default: the cell state)")
+    export.add_argument("--cell", type=int, help="colored text: the cell")
+    export.add_argument("--offset", type=int, help="colored text: the first character of the page")
+    export.add_argument("--index", type=int, help="connectivity: which text of the study")
+    export.add_argument("--format", nargs="+", choices=("html", "png"), default=["html", "png"],
+                        help="what to write (default: both)")
+    export.add_argument("--out", default="exported", help="output folder (default: %(default)s)")
     return p
+
+
+EXPORT_HELP = """A view of the karpathy_rnn TensorBoard plugin, exactly as the browser shows it, as files for a paper or a
+slide: a standalone HTML file (its styles inlined, every text escaped, no script and no external request) and a
+PNG at print resolution (3x CSS pixels, about 288 dpi), both captioned with the run, step, layer and cell. The real
+tensorboard is started on LOGDIR and Debian's headless Chromium (apt install chromium chromium-driver) draws the
+view and runs its Export buttons; nothing is drawn twice by other code."""
+
+
+def _export(args, log):
+    """export: one view of the plugin as HTML and PNG files (tb_plugin/export_cli.py)."""
+    from tb_plugin.export_cli import export_views
+
+    if not os.path.isdir(args.logdir):
+        raise KRNNError(f"{args.logdir!r} is not a folder; give the --logdir TensorBoard shows (e.g. runs)")
+    for flag in ("step", "cell", "offset", "index"):
+        value = getattr(args, flag)
+        if value is not None and value < 0:
+            raise KRNNError(f"--{flag} must be >= 0, got {value}")
+    writable_folder(args.out, "--out")
+    params = {key: getattr(args, key) for key in ("run", "step", "layer", "name", "cell", "offset", "index")
+              if getattr(args, key) is not None}
+    for path in export_views(args.logdir, args.out, args.view, params, tuple(args.format)):
+        log(f"wrote {path}")
 
 
 def _positions(value: str) -> list[int]:
@@ -634,6 +675,9 @@ def main(argv=None) -> int:
         return 0
     if args.command == "connectivity":
         _connectivity(args, log)
+        return 0
+    if args.command == "export":
+        _export(args, log)
         return 0
     _positive(p, "lanes", args.lanes)
     _positive(p, "warmup", args.warmup, 0)

@@ -48,7 +48,7 @@ MIME_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png",
 GATE_ORDER = ("i", "f", "o", "g", "r", "z", "candidate")
 MAX_BANDS = 8                     # extra cells one colored_text answer may carry
 MAX_MATCHES = 100                 # matches one search answer may list
-COLUMN_CACHE = 4                  # whole (layer, name) columns kept for searches
+COLUMN_CACHE = 2                  # whole (layer, name) columns kept for searches (77 MB each for 300,000 x 128)
 
 
 def _gate_key(gate: str) -> tuple:

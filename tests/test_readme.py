@@ -28,7 +28,8 @@ NOT_RUN = {
 TINY = {"train.py": ["--max-steps", "2", "--batch-size", "10", "--unroll", "20", "--sample-length", "0",
                      "--no-progress"],
         "autocomplete.py train": ["--max-steps", "2", "--epochs", "1", "--words", "64"],
-        "analyze.py connectivity": ["--count", "2"]}
+        "analyze.py connectivity": ["--count", "2"],
+        "analyze.py runs/emerging": ["--lanes", "16"]}
 
 
 def readme_commands() -> list[tuple[int, str]]:
