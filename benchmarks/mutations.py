@@ -234,6 +234,22 @@ MUTANTS = [
     ('karpathy_rnn/training/trainer.py', 'if config.analyze_every and self.global_step % config.analyze_every == 0:', 'if config.analyze_every and self.global_step % config.analyze_every == 1:', 'tests/test_over_training.py::every_kept_step'),
     ('tb_plugin/plugin.py', '| {"cell": band_cell, "values": _finite(rows[:, band_cell])})', '| {"cell": band_cell, "values": _finite(rows[:, cell])})', 'tests/test_plugin_routes.py::bands'),
     ('tb_plugin/plugin.py', 'if entry["cell_ranking"] and len(entry["cell_ranking"]["steps"]) > 1:', 'if entry["cell_ranking"]:', 'tests/test_plugin_routes.py::training_steps'),
+    ('tb_plugin/plugin.py', 'steps = {step for values in self._reader.read_many(ctx, experiment, saturation) for step, _ in values}', 'steps = {s.max_step for s in saturation}', 'tests/test_plugin_routes.py::training_steps'),
+    ('tb_plugin/static/views/training.js', "'data-first-step': feature.first_step === null ? '' : feature.first_step}", "'data-first-step': feature.first_step === null ? '' : data.steps[0]}", 'tests/test_plugin_browser_training.py::first_steps_follow'),
+    ('tb_plugin/static/views/training.js', 'if (point.r === null) { joined = false; continue; }', 'if (point.r === null) { continue; }', 'tests/test_plugin_browser_training.py::series_per_feature'),
+    ('tb_plugin/static/views/training.js', 'const y = (value) => MARGIN.top + (1 - value) * inner.height;', 'const y = (value) => MARGIN.top + value * inner.height;', 'tests/test_plugin_browser_training.py::series_per_feature'),
+    ('tb_plugin/static/views/training.js', 'cell: point.cell, name: cellState(run, point.layer)', 'cell: 0, name: cellState(run, point.layer)', 'tests/test_plugin_browser_training.py::best_cell_opens'),
+    ('tb_plugin/static/views/saturation.js', 'scatter(gate, [layer], layers, run, points, SIDE_SIZE)', 'scatter(gate, gate.layers, layers, run, points, SIDE_SIZE)', 'tests/test_plugin_browser_training.py::side_by_side'),
+    ('tb_plugin/static/views/saturation.js', "point.setAttribute('cx', scaleX(size)(right));", "point.setAttribute('cx', scaleX(size)(left));", 'tests/test_plugin_browser_training.py::play_advances'),
+    ('tb_plugin/static/export.js', "const EXPORT_CSS = '.krnn-block { content-visibility: visible !important;", "const EXPORT_CSS = '.krnn-block { content-visibility: auto !important;", 'tests/test_plugin_export.py::colored_text_is_standalone'),
+    ('tb_plugin/static/export.js', 'for (const node of copy.querySelectorAll(CHROME)) node.remove();', "for (const node of copy.querySelectorAll('script')) node.remove();", 'tests/test_plugin_export.py::saturation_is_standalone'),
+    ('tb_plugin/static/export.js', 'const MAX_CANVAS_SIDE = 16384;', 'const MAX_CANVAS_SIDE = 65536;', 'tests/test_plugin_export.py::lowers_the_scale'),
+    ('tb_plugin/static/export.js', "return text.replace(NOT_XML, '\\uFFFD');", 'return text;', 'tests/test_plugin_export.py::three_times'),
+    ('tb_plugin/static/index.js', 'this.checked = new Set([run]);', 'this.checked.add(run);', 'tests/test_plugin_export.py::every_view_has_export_buttons'),
+    ('tb_plugin/static/index.js', 'else for (const name of names) if (!this.seen.has(name)) this.checked.add(name);', 'else this.seen.clear();', 'tests/test_plugin_browser_training.py::appears_only_once'),
+    ('tb_plugin/static/views/brace.js', "api('brace', {run: r.run, step: state.step})", "api('brace', {run: r.run})", 'tests/test_plugin_export.py::rejects_unknown'),
+    ('tb_plugin/static/views/connectivity.js', 'for (const r of runs) chosen.set(r.run, Number(params.index));', 'for (const r of runs) chosen.set(r.run, 0);', 'tests/test_plugin_export.py::every_view_has_export_buttons'),
+    ('tb_plugin/export_cli.py', 'prefix = "data:image/png;base64,"', 'prefix = "data:image/png,"', 'tests/test_plugin_export.py::export_cli_writes'),
 ]
 
 

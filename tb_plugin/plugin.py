@@ -261,8 +261,13 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                   "range": s.content["range"], "transform": s.content["transform"]}
                  for (layer, name), s in first_blocks.items()), key=lambda a: (_natural(a["layer"]), a["name"]))
             saturation = by_kind.get("saturation", [])
+            try:                                     # small tensors, cached: every step a gate has, not the last
+                steps = {step for values in self._reader.read_many(ctx, experiment, saturation) for step, _ in values}
+            except KRNNError as error:
+                problems.append(str(error))
+                saturation = []
             if saturation:
-                entry["saturation"] = {"steps": sorted({s.max_step for s in saturation}),
+                entry["saturation"] = {"steps": sorted(steps),
                                        "gates": sorted({s.content["gate"] for s in saturation},
                                                        key=_gate_key)}
             texts = _connectivity_texts(series)

@@ -695,6 +695,7 @@ def training_client(tmp_path_factory):
             if step >= 100:
                 features["line position"] = [{"layer": "layer2", "cell": 2, "r": 0.2}]
             summary.write_cell_ranking(features, step, "Pearson r", {"quote": "inside a quotation"})
+            summary.write_saturation("layer1", "f", np.full(6, step / 1000), np.zeros(6), step, "lstm", 1)
         step = RANKING_STEPS[-1]
         summary.write_text(SEARCH_TEXT, step, source="val")
         rows = np.full((len(SEARCH_TEXT), 6), -0.3, np.float32)
@@ -710,6 +711,8 @@ def training_client(tmp_path_factory):
 def test_runs_lists_training_steps_only_where_the_ranking_has_several(client, training_client):
     _, listing = get(training_client, "runs")
     assert listing["runs"][0]["training"] == {"steps": list(RANKING_STEPS)}
+    assert listing["runs"][0]["saturation"]["steps"] == list(RANKING_STEPS)     # every step, not the last only
+    assert get(training_client, "saturation", run="run", step=100)[1]["gates"][0]["layers"][0]["left"][0] == 0.1
     _, listing = get(client, "runs")
     assert all(entry["training"] is None for entry in listing["runs"])       # one step only
 

@@ -1,8 +1,10 @@
 // The karpathy_rnn plugin's entry point: TensorBoard imports this module in the plugin's iframe and calls render().
 // The shell (run selector, view tabs, messages) lives here; each view is one module under views/, listed in VIEWS,
-// exporting createView(app) -> {element, refresh(), open(params)}. A new view is one new module and one line here;
-// a view with `needs` (a key of the runs route's entries) has a tab only when some run has that data.
+// exporting createView(app) -> {element, refresh(), open(params), caption()}. A new view is one new module and one
+// line here; a view with `needs` (a key of the runs route's entries) has a tab only when some run has that data.
+// The tab bar's Export control saves the current view as HTML or PNG (export.js); scripts call window.krnnExport.
 import {api, el, message, replace, RUN_COLORS} from './static/common.js';
+import {download, exportHtml, exportPng, installScriptExport} from './static/export.js';
 
 const VIEWS = [
   {id: 'text', title: 'Colored text', module: './static/views/colored_text.js'},
@@ -23,13 +25,18 @@ export async function render() {
   document.title = 'karpathy_rnn';
   const app = new App();
   document.body.append(app.element);
-  await app.load();
+  app.loaded = app.load();
+  installScriptExport(app);
+  await app.loaded;
 }
 
 class App {
   constructor() {
     this.index = {runs: [], problems: []};
+    this.loaded = null;                     // the first load's promise (window.krnnExport waits for it)
+    this.loadError = null;                  // why the runs could not be listed, if they could not
     this.checked = new Set();
+    this.seen = new Set();             // the runs listed at the last load: a run that appears later starts ticked
     this.filter = '';
     this.views = new Map();
     this.runList = el('div', {class: 'krnn-run-list'});
@@ -38,23 +45,34 @@ class App {
     this.main = el('main', {class: 'krnn-main'});
     const filter = el('input', {type: 'search', placeholder: 'Filter runs (regex)', class: 'krnn-filter',
                                 input: () => { this.filter = filter.value; this.drawRuns(); this.refresh(); }});
+    this.filterInput = filter;
+    const exportButton = (format, label) => el('button', {type: 'button', class: 'krnn-export-button',
+      'data-action': `export-${format}`, title: `Save the view as it is now as one ${format.toUpperCase()} file`,
+      click: () => this.exportCurrent(format)}, label);
+    this.exportControl = el('div', {class: 'krnn-export-control', role: 'group', 'aria-label': 'Export the view'},
+      exportButton('html', 'Export HTML'), exportButton('png', 'Export PNG'));
     const reload = el('button', {class: 'krnn-reload', type: 'button', title: 'Read the logdir again',
                                  click: () => this.load()}, 'Reload');
     this.element = el('div', {class: 'krnn-app'},
       el('aside', {class: 'krnn-sidebar'}, el('h2', {}, 'Runs'), filter, this.runList, reload),
-      el('section', {class: 'krnn-content'}, this.tabs, this.problems, this.main));
+      el('section', {class: 'krnn-content'}, el('div', {class: 'krnn-tab-bar'}, this.tabs, this.exportControl),
+         this.problems, this.main));
   }
 
   // Reads the runs route, redraws the run selector, then the current view.
   async load() {
     try {
       this.index = await api('runs');
+      this.loadError = null;
     } catch (error) {
-      replace(this.main, message('error', `Could not list the runs: ${error.message}`));
+      this.loadError = `Could not list the runs: ${error.message}`;
+      replace(this.main, message('error', this.loadError));
       return;
     }
     const names = this.index.runs.map((r) => r.run);
     if (this.checked.size === 0 || ![...this.checked].some((r) => names.includes(r))) this.checked = new Set(names);
+    else for (const name of names) if (!this.seen.has(name)) this.checked.add(name);   // a run new since the last load
+    this.seen = new Set(names);
     const problems = this.index.problems;
     replace(this.problems, problems.length ? el('details', {class: 'krnn-message krnn-warning', role: 'status'},
       el('summary', {}, `${problems.length} unreadable karpathy_rnn summar${problems.length > 1 ? 'ies' : 'y'} skipped`),
@@ -102,9 +120,28 @@ class App {
     }) : el('p', {class: 'krnn-hint'}, this.index.runs.length ? 'No run matches the filter.' : 'No runs.'));
   }
 
+  // Ticks `run` alone and clears the filter (window.krnnExport's `run`); an Error for a run the logdir lacks.
+  tickOnly(run) {
+    if (!this.index.runs.some((r) => r.run === run)) {
+      const known = this.index.runs.map((r) => JSON.stringify(r.run)).join(', ') || 'none';
+      throw new Error(`unknown run ${JSON.stringify(run)}; the runs with karpathy_rnn data are ${known}`);
+    }
+    this.checked = new Set([run]);
+    this.filter = '';
+    this.filterInput.value = '';
+    this.drawRuns();
+  }
+
+  // VIEWS' entry for `id`; an Error naming the views for an unknown one.
+  viewSpec(id) {
+    const spec = VIEWS.find((v) => v.id === id);
+    if (!spec) throw new Error(`unknown view ${JSON.stringify(id)}; the views are ${VIEWS.map((v) => v.id).join(', ')}`);
+    return spec;
+  }
+
   async view(id) {
     if (!this.views.has(id)) {
-      const spec = VIEWS.find((v) => v.id === id);
+      const spec = this.viewSpec(id);
       const module = await import(spec.module);
       this.views.set(id, module.createView(this));
     }
@@ -138,5 +175,37 @@ class App {
   async refresh() {
     if (!this.current) return;
     await this.show(this.current);
+  }
+
+  // Exports the current view as `format` ('html' or 'png') and downloads the file; a message above the view when
+  // it fails (left out of later exports).
+  async exportCurrent(format) {
+    if (!this.current || this.exporting) return;
+    this.exporting = true;
+    const buttons = [...this.exportControl.querySelectorAll('button')];
+    for (const button of buttons) button.disabled = true;
+    this.exportControl.setAttribute('aria-busy', 'true');
+    for (const old of this.main.querySelectorAll(':scope > .krnn-export-error')) old.remove();
+    try {
+      const spec = this.viewSpec(this.current);
+      const view = await this.view(this.current);
+      if (!this.main.contains(view.element)) throw new Error('the view is not drawn');
+      if (format === 'png') {
+        const {filename, blob} = await exportPng(view, spec, this);
+        download(filename, blob);
+      } else {
+        const {filename, text} = await exportHtml(view, spec, this);
+        download(filename, new Blob([text], {type: 'text/html;charset=utf-8'}));
+      }
+    } catch (error) {
+      const notice = message('error', `Export failed: ${error.message}`);
+      notice.classList.add('krnn-export-error');
+      notice.setAttribute('data-export', 'skip');
+      this.main.prepend(notice);
+    } finally {
+      this.exporting = false;
+      for (const button of buttons) button.disabled = false;
+      this.exportControl.removeAttribute('aria-busy');
+    }
   }
 }

@@ -22,20 +22,27 @@ export function createView(app) {
     'Hover a model or a cell of the matrix to see its name and agreement.');
   const panels = el('div', {class: 'krnn-panels krnn-agreement-panels'});
   const element = el('div', {class: 'krnn-view krnn-agreement'}, status, readout, panels);
+  const state = {run: null, step: null};    // set by open(): only that run, at that step (null: every run, latest)
+  let shown = [];                     // the answers drawn now (or {error, run})
   let request = 0;
 
   async function load() {
-    const runs = app.selectedRuns().filter((r) => r.agreement);
+    const runs = app.selectedRuns().filter((r) => r.agreement && (state.run === null || r.run === state.run));
     const token = ++request;
     if (!runs.length) {
+      shown = [];
       replace(panels);
-      replace(status, message('info', 'None of the selected runs has an agreement study (how often models agree on '
-        + 'the most likely character, Figure 1 right); tick another run.'));
+      replace(status, message('info', state.run !== null
+        ? `The run ${state.run} is not ticked or has no agreement study; tick it, or another run.`
+        : 'None of the selected runs has an agreement study (how often models agree on the most likely character, '
+          + 'Figure 1 right); tick another run.'));
       return;
     }
     replace(status);
-    const results = await Promise.all(runs.map((r) => api('agreement', {run: r.run}).catch((error) => ({error, run: r.run}))));
+    const results = await Promise.all(runs.map((r) => api('agreement', {run: r.run, step: state.step})
+      .catch((error) => ({error, run: r.run}))));
     if (token !== request) return;
+    shown = results;
     replace(panels, results.map((data) => data.error
       ? el('figure', {class: 'krnn-panel krnn-agreement-panel'}, el('figcaption', {}, data.run), message('error', data.error.message))
       : panel(data, app.runColor(data.run))));
@@ -138,7 +145,30 @@ export function createView(app) {
         '1.000 agree')));
   }
 
-  return {element, refresh: load, open: load};
+  // Shows only params.run (when given) at params.step (when given); refresh() shows every ticked run again.
+  function open(params = {}) {
+    state.run = Object.hasOwn(params, 'run') && params.run !== null ? String(params.run) : null;
+    state.step = Object.hasOwn(params, 'step') && params.step !== null && params.step !== '' ? Number(params.step) : null;
+    return load();
+  }
+
+  function refresh() {
+    state.run = state.step = null;
+    return load();
+  }
+
+  // What the view shows now, for the export: the runs, their step (when one), models and characters compared.
+  function caption() {
+    const drawn = shown.filter((data) => !data.error);
+    const steps = [...new Set(drawn.map((data) => data.step))];
+    const details = drawn.map((data) => `${shown.length > 1 ? `${data.run}${steps.length > 1 ? ` (step ${data.step})` : ''}: ` : ''}`
+      + `${data.models.length} models compared on ${formatCount(data.characters)} characters`
+      + `${data.split ? ` of the ${data.split} split` : ''}`);
+    return {title: 'Agreement', run: shown.map((data) => data.run).join(', ') || state.run,
+            step: steps.length === 1 ? steps[0] : state.step, layer: null, cell: null, details: details.join('; ')};
+  }
+
+  return {element, refresh, open, caption};
 }
 
 const DEPTHS = new Map([['circle', '1 layer'], ['square', '2 layers'], ['triangle', '3+ layers']]);

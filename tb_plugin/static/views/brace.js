@@ -14,20 +14,27 @@ export function createView(app) {
     'Hover a point to see its bucket, model, mean probability of } and number of braces.');
   const panels = el('div', {class: 'krnn-panels krnn-brace-panels'});
   const element = el('div', {class: 'krnn-view krnn-brace'}, status, readout, panels);
+  const state = {run: null, step: null};    // set by open(): only that run, at that step (null: every run, latest)
+  let shown = [];                     // the answers drawn now (or {error, run})
   let request = 0;
 
   async function load() {
-    const runs = app.selectedRuns().filter((r) => r.brace);
+    const runs = app.selectedRuns().filter((r) => r.brace && (state.run === null || r.run === state.run));
     const token = ++request;
     if (!runs.length) {
+      shown = [];
       replace(panels);
-      replace(status, message('info', 'None of the selected runs has a closing-brace study (scripts/analyze.py '
-        + 'longrange writes one on code, such as linux_kernel); tick another run.'));
+      replace(status, message('info', state.run !== null
+        ? `The run ${state.run} is not ticked or has no closing-brace study; tick it, or another run.`
+        : 'None of the selected runs has a closing-brace study (scripts/analyze.py longrange writes one on code, '
+          + 'such as linux_kernel); tick another run.'));
       return;
     }
     replace(status);
-    const results = await Promise.all(runs.map((r) => api('brace', {run: r.run}).catch((error) => ({error, run: r.run}))));
+    const results = await Promise.all(runs.map((r) => api('brace', {run: r.run, step: state.step})
+      .catch((error) => ({error, run: r.run}))));
     if (token !== request) return;
+    shown = results;
     replace(panels, results.map((data) => data.error
       ? el('figure', {class: 'krnn-panel krnn-brace-panel'}, el('figcaption', {}, data.run), message('error', data.error.message))
       : panel(data, app.runColor(data.run))));
@@ -108,5 +115,28 @@ export function createView(app) {
       legend, el('div', {class: 'krnn-chart-scroll'}, svg));
   }
 
-  return {element, refresh: load, open: load};
+  // Shows only params.run (when given) at params.step (when given); refresh() shows every ticked run again.
+  function open(params = {}) {
+    state.run = Object.hasOwn(params, 'run') && params.run !== null ? String(params.run) : null;
+    state.step = Object.hasOwn(params, 'step') && params.step !== null && params.step !== '' ? Number(params.step) : null;
+    return load();
+  }
+
+  function refresh() {
+    state.run = state.step = null;
+    return load();
+  }
+
+  // What the view shows now, for the export: the runs, their step (when one), braces, buckets and models.
+  function caption() {
+    const drawn = shown.filter((data) => !data.error);
+    const steps = [...new Set(drawn.map((data) => data.step))];
+    const details = drawn.map((data) => `${shown.length > 1 ? `${data.run}${steps.length > 1 ? ` (step ${data.step})` : ''}: ` : ''}`
+      + `${formatCount(data.braces)} closing braces in buckets of ${formatCount(data.bucket_width)} characters; `
+      + `models ${data.models.join(', ')}`);
+    return {title: 'Closing braces', run: shown.map((data) => data.run).join(', ') || state.run,
+            step: steps.length === 1 ? steps[0] : state.step, layer: null, cell: null, details: details.join('; ')};
+  }
+
+  return {element, refresh, open, caption};
 }

@@ -16,11 +16,13 @@ export function createView(app) {
   const element = el('div', {class: 'krnn-view krnn-characters'}, controls, status, legend,
     el('div', {class: 'krnn-text-grid'}, el('div', {class: 'krnn-text-panel'}, readout, found, textBox), charts));
   let page = null;                  // the shown comparison, its characters (code points) and their spans
+  let marked = null;                // the leader whose character is marked: {side, rank}
   let request = 0;
 
   const candidates = () => app.selectedRuns().filter((r) => r.characters);
 
-  async function load() {
+  // Draws state.run at state.step; `asked` (from open()): a step the run lacks is an error, not the latest.
+  async function load(asked = false) {
     const runs = candidates();
     if (!runs.some((r) => r.run === state.run)) state.run = runs.length ? runs[0].run : null;
     const run = runs.find((r) => r.run === state.run);
@@ -35,7 +37,20 @@ export function createView(app) {
         + 'analyze.py longrange writes it); tick another run.'));
       return;
     }
-    if (!run.characters.steps.includes(state.step)) state.step = run.characters.steps[run.characters.steps.length - 1];
+    if (!run.characters.steps.includes(state.step)) {
+      if (asked === true && state.step !== null) {
+        page = null;
+        replace(controls);
+        replace(legend);
+        replace(charts);
+        replace(found);
+        textBox.replaceChildren();
+        replace(status, message('error', `step ${state.step} is not a step of the character comparison of `
+          + `${run.run}; its steps are ${run.characters.steps.join(', ')}`));
+        return;
+      }
+      state.step = run.characters.steps[run.characters.steps.length - 1];
+    }
     replace(controls,
       select('Run', runs.map((r) => [r.run, r.run]), state.run, (v) => { state.run = v; load(); }, 'run'),
       select('Step', run.characters.steps.map((s) => [s, formatCount(s)]), state.step,
@@ -63,6 +78,7 @@ export function createView(app) {
     const {fragment, spans} = coloredTextBlocks(characters, data.difference, 0, true);
     textBox.replaceChildren(fragment);
     page = {data, characters, spans};
+    marked = null;
     replace(legend, el('span', {class: 'krnn-legend', title: 'p(correct character): first model minus second'},
       el('span', {class: 'krnn-legend-name'}, `${second} leads`), el('span', {class: 'krnn-legend-bar'}),
       el('span', {class: 'krnn-legend-name'}, `${first} leads`)),
@@ -114,6 +130,7 @@ export function createView(app) {
     if (!page) return;
     const {data, characters, spans} = page;
     const row = data.leaders[side][rank];
+    marked = {side, rank};
     for (const span of textBox.querySelectorAll('span.krnn-occurrence')) span.classList.remove('krnn-occurrence');
     for (const button of charts.querySelectorAll('button.krnn-leader')) {
       const chosen = button.dataset.side === String(side) && button.dataset.rank === String(rank);
@@ -133,5 +150,23 @@ export function createView(app) {
     if (firstSpan) firstSpan.scrollIntoView({block: 'center', inline: 'nearest'});
   }
 
-  return {element, refresh: load, open: (params) => { Object.assign(state, params); return load(); }};
+  // Shows params.run (when given) at params.step (when given: an error if the run lacks it).
+  function open(params = {}) {
+    if (Object.hasOwn(params, 'run') && params.run !== null) state.run = String(params.run);
+    if (Object.hasOwn(params, 'step')) state.step = params.step === null || params.step === '' ? null : Number(params.step);
+    return load(true);
+  }
+
+  // What the view shows now, for the export: the run, step, the two models, the excerpt and a marked character.
+  function caption() {
+    if (!page) return {title: 'Characters', run: state.run, step: state.step, layer: null, cell: null, details: ''};
+    const {data, characters} = page;
+    const leader = marked ? data.leaders[marked.side][marked.rank] : null;
+    return {title: 'Characters', run: data.run, step: data.step, layer: null, cell: null,
+            details: `p(${data.models[0]}) − p(${data.models[1]}) per character, `
+              + `${formatCount(characters.length)} characters from character ${formatCount(data.start)} of the split`
+              + (leader ? `; occurrences of ${leader.label} marked` : '')};
+  }
+
+  return {element, refresh: () => load(), open, caption};
 }

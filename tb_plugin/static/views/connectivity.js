@@ -31,26 +31,60 @@ export function createView(app) {
   const panels = el('div', {class: 'krnn-panels krnn-connectivity-panels'});
   const element = el('div', {class: 'krnn-view krnn-connectivity'}, status, panels);
   const chosen = new Map();         // run -> the index of the text it shows (a Map: run names are data)
+  const state = {run: null, step: null};    // set by open(): only that run, at that step (null: every run, latest)
+  let asked = new Set();            // runs whose index open() asked for: kept even when the run lacks it (an error)
+  let shown = [];                   // the panels drawn now
 
   async function load() {
-    const runs = app.selectedRuns().filter((r) => r.connectivity);
+    const runs = app.selectedRuns().filter((r) => r.connectivity && (state.run === null || r.run === state.run));
     if (!runs.length) {
+      shown = [];
       replace(panels);
-      replace(status, message('info', 'None of the selected runs has a connectivity study (how much each prediction '
-        + 'depends on each character before it); tick another run.'));
+      replace(status, message('info', state.run !== null
+        ? `The run ${state.run} is not ticked or has no connectivity study; tick it, or another run.`
+        : 'None of the selected runs has a connectivity study (how much each prediction depends on each character '
+          + 'before it); tick another run.'));
       return;
     }
     replace(status);
-    const shown = runs.map((r) => createPanel(r, app.runColor(r.run)));
+    shown = runs.map((r) => createPanel(r, app.runColor(r.run)));
+    asked = new Set();
     replace(panels, shown.map((p) => p.element));
     await Promise.all(shown.map((p) => p.show(chosen.get(p.run))));
+  }
+
+  // Shows only params.run (when given) at params.step, text params.index (when given: of that run, else of every
+  // run); refresh() shows every ticked run at its latest step again.
+  function open(params = {}) {
+    state.run = Object.hasOwn(params, 'run') && params.run !== null ? String(params.run) : null;
+    state.step = Object.hasOwn(params, 'step') && params.step !== null && params.step !== '' ? Number(params.step) : null;
+    if (Object.hasOwn(params, 'index') && params.index !== null && params.index !== '') {
+      const runs = app.selectedRuns().filter((r) => r.connectivity && (state.run === null || r.run === state.run));
+      for (const r of runs) chosen.set(r.run, Number(params.index));
+      asked = new Set(runs.map((r) => r.run));
+    }
+    return load();
+  }
+
+  function refresh() {
+    state.run = state.step = null;
+    return load();
+  }
+
+  // What the view shows now, for the export: the runs, their step (when one), the text and a chosen character.
+  function caption() {
+    const described = shown.map((p) => p.summary());
+    const steps = [...new Set(described.map((d) => d.step).filter((step) => step !== null))];
+    return {title: 'Connectivity', run: described.map((d) => d.run).join(', ') || state.run,
+            step: steps.length === 1 ? steps[0] : state.step, layer: null, cell: null,
+            details: described.map((d) => (described.length > 1 ? `${d.run}: ${d.details}` : d.details)).join('; ')};
   }
 
   // One run's panel: the text selector, then one column per model.
   function createPanel(entry, runColor) {
     const {run} = entry;
     const sources = entry.connectivity.sources;           // [{index, source}] by index
-    if (!sources.some((s) => s.index === chosen.get(run))) chosen.set(run, sources[0].index);
+    if (!sources.some((s) => s.index === chosen.get(run)) && !asked.has(run)) chosen.set(run, sources[0].index);
     const controls = el('div', {class: 'krnn-controls krnn-connectivity-controls'});
     const info = el('p', {class: 'krnn-hint krnn-connectivity-info'});
     const readout = el('div', {class: 'krnn-readout krnn-connectivity-readout', 'aria-live': 'polite'});
@@ -74,7 +108,7 @@ export function createView(app) {
       readout.textContent = '';
       replace(body, el('p', {class: 'krnn-hint'}, 'Loading…'));
       try {
-        const data = await api('connectivity', {run, index});
+        const data = await api('connectivity', {run, index, step: state.step});
         if (mine !== token) return;
         draw(data);
       } catch (error) {
@@ -195,8 +229,17 @@ export function createView(app) {
       choose(j);
     });
 
-    return {element: panel, run, show};
+    // {run, step, details} of what this panel shows: the text, its models, the chosen character.
+    function summary() {
+      if (!page) return {run, step: null, details: `text ${chosen.get(run)} not drawn`};
+      const {data, selected, pinned} = page;
+      return {run, step: data.step, details: `text ${data.index} of ${data.texts} (${data.source || 'no source named'}, `
+        + `${data.task}), ${data.models.length} model${data.models.length === 1 ? '' : 's'}`
+        + (selected === null ? '' : `; character ${selected} ${pinned ? 'pinned' : 'selected'}`)};
+    }
+
+    return {element: panel, run, show, summary};
   }
 
-  return {element, refresh: load, open: load};
+  return {element, refresh, open, caption};
 }

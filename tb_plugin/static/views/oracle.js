@@ -15,26 +15,60 @@ export function createView(app) {
   const panels = el('div', {class: 'krnn-panels krnn-oracle-panels'});
   const element = el('div', {class: 'krnn-view krnn-oracle'}, status, panels);
   const chosen = new Map();           // run -> the index of the slice whose examples it lists (kept across redraws)
+  const state = {run: null, step: null};    // set by open(): only that run, at that step (null: every run, latest)
+  let shown = [];                     // the answers drawn now (or {error, run})
   let request = 0;
 
   async function load() {
-    const runs = app.selectedRuns().filter((r) => r.oracle);
+    const runs = app.selectedRuns().filter((r) => r.oracle && (state.run === null || r.run === state.run));
     const token = ++request;
     if (!runs.length) {
+      shown = [];
       replace(panels);
-      replace(status, message('info', 'None of the selected runs has an oracle breakdown yet (the oracle '
-        + 'analysis writes one per model); tick another run.'));
+      replace(status, message('info', state.run !== null
+        ? `The run ${state.run} is not ticked or has no oracle breakdown; tick it, or another run.`
+        : 'None of the selected runs has an oracle breakdown yet (the oracle analysis writes one per model); tick '
+          + 'another run.'));
       return;
     }
     replace(status, runs.length > 2 ? el('p', {class: 'krnn-hint'}, `${runs.length} runs selected: two fit side by side, the rest wrap below.`) : null);
-    const results = await Promise.all(runs.map((r) => api('oracle', {run: r.run}).catch((error) => ({error, run: r.run}))));
+    const results = await Promise.all(runs.map((r) => api('oracle', {run: r.run, step: state.step})
+      .catch((error) => ({error, run: r.run}))));
     if (token !== request) return;
+    shown = results;
     replace(panels, results.map((data) => data.error
       ? el('figure', {class: 'krnn-panel krnn-oracle-panel'}, el('figcaption', {}, data.run), message('error', data.error.message))
       : panel(data, app.runColor(data.run), chosen)));
   }
 
-  return {element, refresh: load, open: load};
+  // Shows only params.run (when given) at params.step (when given); refresh() shows every ticked run again.
+  function open(params = {}) {
+    state.run = Object.hasOwn(params, 'run') && params.run !== null ? String(params.run) : null;
+    state.step = Object.hasOwn(params, 'step') && params.step !== null && params.step !== '' ? Number(params.step) : null;
+    return load();
+  }
+
+  function refresh() {
+    state.run = state.step = null;
+    return load();
+  }
+
+  // What the view shows now, for the export: the runs, their step (when one), errors and the slice listed.
+  function caption() {
+    const drawn = shown.filter((data) => !data.error);
+    const steps = [...new Set(drawn.map((data) => data.step))];
+    const details = drawn.map((data) => {
+      const slice = chosen.has(data.run) ? data.slices[chosen.get(data.run)] : null;
+      return `${shown.length > 1 ? `${data.run}${steps.length > 1 ? ` (step ${data.step})` : ''}: ` : ''}`
+        + `${formatCount(data.errors)} errors in ${formatCount(data.characters)} characters`
+        + `${data.split ? ` of the ${data.split} split` : ''}${data.model ? `, ${data.model}` : ''}`
+        + `${slice ? `; examples of ${slice.name}` : ''}`;
+    });
+    return {title: 'Error oracles', run: shown.map((data) => data.run).join(', ') || state.run,
+            step: steps.length === 1 ? steps[0] : state.step, layer: null, cell: null, details: details.join('; ')};
+  }
+
+  return {element, refresh, open, caption};
 }
 
 const LABEL_CHARACTER = 6.6;        // px a label character takes (11 px sans-serif), to keep labels inside

@@ -9,7 +9,7 @@ const LAYER_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8
 const GATE_NAMES = new Map([['i', 'input gate'], ['f', 'forget gate'], ['o', 'output gate'], ['r', 'reset gate'],
                             ['z', 'update gate']]);
 const SIZE = 300;                   // px of a scatter with every layer in it
-const SIDE_SIZE = 240;              // px of one layer's scatter, side by side
+const SIDE_SIZE = 220;              // px of one layer's scatter, side by side
 const MARGIN = {left: 46, right: 12, top: 12, bottom: 40};
 const LAYOUTS = [['together', 'together'], ['side-by-side', 'side by side']];
 const PLAY_INTERVAL = 1000;         // ms a step stays on screen while playing, counted once it is drawn
@@ -198,8 +198,7 @@ export function createView(app) {
                                     'data-layer': layer.layer, 'data-unit': unit},
                          el('title', {}, pointLabel(layer.layer, unit, left, right)));
         point.addEventListener('mouseenter', () => {
-          readout.textContent = `${gateTitle(gate.gate)} · ${point.firstChild.textContent} · step `
-            + formatCount(shown ? shown.data.step : state.step);
+          readout.textContent = `${gateTitle(gate.gate)} · ${point.firstChild.textContent}`;
         });
         point.addEventListener('click', () => openUnit(run, gate.gate, layer.layer, unit));
         points.set(pointKey(gate.gate, layer.layer, unit), point);
