@@ -38,6 +38,8 @@ def test_emergence_takes_the_strongest_cell_per_step_and_the_first_step_past_the
     assert emergence_rows(body)[1] == [50, "quote", "l2", 3, "-0.550000", "0.550000"]
     assert emergence_rows(body)[3] == [0, "line", "", "", "", ""]
     assert report_lines(body)[2:] == ["| quote | 50 | l2 3: r -0.700 |", "| line | not yet | l1 2: r +0.300 |"]
+    body["saturated"] = [{"step": 0, "layers": {"l1": 0.25, "l2": 0.5}}, {"step": 50, "layers": {"l1": 0.3, "l2": 0.7}}]
+    assert report_lines(body)[-2:] == ["| 0 | 25.0% | 50.0% |", "| 50 | 30.0% | 70.0% |"]
 
 
 def test_the_ranking_over_training_keeps_weak_features():
@@ -130,6 +132,12 @@ def test_train_keeps_the_history_and_writes_the_summaries_at_every_kept_step(his
     for entry in body["features"]:                 # every feature ranked at every step, however weak
         assert all(point["r"] is not None for point in entry["points"])
         assert entry["points"][-1]["r"] == last["features"][entry["feature"]][0]["r"]
+    assert [row["step"] for row in body["saturated"]] == ranking_steps
+    for layer, fraction in body["saturated"][-1]["layers"].items():       # the mean over gates of left + right
+        fractions = [tensor_util.make_ndarray(found[(tag, 17)]) for tag, step in found
+                     if step == 17 and tag.startswith(f"{summary.PLUGIN_NAME}/saturation/{layer}/")]
+        assert len(fractions) == 3 and fraction == pytest.approx(np.mean([f.sum(axis=0).mean() for f in fractions]),
+                                                                 abs=1e-5)
     assert os.path.getsize(os.path.join(out, "emergence.png")) > 1000
     assert not [name for name in os.listdir(out) if name.startswith(".traces-")]        # traces not kept
 

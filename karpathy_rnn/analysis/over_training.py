@@ -61,7 +61,8 @@ def emergence_rows(body: dict) -> list[list]:
 
 
 def report_lines(body: dict) -> list[str]:
-    """Markdown: when each feature's cell emerged, and its best cell at the last step."""
+    """Markdown: when each feature's cell emerged, its best cell at the last step, and (when the body has them) the
+    mean saturated fraction of each layer's gates at each step."""
     lines = [f"| feature | first step with best \\|r\\| >= {body['threshold']} | best cell at step "
              f"{body['steps'][-1] if body['steps'] else '-'} |", "|---|---:|---|"]
     for entry in body["features"]:
@@ -69,6 +70,12 @@ def report_lines(body: dict) -> list[str]:
         best = "none" if last["r"] is None else f"{last['layer']} {last['cell']}: r {last['r']:+.3f}"
         lines.append(f"| {entry['feature']} | {'not yet' if entry['first_step'] is None else entry['first_step']} "
                      f"| {best} |")
+    if body.get("saturated"):
+        layers = list(body["saturated"][0]["layers"])
+        lines += ["", "| step | " + " | ".join(f"{layer}: gates saturated (mean fraction)" for layer in layers) + " |",
+                  "|---:|" + "---:|" * len(layers)]
+        lines += [f"| {row['step']} | " + " | ".join(f"{row['layers'][layer]:.1%}" for layer in layers) + " |"
+                  for row in body["saturated"]]
     return lines
 
 
@@ -116,7 +123,7 @@ def analyze_history(run_dir: str, corpus, checkpoints: str = "all", split: str =
     gated = all(SATURATION_GATES[layer.unit] for layer in gates.layers) and len({l.unit for l in gates.layers}) == 1
     log(f"analysing {len(steps)} snapshot(s) of {run_dir} (steps {', '.join(map(str, steps))}) on {corpus.name} "
         f"{split} ({len(ids) - 1:,} characters)")
-    features, rankings = None, []
+    features, rankings, saturated = None, [], []
     with tempfile.TemporaryDirectory(dir=out, prefix=".traces-") as scratch:
         for step, path in steps.items():
             started = time.perf_counter()
@@ -128,6 +135,9 @@ def analyze_history(run_dir: str, corpus, checkpoints: str = "all", split: str =
                 features = text_features(trace.text, kind)
             ranking = ranking_at_step(score_cells(trace, features), top)
             saturation = trace_saturation(trace) if gated else None
+            if saturation is not None:
+                saturated.append({"step": step, "layers": {layer: round(float(fraction), 6) for layer, fraction
+                                                           in saturation.claims["mean_saturated_fraction"].items()}})
             with writer.as_default():
                 write_step_summaries(trace, step, ranking, saturation, summary_chars)
             writer.flush()
@@ -137,7 +147,7 @@ def analyze_history(run_dir: str, corpus, checkpoints: str = "all", split: str =
             best = ", ".join(f"{feature} {abs(cells[0].correlation):.2f}" for feature, cells in ranking.items())
             log(f"step {step:>7}: best |r| {best} ({time.perf_counter() - started:.1f} s)")
     writer.close()
-    body = emergence(rankings)
+    body = {**emergence(rankings), "saturated": saturated}
     write_json(body, os.path.join(out, "emergence.json"))
     write_csv(os.path.join(out, "emergence.csv"), ["step", "feature", "layer", "cell", "r", "abs_r"],
               emergence_rows(body))
@@ -147,7 +157,7 @@ def analyze_history(run_dir: str, corpus, checkpoints: str = "all", split: str =
         handle.write("\n".join([f"# Interpretable cells over training: {run_dir}", "",
                                 f"{corpus.name} {split} split, {len(ids) - 1:,} characters; steps "
                                 f"{', '.join(map(str, steps))}.", "", *report_lines(body), ""]))
-    for line in report_lines(body)[2:]:
+    for line in report_lines(body)[2:2 + len(body["features"])]:
         log(line)
     log(f"summaries at {len(steps)} steps in {logdir or out}; emergence.json, emergence.csv, emergence.png and "
         f"report.md in {out}")
