@@ -250,6 +250,11 @@ MUTANTS = [
     ('tb_plugin/static/views/brace.js', "api('brace', {run: r.run, step: state.step})", "api('brace', {run: r.run})", 'tests/test_plugin_export.py::rejects_unknown'),
     ('tb_plugin/static/views/connectivity.js', 'for (const r of runs) chosen.set(r.run, Number(params.index));', 'for (const r of runs) chosen.set(r.run, 0);', 'tests/test_plugin_export.py::every_view_has_export_buttons'),
     ('tb_plugin/export_cli.py', 'prefix = "data:image/png;base64,"', 'prefix = "data:image/png,"', 'tests/test_plugin_export.py::export_cli_writes'),
+    ('tb_plugin/static/views/colored_text.js', 'const value = bands[k].values[i];', 'const value = bands[k].values[i + 1];', 'tests/test_plugin_browser_search.py::bands_stripe'),
+    ('tb_plugin/static/views/colored_text.js', 'start: range.start, end: range.end, threshold: level', 'start: range.start, end: range.end + 1, threshold: level', 'tests/test_plugin_browser_search.py::find_similar'),
+    ('tb_plugin/static/views/colored_text.js', 'if (count > MAX_SELECTION) {', 'if (count > MAX_SELECTION + 1000) {', 'tests/test_plugin_browser_search.py::checks_the_selection'),
+    ('tb_plugin/static/views/colored_text.js', 'return steps[steps.indexOf(state.step) + 1];', 'return steps[steps.indexOf(state.step) + 2];', 'tests/test_plugin_browser_search.py::play_steps'),
+    ('tb_plugin/static/views/colored_text.js', 'state.offset = end <= aligned + state.limit ? aligned : start;', 'state.offset = 0;', 'tests/test_plugin_browser_search.py::find_similar'),
 ]
 
 
