@@ -7,7 +7,8 @@ A second run holds what the analysis over training writes (train.py --analyze-ev
 a 10,000-character probe text with c and h per layer, the cell ranking and the saturation at 10 steps; its rows
 time colored_text and saturation at a step, and emergence. search times pattern search over the whole first run
 (its activations piecewise constant, so cells switch on and off as trained ones do) for selections of 1 to 20
-characters at spread offsets.
+characters at spread offsets: on the state the colored_text rows showed (whose whole column the plugin reads in the
+background once a page of it is served), and on one no page showed (the first search reads the column itself).
 
 The logdir holds what `scripts/analyze.py --summary-chars N` writes for a 2-layer LSTM: the text, c and h per
 layer [N, units] float16, the cell ranking, i/f/o saturation, plus an oracle breakdown. Each route is asked
@@ -198,6 +199,9 @@ def main() -> int:
                     "index.js": lambda k: f"{route}/index.js",
                     "search": lambda k: f"{route}/search?" + urllib.parse.urlencode(
                         {"run": "war_and_peace-lstm", "layer": "layer2", "name": "c", "start": offsets[k],
+                         "end": offsets[k] + 1 + k % 20, "threshold": 0.5}),
+                    "search (a state no page showed)": lambda k: f"{route}/search?" + urllib.parse.urlencode(
+                        {"run": "war_and_peace-lstm", "layer": "layer1", "name": "h", "start": offsets[k],
                          "end": offsets[k] + 1 + k % 20, "threshold": 0.5}),
                     "colored_text (over training)": lambda k: f"{route}/colored_text?" + urllib.parse.urlencode(
                         {"run": "war_and_peace-lstm-training", "layer": "layer2", "name": "c", "cell": k % args.units,

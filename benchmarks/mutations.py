@@ -255,6 +255,7 @@ MUTANTS = [
     ('tb_plugin/static/views/colored_text.js', 'if (count > MAX_SELECTION) {', 'if (count > MAX_SELECTION + 1000) {', 'tests/test_plugin_browser_search.py::checks_the_selection'),
     ('tb_plugin/static/views/colored_text.js', 'return steps[steps.indexOf(state.step) + 1];', 'return steps[steps.indexOf(state.step) + 2];', 'tests/test_plugin_browser_search.py::play_steps'),
     ('tb_plugin/static/views/colored_text.js', 'state.offset = end <= aligned + state.limit ? aligned : start;', 'state.offset = 0;', 'tests/test_plugin_browser_search.py::find_similar'),
+    ('tb_plugin/plugin.py', '        self._prefetch_column(ctx, experiment, run, blocks, total, step)\n', '', 'tests/test_plugin_routes.py::whole_column'),
 ]
 
 

@@ -5,8 +5,10 @@
 
 Starts `tensorboard --logdir LOGDIR` on a free port, opens TensorBoard at the plugin's tab, and saves
 colored_text.png, saturation.png, oracle.png and, when some run has an agreement study, agreement.png, and when
-some run has a connectivity study, connectivity.png with a character of its first text pinned (PNG, 1280x800
-unless --width/--height; --colors quantises them so they are small enough to commit). Needs `apt install chromium chromium-driver` and the [dev] extra (Selenium).
+some run has a connectivity study, connectivity.png with a character of its first text pinned; when some run was
+analysed over training (train.py --analyze-every), saturation_layers.png (the layers side by side) and
+training.png; with --band a stripe of another cell under the text, with --search the pattern search's matches
+(search.png) (PNG, 1280x800 unless --width/--height; --colors quantises them so they are small enough to commit). Needs `apt install chromium chromium-driver` and the [dev] extra (Selenium).
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--hover", type=int, default=40, help="character of the page to hover, so its value shows (and of the first connectivity text to pin)")
     p.add_argument("--slice", help="the oracle to open in the first Error oracles panel, so its examples show "
                    "(e.g. 500-memory; default: none)")
+    p.add_argument("--band", help="LAYER:CELL drawn as a stripe under each character (several layers at once), e.g. "
+                   "lstm1:12")
+    p.add_argument("--search", help="FIRST:LAST characters of the page to select and search (Find similar): "
+                   "search.png")
     p.add_argument("--width", type=int, default=1280)
     p.add_argument("--height", type=int, default=800)
     p.add_argument("--colors", type=int, default=0, help="quantise each PNG to this many colours (0: keep)")
@@ -80,16 +86,27 @@ def _take(args) -> list[str]:
                 driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))",
                                       field, cell)
                 wait(driver, lambda d: css(d, "pre.krnn-text span") and not css(d, ".krnn-status .krnn-hint"), 120)
+            if args.band:
+                _add_band(driver, args.band, choose)
             spans = css(driver, "pre.krnn-text span")
             if spans:
                 ActionChains(driver).move_to_element(spans[min(args.hover, len(spans) - 1)]).perform()
-            shots = [("colored_text.png", None), ("saturation.png", "saturation"), ("oracle.png", "oracle")]
+            shots = [("colored_text.png", None)]
+            if args.search:
+                shots.append(("search.png", "search"))
+            shots += [("saturation.png", "saturation"), ("oracle.png", "oracle")]
+            if css(driver, "button[data-view=training]"):         # a tab only where some run was analysed over training
+                shots += [("saturation_layers.png", "saturation-layers"), ("training.png", "training")]
             if css(driver, "button[data-view=agreement]"):        # a tab only where some run has the study
                 shots.append(("agreement.png", "agreement"))
             if css(driver, "button[data-view=connectivity]"):
                 shots.append(("connectivity.png", "connectivity"))
             for name, view in shots:
-                if view:
+                if view == "search":
+                    _search(driver, args.search)
+                elif view == "saturation-layers":
+                    choose(driver, "layout", "side-by-side")
+                elif view:
                     css(driver, f"button[data-view={view}]")[0].click()
                     time.sleep(1.5)
                     if view == "saturation" and args.run:
@@ -119,6 +136,38 @@ def _take(args) -> list[str]:
         finally:
             driver.quit()
     return saved
+
+
+def _add_band(driver, band: str, choose) -> None:
+    """--band LAYER:CELL: one stripe of that cell under each character."""
+    from tb_plugin.testing import css, wait
+
+    layer, _, cell = band.partition(":")
+    css(driver, "button[data-action=add-band]")[0].click()
+    wait(driver, lambda d: css(d, "select[name=band-layer]"), 60)
+    choose(driver, "band-layer", layer)
+    field = css(driver, "input[name=band-cell]")[0]
+    driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))",
+                          field, cell)
+    wait(driver, lambda d: css(d, "pre.krnn-text span[data-bands]"), 120)
+    time.sleep(1.0)
+
+
+def _search(driver, span: str) -> None:
+    """--search FIRST:LAST: select those characters (click, shift+click), Find similar, wait for the matches."""
+    from selenium.webdriver import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    from tb_plugin.testing import css, wait
+
+    first, _, last = span.partition(":")
+    ends = [wait(driver, lambda d, i=i: css(d, f"pre.krnn-text span[data-index='{i}']"), 60)[0] for i in (first, last)]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", ends[0])
+    ActionChains(driver).click(ends[0]).key_down(Keys.SHIFT).click(ends[1]).key_up(Keys.SHIFT).perform()
+    css(driver, "button[data-action=search]")[0].click()
+    wait(driver, lambda d: css(d, ".krnn-search .krnn-search-result") or css(d, ".krnn-search .krnn-message"), 120)
+    driver.execute_script("document.querySelector('.krnn-search').scrollIntoView({block: 'start'})")
+    time.sleep(0.5)
 
 
 def main(argv=None) -> int:

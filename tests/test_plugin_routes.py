@@ -785,3 +785,43 @@ def test_search_finds_the_other_places_the_selected_cells_switch_on(training_cli
 def test_search_answers_400_with_one_clear_line(training_client, params, fragment):
     status, body = get(training_client, "search", run="run", layer="layer2", name="c", **params)
     assert status == 400 and fragment in body["error"]
+
+
+def test_a_page_served_starts_reading_its_whole_column_for_a_search(tmp_path):
+    """After a colored_text page, the plugin reads the rest of that state's blocks in the background, so the first
+    search finds the column ready; the search answers the same as without it."""
+    import time
+
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+    from tb_plugin.plugin import KarpathyRNNPlugin
+    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+    from tensorboard.plugins import base_plugin
+    from werkzeug import test, wrappers
+    from tensorboard.backend import application
+
+    units, text = 2048, SEARCH_TEXT * 3                       # 2,048 units: blocks of 256 characters
+    rows = np.full((len(text), units), -0.3, np.float32)
+    for start in (i for i in range(len(text)) if text.startswith("Natasha", i)):
+        rows[start:start + 7, [1, 4]] = 0.9
+    with tf.summary.create_file_writer(str(tmp_path / "run")).as_default():
+        summary.write_text(text, 5, source="val")
+        summary.write_activations("layer1", "c", rows, 5, "lstm", (-1, 1), "tanh")
+    multiplexer = plugin_event_multiplexer.EventMultiplexer()
+    multiplexer.AddRunsFromDirectory(str(tmp_path))
+    multiplexer.Reload()
+    plugin = KarpathyRNNPlugin(base_plugin.TBContext(logdir=str(tmp_path), data_provider=
+                                                      data_provider.MultiplexerDataProvider(multiplexer, str(tmp_path))))
+    client = test.Client(application.TensorBoardWSGI([plugin]), wrappers.Response)
+    assert not plugin._columns
+    status, page = get(client, "colored_text", run="run", layer="layer1", name="c", cell=1, limit=100)
+    assert status == 200 and len(page["values"]) == 100
+    deadline = time.monotonic() + 30
+    while not plugin._columns and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (column,) = plugin._columns.values()
+    np.testing.assert_array_equal(column, rows.astype(np.float16))
+    second = text.index("Natasha", 10)
+    status, found = get(client, "search", run="run", layer="layer1", name="c", start=second, end=second + 7)
+    assert status == 200 and found["cells"] == [1, 4] and found["total"] == text.count("Natasha") - 1
