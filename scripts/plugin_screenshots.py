@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
                    "lstm1:12")
     p.add_argument("--search", help="FIRST:LAST characters of the page to select and search (Find similar): "
                    "search.png")
+    p.add_argument("--threshold", type=float, default=0.5, help="the search's threshold (default: %(default)s)")
     p.add_argument("--width", type=int, default=1280)
     p.add_argument("--height", type=int, default=800)
     p.add_argument("--colors", type=int, default=0, help="quantise each PNG to this many colours (0: keep)")
@@ -103,8 +104,10 @@ def _take(args) -> list[str]:
                 shots.append(("connectivity.png", "connectivity"))
             for name, view in shots:
                 if view == "search":
-                    _search(driver, args.search)
-                elif view == "saturation-layers":
+                    _search(driver, args.search, args.threshold)
+                elif view == "saturation-layers":                 # the saturation view, now side by side
+                    css(driver, "button[data-view=saturation]")[0].click()
+                    wait(driver, lambda d: css(d, "select[name=layout]"), 120)
                     choose(driver, "layout", "side-by-side")
                 elif view:
                     css(driver, f"button[data-view={view}]")[0].click()
@@ -153,7 +156,7 @@ def _add_band(driver, band: str, choose) -> None:
     time.sleep(1.0)
 
 
-def _search(driver, span: str) -> None:
+def _search(driver, span: str, threshold: float) -> None:
     """--search FIRST:LAST: select those characters (click, shift+click), Find similar, wait for the matches."""
     from selenium.webdriver import ActionChains
     from selenium.webdriver.common.keys import Keys
@@ -164,6 +167,8 @@ def _search(driver, span: str) -> None:
     ends = [wait(driver, lambda d, i=i: css(d, f"pre.krnn-text span[data-index='{i}']"), 60)[0] for i in (first, last)]
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", ends[0])
     ActionChains(driver).click(ends[0]).key_down(Keys.SHIFT).click(ends[1]).key_up(Keys.SHIFT).perform()
+    driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))",
+                          css(driver, "input[name=threshold]")[0], str(threshold))
     css(driver, "button[data-action=search]")[0].click()
     wait(driver, lambda d: css(d, ".krnn-search .krnn-search-result") or css(d, ".krnn-search .krnn-message"), 120)
     driver.execute_script("document.querySelector('.krnn-search').scrollIntoView({block: 'start'})")

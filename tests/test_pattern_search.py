@@ -63,7 +63,7 @@ def test_runs_much_shorter_or_longer_than_the_selection_are_not_matches():
 
 
 def _reference(values, cells, start, end, threshold):
-    """[(start, end, score, cells_on)] by a loop over characters in float64."""
+    """[(start, end, score, cells switching on)] by a loop over characters in float64."""
     values = values.astype(np.float64)
     length, found, t = end - start, [], 0
     while t < len(values):
@@ -73,8 +73,10 @@ def _reference(values, cells, start, end, threshold):
                 t += 1
             size = t - s
             if length / 2 <= size <= 2 * length and not (s < end and t > start):
-                on = sum(all(values[u, k] >= threshold for u in range(s, t)) for k in range(values.shape[1]))
-                found.append((s, t, len(cells) / on * min(size, length) / max(size, length), on))
+                switching = {k for k in range(values.shape[1]) if all(values[u, k] >= threshold for u in range(s, t))
+                             and (s == 0 or values[s - 1, k] < threshold)}
+                jaccard = len(switching & set(cells)) / len(switching | set(cells))
+                found.append((s, t, jaccard * min(size, length) / max(size, length), len(switching)))
         else:
             t += 1
     return sorted(found, key=lambda m: (-m[2], m[0]))

@@ -7,10 +7,11 @@ A cell is *on* at a character when its value there is >= the threshold (LSTMVis'
   before it (start - 1; at start 0 that condition is dropped): the cells that switch on with the span.
 - A candidate is a maximal run of characters where every selected cell is on, at least half and at most twice the
   selection's length ("a similar length"); one overlapping the selection is the selection itself and left out.
-- Its score is (selected cells) / (cells of the layer on throughout the run) x min(L, l) / max(L, l): the Jaccard
-  similarity of the selected cell set with the run's on-set (every selected cell is on in it, so the ratio), times
-  how close its length L is to the selection's l. 1 means the same cells and the same length; extra cells that
-  happen to be on, or another length, lower it. Ties go to the earlier run.
+- The run's own cell set follows the selection's rule: the cells of the layer on at every character of the run and
+  off just before it. Its score is the Jaccard similarity of the two sets, |S n R| / |S u R|, times how close its
+  length L is to the selection's l, min(L, l) / max(L, l). 1 means the same cells switch on for the same length;
+  a selected cell already on before the run, another cell switching on with it, or another length lower it.
+  Ties go to the earlier run.
 """
 
 from __future__ import annotations
@@ -22,14 +23,15 @@ import numpy as np
 from karpathy_rnn.errors import KRNNError
 
 MAX_SELECTION = 2000         # characters a selection may span
-SIMILARITY = ("score = (selected cells) / (cells on throughout the match) x min(length, selection) / "
-              "max(length, selection): the Jaccard similarity of the two cell sets times the length ratio; a match is "
-              "a maximal run where every selected cell is >= the threshold, half to twice the selection's length")
+SIMILARITY = ("score = Jaccard similarity of the cells switching on with the selection and with the match (on "
+              "throughout, off just before) x min(length, selection) / max(length, selection); a match is a maximal "
+              "run where every selected cell is >= the threshold, half to twice the selection's length")
 
 
 @dataclass(frozen=True)
 class Match:
-    """A run [start, end) of characters where every selected cell is on, its score and how many cells are on in it."""
+    """A run [start, end) of characters where every selected cell is on, its score, and how many of the layer's cells
+    switch on with it (on throughout it, off just before)."""
 
     start: int
     end: int
@@ -79,11 +81,15 @@ def find_matches(values: np.ndarray, cells: np.ndarray, start: int, end: int, th
     starts, ends, sizes = starts[keep], ends[keep], sizes[keep]
     if starts.size == 0:
         return [], 0
-    # the cells on throughout each run: the minimum of every cell over the run's rows, one reduceat over them all
+    # the cells switching on with each run: on throughout it (the minimum over its rows, one reduceat over them all)
+    # and off at the character before it (none before the text's first)
     rows = np.concatenate([np.arange(s, e) for s, e in zip(starts.tolist(), ends.tolist())])
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    minima = np.minimum.reduceat(np.asarray(values[rows], np.float32), offsets, axis=0)
-    cells_on = (minima >= threshold).sum(axis=1)
-    scores = cells.size / cells_on * np.minimum(sizes, length) / np.maximum(sizes, length)
+    switching = np.minimum.reduceat(np.asarray(values[rows], np.float32), offsets, axis=0) >= threshold
+    switching &= (np.asarray(values[np.maximum(starts - 1, 0)], np.float32) < threshold) | (starts == 0)[:, None]
+    shared = switching[:, cells].sum(axis=1)
+    union = cells.size + switching.sum(axis=1) - shared
+    scores = shared / union * np.minimum(sizes, length) / np.maximum(sizes, length)
+    cells_on = switching.sum(axis=1)
     order = np.lexsort((starts, -scores))[:limit]
     return [Match(int(starts[i]), int(ends[i]), float(scores[i]), int(cells_on[i])) for i in order], int(starts.size)
