@@ -35,6 +35,8 @@ def _write_logdir(root: str) -> str:
 
     rng = np.random.default_rng(0)
     with tf.summary.create_file_writer(os.path.join(root, RUN)).as_default():
+        summary.write_cell_ranking({"quote": [{"layer": LAYER, "cell": CELL, "r": 0.2}]}, STEP // 2, "Pearson r",
+                                   {"quote": HOSTILE})                     # an earlier step: the Over training view
         summary.write_text(TEXT, STEP, source="test")
         for index, layer in enumerate(("layer1", "layer2"), start=1):
             c = np.tanh(rng.normal(size=(len(TEXT), UNITS))).astype(np.float32)
@@ -61,7 +63,7 @@ def _write_logdir(root: str) -> str:
 def _loaded(body) -> bool:
     runs = {r["run"]: r for r in body["runs"]}
     run, plain = runs.get(RUN), runs.get(PLAIN)
-    return bool(run and plain and run["text"] and len(run["activations"]) == 2 and run["cell_ranking"]
+    return bool(run and plain and run["text"] and len(run["activations"]) == 2 and run["training"]
                 and run["saturation"] and len(run["saturation"]["gates"]) == 3 and run["oracle"] and run["brace"]
                 and run["characters"] and run["agreement"] and run["connectivity"] and run["connectivity"]["texts"] == 2
                 and plain["text"] and plain["activations"])
@@ -188,7 +190,7 @@ def png_bytes(result) -> bytes:
 def test_every_view_has_export_buttons_and_exports_with_a_caption(browser, server):
     open_plugin(browser, server)
     views = [tab.get_attribute("data-view") for tab in css(browser, "button.krnn-tab")]
-    assert views == ["text", "saturation", "oracle", "characters", "brace", "agreement", "connectivity"]
+    assert views == ["text", "saturation", "training", "oracle", "characters", "brace", "agreement", "connectivity"]
     for view in views:
         css(browser, f"button.krnn-tab[data-view='{view}']")[0].click()
         wait(browser, lambda d: css(d, f"button.krnn-tab[data-view='{view}'][aria-selected='true']"))
