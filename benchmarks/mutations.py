@@ -257,6 +257,7 @@ MUTANTS = [
     ('tb_plugin/static/views/colored_text.js', 'return steps[steps.indexOf(state.step) + 1];', 'return steps[steps.indexOf(state.step) + 2];', 'tests/test_plugin_browser_search.py::play_steps'),
     ('tb_plugin/static/views/colored_text.js', 'state.offset = end <= aligned + state.limit ? aligned : start;', 'state.offset = 0;', 'tests/test_plugin_browser_search.py::find_similar'),
     ('tb_plugin/plugin.py', '        self._prefetch_column(ctx, experiment, run, blocks, total, step)\n', '', 'tests/test_plugin_routes.py::whole_column'),
+    ('tb_plugin/static/common.js', "step: given('step') ? Number(params.step) : null};", 'step: null};', 'tests/test_plugin_export.py::rejects_unknown'),
 ]
 
 

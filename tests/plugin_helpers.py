@@ -226,3 +226,48 @@ def write_plugin_logdir(root: str, long_text: int = 0) -> str:
         tf.summary.write(summary.ORACLE_TAG, np.array(json.dumps({"characters": 3}).encode(), dtype=object), step=1,
                          metadata=summary._metadata("oracle"))
     return root
+
+
+# --- the browser tests' shared pieces ---------------------------------------------------------------------------
+
+def browser_session(width: int = 1280, height: int = 800, script_timeout: int | None = None):
+    """A module fixture's body: Debian's headless Chromium (a failure in CI where it is missing, a skip elsewhere),
+    quit after the module."""
+    import pytest
+
+    from tb_plugin.testing import chromium_available, headless_chromium
+
+    if not chromium_available():
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Debian's chromium and chromium-driver (.ci/run installs them)")
+        pytest.skip("Debian's chromium and chromium-driver are not installed (apt install chromium chromium-driver)")
+    driver = headless_chromium(width, height)
+    if script_timeout is not None:
+        driver.set_script_timeout(script_timeout)
+    yield driver
+    driver.quit()
+
+
+def choose(driver, name, value):
+    """Picks `value` in the <select name=...> and lets the view reload (again if the view redrew the menu
+    meanwhile: the colored text opens on the top-ranked cell once the ranking arrives)."""
+    from selenium.webdriver.support.ui import Select
+
+    from tb_plugin.testing import css, wait
+
+    def attempt(d):
+        Select(css(d, f"select[name='{name}']")[0]).select_by_value(str(value))
+        return True
+    wait(driver, attempt)
+
+
+def set_number(driver, name, value):
+    """Types `value` into the <input name=...> and fires its change event (again if the view redrew it meanwhile)."""
+    from tb_plugin.testing import css, wait
+
+    def attempt(d):
+        field = css(d, f"input[name='{name}']")[0]
+        d.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))",
+                         field, str(value))
+        return True
+    wait(driver, attempt)

@@ -8,10 +8,10 @@ import re
 import numpy as np
 import pytest
 
-from plugin_helpers import (COMPARED_TEXT, CONNECTIVITY_MODELS, CONNECTIVITY_TEXTS, EARLY_STEP, HOSTILE_TEXT,
+from plugin_helpers import (browser_session, choose, set_number, CONNECTIVITY_MODELS, CONNECTIVITY_TEXTS, EARLY_STEP, HOSTILE_TEXT,
                             KNOWN_CELL, ORACLE_MODEL, STEP, agreement_body, brace_body, characters_body,
                             connectivity_body, oracle_slices, write_plugin_logdir)
-from tb_plugin.testing import chromium_available, css, get_json, headless_chromium, tensorboard, wait
+from tb_plugin.testing import css, get_json, tensorboard, wait
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTIFACTS = os.environ.get("KRNN_ARTIFACTS", os.path.join(REPO, "artifacts", "browser"))
@@ -21,14 +21,9 @@ WIDTH, HEIGHT = 1280, 800
 
 @pytest.fixture(scope="module")
 def browser():
-    if not chromium_available():
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium and chromium-driver (.ci/run installs them)")
-        pytest.skip("Debian's chromium and chromium-driver are not installed (apt install chromium chromium-driver)")
-    driver = headless_chromium(WIDTH, HEIGHT)
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    yield driver
-    driver.quit()
+    for driver in browser_session(WIDTH, HEIGHT):
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        yield driver
 
 
 # A run whose every name is markup: run (a folder path, so `</script>` is two folders), layers, gate, feature, its
@@ -164,25 +159,6 @@ def open_plugin(driver, base):
     wait(driver, lambda d: css(d, "pre.krnn-text span") or css(d, ".krnn-message"))
 
 
-def choose(driver, name, value):
-    """Picks `value` in the <select name=...> and lets the view reload (again if the view redrew the menu
-    meanwhile: it opens on the top-ranked cell once the ranking arrives)."""
-    from selenium.webdriver.support.ui import Select
-
-    def attempt(d):
-        Select(css(d, f"select[name='{name}']")[0]).select_by_value(str(value))
-        return True
-    wait(driver, attempt)
-
-
-def set_number(driver, name, value):
-    """Types `value` into the <input name=...> (again if the view redrew it meanwhile)."""
-    def attempt(d):
-        field = css(d, f"input[name='{name}']")[0]
-        d.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))",
-                         field, str(value))
-        return True
-    wait(driver, attempt)
 
 
 def no_horizontal_scroll(driver):

@@ -11,7 +11,8 @@ import re
 import numpy as np
 import pytest
 
-from tb_plugin.testing import chromium_available, css, headless_chromium, tensorboard, wait
+from plugin_helpers import browser_session
+from tb_plugin.testing import css, tensorboard, wait
 
 NAME = "Natasha"
 FILLER = ["the", "snow", "fell", "over", "Moscow", "and", "Pierre", "walked", "slowly", "home", "while", "bells",
@@ -127,19 +128,11 @@ def ready(body) -> bool:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not chromium_available():
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium and chromium-driver (.ci/run installs them)")
-        pytest.skip("Debian's chromium and chromium-driver are not installed (apt install chromium chromium-driver)")
-    driver = headless_chromium(1280, 800)
-    yield driver
-    driver.quit()
+    yield from browser_session()
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    if not chromium_available():
-        pytest.skip("no chromium")
+def server(browser, tmp_path_factory):
     logdir = tmp_path_factory.mktemp("search") / "logdir"
     _natasha_run(str(logdir / RUN))
     _hostile_run(os.path.join(str(logdir), HOSTILE_RUN))

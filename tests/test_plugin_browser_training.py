@@ -9,7 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from tb_plugin.testing import chromium_available, css, get_json, headless_chromium, tensorboard, wait
+from plugin_helpers import browser_session, choose, set_number
+from tb_plugin.testing import css, get_json, tensorboard, wait
 
 STEPS = [0, 100, 200, 300]
 RUN = 'lstm "&<> run'                              # a run name with a quote, an ampersand and angle brackets
@@ -84,13 +85,7 @@ def write_plain_run(path: str) -> None:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not chromium_available():
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium and chromium-driver (.ci/run installs them)")
-        pytest.skip("Debian's chromium and chromium-driver are not installed (apt install chromium chromium-driver)")
-    driver = headless_chromium(1280, 800)
-    yield driver
-    driver.quit()
+    yield from browser_session()
 
 
 class Logdir:
@@ -146,24 +141,6 @@ def open_view(driver, base, view):
     wait(driver, lambda d: css(d, f"button[data-view={view}]"))[0].click()
 
 
-def choose(driver, name, value):
-    """Picks `value` in the <select name=...> (again if the view redrew it meanwhile)."""
-    from selenium.webdriver.support.ui import Select
-
-    def attempt(d):
-        Select(css(d, f"select[name='{name}']")[0]).select_by_value(str(value))
-        return True
-    wait(driver, attempt)
-
-
-def set_number(driver, name, value):
-    """Types `value` into the <input name=...> and fires its change event."""
-    def attempt(d):
-        field = css(d, f"input[name='{name}']")[0]
-        d.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))",
-                         field, str(value))
-        return True
-    wait(driver, attempt)
 
 
 def value_of(driver, selector):

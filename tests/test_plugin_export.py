@@ -11,9 +11,9 @@ import struct
 import numpy as np
 import pytest
 
-from plugin_helpers import agreement_body, brace_body, characters_body, connectivity_body, oracle_slices
+from plugin_helpers import agreement_body, browser_session, brace_body, characters_body, connectivity_body, oracle_slices
 from training_helpers import error_line
-from tb_plugin.testing import chromium_available, css, headless_chromium, tensorboard, wait
+from tb_plugin.testing import css, tensorboard, wait
 
 WIDTH, HEIGHT = 1280, 800
 STEP = 700                                        # under 1,000: the caption shows it without a thousands separator
@@ -76,14 +76,7 @@ def logdir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not chromium_available():
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium and chromium-driver (.ci/run installs them)")
-        pytest.skip("Debian's chromium and chromium-driver are not installed (apt install chromium chromium-driver)")
-    driver = headless_chromium(WIDTH, HEIGHT)
-    driver.set_script_timeout(120)
-    yield driver
-    driver.quit()
+    yield from browser_session(WIDTH, HEIGHT, script_timeout=120)
 
 
 @pytest.fixture(scope="module")

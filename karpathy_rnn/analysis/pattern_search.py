@@ -83,8 +83,8 @@ def find_matches(values: np.ndarray, cells: np.ndarray, start: int, end: int, th
         return [], 0
     # the cells switching on with each run: on throughout it (the minimum over its rows, one reduceat over them all)
     # and off at the character before it (none before the text's first)
-    rows = np.concatenate([np.arange(s, e) for s, e in zip(starts.tolist(), ends.tolist())])
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rows = np.arange(sizes.sum()) + np.repeat(starts - offsets, sizes)          # every run's rows, one after another
     switching = np.minimum.reduceat(np.asarray(values[rows], np.float32), offsets, axis=0) >= threshold
     switching &= (np.asarray(values[np.maximum(starts - 1, 0)], np.float32) < threshold) | (starts == 0)[:, None]
     shared = switching[:, cells].sum(axis=1)

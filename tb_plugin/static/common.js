@@ -137,3 +137,16 @@ export function coloredTextBlocks(characters, values, firstIndex = 0, keepCarria
   });
   return {fragment, spans};
 }
+
+// The run and step a panel view's open(params) asks for: {run, step}, null where params leave it to the view (every
+// ticked run, each at its latest step).
+export function requestedRunStep(params = {}) {
+  const given = (key) => Object.hasOwn(params, key) && params[key] !== null && params[key] !== '';
+  return {run: given('run') ? String(params.run) : null, step: given('step') ? Number(params.step) : null};
+}
+
+// How a caption's line for one panel starts: "run (step N): " when the view shows several panels (the step only when
+// they differ), else nothing.
+export function panelLabel(data, panels, steps) {
+  return panels > 1 ? `${data.run}${steps > 1 ? ` (step ${data.step})` : ''}: ` : '';
+}

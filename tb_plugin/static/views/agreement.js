@@ -1,7 +1,7 @@
 // Agreement between models (the paper's Figure 1, right): per selected run's agreement study, the models as points
 // of a t-SNE of how often each two agree on the most likely character (colour: the unit, size: the parameters,
 // shape: the depth), beside the matrix itself as a heat map (darker: more agreement).
-import {api, el, formatCount, message, replace} from '../common.js';
+import {api, el, formatCount, message, panelLabel, replace, requestedRunStep} from '../common.js';
 
 // Colour per unit, and for any other. A Map, not an object: units come from the server, and one named
 // `constructor` or `__proto__` must stay data.
@@ -147,8 +147,7 @@ export function createView(app) {
 
   // Shows only params.run (when given) at params.step (when given); refresh() shows every ticked run again.
   function open(params = {}) {
-    state.run = Object.hasOwn(params, 'run') && params.run !== null ? String(params.run) : null;
-    state.step = Object.hasOwn(params, 'step') && params.step !== null && params.step !== '' ? Number(params.step) : null;
+    Object.assign(state, requestedRunStep(params));
     return load();
   }
 
@@ -161,7 +160,7 @@ export function createView(app) {
   function caption() {
     const drawn = shown.filter((data) => !data.error);
     const steps = [...new Set(drawn.map((data) => data.step))];
-    const details = drawn.map((data) => `${shown.length > 1 ? `${data.run}${steps.length > 1 ? ` (step ${data.step})` : ''}: ` : ''}`
+    const details = drawn.map((data) => `${panelLabel(data, shown.length, steps.length)}`
       + `${data.models.length} models compared on ${formatCount(data.characters)} characters`
       + `${data.split ? ` of the ${data.split} split` : ''}`);
     return {title: 'Agreement', run: shown.map((data) => data.run).join(', ') || state.run,

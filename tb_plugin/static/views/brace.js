@@ -1,7 +1,7 @@
 // Closing braces (the paper's Figure 5, left): for every `}` of the split its distance to the matching `{`, in
 // buckets of 20 characters; per bucket each model's mean probability of the `}` (a series of points per model,
 // empty buckets left as gaps) and, under the chart, the number of braces in the bucket. One panel per selected run.
-import {api, el, formatCount, message, replace} from '../common.js';
+import {api, el, formatCount, message, panelLabel, replace, requestedRunStep} from '../common.js';
 
 const MODEL_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];   // matplotlib's, as plots.brace_figure
 const PLOT_HEIGHT = 220;            // px of the probability axis
@@ -117,8 +117,7 @@ export function createView(app) {
 
   // Shows only params.run (when given) at params.step (when given); refresh() shows every ticked run again.
   function open(params = {}) {
-    state.run = Object.hasOwn(params, 'run') && params.run !== null ? String(params.run) : null;
-    state.step = Object.hasOwn(params, 'step') && params.step !== null && params.step !== '' ? Number(params.step) : null;
+    Object.assign(state, requestedRunStep(params));
     return load();
   }
 
@@ -131,7 +130,7 @@ export function createView(app) {
   function caption() {
     const drawn = shown.filter((data) => !data.error);
     const steps = [...new Set(drawn.map((data) => data.step))];
-    const details = drawn.map((data) => `${shown.length > 1 ? `${data.run}${steps.length > 1 ? ` (step ${data.step})` : ''}: ` : ''}`
+    const details = drawn.map((data) => `${panelLabel(data, shown.length, steps.length)}`
       + `${formatCount(data.braces)} closing braces in buckets of ${formatCount(data.bucket_width)} characters; `
       + `models ${data.models.join(', ')}`);
     return {title: 'Closing braces', run: shown.map((data) => data.run).join(', ') || state.run,

@@ -22,30 +22,26 @@ export function createView(app) {
   const candidates = () => app.selectedRuns().filter((r) => r.characters);
 
   // Draws state.run at state.step; `asked` (from open()): a step the run lacks is an error, not the latest.
+  // Empties the view but for `note` (a message box) in the status line.
+  function clear(note) {
+    page = null;
+    for (const part of [controls, legend, charts, found]) replace(part);
+    textBox.replaceChildren();
+    replace(status, note);
+  }
+
   async function load(asked = false) {
     const runs = candidates();
     if (!runs.some((r) => r.run === state.run)) state.run = runs.length ? runs[0].run : null;
     const run = runs.find((r) => r.run === state.run);
     if (!run) {
-      page = null;
-      replace(controls);
-      replace(legend);
-      replace(charts);
-      replace(found);
-      textBox.replaceChildren();
-      replace(status, message('info', 'None of the selected runs compares two models per character (scripts/'
+      clear(message('info', 'None of the selected runs compares two models per character (scripts/'
         + 'analyze.py longrange writes it); tick another run.'));
       return;
     }
     if (!run.characters.steps.includes(state.step)) {
       if (asked === true && state.step !== null) {
-        page = null;
-        replace(controls);
-        replace(legend);
-        replace(charts);
-        replace(found);
-        textBox.replaceChildren();
-        replace(status, message('error', `step ${state.step} is not a step of the character comparison of `
+        clear(message('error', `step ${state.step} is not a step of the character comparison of `
           + `${run.run}; its steps are ${run.characters.steps.join(', ')}`));
         return;
       }

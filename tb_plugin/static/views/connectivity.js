@@ -4,7 +4,7 @@
 // prediction there was computed from in green by its connectivity to each (|d logit of the target / d input|, over
 // the largest of that prediction: white at 0, the article's green at the largest) and lists the target and the
 // model's top suggestions there. Every string reaches the page as text (el(), textContent).
-import {api, el, formatCount, message, replace, select, shownCharacter} from '../common.js';
+import {api, el, formatCount, message, replace, requestedRunStep, select, shownCharacter} from '../common.js';
 
 const GREEN = [53, 183, 121];       // the article's green: the top of its scale (viridis at 2/3), reached at the largest
 // How a suggestion or target label shows characters that would be invisible. A Map: labels come from the server.
@@ -56,8 +56,7 @@ export function createView(app) {
   // Shows only params.run (when given) at params.step, text params.index (when given: of that run, else of every
   // run); refresh() shows every ticked run at its latest step again.
   function open(params = {}) {
-    state.run = Object.hasOwn(params, 'run') && params.run !== null ? String(params.run) : null;
-    state.step = Object.hasOwn(params, 'step') && params.step !== null && params.step !== '' ? Number(params.step) : null;
+    Object.assign(state, requestedRunStep(params));
     if (Object.hasOwn(params, 'index') && params.index !== null && params.index !== '') {
       const runs = app.selectedRuns().filter((r) => r.connectivity && (state.run === null || r.run === state.run));
       for (const r of runs) chosen.set(r.run, Number(params.index));

@@ -2,7 +2,7 @@
 // removed in order, starting at the top and going counter-clockwise, with a table of counts and percentages.
 // Clicking a slice or a row lists that slice's examples under the table: pieces of the split with the characters
 // its oracle fixed in blue and, for a memory oracle, the repeated text in a red box.
-import {api, el, formatCount, message, replace, shownCharacter} from '../common.js';
+import {api, el, formatCount, message, panelLabel, replace, requestedRunStep, shownCharacter} from '../common.js';
 
 // Hue and saturation per oracle group (the paper's order); slices within a group get lighter one by one.
 // Maps, not objects: group names come from the server, and one named `constructor` or `__proto__` must stay data.
@@ -43,8 +43,7 @@ export function createView(app) {
 
   // Shows only params.run (when given) at params.step (when given); refresh() shows every ticked run again.
   function open(params = {}) {
-    state.run = Object.hasOwn(params, 'run') && params.run !== null ? String(params.run) : null;
-    state.step = Object.hasOwn(params, 'step') && params.step !== null && params.step !== '' ? Number(params.step) : null;
+    Object.assign(state, requestedRunStep(params));
     return load();
   }
 
@@ -59,7 +58,7 @@ export function createView(app) {
     const steps = [...new Set(drawn.map((data) => data.step))];
     const details = drawn.map((data) => {
       const slice = chosen.has(data.run) ? data.slices[chosen.get(data.run)] : null;
-      return `${shown.length > 1 ? `${data.run}${steps.length > 1 ? ` (step ${data.step})` : ''}: ` : ''}`
+      return `${panelLabel(data, shown.length, steps.length)}`
         + `${formatCount(data.errors)} errors in ${formatCount(data.characters)} characters`
         + `${data.split ? ` of the ${data.split} split` : ''}${data.model ? `, ${data.model}` : ''}`
         + `${slice ? `; examples of ${slice.name}` : ''}`;
