@@ -26,7 +26,7 @@ SHARED_DATA = os.environ.get("KRNN_DATA_DIR") or os.path.join(os.path.dirname(RE
 MUTANTS = [
  ("karpathy_rnn/layers/fused_tf.py", "dh_prev, dc_prev = dh_prev + (1.0 - m) * dh_carried, dc_prev + (1.0 - m) * dc_carried", "dh_prev, dc_prev = dh_prev, dc_prev + (1.0 - m) * dc_carried", "masked_gradients"),
  ("karpathy_rnn/layers/fused_tf.py", "dh_prev = dh_prev + (1.0 - m) * dh_carried", "dh_prev = dh_prev", "masked_gradients"),
- ("karpathy_rnn/layers/fused_tf.py", "return k + 1, tf.matmul(da, kernel_t) + (1.0 - m) * dh, da_array", "return k + 1, tf.matmul(da, kernel_t), da_array", "masked_gradients"),
+ ("karpathy_rnn/layers/fused_tf.py", "return k + 1, _product(da, kernel_t) + (1.0 - m) * dh, da_array", "return k + 1, _product(da, kernel_t), da_array", "masked_gradients"),
  ("karpathy_rnn/layers/sequence_mask.py", "keep = time_major_mask if zero_output_for_mask else real_steps_so_far(time_major_mask)", "keep = time_major_mask", "masked_outputs"),
  ("karpathy_rnn/layers/sequence_mask.py", "keep = time_major_mask[-1] if zero_output_for_mask else ops.any(time_major_mask, axis=0)", "keep = time_major_mask[-1]", "masked"),
  ("karpathy_rnn/layers/gru.py", "keras_mask_order = (1, 0, 2)", "keras_mask_order = (0, 1, 2)", "same_seed"),
@@ -57,6 +57,11 @@ MUTANTS = [
  ("karpathy_rnn/analysis/saturation.py", "    values = np.asarray(values, np.float32)\n    return values < np.float32(left), values > np.float32(right)", "    return values < left, values > right", "tests/test_analysis_trace.py::thresholds"),
  ("karpathy_rnn/analysis/cells.py", "if abs(best[0].correlation) >= min_abs_r:", "if True:", "tests/test_analysis_features.py::no_cell_tracks"),
  ("karpathy_rnn/training/evaluation.py", "starts = np.arange(0, len(losses), max(int(block), 1))", "starts = np.arange(0, len(losses), 1)", "tests/test_figure1.py::block_bootstrap"),
+    # issue 30: mixed precision (bf16 products, float32 states)
+ ("karpathy_rnn/layers/fused_tf.py", "    return tf.cast(tf.matmul(tf.cast(a, kernel.dtype), kernel), a.dtype)", "    return tf.matmul(a, tf.cast(kernel, a.dtype))", "tests/test_layers_mixed_precision.py::reference_with_bf16_products and fused"),
+ ("karpathy_rnn/layers/base.py", "    return ops.cast(ops.matmul(ops.cast(a, kernel.dtype), kernel), a.dtype)", "    return ops.matmul(a, ops.cast(kernel, a.dtype))", "tests/test_layers_mixed_precision.py::reference_with_bf16_products and step"),
+ ("karpathy_rnn/layers/base.py", "        return self.variable_dtype\n", "        return self.compute_dtype\n", "tests/test_layers_mixed_precision.py::float32"),
+ ("karpathy_rnn/layers/fused_tf.py", "dzf = _plus(dc * cp, df) * f * (1.0 - f)", "dzf = _plus(dc * cp, df) * f", "tests/test_layers_mixed_precision.py::gradients_match"),
     # issue 18: the bugs the suite let through, and the README's promises
     ("karpathy_rnn/analysis/saturation.py", "return values < np.float32(left), values > np.float32(right)", "return values <= np.float32(left), values >= np.float32(right)", "tests/test_analysis_outputs.py::strict"),
     ("karpathy_rnn/training/evaluation.py", "return float(np.std(means, ddof=1))", "return float(np.var(means, ddof=1))", "tests/test_figure1.py::known_spread"),
@@ -85,7 +90,7 @@ MUTANTS = [
     ("karpathy_rnn/training/trainer.py", 'return loss, norm, flat_states(out["states"])', 'return loss, norm, {k: tf.reverse(v, [0]) for k, v in flat_states(out["states"]).items()}', "tests/test_train.py::state_is_carried"),
     ("karpathy_rnn/training/trainer.py", "return {name: self._distribute(variable.read_value()) for name", "return {name: self._distribute(variable.read_value()[::-1]) for name", "tests/test_train.py::resumed_run_ends_with_the_same_weights"),
     ("karpathy_rnn/training/trainer.py", "fused_xla=config.xla)", "fused_xla=True)", "tests/test_training_recipe.py::no_xla"),
-    ("karpathy_rnn/layers/lstm.py", "mask, jit=self.fused_xla)))", "mask, jit=True)))", "tests/test_training_recipe.py::no_xla"),
+    ("karpathy_rnn/layers/lstm.py", "mask, jit=self.fused_jit)))", "mask, jit=True)))", "tests/test_training_recipe.py::no_xla"),
     ("tb_plugin/static/common.js", "span.textContent = character === '\\n' ? NEWLINE_MARK + '\\n' : character === '\\r' ? '' : character;", "span.innerHTML = character === '\\n' ? NEWLINE_MARK + '\\n' : character === '\\r' ? '' : character;", "tests/test_plugin_static.py::assigns_html"),
     ("tb_plugin/static/views/colored_text.js", "readout.textContent = `Character ${formatCount(index)}", "readout.innerHTML = `Character ${formatCount(index)}", "tests/test_plugin_browser.py::hostile_names"),
     ("tb_plugin/static/views/colored_text.js", "readout.textContent = `Hover a character to see its value (${data.layer}", "readout.innerHTML = `Hover a character to see its value (${data.layer}", "tests/test_plugin_browser.py::hostile_names"),

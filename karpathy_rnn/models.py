@@ -37,29 +37,33 @@ class CharacterOneHot(keras.layers.Layer):
 
 
 def char_language_model(characters, unit="lstm", layers=2, hidden=128, dropout=0.0, depth=2,
-                        batch_size=None, stateful=False, seed=None, fused_xla=True):
+                        batch_size=None, stateful=False, seed=None, fused_xla=True, dtype=None):
     """The paper's char-LM (section 3.2): ids [B, T] -> logits [B, T, K] over `characters`.
 
     `dropout` applies to the inputs of layers 2..L and to the last layer's output (the
     non-recurrent connections); every parameter starts uniform in [-0.08, 0.08]. `fused_xla`
-    goes to every recurrent layer (XLA for the TensorFlow fast path's loops).
+    goes to every recurrent layer (XLA for the TensorFlow fast path's loops). `dtype`: a Keras dtype
+    policy for every layer (None: the global one); under a mixed policy (e.g. "mixed_bfloat16") the
+    logits layer stays in float32, so the softmax and the loss are float32 (Keras' mixed-precision guide).
     """
+    policy = keras.dtype_policies.get(dtype) if dtype is not None else keras.config.dtype_policy()
+    logits_dtype = policy.variable_dtype if policy.compute_dtype != policy.variable_dtype else dtype
     if unit not in UNITS:
         raise ValueError(f"unit={unit!r} is not one of {sorted(UNITS)}.")
     if not isinstance(layers, int) or layers < 1:
         raise ValueError(f"layers={layers!r} must be a positive integer.")
     characters = "".join(characters)
     ids = keras.Input((None,), batch_size=batch_size, dtype="int32", name="ids")
-    x = CharacterOneHot(characters, name="one_hot")(ids)
+    x = CharacterOneHot(characters, name="one_hot", dtype=dtype)(ids)
     for index in range(1, layers + 1):
-        options = dict(return_sequences=True, stateful=stateful, name=f"{unit}{index}",
+        options = dict(return_sequences=True, stateful=stateful, name=f"{unit}{index}", dtype=dtype,
                        dropout=dropout if index > 1 else 0.0,
                        output_dropout=dropout if index == layers else 0.0,
                        seed=None if seed is None else seed + 10 * index, fused_xla=fused_xla)
         if unit == "nlstm":
             options["depth"] = depth
         x = UNITS[unit](hidden, **options)(x)
-    logits = keras.layers.Dense(len(characters), name="logits",        # kernel and bias: each its own stream
+    logits = keras.layers.Dense(len(characters), name="logits", dtype=logits_dtype,   # kernel, bias: own streams
                                 kernel_initializer=paper_initializer(None if seed is None else seed + 1),
                                 bias_initializer=paper_initializer(None if seed is None else seed + 2))(x)
     return keras.Model(ids, logits, name=f"{unit}_{layers}x{hidden}")
@@ -147,7 +151,7 @@ class GateProbe(keras.layers.Layer):
 
     def call(self, inputs, initial_state=None):
         if initial_state is None:
-            zeros = ops.zeros((ops.shape(inputs)[0], self.layer.units), dtype=self.layer.compute_dtype)
+            zeros = ops.zeros((ops.shape(inputs)[0], self.layer.units), dtype=self.layer.state_dtype)
             initial_state = [zeros for _ in self.layer.state_names]
         return self.layer(inputs, initial_state=initial_state, return_state=True, return_gates=self.return_gates,
                           update_states=False)
@@ -223,7 +227,7 @@ def probe_model(model, carry_states=False, gates=True):
         initial = None
         if carry_states:
             initial = [keras.Input((layer.units,), name=f"{layer.name}_{state}",
-                                   dtype=layer.compute_dtype) for state in layer.state_names]
+                                   dtype=layer.state_dtype) for state in layer.state_names]
             state_inputs.update({t.name: t for t in initial})
         result = GateProbe(layer, return_gates=gates)(args[0], initial_state=initial)
         if gates:

@@ -3,6 +3,7 @@
     python scripts/train.py                                  # 2-layer LSTM, 128 cells, War and Peace, 50 epochs
     python scripts/train.py --corpus linux_kernel --unit gru --layers 2 --budget 130k
     python scripts/train.py --max-steps 50 --logdir /tmp/runs         # a smoke run
+    python scripts/train.py --precision bf16                  # bfloat16 matrix products (mixed_bfloat16)
     python scripts/train.py --resume                          # continue the same command's run exactly
     tensorboard --logdir runs
 
@@ -17,7 +18,7 @@ import sys
 
 from karpathy_rnn.cli import INTERRUPTED, ArgumentParser, run_script
 from karpathy_rnn.training.budget import BUDGETS
-from karpathy_rnn.training.config import DISTRIBUTE, UNIT_NAMES, TrainConfig
+from karpathy_rnn.training.config import DISTRIBUTE, PRECISIONS, UNIT_NAMES, TrainConfig
 
 DEFAULTS = TrainConfig()
 
@@ -61,6 +62,10 @@ def build_parser() -> ArgumentParser:
     add("--name", help="run directory name (default: CORPUS-UNIT-LAYERSxHIDDEN)")
     add("--resume", action="store_true", help="continue the run in LOGDIR/NAME from its last checkpoint")
     add("--no-xla", dest="xla", action="store_false", help="run the fused recurrent loops without XLA")
+    add("--precision", default=DEFAULTS.precision, help=f"{' or '.join(PRECISIONS)}: bf16 is Keras' "
+        "mixed_bfloat16 policy, the matrix products in bfloat16 and the weights, states, cell, softmax and loss in "
+        "float32 (faster where the CPU has AVX512-BF16 or AMX, or on a GPU; docs/BENCHMARKS.md) "
+        "(default: %(default)s, the paper's)")
     add("--no-memory-check", dest="memory_check", action="store_false", help="start even when the run's estimated "
         "memory (weights, gradients, optimiser state, one batch's activations) exceeds what is free")
     add("--eval-every", type=int, default=DEFAULTS.eval_every, help="evaluate on the validation split every N "

@@ -31,13 +31,22 @@ def weight_seed(seed: int, weight: str) -> int:
     return zlib.crc32(f"{seed}/{weight}".encode()) & 0x7FFFFFFF
 
 
+def mixed_matmul(a, kernel):
+    """a [B, n] @ kernel [n, m] in the kernel's dtype, returned in a's: under a mixed policy the states are
+    float32 and the kernel bfloat16 (or float16), so the product runs in bfloat16 (float32 accumulation in
+    the library's kernel, rounded once) and everything around it stays float32 (Keras' mixed contract)."""
+    if a.dtype == kernel.dtype:
+        return ops.matmul(a, kernel)
+    return ops.cast(ops.matmul(ops.cast(a, kernel.dtype), kernel), a.dtype)
+
+
 def recurrent_matmul(h, kernel, masks):
-    """h [B, n] @ kernel [n, G*m]; with Keras' recurrent-dropout `masks` (G of [B, n]), block k
-    of the columns sees h * masks[k] (keras.layers.LSTM/GRU with recurrent_dropout)."""
+    """h [B, n] @ kernel [n, G*m] (mixed_matmul); with Keras' recurrent-dropout `masks` (G of [B, n]),
+    block k of the columns sees h * masks[k] (keras.layers.LSTM/GRU with recurrent_dropout)."""
     if masks is None:
-        return ops.matmul(h, kernel)
+        return mixed_matmul(h, kernel)
     blocks = ops.split(kernel, len(masks), axis=1)
-    return ops.concatenate([ops.matmul(h * m, w) for m, w in zip(masks, blocks)], axis=1)
+    return ops.concatenate([mixed_matmul(h * m, w) for m, w in zip(masks, blocks)], axis=1)
 
 
 def _serialize(getter, value):
@@ -53,6 +62,10 @@ class RecurrentLayer(keras.layers.Layer):
     VanillaRNN) run the whole sequence as one op (its loops XLA-compiled unless `fused_xla=False`);
     `fused=False`, `unroll=True`, recurrent dropout in training, and the other backends run `step`
     in a loop (same numbers to float32 rounding).
+    Mixed precision (Keras' `mixed_bfloat16` / `mixed_float16` policy): the matrix products run in the
+    compute dtype (bfloat16), while the carried states, the cell, every gate and the returned states and
+    gates stay in the variable dtype (float32); the returned sequence is in the compute dtype, as every
+    Keras layer's output.
     The constructor arguments are keras.layers.LSTM's, with the paper's defaults; see the units'
     docstrings (e.g. `karpathy_rnn.layers.LSTM`) for each.
     """
@@ -190,6 +203,19 @@ class RecurrentLayer(keras.layers.Layer):
         return paper_initializer(weight_seed(initializer.seed, weight))
 
     # ---- plumbing ----------------------------------------------------------------------------
+    @property
+    def state_dtype(self):
+        """The dtype of the carried states, the cell, the gates and their maths: the policy's variable dtype
+        (float32 under `mixed_bfloat16`), so only the matrix products run in the compute dtype."""
+        return self.variable_dtype
+
+    @property
+    def fused_jit(self):
+        """Whether the fast path's loops are XLA-compiled: `fused_xla`, and only when the products run in the state
+        dtype. XLA's CPU dot has no faster bfloat16 kernel (its bf16 products ran at its fp32 rate, 0.5x oneDNN's
+        bf16 rate, docs/BENCHMARKS.md), so under a mixed policy the loops run as plain TensorFlow graphs."""
+        return self.fused_xla and self.compute_dtype == self.state_dtype
+
     def _check_input_shape(self, input_shape):
         if len(input_shape) != 3:
             raise ValueError(
@@ -229,7 +255,7 @@ class RecurrentLayer(keras.layers.Layer):
 
     def get_initial_state(self, batch_size):
         """Zero states, one [batch_size, units] per carried state (keras.layers.RNN's method)."""
-        return [ops.zeros((batch_size, self.units), dtype=self.compute_dtype)
+        return [ops.zeros((batch_size, self.units), dtype=self.state_dtype)
                 for _ in self.state_names]
 
     def reset_state(self):
@@ -253,8 +279,8 @@ class RecurrentLayer(keras.layers.Layer):
                         f"{type(self).__name__} '{self.name}' is stateful with batch size "
                         f"{carried}; got a batch of {static_batch}. Feed batches of {carried} "
                         "(the state of lane b carries to lane b of the next batch).")
-                return [ops.cast(v, self.compute_dtype) for v in self.state_variables]
-            zeros = ops.zeros((batch, self.units), dtype=self.compute_dtype)
+                return [ops.cast(v, self.state_dtype) for v in self.state_variables]
+            zeros = ops.zeros((batch, self.units), dtype=self.state_dtype)
             return [zeros for _ in self.state_names]
         if not isinstance(initial_state, (list, tuple)):
             initial_state = [initial_state]
@@ -264,7 +290,7 @@ class RecurrentLayer(keras.layers.Layer):
                 f"{list(self.state_names)}; initial_state has {len(initial_state)}.")
         states = []
         for name, state in zip(self.state_names, initial_state):
-            state = ops.convert_to_tensor(state, dtype=self.compute_dtype)
+            state = ops.cast(ops.convert_to_tensor(state), self.state_dtype)
             shape = tuple(state.shape)
             if (len(shape) != 2 or (shape[1] is not None and shape[1] != self.units)
                     or (shape[0] is not None and static_batch is not None and shape[0] != static_batch)):
@@ -297,8 +323,8 @@ class RecurrentLayer(keras.layers.Layer):
         return reorder(input_masks), reorder(recurrent_masks)
 
     def project_inputs(self, time_major, input_masks=None):
-        """[T, B, D] -> [T, B, P]: the input part of every pre-activation plus biases, one matmul
-        (one per column block under Keras' per-gate dropout masks, each [B, D])."""
+        """[T, B, D] -> [T, B, P] in the state dtype: the input part of every pre-activation plus biases, one
+        matmul (one per column block under Keras' per-gate dropout masks, each [B, D])."""
         steps, batch = ops.shape(time_major)[0], ops.shape(time_major)[1]
         kernel, bias = self.input_kernel()
         if input_masks is not None and len(input_masks) == 1:
@@ -312,8 +338,9 @@ class RecurrentLayer(keras.layers.Layer):
             projected = ops.concatenate(
                 [ops.matmul(x, w) for x, w in zip(flat, ops.split(kernel, len(flat), axis=1))],
                 axis=1)
+        projected = ops.cast(projected, self.state_dtype)    # the product in the compute dtype, sums in the state's
         if bias is not None:
-            projected = projected + bias
+            projected = projected + ops.cast(bias, self.state_dtype)
         return ops.reshape(projected, (steps, batch, projected.shape[-1]))
 
     def call(self, inputs, initial_state=None, mask=None, training=None, return_gates=None,
@@ -412,10 +439,11 @@ class RecurrentLayer(keras.layers.Layer):
             carried = stacked[self.state_names[0]]
             if time_mask is not None:
                 carried = sequence_mask.masked_outputs(carried, time_mask, self.zero_output_for_mask)
-            return ops.transpose(carried, (1, 0, 2))
+            return ops.cast(ops.transpose(carried, (1, 0, 2)), self.compute_dtype)
         if time_mask is None:
-            return final_states[0]
-        return sequence_mask.masked_last_output(final_states[0], time_mask, self.zero_output_for_mask)
+            return ops.cast(final_states[0], self.compute_dtype)
+        return ops.cast(sequence_mask.masked_last_output(final_states[0], time_mask, self.zero_output_for_mask),
+                        self.compute_dtype)
 
     def compute_mask(self, inputs, mask=None):
         """The input mask for a returned sequence, None otherwise (and for states and gates)."""
@@ -446,16 +474,16 @@ class RecurrentLayer(keras.layers.Layer):
         self._check_input_shape(shape)
         self._check_steps_known(shape)
         batch, steps = shape[0], shape[1]
-        dtype = self.compute_dtype
+        dtype, state_dtype = self.compute_dtype, self.state_dtype
         output = keras.KerasTensor(
             (batch, steps, self.units) if self.return_sequences else (batch, self.units), dtype)
         if not (return_state or return_gates):
             return output
         result = [output]
         if return_state:
-            result += [keras.KerasTensor((batch, self.units), dtype) for _ in self.state_names]
+            result += [keras.KerasTensor((batch, self.units), state_dtype) for _ in self.state_names]
         if return_gates:
-            result.append({name: keras.KerasTensor((batch, steps, self.units), dtype)
+            result.append({name: keras.KerasTensor((batch, steps, self.units), state_dtype)
                            for name in self.gate_names})
         return result
 

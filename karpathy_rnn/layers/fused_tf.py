@@ -11,6 +11,11 @@ Masking (keras.layers.RNN's): with a mask M [T, B, 1] (1 = a real step) the carr
 s_t = M_t * s_new + (1 - M_t) * s_{t-1}, and the op's c/h outputs are those carried states. The
 backward loop then sends (1 - M_t) of a state's gradient straight to s_{t-1} and M_t of it
 through the step's maths.
+
+Mixed precision: the states, `projected` and every elementwise step are in the state dtype (float32)
+and the kernels may be in a narrower one (bfloat16 under Keras' `mixed_bfloat16`): each matrix
+product then runs in the kernel's dtype (oneDNN accumulates in float32 and rounds the product once)
+and is added in float32; the kernels' gradients come back in the kernel's dtype.
 """
 
 import tensorflow as tf
@@ -54,6 +59,13 @@ def _compiled(function, jit):
     return call
 
 
+def _product(a, kernel):
+    """a @ kernel in the kernel's dtype, returned in a's (the identity casts vanish when they agree)."""
+    if a.dtype == kernel.dtype:
+        return tf.matmul(a, kernel)
+    return tf.cast(tf.matmul(tf.cast(a, kernel.dtype), kernel), a.dtype)
+
+
 def _zeros_if_none(grad, like):
     return tf.zeros_like(like) if grad is None else grad
 
@@ -76,7 +88,7 @@ def _lstm_forward(projected, h0, c0, recurrent_kernel, mask=None):
     arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(6)]
 
     def body(t, h, c, *arrays):
-        zi, zf, zo, zg = tf.split(inputs.read(t) + tf.matmul(h, recurrent_kernel), 4, axis=1)
+        zi, zf, zo, zg = tf.split(inputs.read(t) + _product(h, recurrent_kernel), 4, axis=1)
         i, f, o, g = tf.sigmoid(zi), tf.sigmoid(zf), tf.sigmoid(zo), tf.tanh(zg)
         c_new = f * c + i * g
         h_new = o * tf.tanh(c_new)
@@ -90,10 +102,10 @@ def _lstm_forward(projected, h0, c0, recurrent_kernel, mask=None):
     return tuple(a.stack() for a in arrays)
 
 
-def _flat_matmul_t(a, b):
-    """[T, B, m], [T, B, k] -> a^T b summed over T and B: [m, k], one matmul."""
-    flat_a = tf.reshape(a, (-1, tf.shape(a)[2]))
-    flat_b = tf.reshape(b, (-1, tf.shape(b)[2]))
+def _flat_matmul_t(a, b, dtype):
+    """[T, B, m], [T, B, k] -> a^T b summed over T and B: [m, k] in `dtype` (a kernel's), one matmul."""
+    flat_a = tf.cast(tf.reshape(a, (-1, tf.shape(a)[2])), dtype)
+    flat_b = tf.cast(tf.reshape(b, (-1, tf.shape(b)[2])), dtype)
     return tf.matmul(tf.transpose(flat_a), flat_b)
 
 
@@ -131,14 +143,14 @@ def _lstm_backward(h0, c0, recurrent_kernel, mask, I, F, O, G, C, H, dC, dH, *ga
         dzo = _plus(dh * tanh_c, do) * o * (1.0 - o)
         dzg = _plus(dc * i, dg) * (1.0 - g * g)
         dz = tf.concat([dzi, dzf, dzo, dzg], axis=1)
-        dh_prev, dc_prev = tf.matmul(dz, kernel_t), dc * f
+        dh_prev, dc_prev = _product(dz, kernel_t), dc * f
         if masks is not None:
             dh_prev, dc_prev = dh_prev + (1.0 - m) * dh_carried, dc_prev + (1.0 - m) * dc_carried
         return k + 1, dh_prev, dc_prev, dz_array.write(t, dz)
 
     dh0, dc0, dz_array = loop_over_time(back, (tf.zeros_like(h0), tf.zeros_like(c0), dz_array), steps)
     dZ = dz_array.stack()
-    return dZ, dh0, dc0, _flat_matmul_t(h_prev, dZ)
+    return dZ, dh0, dc0, _flat_matmul_t(h_prev, dZ, recurrent_kernel.dtype)
 
 
 def lstm_sequence(projected, h0, c0, recurrent_kernel, with_gates=True, mask=None, jit=True):
@@ -170,9 +182,9 @@ def _gru_forward(projected, h0, gate_kernel, candidate_kernel, mask=None):
 
     def body(t, h, *arrays):
         x_r, x_z, x_c = tf.split(inputs.read(t), 3, axis=1)
-        h_r, h_z = tf.split(tf.matmul(h, gate_kernel), 2, axis=1)
+        h_r, h_z = tf.split(_product(h, gate_kernel), 2, axis=1)
         r, z = tf.sigmoid(x_r + h_r), tf.sigmoid(x_z + h_z)
-        cand = tf.tanh(x_c + tf.matmul(r * h, candidate_kernel))
+        cand = tf.tanh(x_c + _product(r * h, candidate_kernel))
         h_new = (1.0 - z) * h + z * cand
         h = h_new if masks is None else _keep_masked(masks.read(t), h_new, h)
         return (t + 1, h, *[a.write(t, v) for a, v in zip(arrays, (r, z, cand, h))])
@@ -202,11 +214,11 @@ def _gru_backward(h0, gate_kernel, candidate_kernel, mask, R, Z, CAND, H, dH, *g
             m = masks.read(t)
             dh = m * dh_carried
         da_c = _plus(dh * z, dcand_in) * (1.0 - cand * cand)
-        d_rh = tf.matmul(da_c, cand_t)
+        d_rh = _product(da_c, cand_t)
         da_r = _plus(d_rh * hp, dr_in) * r * (1.0 - r)
         da_z = _plus(dh * (cand - hp), dz_in) * z * (1.0 - z)
         da_rz = tf.concat([da_r, da_z], axis=1)
-        dh_prev = dh * (1.0 - z) + d_rh * r + tf.matmul(da_rz, gate_t)
+        dh_prev = dh * (1.0 - z) + d_rh * r + _product(da_rz, gate_t)
         if masks is not None:
             dh_prev = dh_prev + (1.0 - m) * dh_carried
         return k + 1, dh_prev, da_array.write(t, tf.concat([da_rz, da_c], axis=1))
@@ -214,7 +226,8 @@ def _gru_backward(h0, gate_kernel, candidate_kernel, mask, R, Z, CAND, H, dH, *g
     dh0, da_array = loop_over_time(back, (tf.zeros_like(h0), da_array), steps)
     dA = da_array.stack()
     dA_rz, dA_c = tf.split(dA, [2 * h0.shape[1], h0.shape[1]], axis=2)
-    return dA, dh0, _flat_matmul_t(h_prev, dA_rz), _flat_matmul_t(R * h_prev, dA_c)
+    return (dA, dh0, _flat_matmul_t(h_prev, dA_rz, gate_kernel.dtype),
+            _flat_matmul_t(R * h_prev, dA_c, candidate_kernel.dtype))
 
 
 def gru_sequence(projected, h0, gate_kernel, candidate_kernel, with_gates=True, mask=None,
@@ -245,7 +258,7 @@ def _rnn_forward(projected, h0, kernel, mask=None):
     masks = _mask_reader(mask, steps)
 
     def body(t, h, array):
-        h_new = tf.tanh(inputs.read(t) + tf.matmul(h, kernel))
+        h_new = tf.tanh(inputs.read(t) + _product(h, kernel))
         h = h_new if masks is None else _keep_masked(masks.read(t), h_new, h)
         return t + 1, h, array.write(t, h)
 
@@ -267,15 +280,15 @@ def _rnn_backward(h0, kernel, mask, H, dH):
         dh = dh_in + dh_next
         if masks is None:
             da = dh * (1.0 - h * h)
-            return k + 1, tf.matmul(da, kernel_t), da_array.write(t, da)
+            return k + 1, _product(da, kernel_t), da_array.write(t, da)
         m = masks.read(t)     # at a masked step h is the carried one, but m = 0 discards it
         da = m * dh * (1.0 - h * h)
-        return k + 1, tf.matmul(da, kernel_t) + (1.0 - m) * dh, da_array.write(t, da)
+        return k + 1, _product(da, kernel_t) + (1.0 - m) * dh, da_array.write(t, da)
 
     dh0, da_array = loop_over_time(back, (tf.zeros_like(h0), da_array), steps)
     dA = da_array.stack()
     h_prev = tf.concat([h0[None], H[:-1]], axis=0)
-    return dA, dh0, _flat_matmul_t(h_prev, dA)
+    return dA, dh0, _flat_matmul_t(h_prev, dA, kernel.dtype)
 
 
 def rnn_sequence(projected, h0, kernel, mask=None, jit=True):

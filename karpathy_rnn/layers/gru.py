@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from karpathy_rnn.layers.base import RecurrentLayer, recurrent_matmul
+from karpathy_rnn.layers.base import RecurrentLayer, mixed_matmul, recurrent_matmul
 
 
 @keras.saving.register_keras_serializable(package="karpathy_rnn")
@@ -58,7 +58,7 @@ class GRU(RecurrentLayer):
         from karpathy_rnn.layers.fused_tf import gru_sequence
         names = self.gate_names if with_gates else ("h",)
         return dict(zip(names, gru_sequence(projected, *states, *weights, with_gates, mask,
-                                            jit=self.fused_xla)))
+                                            jit=self.fused_jit)))
 
     def step(self, projected, states, weights, recurrent_masks=None):
         (h,) = states
@@ -69,6 +69,6 @@ class GRU(RecurrentLayer):
         x_r, x_z, x_candidate = ops.split(projected, 3, axis=-1)
         h_r, h_z = ops.split(recurrent_matmul(h, gate_recurrent, rz_masks), 2, axis=-1)
         r, z = ops.sigmoid(x_r + h_r), ops.sigmoid(x_z + h_z)
-        candidate = ops.tanh(x_candidate + ops.matmul(r * candidate_h, candidate_recurrent))
+        candidate = ops.tanh(x_candidate + mixed_matmul(r * candidate_h, candidate_recurrent))
         h = (1.0 - z) * h + z * candidate
         return [h], {"r": r, "z": z, "candidate": candidate, "h": h}

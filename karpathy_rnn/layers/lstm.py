@@ -80,7 +80,7 @@ class LSTM(RecurrentLayer):
         from karpathy_rnn.layers.fused_tf import lstm_sequence
         names = self.gate_names if with_gates else ("c", "h")
         return dict(zip(names, lstm_sequence(projected, *states, recurrent_kernel, with_gates,
-                                             mask, jit=self.fused_xla)))
+                                             mask, jit=self.fused_jit)))
 
     def step(self, projected, states, recurrent_kernel, recurrent_masks=None):
         h, c = states

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from karpathy_rnn.layers.base import RecurrentLayer, recurrent_matmul
+from karpathy_rnn.layers.base import RecurrentLayer, mixed_matmul, recurrent_matmul
 
 
 def _prefix(level):
@@ -84,9 +84,9 @@ class NestedLSTM(RecurrentLayer):
             c = f * cells[level] + i * z
         else:
             inner_in = ops.concatenate([i * z, f * cells[level]], axis=1)
-            inner_pre = ops.matmul(inner_in, inner_kernels[level])
+            inner_pre = mixed_matmul(inner_in, inner_kernels[level])
             if inner_biases[level] is not None:
-                inner_pre = inner_pre + inner_biases[level]
+                inner_pre = inner_pre + ops.cast(inner_biases[level], inner_pre.dtype)
             c = self._level(level + 1, inner_pre, cells, new_cells, gates, inner_kernels,
                             inner_biases)
         new_cells[level] = c

@@ -36,7 +36,7 @@ class VanillaRNN(RecurrentLayer):
 
     def fused_sequence(self, projected, states, recurrent_kernel, with_gates, mask=None):
         from karpathy_rnn.layers.fused_tf import rnn_sequence
-        return {"h": rnn_sequence(projected, *states, recurrent_kernel, mask, jit=self.fused_xla)}
+        return {"h": rnn_sequence(projected, *states, recurrent_kernel, mask, jit=self.fused_jit)}
 
     def step(self, projected, states, recurrent_kernel, recurrent_masks=None):
         (h,) = states

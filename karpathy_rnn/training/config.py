@@ -11,13 +11,17 @@ from karpathy_rnn.training.budget import BUDGETS
 
 UNIT_NAMES = ("rnn", "lstm", "gru", "nlstm")
 DISTRIBUTE = ("none", "mirrored")
+# fp32: the paper's (and the default); bf16: Keras' mixed_bfloat16 policy (bfloat16 matrix products, float32
+# weights, states, cell, softmax and loss)
+PRECISIONS = ("fp32", "bf16")
+KERAS_POLICY = {"fp32": "float32", "bf16": "mixed_bfloat16"}
 DEFAULT_CORPUS = "war_and_peace"
 FALLBACK_CORPUS = "python_stdlib"   # embedded: built from this Python, needs no file and no network
 DEFAULT_HIDDEN = 128
 
 # what a resumed run must share with the run it continues (the rest may change, e.g. a longer --max-steps)
 RESUME_FIXED = ("unit", "layers", "hidden", "depth", "batch_size", "unroll", "seed", "dropout", "learning_rate",
-                "rho", "decay", "decay_after", "clip")
+                "rho", "decay", "decay_after", "clip", "precision")
 
 
 @dataclass
@@ -44,6 +48,7 @@ class TrainConfig:
     name: str | None = None            # run directory name; None: <corpus>-<unit>-<layers>x<hidden>
     resume: bool = False
     xla: bool = True
+    precision: str = "fp32"            # "bf16": Keras' mixed_bfloat16 policy (PRECISIONS)
     memory_check: bool = True          # refuse a run the machine's (or GPU's) free memory cannot hold
     max_steps: int | None = None
     eval_every: int = 0                # evaluate every N steps; 0: at each epoch's end
@@ -94,6 +99,9 @@ def check_config(config: TrainConfig) -> TrainConfig:
                         "400K and 1.3M parameters)")
     if config.budget is not None and config.hidden is not None:
         raise KRNNError(f"give --hidden ({config.hidden}) or --budget ({config.budget}), not both")
+    if config.precision not in PRECISIONS:
+        raise KRNNError(f"unknown --precision {config.precision!r}; use one of {', '.join(PRECISIONS)} (bf16: "
+                        "bfloat16 matrix products with float32 weights, states and loss)")
     if config.distribute not in DISTRIBUTE:
         raise KRNNError(f"unknown --distribute {config.distribute!r}; use one of {', '.join(DISTRIBUTE)}")
     _integer("layers", config.layers, 1, 3)

@@ -42,6 +42,7 @@ from karpathy_rnn.training.evaluation import (
 from karpathy_rnn.training.events import drop_replayed_events
 from karpathy_rnn.training.history import drop_snapshots_after, history_megabytes, save_snapshot, snapshots
 from karpathy_rnn.training.memory import check_training_memory, estimate_training_memory
+from karpathy_rnn.training.precision import check_precision
 from karpathy_rnn.training.progress import TrainingProgress, total_steps
 from karpathy_rnn.training.run_dir import (
     BEST_MODEL_FILE,
@@ -251,10 +252,11 @@ class Trainer:
         from karpathy_rnn.models import char_language_model, flat_states, probe_model, state_input_names
 
         config = self.config
+        policy = check_precision(config.precision, self.log)
         with self.strategy.scope():
             self.model = char_language_model(self.corpus.vocabulary.chars, config.unit, config.layers, self.hidden,
                                              dropout=config.dropout, depth=config.depth, seed=config.seed,
-                                             fused_xla=config.xla)
+                                             fused_xla=config.xla, dtype=policy)
             self.carry = probe_model(self.model, carry_states=True, gates=False)
             self.optimizer = keras.optimizers.RMSprop(config.learning_rate, rho=config.rho, epsilon=RMSPROP_EPSILON)
             self.optimizer.build(self.model.trainable_variables)
