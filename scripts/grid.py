@@ -20,7 +20,7 @@ import sys
 from karpathy_rnn.atomic import atomic_file
 from karpathy_rnn.cli import INTERRUPTED, ArgumentParser, run_script
 from karpathy_rnn.training.budget import BUDGETS
-from karpathy_rnn.training.config import TrainConfig
+from karpathy_rnn.training.config import PRECISIONS, TrainConfig
 from karpathy_rnn.training.figure1 import (
     FIGURE1_CORPORA,
     FIGURE1_LAYERS,
@@ -60,6 +60,8 @@ def build_parser() -> ArgumentParser:
     add("--seed", type=int, default=DEFAULTS.seed, help="seed (default: %(default)s)")
     add("--batch-size", type=int, default=DEFAULTS.batch_size, help="lanes per batch (default: %(default)s)")
     add("--unroll", type=int, default=DEFAULTS.unroll, help="time steps (default: %(default)s)")
+    add("--precision", choices=PRECISIONS, default=DEFAULTS.precision, help="fp32 (the paper's) or bf16 "
+        "(bfloat16 matrix products, train.py --precision) for every cell (default: %(default)s)")
     add("--data-dir", help="folder holding the corpus files")
     add("--table-only", action="store_true", help="only rebuild the table from LOGDIR")
     add("--no-progress", dest="progress", action="store_false", help="no progress bars")
@@ -111,6 +113,7 @@ def main(argv=None) -> int:
                                  epochs=args.epochs, max_steps=args.max_steps, dropout=dropout,
                                  patience=args.patience, eval_every=args.eval_every, seed=args.seed,
                                  batch_size=args.batch_size, unroll=args.unroll, data_dir=args.data_dir,
+                                 precision=args.precision,
                                  logdir=args.logdir, name=name, resume=True)  # continues or extends a cell
             try:
                 train(config, progress_bar=args.progress)

@@ -61,19 +61,23 @@ def reference(model, ids, positions, targets):
     return np.stack(rows)
 
 
-@pytest.mark.parametrize("unit, layers", [("gru", 2), ("lstm", 2), ("nlstm", 1)])
-def test_batched_connectivity_equals_one_tape_per_position(unit, layers):
-    """Every position at once (copies in groups, each run only as far as its position) = a tape per position."""
+@pytest.mark.parametrize("unit, layers, shared", [("gru", 2, True), ("lstm", 2, True), ("rnn", 2, True),
+                                                 ("gru", 2, False), ("lstm", 2, False), ("nlstm", 1, False)])
+def test_batched_connectivity_equals_one_tape_per_position(unit, layers, shared):
+    """Every position at once (groups, each run only as far as its last position) = a tape per position, both with
+    one shared forward pass and P cotangents through the fused backward loops, and with a tape over P copies."""
     from karpathy_rnn.models import autocomplete_model
 
-    model = autocomplete_model(20, unit, layers=layers, units=8, seed=3, fused_xla=False)
+    model = autocomplete_model(20, unit, layers=layers, units=8, seed=3, fused_xla=unit == "lstm")
     rng = np.random.default_rng(0)
     ids = rng.integers(1, 28, 23)
     positions, targets = np.arange(23), rng.integers(0, 22, 23)
-    batched = Connectivity(model, group=5).values(ids, positions, targets)
+    connectivity = Connectivity(model, group=5, shared_forward=None if shared else False)
+    assert connectivity.shared_forward == shared      # the default: shared wherever every unit is a fused one
+    batched = connectivity.values(ids, positions, targets)
     np.testing.assert_allclose(batched, reference(model, ids, positions, targets), rtol=1e-4, atol=1e-8)
-    np.testing.assert_allclose(Connectivity(model, group=64).values(ids, positions, targets), batched, rtol=1e-4,
-                               atol=1e-8)
+    np.testing.assert_allclose(Connectivity(model, group=64, shared_forward=shared).values(ids, positions, targets),
+                               batched, rtol=1e-4, atol=1e-8)
     assert np.all(np.triu(batched, 1) == 0) and np.all(np.diag(batched) > 0)
 
 

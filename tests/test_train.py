@@ -276,7 +276,7 @@ def test_help_documents_every_flag_with_its_default():
     assert done.returncode == 0
     for flag in ("--corpus", "--unit", "--layers", "--hidden", "--budget", "--epochs", "--max-steps", "--logdir",
                  "--seed", "--batch-size", "--unroll", "--learning-rate", "--rho", "--decay", "--clip", "--dropout",
-                 "--no-xla", "--eval-every", "--patience", "--distribute", "--resume"):
+                 "--no-xla", "--precision", "--eval-every", "--patience", "--distribute", "--resume"):
         assert flag in done.stdout, flag
     assert "(default: 0.002)" in done.stdout and "(default: 0.95)" in done.stdout and "(default: 100)" in done.stdout
 

@@ -3,10 +3,15 @@
     connectivity(t, t~) = || d (h_L^{t~})_k / d x^t ||_2
 
 the L2 norm, over the input encoding x^t (the embedding of an autocomplete model, the one-hot vector of a char-LM),
-of the gradient of the logit of target k at output position t~. The only analysis that needs TensorFlow: the
-gradients come from tf.GradientTape over the model's own layers, for every requested position of one text at once
-(the text is repeated once per position, each copy's logit summed, one backward pass; copies only run as far as
-their position needs, in groups of `group` positions).
+of the gradient of the logit of target k at output position t~. The only analysis that needs TensorFlow. Every
+requested position of one text is done at once, in groups of `group` positions, each group only as far as its last
+position needs:
+- LSTM, GRU and vanilla RNN stacks (TensorFlow): one forward pass of the text at batch 1, then the group's
+  cotangents (one per position) back through the fused units' hand-written backward loops together, each layer's
+  saved gates shared by all of them (`fused_tf.projected_vjp`), with no kernel gradients;
+- any other stack: tf.GradientTape over the model's own layers, the text repeated once per position, each copy's
+  logit summed, one backward pass.
+Both give the same numbers (tested against each other and against a tape per position).
 """
 
 from __future__ import annotations
@@ -45,12 +50,44 @@ class Connectivity:
             multiple of `group`, so texts of similar length reuse the traced graph).
     """
 
-    def __init__(self, model, group: int = 50):
+    def __init__(self, model, group: int = 50, shared_forward: bool | None = None):
         import tensorflow as tf
 
         self.encoder, self.middle, self.head = model_parts(model)
         self.group = int(group)
-        self._norms = tf.function(self._norms_eager, reduce_retracing=True)
+        self.shared_forward = can_share_forward(self.middle) if shared_forward is None else shared_forward
+        self._norms = tf.function(self._shared_forward_norms if self.shared_forward else self._norms_eager,
+                                  reduce_retracing=True)
+
+    def _shared_forward_norms(self, ids, positions, targets):
+        """ids [1, S], positions [P] < S, targets [P] -> [P, S], as `_norms_eager`: one forward pass at batch 1, then
+        the P cotangents through every layer's backward loop at once (the gates saved by the one pass broadcast)."""
+        import tensorflow as tf
+
+        from karpathy_rnn.layers import RecurrentLayer
+        from karpathy_rnn.layers.fused_tf import projected_vjp
+
+        h = tf.cast(self.encoder(ids), tf.float32)                                                  # [1, S, E]
+        passes = []                                       # (layer, initial states, saved gates [S, 1, n] each)
+        for layer in self.middle:
+            if not isinstance(layer, RecurrentLayer):     # Dropout: the identity at inference
+                continue
+            zeros = [tf.zeros((1, layer.units), layer.state_dtype) for _ in layer.state_names]
+            h, *_, gates = layer(h, initial_state=zeros, return_state=True, return_gates=True, update_states=False,
+                                 training=False)
+            passes.append((layer, zeros, [tf.transpose(gates[name], (1, 0, 2)) for name in layer.gate_names]))
+        copies, steps = tf.shape(positions)[0], tf.shape(ids)[1]
+        units = passes[-1][0].units
+        columns = tf.transpose(tf.gather(tf.cast(self.head.kernel, tf.float32), targets, axis=1))          # [P, n]
+        where = tf.stack([positions, tf.range(copies)], axis=1)
+        d_h = tf.scatter_nd(where, columns, tf.stack([steps, copies, units]))   # d logit_p / d h_L: [S, P, n]
+        for layer, zeros, saved in reversed(passes):
+            d_projected = projected_vjp(layer.fused_unit, zeros, layer.recurrent_weights(), saved, d_h,
+                                        jit=layer.fused_jit)                                       # [S, P, G*n]
+            kernel = tf.cast(layer.input_kernel()[0], d_projected.dtype)                          # [D, G*n]
+            d_h = tf.reshape(tf.matmul(tf.reshape(d_projected, (-1, kernel.shape[1])), kernel, transpose_b=True),
+                             tf.stack([steps, copies, kernel.shape[0]]))                           # [S, P, D]
+        return tf.transpose(tf.norm(d_h, axis=-1))
 
     def _norms_eager(self, ids, positions, targets):
         """ids [1, S], positions [P] < S, targets [P] -> [P, S] gradient norms of logit targets[p] at positions[p]."""
@@ -95,6 +132,18 @@ class Connectivity:
             norms = self._norms(padded, positions[rows].astype(np.int32), targets[rows].astype(np.int32))
             out[rows, :min(steps, len(ids))] = norms.numpy()[:, :len(ids)]
         return out
+
+
+def can_share_forward(middle) -> bool:
+    """Whether `_shared_forward_norms` applies: TensorFlow, and every recurrent layer a fused unit read forwards."""
+    import keras
+
+    from karpathy_rnn.layers import RecurrentLayer
+
+    recurrent = [layer for layer in middle if isinstance(layer, RecurrentLayer)]
+    return (keras.backend.backend() == "tensorflow" and bool(recurrent)
+            and all(layer.fused_unit is not None and not layer.go_backwards for layer in recurrent)
+            and all(isinstance(layer, (RecurrentLayer, keras.layers.Dropout)) for layer in middle))
 
 
 def top_predictions(model, ids, k: int = 3) -> tuple[np.ndarray, np.ndarray]:

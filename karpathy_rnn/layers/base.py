@@ -75,6 +75,7 @@ class RecurrentLayer(keras.layers.Layer):
     gate_blocks = 1        # column blocks of the kernel; Keras draws one dropout mask per block
     keras_mask_order = (0,)    # block k of ours uses Keras' dropout mask keras_mask_order[k]
     has_recurrent_activation = False
+    fused_unit = None      # "lstm", "gru" or "rnn" where layers/fused_tf.py has this unit's loops
 
     def __init__(self, units, activation="tanh", recurrent_activation=None, use_bias=True,
                  kernel_initializer=None, recurrent_initializer=None, bias_initializer=None,

@@ -114,24 +114,28 @@ def _plus(value, extra):
     return value if extra is None else value + extra
 
 
-def _lstm_backward(h0, c0, recurrent_kernel, mask, I, F, O, G, C, H, dC, dH, *gate_grads):
-    """The LSTM's backward loop -> d(projected), dh0, dc0, d(recurrent_kernel).
+def _lstm_backward(h0, c0, recurrent_kernel, mask, I, F, O, G, C, H, dC, dH, *gate_grads, kernel_grads=True):
+    """The LSTM's backward loop -> d(projected), dh0, dc0, d(recurrent_kernel) (None without `kernel_grads`).
 
-    `gate_grads` (dI, dF, dO, dG) only when the gates were outputs; otherwise none are read.
+    `gate_grads` (dI, dF, dO, dG) only when the gates were outputs; otherwise none are read. The saved
+    activations may have batch 1 and the gradients batch P (P cotangents through one forward pass: they
+    broadcast); then only `kernel_grads=False` applies.
     """
     steps = time_length(I)
     c_prev = tf.concat([c0[None], C[:-1]], axis=0)
     h_prev = tf.concat([h0[None], H[:-1]], axis=0)
     kernel_t = tf.transpose(recurrent_kernel)
     masks = _mask_reader(mask, steps)
-    read = [unstack_time(x, steps) for x in (I, F, O, G, C, c_prev, dC, dH, *gate_grads)]
+    cell_grads = () if dC is None else (dC,)       # None: no gradient reaches the cells (only the final c read)
+    read = [unstack_time(x, steps) for x in (I, F, O, G, C, c_prev, dH, *cell_grads, *gate_grads)]
     dz_array = tf.TensorArray(I.dtype, size=steps)
 
     def back(k, dh_next, dc_next, dz_array):
         t = steps - 1 - k
-        i, f, o, g, c, cp, dc_in, dh_in, *d_gates = [r.read(t) for r in read]
+        i, f, o, g, c, cp, dh_in, *rest = [r.read(t) for r in read]
+        dc_in, d_gates = (rest[0], rest[1:]) if cell_grads else (None, rest)
         di, df, do, dg = d_gates or (None,) * 4
-        dh_carried, dc_carried = dh_in + dh_next, dc_in + dc_next
+        dh_carried, dc_carried = dh_in + dh_next, _plus(dc_next, dc_in)
         dh, dc_total = dh_carried, dc_carried
         if masks is not None:     # masked steps pass the carried gradients straight through
             m = masks.read(t)
@@ -148,9 +152,10 @@ def _lstm_backward(h0, c0, recurrent_kernel, mask, I, F, O, G, C, H, dC, dH, *ga
             dh_prev, dc_prev = dh_prev + (1.0 - m) * dh_carried, dc_prev + (1.0 - m) * dc_carried
         return k + 1, dh_prev, dc_prev, dz_array.write(t, dz)
 
-    dh0, dc0, dz_array = loop_over_time(back, (tf.zeros_like(h0), tf.zeros_like(c0), dz_array), steps)
+    zeros = tf.zeros_like(dH[0])      # the gradients' batch (P cotangents through a batch-1 forward: P)
+    dh0, dc0, dz_array = loop_over_time(back, (zeros, zeros, dz_array), steps)
     dZ = dz_array.stack()
-    return dZ, dh0, dc0, _flat_matmul_t(h_prev, dZ, recurrent_kernel.dtype)
+    return dZ, dh0, dc0, (_flat_matmul_t(h_prev, dZ, recurrent_kernel.dtype) if kernel_grads else None)
 
 
 def lstm_sequence(projected, h0, c0, recurrent_kernel, with_gates=True, mask=None, jit=True):
@@ -163,8 +168,8 @@ def lstm_sequence(projected, h0, c0, recurrent_kernel, with_gates=True, mask=Non
         saved = _compiled(_lstm_forward, jit)(projected, h0, c0, recurrent_kernel, mask)
 
         def grad(*upstream, variables=None):
-            upstream = [_zeros_if_none(d, saved[0]) for d in upstream]
-            gate_grads, (dC, dH) = upstream[:-2], upstream[-2:]
+            gate_grads = [_zeros_if_none(d, saved[0]) for d in upstream[:-2]]
+            dC, dH = upstream[-2], _zeros_if_none(upstream[-1], saved[0])    # dC may stay None
             return _compiled(_lstm_backward, jit)(h0, c0, recurrent_kernel, mask, *saved, dC, dH,
                                                   *gate_grads)
 
@@ -193,10 +198,12 @@ def _gru_forward(projected, h0, gate_kernel, candidate_kernel, mask=None):
     return tuple(a.stack() for a in arrays)
 
 
-def _gru_backward(h0, gate_kernel, candidate_kernel, mask, R, Z, CAND, H, dH, *gate_grads):
-    """The GRU's backward loop -> d(projected), dh0, d(gate_kernel), d(candidate_kernel).
+def _gru_backward(h0, gate_kernel, candidate_kernel, mask, R, Z, CAND, H, dH, *gate_grads, kernel_grads=True):
+    """The GRU's backward loop -> d(projected), dh0, d(gate_kernel), d(candidate_kernel) (the last two None
+    without `kernel_grads`).
 
-    `gate_grads` (dR, dZ, dCandidate) only when the gates were outputs.
+    `gate_grads` (dR, dZ, dCandidate) only when the gates were outputs. Batch-1 activations with batch-P
+    gradients broadcast, as in `_lstm_backward`.
     """
     steps = time_length(R)
     h_prev = tf.concat([h0[None], H[:-1]], axis=0)
@@ -223,8 +230,10 @@ def _gru_backward(h0, gate_kernel, candidate_kernel, mask, R, Z, CAND, H, dH, *g
             dh_prev = dh_prev + (1.0 - m) * dh_carried
         return k + 1, dh_prev, da_array.write(t, tf.concat([da_rz, da_c], axis=1))
 
-    dh0, da_array = loop_over_time(back, (tf.zeros_like(h0), da_array), steps)
+    dh0, da_array = loop_over_time(back, (tf.zeros_like(dH[0]), da_array), steps)
     dA = da_array.stack()
+    if not kernel_grads:
+        return dA, dh0, None, None
     dA_rz, dA_c = tf.split(dA, [2 * h0.shape[1], h0.shape[1]], axis=2)
     return (dA, dh0, _flat_matmul_t(h_prev, dA_rz, gate_kernel.dtype),
             _flat_matmul_t(R * h_prev, dA_c, candidate_kernel.dtype))
@@ -266,8 +275,9 @@ def _rnn_forward(projected, h0, kernel, mask=None):
     return array.stack()
 
 
-def _rnn_backward(h0, kernel, mask, H, dH):
-    """The vanilla RNN's backward loop -> d(projected), dh0, d(kernel)."""
+def _rnn_backward(h0, kernel, mask, H, dH, kernel_grads=True):
+    """The vanilla RNN's backward loop -> d(projected), dh0, d(kernel) (None without `kernel_grads`; batch-1
+    activations with batch-P gradients broadcast, as in `_lstm_backward`)."""
     steps = time_length(H)
     kernel_t = tf.transpose(kernel)
     masks = _mask_reader(mask, steps)
@@ -285,8 +295,10 @@ def _rnn_backward(h0, kernel, mask, H, dH):
         da = m * dh * (1.0 - h * h)
         return k + 1, _product(da, kernel_t) + (1.0 - m) * dh, da_array.write(t, da)
 
-    dh0, da_array = loop_over_time(back, (tf.zeros_like(h0), da_array), steps)
+    dh0, da_array = loop_over_time(back, (tf.zeros_like(dH[0]), da_array), steps)
     dA = da_array.stack()
+    if not kernel_grads:
+        return dA, dh0, None
     h_prev = tf.concat([h0[None], H[:-1]], axis=0)
     return dA, dh0, _flat_matmul_t(h_prev, dA, kernel.dtype)
 
@@ -305,3 +317,27 @@ def rnn_sequence(projected, h0, kernel, mask=None, jit=True):
         return H, grad
 
     return run(projected, h0, kernel)
+
+
+# ---- many cotangents through one forward pass (connectivity) ---------------------------------------------------
+
+def _lstm_projected_vjp(h0, c0, recurrent_kernel, I, F, O, G, C, H, dH):
+    return _lstm_backward(h0, c0, recurrent_kernel, None, I, F, O, G, C, H, None, dH, kernel_grads=False)[0]
+
+
+def _gru_projected_vjp(h0, gate_kernel, candidate_kernel, R, Z, CAND, H, dH):
+    return _gru_backward(h0, gate_kernel, candidate_kernel, None, R, Z, CAND, H, dH, kernel_grads=False)[0]
+
+
+def _rnn_projected_vjp(h0, kernel, H, dH):
+    return _rnn_backward(h0, kernel, None, H, dH, kernel_grads=False)[0]
+
+
+def projected_vjp(unit: str, states, weights, saved, dH, jit=True):
+    """d(projected) [T, P, G*n] of P cotangents dH [T, P, n] of a layer's h sequence, through one forward pass
+    whose saved activations (`saved`: the unit's gates in `fused_sequence` order, each [T, 1, n]) and initial
+    `states` ([1, n] each) have batch 1: P vector-Jacobian products for the price of P backward loops, with no
+    forward copies and no kernel gradients. `unit` is "lstm", "gru" or "rnn"; `weights` its recurrent weights."""
+    function = {"lstm": _lstm_projected_vjp, "gru": _gru_projected_vjp, "rnn": _rnn_projected_vjp}[unit]
+    weights = list(weights) if isinstance(weights, (list, tuple)) else [weights]
+    return _compiled(function, jit)(*states, *weights, *saved, dH)

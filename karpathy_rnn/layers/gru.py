@@ -33,6 +33,7 @@ class GRU(RecurrentLayer):
 
     state_names = ("h",)
     gate_names = ("r", "z", "candidate", "h")
+    fused_unit = "gru"    # fused_tf's name of this unit (fused_sequence, projected_vjp)
     gate_blocks = 3
     keras_mask_order = (1, 0, 2)     # keras' blocks are z, r, h; ours r, z, candidate
     has_recurrent_activation = True

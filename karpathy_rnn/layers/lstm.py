@@ -38,7 +38,10 @@ class LSTM(RecurrentLayer):
         seed: for the initializers and the dropout masks.
         fused: use the TensorFlow fast path when it applies.
         fused_xla: XLA-compile the fast path's loops (True, the default: faster on every CPU
-            measured, docs/BENCHMARKS.md).
+            measured, docs/BENCHMARKS.md); under a mixed policy the loops run without XLA, whose
+            CPU dot has no faster bfloat16 kernel.
+        dtype: a Keras dtype policy; under "mixed_bfloat16" the matrix products run in bfloat16
+            and the states, cell, gates and sums in float32 (the returned states and gates too).
         use_cudnn: 'auto' or False only (there is no cuDNN kernel).
 
     Example:
@@ -54,6 +57,7 @@ class LSTM(RecurrentLayer):
 
     state_names = ("h", "c")
     gate_names = ("i", "f", "o", "g", "c", "h")
+    fused_unit = "lstm"    # fused_tf's name of this unit (fused_sequence, projected_vjp)
     gate_blocks = 4
     keras_mask_order = (0, 1, 3, 2)    # keras' blocks are i, f, c, o; ours i, f, o, g
     has_recurrent_activation = True

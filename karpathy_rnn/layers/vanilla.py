@@ -29,6 +29,7 @@ class VanillaRNN(RecurrentLayer):
 
     state_names = ("h",)
     gate_names = ("h",)
+    fused_unit = "rnn"    # fused_tf's name of this unit (fused_sequence, projected_vjp)
 
     def build_weights(self, input_dim):
         self.kernel = self.add_stacked_kernel("kernel", self.units)
