@@ -2,8 +2,9 @@
 
 `python benchmarks/bench_connectivity.py [--units 600] [--words 16384] [--length 200]` builds the article's 2x600 GRU
 autocomplete model (random weights: the cost does not depend on them), times analysis/connectivity.py over every
-position of one LENGTH-character observation for several group sizes (after one warm-up call each), and one position
-at a time with its own tape (the plain loop it replaces). Then War and Peace's autocomplete task at the CPU default
+position of one LENGTH-character observation for several group sizes (after one warm-up call each), both ways it
+computes (one shared forward pass, the default for LSTM/GRU/RNN stacks; the tape over copies), and one position at a
+time with its own tape (the plain loop both replace). Then War and Peace's autocomplete task at the CPU default
 (2x256 GRU, 2^11 words, batch 64): batches per second of the tf.data pipeline alone against training steps per second.
 Issue 21's targets: connectivity under 2 s; the pipeline 10x or more faster than the step.
 """
@@ -40,10 +41,12 @@ def connectivity_rows(args) -> list[tuple[str, float]]:
     ids = rng.integers(1, 28, args.length)
     positions, targets = np.arange(args.length), rng.integers(2, args.words + 2, args.length)
     rows = []
-    for group in (25, 50, 100, 200):
-        connectivity = Connectivity(model, group=group)
+    for group, shared in ((25, True), (50, True), (100, True), (200, True), (50, False)):
+        connectivity = Connectivity(model, group=group, shared_forward=shared)
         connectivity.values(ids, positions, targets)                               # traces and compiles
-        rows.append((f"batched tape, groups of {group}", best_of(lambda: connectivity.values(ids, positions, targets))))
+        method = ("one forward, the positions' cotangents through the fused backward loops" if shared
+                  else "batched tape over one copy per position")
+        rows.append((f"{method}, groups of {group}", best_of(lambda: connectivity.values(ids, positions, targets))))
     encoder, middle, head = model.layers[1], model.layers[2:-1], model.layers[-1]
 
     def one_at_a_time(count):

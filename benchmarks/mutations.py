@@ -62,6 +62,9 @@ MUTANTS = [
  ("karpathy_rnn/layers/base.py", "    return ops.cast(ops.matmul(ops.cast(a, kernel.dtype), kernel), a.dtype)", "    return ops.matmul(a, ops.cast(kernel, a.dtype))", "tests/test_layers_mixed_precision.py::reference_with_bf16_products and step"),
  ("karpathy_rnn/layers/base.py", "        return self.variable_dtype\n", "        return self.compute_dtype\n", "tests/test_layers_mixed_precision.py::float32"),
  ("karpathy_rnn/layers/fused_tf.py", "dzf = _plus(dc * cp, df) * f * (1.0 - f)", "dzf = _plus(dc * cp, df) * f", "tests/test_layers_mixed_precision.py::gradients_match"),
+ ("karpathy_rnn/layers/fused_tf.py", "I, F, O, G, C, H, None, dH, kernel_grads=False)[0]", "I, F, O, G, C, H, H, dH, kernel_grads=False)[0]", "tests/test_connectivity.py::batched_connectivity_equals and lstm"),
+ ("karpathy_rnn/analysis/connectivity.py", "tf.gather(tf.cast(self.head.kernel, tf.float32), targets, axis=1)", "tf.gather(tf.cast(self.head.kernel, tf.float32), positions, axis=1)", "tests/test_connectivity.py::batched_connectivity_equals"),
+ ("karpathy_rnn/layers/fused_tf.py", "dh_carried, dc_carried = dh_in + dh_next, _plus(dc_next, dc_in)", "dh_carried, dc_carried = dh_in + dh_next, dc_next", "gradients"),
     # issue 18: the bugs the suite let through, and the README's promises
     ("karpathy_rnn/analysis/saturation.py", "return values < np.float32(left), values > np.float32(right)", "return values <= np.float32(left), values >= np.float32(right)", "tests/test_analysis_outputs.py::strict"),
     ("karpathy_rnn/training/evaluation.py", "return float(np.std(means, ddof=1))", "return float(np.var(means, ddof=1))", "tests/test_figure1.py::known_spread"),
@@ -89,7 +92,7 @@ MUTANTS = [
     ("karpathy_rnn/layers/base.py", "self.seed_generator = (keras.random.SeedGenerator(seed)", "self.seed_generator = (keras.random.SeedGenerator(None)", "tests/test_layers_keras.py::dropout_only"),
     ("karpathy_rnn/training/trainer.py", 'return loss, norm, flat_states(out["states"])', 'return loss, norm, {k: tf.reverse(v, [0]) for k, v in flat_states(out["states"]).items()}', "tests/test_train.py::state_is_carried"),
     ("karpathy_rnn/training/trainer.py", "return {name: self._distribute(variable.read_value()) for name", "return {name: self._distribute(variable.read_value()[::-1]) for name", "tests/test_train.py::resumed_run_ends_with_the_same_weights"),
-    ("karpathy_rnn/training/trainer.py", "fused_xla=config.xla)", "fused_xla=True)", "tests/test_training_recipe.py::no_xla"),
+    ("karpathy_rnn/training/trainer.py", "fused_xla=config.xla, dtype=policy)", "fused_xla=True, dtype=policy)", "tests/test_training_recipe.py::no_xla"),
     ("karpathy_rnn/layers/lstm.py", "mask, jit=self.fused_jit)))", "mask, jit=True)))", "tests/test_training_recipe.py::no_xla"),
     ("tb_plugin/static/common.js", "span.textContent = character === '\\n' ? NEWLINE_MARK + '\\n' : character === '\\r' ? '' : character;", "span.innerHTML = character === '\\n' ? NEWLINE_MARK + '\\n' : character === '\\r' ? '' : character;", "tests/test_plugin_static.py::assigns_html"),
     ("tb_plugin/static/views/colored_text.js", "readout.textContent = `Character ${formatCount(index)}", "readout.innerHTML = `Character ${formatCount(index)}", "tests/test_plugin_browser.py::hostile_names"),
