@@ -178,6 +178,18 @@ def load_model(path, vocabulary=None):
     return model
 
 
+def with_dtype_policy(model, dtype="float32"):
+    """The same functional `model` (its weights copied) with every layer but its inputs under the Keras dtype policy
+    `dtype`: e.g. a model trained under "mixed_bfloat16" run in plain "float32", to see what bfloat16 changes."""
+    config = model.get_config()
+    for layer in config["layers"]:
+        if layer.get("class_name") != "InputLayer":
+            layer["config"]["dtype"] = dtype
+    twin = model.__class__.from_config(config)
+    twin.set_weights(model.get_weights())
+    return twin
+
+
 def _unreadable(path, reason: str):
     raise ModelFileError(f"{path} is not a readable .keras model ({reason}): it was cut short or changed after it "
                          "was written; if it is a run's best.keras, remove it and run train.py --resume with the run's "
