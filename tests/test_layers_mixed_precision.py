@@ -176,3 +176,17 @@ def test_bf16_model_saves_and_loads_with_its_policy(tmp_path):
     loaded = keras.models.load_model(path)
     assert loaded.layers[1].dtype_policy.name == "mixed_bfloat16"
     np.testing.assert_array_equal(np.asarray(loaded(_inputs())), np.asarray(model(_inputs())))
+
+
+def test_a_bf16_char_lm_has_a_float32_twin_with_its_weights():
+    from karpathy_rnn.models import char_language_model, with_dtype_policy
+
+    model = char_language_model("abcdef", hidden=8, seed=4, dtype="mixed_bfloat16")
+    assert model.get_layer("logits").dtype_policy.name == "float32"      # softmax and loss in float32
+    twin = with_dtype_policy(model, "float32")
+    assert {layer.dtype_policy.name for layer in twin.layers[1:]} == {"float32"}
+    ids = np.random.default_rng(0).integers(0, 6, (2, 12)).astype("int32")
+    for a, b in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    bf16, fp32 = np.asarray(model(ids)), np.asarray(twin(ids))
+    assert 0 < np.abs(bf16 - fp32).max() < 0.05

@@ -568,7 +568,9 @@ class Trainer:
         self.log(f"{self.corpus.name}: {len(self.corpus.train):,} training characters, vocabulary "
                  f"{self.corpus.vocabulary.size}; {config.unit} {config.layers}x{self.hidden}"
                  f"{f' (budget {config.budget})' if config.budget else ''}: {self.params:,} parameters; "
-                 f"{self.steps_per_epoch} steps/epoch; on {devices} x{self.replicas}; run directory {self.run_dir}")
+                 f"{self.steps_per_epoch} steps/epoch; on {devices} x{self.replicas}"
+                 f"{'' if config.precision == 'fp32' else ', bfloat16 products (mixed_bfloat16)'}; "
+                 f"run directory {self.run_dir}")
         total = total_steps(config.epochs, self.steps_per_epoch, config.max_steps)
         self.log(f"training {total:,} steps ({config.epochs} epochs of {self.steps_per_epoch}"
                  f"{f', --max-steps {config.max_steps}' if config.max_steps else ''})"
