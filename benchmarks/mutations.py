@@ -65,6 +65,8 @@ MUTANTS = [
  ("karpathy_rnn/layers/fused_tf.py", "I, F, O, G, C, H, None, dH, kernel_grads=False)[0]", "I, F, O, G, C, H, H, dH, kernel_grads=False)[0]", "tests/test_connectivity.py::batched_connectivity_equals and lstm"),
  ("karpathy_rnn/analysis/connectivity.py", "tf.gather(tf.cast(self.head.kernel, tf.float32), targets, axis=1)", "tf.gather(tf.cast(self.head.kernel, tf.float32), positions, axis=1)", "tests/test_connectivity.py::batched_connectivity_equals"),
  ("karpathy_rnn/layers/fused_tf.py", "dh_carried, dc_carried = dh_in + dh_next, _plus(dc_next, dc_in)", "dh_carried, dc_carried = dh_in + dh_next, dc_next", "gradients"),
+ ("karpathy_rnn/training/config.py", '"rho", "decay", "decay_after", "clip", "precision")', '"rho", "decay", "decay_after", "clip")', "tests/test_train_precision.py::kept_on_resume"),
+ ("karpathy_rnn/models.py", "    logits_dtype = policy.variable_dtype if policy.compute_dtype != policy.variable_dtype else dtype", "    logits_dtype = dtype", "tests/test_layers_mixed_precision.py::float32_twin"),
     # issue 18: the bugs the suite let through, and the README's promises
     ("karpathy_rnn/analysis/saturation.py", "return values < np.float32(left), values > np.float32(right)", "return values <= np.float32(left), values >= np.float32(right)", "tests/test_analysis_outputs.py::strict"),
     ("karpathy_rnn/training/evaluation.py", "return float(np.std(means, ddof=1))", "return float(np.var(means, ddof=1))", "tests/test_figure1.py::known_spread"),

@@ -7,12 +7,21 @@ def sigmoid(a):
     return 1.0 / (1.0 + np.exp(-a))
 
 
-def lstm(x, kernel, bias, h, c):
+def _pre(x_t, h, kernel, product):
+    """[x_t; h] @ kernel; with `product(a, w)`, product(x_t, W_x) + product(h, W_h) instead: each block's own product,
+    as the layers compute them (a mixed-precision test rounds each product's operands and result to bfloat16)."""
+    if product is None:
+        return np.concatenate([x_t, h], axis=1) @ kernel
+    d = x_t.shape[1]
+    return product(x_t, kernel[:d]) + product(h, kernel[d:])
+
+
+def lstm(x, kernel, bias, h, c, product=None):
     """x [B, T, D]; paper section 3.1 -> dict of [B, T, n] arrays (i, f, o, g, c, h)."""
     n = h.shape[1]
     out = {k: [] for k in "ifogch"}
     for t in range(x.shape[1]):
-        a = np.concatenate([x[:, t], h], axis=1) @ kernel + bias
+        a = _pre(x[:, t], h, kernel, product) + bias
         i, f, o = sigmoid(a[:, :n]), sigmoid(a[:, n:2 * n]), sigmoid(a[:, 2 * n:3 * n])
         g = np.tanh(a[:, 3 * n:])
         c = f * c + i * g
@@ -22,25 +31,25 @@ def lstm(x, kernel, bias, h, c):
     return {k: np.stack(v, 1) for k, v in out.items()}
 
 
-def gru(x, gate_kernel, gate_bias, candidate_kernel, candidate_bias, h):
+def gru(x, gate_kernel, gate_bias, candidate_kernel, candidate_bias, h, product=None):
     """x [B, T, D]; paper section 3.1 -> dict of [B, T, n] arrays (r, z, candidate, h)."""
     n = h.shape[1]
     out = {k: [] for k in ("r", "z", "candidate", "h")}
     for t in range(x.shape[1]):
-        rz = sigmoid(np.concatenate([x[:, t], h], axis=1) @ gate_kernel + gate_bias)
+        rz = sigmoid(_pre(x[:, t], h, gate_kernel, product) + gate_bias)
         r, z = rz[:, :n], rz[:, n:]
-        cand = np.tanh(np.concatenate([x[:, t], r * h], axis=1) @ candidate_kernel + candidate_bias)
+        cand = np.tanh(_pre(x[:, t], r * h, candidate_kernel, product) + candidate_bias)
         h = (1 - z) * h + z * cand
         for k, v in zip(("r", "z", "candidate", "h"), (r, z, cand, h)):
             out[k].append(v)
     return {k: np.stack(v, 1) for k, v in out.items()}
 
 
-def vanilla(x, kernel, bias, h):
+def vanilla(x, kernel, bias, h, product=None):
     """x [B, T, D]; h_t = tanh(W [x_t; h_{t-1}] + b) -> {"h": [B, T, n]}."""
     hs = []
     for t in range(x.shape[1]):
-        h = np.tanh(np.concatenate([x[:, t], h], axis=1) @ kernel + bias)
+        h = np.tanh(_pre(x[:, t], h, kernel, product) + bias)
         hs.append(h)
     return {"h": np.stack(hs, 1)}
 

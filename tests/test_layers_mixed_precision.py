@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 
 from karpathy_rnn.layers import GRU, LSTM, NestedLSTM, VanillaRNN
-from tests.rnn_reference import sigmoid
+from tests import rnn_reference
 
 B, T, D, N = 3, 6, 5, 8
 
@@ -25,52 +25,22 @@ def to_bf16(values):
     return rounded.view(np.float32).astype(np.float64)
 
 
-def _product(a, w, bf16):
-    return to_bf16(to_bf16(a) @ to_bf16(w)) if bf16 else a @ w
+def bf16_product(a, w):
+    """a @ w as the layers compute it under mixed_bfloat16: operands and result rounded to bfloat16."""
+    return to_bf16(to_bf16(a) @ to_bf16(w))
 
 
-def lstm_reference(x, kernel, bias, bf16):
-    """x [B, T, D] -> {i, f, o, g, c, h} [B, T, n]; the paper's LSTM (section 3.1), products optionally in bf16."""
-    n = kernel.shape[1] // 4
-    bias = to_bf16(bias) if bf16 else bias     # Keras autocasts every weight to the compute dtype
-    h, c = np.zeros((x.shape[0], n)), np.zeros((x.shape[0], n))
-    out = {k: [] for k in "ifogch"}
-    for t in range(x.shape[1]):
-        a = _product(x[:, t], kernel[:D], bf16) + bias + _product(h, kernel[D:], bf16)
-        i, f, o, g = sigmoid(a[:, :n]), sigmoid(a[:, n:2 * n]), sigmoid(a[:, 2 * n:3 * n]), np.tanh(a[:, 3 * n:])
-        c = f * c + i * g
-        h = o * np.tanh(c)
-        for k, v in zip("ifogch", (i, f, o, g, c, h)):
-            out[k].append(v)
-    return {k: np.stack(v, 1) for k, v in out.items()}
-
-
-def gru_reference(x, gate_kernel, gate_bias, candidate_kernel, candidate_bias, bf16):
-    """The paper's GRU (section 3.1), products optionally in bf16."""
-    n = candidate_kernel.shape[1]
+def reference(unit, weights, x, bf16):
+    """The float64 unit of tests/rnn_reference.py over x [B, T, D] from zero states, with bf16 products (and the
+    biases bf16-rounded, as Keras autocasts every weight) or exact ones."""
+    weights = [np.asarray(w, np.float64) for w in weights]
     if bf16:
-        gate_bias, candidate_bias = to_bf16(gate_bias), to_bf16(candidate_bias)
-    h = np.zeros((x.shape[0], n))
-    out = {k: [] for k in ("r", "z", "candidate", "h")}
-    for t in range(x.shape[1]):
-        rz = sigmoid(_product(x[:, t], gate_kernel[:D], bf16) + gate_bias + _product(h, gate_kernel[D:], bf16))
-        r, z = rz[:, :n], rz[:, n:]
-        cand = np.tanh(_product(x[:, t], candidate_kernel[:D], bf16) + candidate_bias
-                       + _product(r * h, candidate_kernel[D:], bf16))
-        h = (1 - z) * h + z * cand
-        for k, v in zip(("r", "z", "candidate", "h"), (r, z, cand, h)):
-            out[k].append(v)
-    return {k: np.stack(v, 1) for k, v in out.items()}
-
-
-def vanilla_reference(x, kernel, bias, bf16):
-    """h_t = tanh(W [x_t; h_{t-1}] + b), products optionally in bf16."""
-    bias = to_bf16(bias) if bf16 else bias
-    h, hs = np.zeros((x.shape[0], kernel.shape[1])), []
-    for t in range(x.shape[1]):
-        h = np.tanh(_product(x[:, t], kernel[:D], bf16) + bias + _product(h, kernel[D:], bf16))
-        hs.append(h)
-    return {"h": np.stack(hs, 1)}
+        weights = [to_bf16(w) if w.ndim == 1 else w for w in weights]
+    zeros = np.zeros((x.shape[0], N))
+    product = bf16_product if bf16 else None
+    states = {"lstm": (zeros, zeros), "gru": (zeros,), "rnn": (zeros,)}[unit]
+    return getattr(rnn_reference, {"lstm": "lstm", "gru": "gru", "rnn": "vanilla"}[unit])(
+        x, *weights, *states, product=product)
 
 
 def dtype_name(tensor) -> str:
@@ -90,13 +60,11 @@ def _layer(cls, fused, **kwargs):
     return layer
 
 
-REFERENCES = {
-    LSTM: lambda layer, x, bf16: lstm_reference(x, *(np.asarray(w, np.float64) for w in (layer.kernel, layer.bias)),
-                                                bf16),
-    GRU: lambda layer, x, bf16: gru_reference(x, *(np.asarray(w, np.float64) for w in (
-        layer.gate_kernel, layer.gate_bias, layer.candidate_kernel, layer.candidate_bias)), bf16),
-    VanillaRNN: lambda layer, x, bf16: vanilla_reference(x, *(np.asarray(w, np.float64)
-                                                              for w in (layer.kernel, layer.bias)), bf16),
+REFERENCES = {     # the reference of each unit from its layer's weights
+    LSTM: lambda layer, x, bf16: reference("lstm", (layer.kernel, layer.bias), x, bf16),
+    GRU: lambda layer, x, bf16: reference("gru", (layer.gate_kernel, layer.gate_bias, layer.candidate_kernel,
+                                                  layer.candidate_bias), x, bf16),
+    VanillaRNN: lambda layer, x, bf16: reference("rnn", (layer.kernel, layer.bias), x, bf16),
 }
 
 
