@@ -16,7 +16,6 @@ read float32 gates either way: our layers return them so).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -30,10 +29,10 @@ def traced(model, ids: np.ndarray) -> tuple[dict, float]:
     """({layer/gate: [N, n] float64}, mean cross-entropy in nats) of `model` over ids [N + 1] from zero states."""
     from karpathy_rnn.models import probe_model
 
+    from scipy.special import log_softmax
+
     out = probe_model(model)(np.asarray(ids[None, :-1], np.int32), training=False)
-    logits = np.asarray(out["logits"][0], np.float64)
-    logits -= logits.max(-1, keepdims=True)
-    log_probabilities = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    log_probabilities = log_softmax(np.asarray(out["logits"][0], np.float64), axis=-1)
     loss = -float(np.mean(log_probabilities[np.arange(len(ids) - 1), ids[1:]]))
     gates = {f"{layer}/{name}": np.asarray(value[0], np.float64) for layer, layer_gates in out["gates"].items()
              for name, value in layer_gates.items()}
@@ -41,8 +40,9 @@ def traced(model, ids: np.ndarray) -> tuple[dict, float]:
 
 
 def saturation_class(values: np.ndarray) -> np.ndarray:
-    """0 left (< 0.1), 2 right (> 0.9), 1 between (the paper's section 4.2 thresholds)."""
-    return np.where(values < 0.1, 0, np.where(values > 0.9, 2, 1))
+    """0 left-saturated, 2 right-saturated, 1 between, at analysis/saturation.py's thresholds (section 4.2)."""
+    from karpathy_rnn.analysis.saturation import LEFT, RIGHT
+    return np.where(values < LEFT, 0, np.where(values > RIGHT, 2, 1))
 
 
 def main(argv=None) -> int:
@@ -51,11 +51,13 @@ def main(argv=None) -> int:
     parser.add_argument("runs", nargs="+", help="run directories of train.py")
     parser.add_argument("--chars", type=int, default=10_000, help="validation characters traced (default 10000)")
     args = parser.parse_args(argv)
+    from karpathy_rnn.analysis.saturation import SATURATION_GATES
     from karpathy_rnn.data import load_corpus
     from karpathy_rnn.errors import KRNNError
     from karpathy_rnn.models import load_model, with_dtype_policy
     from karpathy_rnn.training.run_dir import read_results
 
+    saturating = {gate for gates in SATURATION_GATES.values() for gate in gates}   # the sigmoid gates
     print(f"# {machine_line()}")
     print("| run | precision | steps | validation nats | test nats | chars/s |")
     print("|---|---|---:|---:|---:|---:|")
@@ -85,7 +87,7 @@ def main(argv=None) -> int:
         for name in own:
             difference = np.abs(own[name] - plain[name])
             changed = (np.mean(saturation_class(own[name]) != saturation_class(plain[name]))
-                       if name.split("/")[1] in ("i", "f", "o", "r", "z") else float("nan"))
+                       if name.split("/")[1] in saturating else float("nan"))
             print(f"| {name} | {difference.max():.4f} | {difference.mean():.5f} | "
                   f"{'' if np.isnan(changed) else f'{changed:.2%}'} |")
     return 0
@@ -93,4 +95,4 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     from karpathy_rnn.cli import run_script
-    run_script(main)
+    sys.exit(run_script(main))

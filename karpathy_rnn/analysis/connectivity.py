@@ -135,15 +135,15 @@ class Connectivity:
 
 
 def can_share_forward(middle) -> bool:
-    """Whether `_shared_forward_norms` applies: TensorFlow, and every recurrent layer a fused unit read forwards."""
+    """Whether `_shared_forward_norms` applies to `middle` (model_parts' recurrent and Dropout layers): TensorFlow,
+    and every recurrent layer a fused unit read forwards."""
     import keras
 
     from karpathy_rnn.layers import RecurrentLayer
 
     recurrent = [layer for layer in middle if isinstance(layer, RecurrentLayer)]
-    return (keras.backend.backend() == "tensorflow" and bool(recurrent)
-            and all(layer.fused_unit is not None and not layer.go_backwards for layer in recurrent)
-            and all(isinstance(layer, (RecurrentLayer, keras.layers.Dropout)) for layer in middle))
+    return keras.backend.backend() == "tensorflow" and all(
+        layer.fused_unit is not None and not layer.go_backwards for layer in recurrent)
 
 
 def top_predictions(model, ids, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
