@@ -8,7 +8,8 @@ a 10,000-character probe text with c and h per layer, the cell ranking and the s
 time colored_text and saturation at a step, and emergence. search times pattern search over the whole first run
 (its activations piecewise constant, so cells switch on and off as trained ones do) for selections of 1 to 20
 characters at spread offsets: on the state the colored_text rows showed (whose whole column the plugin reads in the
-background once a page of it is served), and on one no page showed (the first search reads the column itself).
+background once a page of it is served), on one no page showed (read after it, up to the plugin's PREFETCH_BYTES),
+and first of all, on a run nothing has been read of (the first answer reads the whole state through the provider).
 
 The logdir holds what `scripts/analyze.py --summary-chars N` writes for a 2-layer LSTM: the text, c and h per
 layer [N, units] float16, the cell ranking, i/f/o saturation, plus an oracle breakdown. Each route is asked
@@ -189,6 +190,9 @@ def main() -> int:
                 route = f"{base}/data/plugin/karpathy_rnn"
                 offsets = [(k * 7919 * args.page) % max(args.characters - args.page, 1) for k in range(args.repeats + 1)]
                 queries = {
+                    "search (cold: nothing of the run read)": lambda k: f"{route}/search?" + urllib.parse.urlencode(
+                        {"run": "war_and_peace-lstm", "layer": "layer1", "name": "c", "start": offsets[(k + 1) % len(offsets)],
+                         "end": offsets[(k + 1) % len(offsets)] + 1 + k % 20, "threshold": 0.5}),
                     "runs": lambda k: f"{route}/runs",
                     "colored_text": lambda k: f"{route}/colored_text?" + urllib.parse.urlencode(
                         {"run": "war_and_peace-lstm", "layer": "layer2", "name": "c", "cell": k % args.units,

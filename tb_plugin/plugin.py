@@ -24,7 +24,6 @@ Routes (under /data/plugin/karpathy_rnn/), every one validating its parameters (
 
 from __future__ import annotations
 
-import collections
 import math
 import os
 import re
@@ -48,7 +47,8 @@ MIME_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png",
 GATE_ORDER = ("i", "f", "o", "g", "r", "z", "candidate")
 MAX_BANDS = 8                     # extra cells one colored_text answer may carry
 MAX_MATCHES = 100                 # matches one search answer may list
-COLUMN_CACHE = 2                  # whole (layer, name) columns kept for searches (77 MB each for 300,000 x 128)
+PREFETCH_BYTES = 384 * 2**20      # states read ahead for a search once a page of their run is shown (of the reader's
+                                  # 512 MiB cache: a 2-layer LSTM's c and h over 300,000 characters x 128 take 307 MB)
 
 
 def _gate_key(gate: str) -> tuple:
@@ -160,9 +160,8 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         super().__init__(context)
         hints = getattr(context, "sampling_hints", None) or {}
         self._reader = SummaryReader(context.data_provider, downsample=int(hints.get(self.plugin_name, DOWNSAMPLE)))
-        self._columns: collections.OrderedDict = collections.OrderedDict()
-        self._columns_lock = threading.Lock()
-        self._loading: set = set()             # columns a background thread is reading
+        self._loading_lock = threading.Lock()
+        self._loading: set = set()             # (experiment, run, step) a background thread is reading
         self._static = _static_files()
 
     def is_active(self) -> bool:
@@ -326,7 +325,7 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                             f"but the activations of {blocks[0].content['layer']}/{blocks[0].content['name']} "
                             f"cover {total}")
         first = blocks[0].content
-        self._prefetch_column(ctx, experiment, run, blocks, total, step)
+        self._prefetch(ctx, experiment, run, series, blocks, step)
         answer = {"run": run, "step": step, "layer": first["layer"], "name": first["name"], "cell": cell,
                   "units": first["units"], "unit": first["unit"], "range": first["range"],
                   "transform": first["transform"], "offset": offset, "limit": limit, "length": len(text),
@@ -345,9 +344,9 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                                        | {"cell": band_cell, "values": _finite(rows[:, band_cell])})
         return answer
 
-    def _rows(self, ctx, experiment, run: str, blocks: list[Series], total: int, step: int, offset: int,
-              end: int) -> np.ndarray:
-        """Rows [end - offset, units] of one (layer, name) at `step`, from the blocks that cover them."""
+    def _pieces(self, ctx, experiment, run: str, blocks: list[Series], total: int, step: int, offset: int,
+                end: int) -> list[np.ndarray]:
+        """Rows [offset, end) of one (layer, name) at `step` as views of the cached blocks that cover them, in order."""
         needed = [b for b in blocks if _start(b) < max(end, 1) and _start(b) + _rows(b, total) > offset]
         pieces = []
         for block, values in zip(needed, self._reader.read_many(ctx, experiment, needed)):
@@ -357,50 +356,58 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                 raise KRNNError(f"malformed summary in run {run!r}: {block.tag} has {rows.shape[0]} rows, its metadata "
                                 f"says {_rows(block, total)}")
             pieces.append(rows[max(offset - start, 0):max(end - start, 0)])
-        units = blocks[0].content["units"]
-        rows = np.concatenate(pieces) if pieces else np.zeros((0, units), np.float16)
-        if len(rows) != end - offset:
+        if sum(len(piece) for piece in pieces) != end - offset:
             raise KRNNError(f"malformed summaries in run {run!r}: the activations of {blocks[0].content['layer']}/"
                             f"{blocks[0].content['name']} miss characters in {offset}..{end}")
-        return rows
+        return pieces
 
-    @staticmethod
-    def _column_key(experiment, run: str, blocks: list[Series], step: int) -> tuple:
-        return experiment, run, tuple((b.tag, b.max_step, b.max_wall_time) for b in blocks), step
+    def _rows(self, ctx, experiment, run: str, blocks: list[Series], total: int, step: int, offset: int,
+              end: int) -> np.ndarray:
+        """Rows [end - offset, units] of one (layer, name) at `step` (a page: a few blocks, copied into one array)."""
+        pieces = self._pieces(ctx, experiment, run, blocks, total, step, offset, end)
+        return np.concatenate(pieces) if pieces else np.zeros((0, blocks[0].content["units"]), np.float16)
 
-    def _prefetch_column(self, ctx, experiment, run: str, blocks: list[Series], total: int, step: int) -> None:
-        """Read the whole column of the page being shown in a background thread, so a search on it (which needs every
-        row: 0.5-1.2 s for 300,000 x 128 the first time) finds it ready."""
-        key = self._column_key(experiment, run, blocks, step)
-        with self._columns_lock:
-            if key in self._columns or key in self._loading or len(blocks) < 2:
+    def _column(self, ctx, experiment, run: str, blocks: list[Series], total: int, step: int
+                ) -> pattern_search.RowBlocks:
+        """Every row of one (layer, name) at `step`, as the reader's cached blocks (a search reads all; not copied)."""
+        pieces = self._pieces(ctx, experiment, run, blocks, total, step, 0, total)
+        return pattern_search.RowBlocks(pieces or [np.zeros((0, blocks[0].content["units"]), np.float16)])
+
+    def _prefetch(self, ctx, experiment, run: str, series: dict[str, Series], blocks: list[Series], step: int
+                  ) -> None:
+        """Read into the reader's cache, in a background thread, every block of the state a page shows, then of the
+        run's other states at `step` (layer by layer, up to PREFETCH_BYTES in all): a search on any of them (which
+        needs every row: 0.4-0.5 s for 300,000 x 128 through the Rust data server) then finds its rows decoded."""
+        key = (experiment, run, step)
+        with self._loading_lock:
+            if key in self._loading:
                 return
             self._loading.add(key)
+        by_state: dict[tuple[str, str], list[Series]] = {}
+        for item in series.values():
+            if item.kind == "activations":
+                by_state.setdefault((item.content["layer"], item.content["name"]), []).append(item)
+        shown = (blocks[0].content["layer"], blocks[0].content["name"])
+        order = [shown] + sorted((state for state in by_state if state != shown),
+                                 key=lambda state: (_natural(state[0]), state[1]))
 
         def read():
+            budget = PREFETCH_BYTES
             try:
-                self._column(ctx, experiment, run, blocks, total, step)
+                for state in order:
+                    content = by_state[state][0].content
+                    size = 2 * content["units"] * (content["total"] or 0)
+                    if state != shown and size > budget:
+                        break
+                    budget -= size
+                    self._reader.read_many(ctx, experiment, by_state[state])
             except (KRNNError, BadRequest):
-                pass                                  # the search itself will say what is wrong
+                pass                                  # a search or a page will say what is wrong
             finally:
-                with self._columns_lock:
+                with self._loading_lock:
                     self._loading.discard(key)
 
         threading.Thread(target=read, name="krnn-prefetch", daemon=True).start()
-
-    def _column(self, ctx, experiment, run: str, blocks: list[Series], total: int, step: int) -> np.ndarray:
-        """Every row [total, units] of one (layer, name) at `step`, the last COLUMN_CACHE kept (a search reads all)."""
-        key = self._column_key(experiment, run, blocks, step)
-        with self._columns_lock:
-            if key in self._columns:
-                self._columns.move_to_end(key)
-                return self._columns[key]
-        column = self._rows(ctx, experiment, run, blocks, total, step, 0, total)
-        with self._columns_lock:
-            self._columns[key] = column
-            while len(self._columns) > COLUMN_CACHE:
-                self._columns.popitem(last=False)
-        return column
 
     def _search(self, request, ctx, experiment) -> dict:
         run, series = self._run_series(request, ctx, experiment)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from karpathy_rnn.analysis.pattern_search import (MAX_SELECTION, check_selection, find_matches, on_runs,
+from karpathy_rnn.analysis.pattern_search import (MAX_SELECTION, RowBlocks, check_selection, find_matches, on_runs,
                                                   selected_cells)
 from karpathy_rnn.errors import KRNNError
 
@@ -82,19 +82,53 @@ def _reference(values, cells, start, end, threshold):
     return sorted(found, key=lambda m: (-m[2], m[0]))
 
 
+def _uneven_blocks(values: np.ndarray, rng) -> RowBlocks:
+    """values cut at random places into blocks of 1 to 700 rows (as a summary's blocks, but uneven)."""
+    cuts = np.unique(np.concatenate([[0], np.cumsum(rng.integers(1, 700, size=len(values))), [len(values)]]))
+    cuts = cuts[cuts <= len(values)]
+    return RowBlocks([values[a:b] for a, b in zip(cuts[:-1], cuts[1:])])
+
+
+@pytest.mark.parametrize("held", ["array", "blocks"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_matches_equal_a_per_character_reference_on_random_states(seed):
+def test_matches_equal_a_per_character_reference_on_random_states(seed, held):
+    """The same answer whether the values are one array or a summary's blocks (the plugin's, never concatenated)."""
     rng = np.random.default_rng(seed)
     values = np.where(rng.random((3000, 16)) < 0.7, 0.8, -0.5).astype(np.float16)   # long on-runs
     values[:, 3] = np.repeat(rng.random(300) < 0.5, 10) * 1.6 - 0.8
     start = int(np.flatnonzero((values[1:, 3] > 0) & (values[:-1, 3] < 0))[0]) + 1
-    cells = selected_cells(values, start, start + 6, 0.5)
-    assert 3 in cells.tolist()
-    matches, total = find_matches(values, cells, start, start + 6, 0.5, limit=100)
+    dropped = rng.random(3000) < 0.05                            # cell 7: cell 3 with holes, so both are selected
+    dropped[start:start + 6] = False                             # and the runs where both are on differ from 3's
+    values[:, 7] = np.where(dropped, -0.5, values[:, 3])
+    searched = values if held == "array" else _uneven_blocks(values, rng)
+    cells = selected_cells(searched, start, start + 6, 0.5)
+    assert 3 in cells.tolist() and len(cells) >= 2               # several cells: the narrowing is exercised
+    matches, total = find_matches(searched, cells, start, start + 6, 0.5, limit=100)
     expected = _reference(values, cells.tolist(), start, start + 6, 0.5)
     assert total == len(expected) > 5
     assert [(m.start, m.end, m.cells_on) for m in matches] == [(s, e, on) for s, e, _, on in expected[:100]]
     assert [m.score for m in matches] == pytest.approx([score for _, _, score, _ in expected[:100]])
+
+
+def test_row_blocks_take_rows_across_blocks_as_one_array_would():
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(1000, 5)).astype(np.float16)
+    blocks = _uneven_blocks(values, rng)
+    assert len(blocks) == 1000 and blocks.units == 5 and len(blocks.pieces) > 2
+    rows = np.unique(rng.integers(0, 1000, size=300))
+    np.testing.assert_array_equal(blocks.take(rows), values[rows].astype(np.float32))
+    np.testing.assert_array_equal(blocks.take(rows, 2), values[rows, 2].astype(np.float32))
+    np.testing.assert_array_equal(blocks.take(np.arange(1000), 4), values[:, 4].astype(np.float32))
+    with pytest.raises(KRNNError, match="one units count"):
+        RowBlocks([values[:10], values[10:20, :3]])
+
+
+def test_a_threshold_between_float16_steps_is_compared_in_float32():
+    """0.50005 lies between two float16 values: 0.5 (off) and 0.5005 (on); rounding the threshold to float16 (0.5)
+    would turn the 0.5 rows on."""
+    values = np.array([[0.5005], [0.5005], [0.5], [0.5005], [0.5005], [0.5]], np.float16)
+    matches, total = find_matches(values, np.array([0]), 0, 2, 0.50005)
+    assert total == 1 and (matches[0].start, matches[0].end) == (3, 5)
 
 
 def test_on_runs_finds_maximal_runs_at_both_ends():

@@ -23,6 +23,7 @@ def _client_and_multiplexer(logdir):
 
     from tb_plugin.plugin import KarpathyRNNPlugin
     from tensorboard.backend import application
+    from tensorboard.context import RequestContext
     from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
     from tensorboard.plugins import base_plugin
 
@@ -632,6 +633,32 @@ def test_reader_cache_keeps_to_its_byte_budget_and_reads_each_miss_once():
     assert calls[-1] == [blocks[0].tag]
 
 
+def test_reader_reads_many_series_in_concurrent_calls_each_once():
+    """A whole state (74 blocks) is read in READ_CALLS concurrent calls of >= READ_CALL_SERIES blocks (the Rust data
+    server answers them on its threads), every block in exactly one call, each decoded as its own; a few in one."""
+    from types import SimpleNamespace
+
+    from tb_plugin.reader import READ_CALL_SERIES, READ_CALLS, Series, SummaryReader
+
+    calls = []
+
+    class Provider:                                    # block k holds k everywhere
+        def read_tensors(self, ctx, experiment_id, plugin_name, downsample, run_tag_filter):
+            calls.append(sorted(run_tag_filter.tags))
+            return {"r": {tag: [SimpleNamespace(step=1, numpy=np.full((4, 2), int(tag.rsplit("/", 1)[1]), np.float16))]
+                          for tag in run_tag_filter.tags}}
+
+    blocks = [Series("r", f"karpathy_rnn/activations/l/c/{k}", {"kind": "activations", "units": 2}, 1, 1.0)
+              for k in range(74)]
+    values = SummaryReader(Provider()).read_many(None, "", blocks)
+    assert len(calls) == READ_CALLS and min(map(len, calls)) >= READ_CALL_SERIES
+    assert sorted(tag for call in calls for tag in call) == sorted(b.tag for b in blocks)
+    assert [int(v[0][1][0, 0]) for v in values] == list(range(74))
+    calls.clear()
+    SummaryReader(Provider()).read_many(None, "", blocks[:2 * READ_CALL_SERIES - 1])
+    assert len(calls) == 1
+
+
 def test_runs_reuses_the_tag_listing_for_two_seconds(tmp_path, monkeypatch):
     """docs/ARCHITECTURE.md: the reader reuses a tag listing for 2 s (a call to the Rust data server costs ~45 ms),
     then lists the tags again: a run TensorBoard has read meanwhile shows from then on. The reader's clock is a
@@ -787,9 +814,10 @@ def test_search_answers_400_with_one_clear_line(training_client, params, fragmen
     assert status == 400 and fragment in body["error"]
 
 
-def test_a_page_served_starts_reading_its_whole_column_for_a_search(tmp_path):
-    """After a colored_text page, the plugin reads the rest of that state's blocks in the background, so the first
-    search finds the column ready; the search answers the same as without it."""
+@pytest.mark.parametrize("budget", ["default", "one byte"])
+def test_a_page_served_starts_reading_its_whole_column_for_a_search(tmp_path, monkeypatch, budget):
+    """After a colored_text page, the plugin reads the rest of that state's blocks in the background, then the run's
+    other states, so the first search on any of them finds its rows decoded; the search answers the same as without."""
     import time
 
     import tensorflow as tf
@@ -800,6 +828,7 @@ def test_a_page_served_starts_reading_its_whole_column_for_a_search(tmp_path):
     from tensorboard.plugins import base_plugin
     from werkzeug import test, wrappers
     from tensorboard.backend import application
+    from tensorboard.context import RequestContext
 
     units, text = 2048, SEARCH_TEXT * 3                       # 2,048 units: blocks of 256 characters
     rows = np.full((len(text), units), -0.3, np.float32)
@@ -808,20 +837,30 @@ def test_a_page_served_starts_reading_its_whole_column_for_a_search(tmp_path):
     with tf.summary.create_file_writer(str(tmp_path / "run")).as_default():
         summary.write_text(text, 5, source="val")
         summary.write_activations("layer1", "c", rows, 5, "lstm", (-1, 1), "tanh")
+        summary.write_activations("layer2", "h", -rows, 5, "lstm", (-1, 1), "none")
     multiplexer = plugin_event_multiplexer.EventMultiplexer()
     multiplexer.AddRunsFromDirectory(str(tmp_path))
     multiplexer.Reload()
     plugin = KarpathyRNNPlugin(base_plugin.TBContext(logdir=str(tmp_path), data_provider=
                                                       data_provider.MultiplexerDataProvider(multiplexer, str(tmp_path))))
     client = test.Client(application.TensorBoardWSGI([plugin]), wrappers.Response)
-    assert not plugin._columns
+    if budget == "one byte":                                   # the shown state is read all the same, no other
+        monkeypatch.setattr("tb_plugin.plugin.PREFETCH_BYTES", 1)
+    series, _ = plugin._reader.index(RequestContext(), "")
+    states = {name: [s for s in series["run"].values() if s.kind == "activations" and s.content["name"] == name]
+              for name in ("c", "h")}
+    assert len(states["c"]) > 2 and not plugin._reader.holds("", states["c"] + states["h"])
     status, page = get(client, "colored_text", run="run", layer="layer1", name="c", cell=1, limit=100)
     assert status == 200 and len(page["values"]) == 100
     deadline = time.monotonic() + 30
-    while not plugin._columns and time.monotonic() < deadline:
+    while plugin._loading and time.monotonic() < deadline:
         time.sleep(0.05)
-    (column,) = plugin._columns.values()
-    np.testing.assert_array_equal(column, rows.astype(np.float16))
+    assert not plugin._loading and plugin._reader.holds("", states["c"])                     # the page's state
+    assert plugin._reader.holds("", states["h"]) == (budget == "default")                   # one no page showed
+    column = plugin._column(RequestContext(), "", "run", sorted(states["c"], key=lambda s: s.content["start"]),
+                            len(text), 5)
+    assert len(column.pieces) == len(states["c"])                       # the cached blocks, not one copy of them
+    np.testing.assert_array_equal(column.take(np.arange(len(text))), rows.astype(np.float16).astype(np.float32))
     second = text.index("Natasha", 10)
     status, found = get(client, "search", run="run", layer="layer1", name="c", start=second, end=second + 7)
     assert status == 200 and found["cells"] == [1, 4] and found["total"] == text.count("Natasha") - 1

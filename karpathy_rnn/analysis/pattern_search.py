@@ -49,14 +49,50 @@ def check_selection(start: int, end: int, length: int) -> None:
         raise KRNNError(f"the selection [{start}, {end}) is outside the text's {length:,} characters")
 
 
-def selected_cells(values: np.ndarray, start: int, end: int, threshold: float) -> np.ndarray:
-    """Indices [k] of the cells on (>= threshold) at every character of [start, end) of values [N, units] and off
-    (< threshold) at start - 1, ascending."""
+class RowBlocks:
+    """Values [N, units] held as consecutive blocks [rows_k, units] (a summary's activation blocks) without copying
+    them into one array; a search reads a few columns and the rows of its candidate runs."""
+
+    def __init__(self, pieces: list[np.ndarray]):
+        if not pieces:
+            raise KRNNError("RowBlocks needs at least one block of rows")
+        units = {piece.shape[1] for piece in pieces}
+        if len(units) != 1 or any(piece.ndim != 2 for piece in pieces):
+            raise KRNNError(f"blocks must all be [rows, units] with one units count, got "
+                            f"{sorted({piece.shape for piece in pieces})[:4]}")
+        self.pieces = pieces
+        self.starts = np.concatenate([[0], np.cumsum([len(piece) for piece in pieces])]).astype(np.int64)
+        self.units = units.pop()
+
+    def __len__(self) -> int:
+        return int(self.starts[-1])
+
+    def take(self, rows: np.ndarray, cell: int | None = None) -> np.ndarray:
+        """float32 [len(rows), units] (or [len(rows)] of one `cell`) at the ascending row indices `rows`."""
+        rows = np.asarray(rows, np.int64)
+        bounds = np.searchsorted(rows, self.starts)
+        out = np.empty((len(rows),) if cell is not None else (len(rows), self.units), np.float32)
+        for piece, offset, low, high in zip(self.pieces, self.starts, bounds[:-1], bounds[1:]):
+            if high > low:
+                local = rows[low:high] - offset
+                out[low:high] = piece[local, cell] if cell is not None else piece[local]
+        return out
+
+
+def _blocks(values) -> RowBlocks:
+    """`values` as RowBlocks: an array [N, units] becomes one block."""
+    return values if isinstance(values, RowBlocks) else RowBlocks([np.asarray(values)])
+
+
+def selected_cells(values: np.ndarray | RowBlocks, start: int, end: int, threshold: float) -> np.ndarray:
+    """Indices [k] of the cells on (>= threshold) at every character of [start, end) of values [N, units] (an array or
+    RowBlocks) and off (< threshold) at start - 1, ascending."""
+    values = _blocks(values)
     check_selection(start, end, len(values))
-    span = np.asarray(values[start:end], np.float32)
-    chosen = span.min(axis=0) >= threshold
+    span = values.take(np.arange(max(start - 1, 0), end))
+    chosen = span[1 if start > 0 else 0:].min(axis=0) >= threshold
     if start > 0:
-        chosen &= np.asarray(values[start - 1], np.float32) < threshold
+        chosen &= span[0] < threshold
     return np.flatnonzero(chosen)
 
 
@@ -66,16 +102,30 @@ def on_runs(on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
-def find_matches(values: np.ndarray, cells: np.ndarray, start: int, end: int, threshold: float,
+def _all_on(values: RowBlocks, cells: np.ndarray, threshold: float) -> np.ndarray:
+    """bool [N]: every one of `cells` >= threshold, found by narrowing the rows cell by cell (each cell reads only the
+    rows the cells before it left on, so a selection of 50 cells costs little more than one)."""
+    rows = np.flatnonzero(values.take(np.arange(len(values)), int(cells[0])) >= threshold)
+    for cell in cells[1:]:
+        if rows.size == 0:
+            break
+        rows = rows[values.take(rows, int(cell)) >= threshold]
+    on = np.zeros(len(values), bool)
+    on[rows] = True
+    return on
+
+
+def find_matches(values: np.ndarray | RowBlocks, cells: np.ndarray, start: int, end: int, threshold: float,
                  limit: int = 20) -> tuple[list[Match], int]:
     """([the best `limit` matches, best first], how many there are) of the selection [start, end) whose selected
-    cells are `cells`, over values [N, units] (float16 or float32); see the module's docstring for the rule."""
+    cells are `cells`, over values [N, units] (float16 or float32, an array or RowBlocks); see the module's docstring
+    for the rule."""
+    values = _blocks(values)
     cells = np.asarray(cells, np.int64)
     if cells.size == 0:
         return [], 0
     length = end - start
-    all_on = (np.asarray(values[:, cells], np.float32) >= threshold).all(axis=1)
-    starts, ends = on_runs(all_on)
+    starts, ends = on_runs(_all_on(values, cells, threshold))
     sizes = ends - starts
     keep = (sizes * 2 >= length) & (sizes <= 2 * length) & ~((starts < end) & (ends > start))
     starts, ends, sizes = starts[keep], ends[keep], sizes[keep]
@@ -85,8 +135,8 @@ def find_matches(values: np.ndarray, cells: np.ndarray, start: int, end: int, th
     # and off at the character before it (none before the text's first)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     rows = np.arange(sizes.sum()) + np.repeat(starts - offsets, sizes)          # every run's rows, one after another
-    switching = np.minimum.reduceat(np.asarray(values[rows], np.float32), offsets, axis=0) >= threshold
-    switching &= (np.asarray(values[np.maximum(starts - 1, 0)], np.float32) < threshold) | (starts == 0)[:, None]
+    switching = np.minimum.reduceat(values.take(rows), offsets, axis=0) >= threshold
+    switching &= (values.take(np.maximum(starts - 1, 0)) < threshold) | (starts == 0)[:, None]
     shared = switching[:, cells].sum(axis=1)
     union = cells.size + switching.sum(axis=1) - shared
     scores = shared / union * np.minimum(sizes, length) / np.maximum(sizes, length)
