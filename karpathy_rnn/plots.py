@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from karpathy_rnn.render import activation_colors, text_colors, text_grid  # noqa: E402
+from karpathy_rnn.render import activation_colors, scale_ends, text_colors, text_grid  # noqa: E402
 
 FONT_SIZE = 9                    # points
 ADVANCE = 1233 / 2048            # DejaVu Sans Mono's character advance, in em
@@ -20,11 +20,14 @@ LINE_HEIGHT = 1.35               # em
 LAYER_COLORS = ("#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e", "#8c564b")
 
 
-def draw_colored_text(ax, text: str, values: np.ndarray, width: int = 100, title: str = "") -> None:
-    """Draw `text` on `ax` with each character's background coloured by its value (-1 red, 0 white, +1 blue)."""
+def draw_colored_text(ax, text: str, values: np.ndarray, width: int = 100, title: str = "",
+                      value_range=(-1.0, 1.0)) -> None:
+    """Draw `text` on `ax` with each character's background coloured by its value on `value_range` (its low end red,
+    its middle white, its high end blue: -1, 0, +1 for a state, 0, 0.5, 1 for a gate); the title names the scale."""
     lines, grid = text_grid(text, values, width)
     rows = max(len(lines), 1)
-    colors = activation_colors(grid.reshape(-1)).reshape(*grid.shape, 3) if len(lines) else np.full((1, width, 3), 255)
+    colors = (activation_colors(grid.reshape(-1), value_range).reshape(*grid.shape, 3) if len(lines)
+              else np.full((1, width, 3), 255))
     ax.imshow(colors, extent=(0, width * ADVANCE, rows * LINE_HEIGHT, 0), aspect="auto", interpolation="nearest")
     white = text_colors(colors.reshape(-1, 3))[:, 0].reshape(colors.shape[:2]) == 255 if len(lines) else None
     for row, line in enumerate(lines):      # two text artists per line: black, and white over dark backgrounds;
@@ -37,23 +40,27 @@ def draw_colored_text(ax, text: str, values: np.ndarray, width: int = 100, title
     ax.set_ylim(rows * LINE_HEIGHT, 0)
     ax.set_axis_off()
     if title:
-        ax.set_title(title, fontsize=FONT_SIZE + 1, loc="left", parse_math=False)
+        low, middle, high = scale_ends(value_range)
+        ax.set_title(f"{title}  [red {low}, white {middle}, blue {high}]", fontsize=FONT_SIZE + 1, loc="left",
+                      parse_math=False)
 
 
-def colored_text_figure(panels: list[tuple[str, str, np.ndarray]], width: int = 100):
-    """A figure of stacked panels (title, text, values [N]), each drawn by draw_colored_text at 1 data unit = 1 em."""
+def colored_text_figure(panels: list[tuple], width: int = 100):
+    """A figure of stacked panels (title, text, values [N][, value_range]), each drawn by draw_colored_text at 1 data
+    unit = 1 em (the range -1..+1 when a panel gives none)."""
+    panels = [tuple(panel) + ((-1.0, 1.0),) * (4 - len(panel)) for panel in panels]
     title_space, gap, margin = 2.0, 1.0, 0.6                       # em
-    rows = [max(len(text_grid(text, values, width)[0]), 1) for _, text, values in panels]
+    rows = [max(len(text_grid(text, values, width)[0]), 1) for _, text, values, _ in panels]
     total = sum(title_space + r * LINE_HEIGHT + gap for r in rows) + margin
     wide = width * ADVANCE + 2 * margin
     inch_per_em = FONT_SIZE / 72
     figure = plt.figure(figsize=(wide * inch_per_em, total * inch_per_em))
     top = total - margin / 2
-    for count, (title, text, values) in zip(rows, panels):
+    for count, (title, text, values, value_range) in zip(rows, panels):
         top -= title_space
         height = count * LINE_HEIGHT
         ax = figure.add_axes((margin / wide, (top - height) / total, width * ADVANCE / wide, height / total))
-        draw_colored_text(ax, text, values, width, title)
+        draw_colored_text(ax, text, values, width, title, value_range)
         top -= height + gap
     return figure
 

@@ -1,7 +1,8 @@
 """Text coloured by a cell's values (the paper's Figure 2 style) as HTML, and the colour scale both HTML and PNG use.
 
-The scale is the paper's: -1 red through white (0) to +1 blue, values clipped to [-1, 1]. The text is user
-data: every character is HTML-escaped, and values only ever reach the page as numbers.
+The scale is the paper's: -1 red through white (0) to +1 blue, values clipped to [-1, 1]; values of another range
+(a gate's 0..1) are first mapped onto it, their low end red, their middle white, their high end blue. The text is
+user data: every character is HTML-escaped, and values only ever reach the page as numbers.
 """
 
 from __future__ import annotations
@@ -16,9 +17,18 @@ NEWLINE_MARK = "\u21b5"     # shown for a newline, so its colour is visible
 DISPLAY_TAB = 4             # columns a tab takes on screen
 
 
-def activation_colors(values: np.ndarray) -> np.ndarray:
-    """uint8 [N, 3] RGB for values [N]: -1 red (255, 0, 0), 0 white, +1 blue (0, 0, 255); NaN white."""
-    v = np.clip(np.nan_to_num(np.asarray(values, np.float64), nan=0.0), -1.0, 1.0)
+def on_scale(values: np.ndarray, value_range=(-1.0, 1.0)) -> np.ndarray:
+    """float64 [N]: values [N] of `value_range` (low, high) placed on -1..+1 (low -1, the middle 0, high +1)."""
+    low, high = (float(v) for v in value_range)
+    if not high > low:
+        raise KRNNError(f"a colour scale needs low < high, got {value_range}")
+    return (np.asarray(values, np.float64) - low) * (2.0 / (high - low)) - 1.0
+
+
+def activation_colors(values: np.ndarray, value_range=(-1.0, 1.0)) -> np.ndarray:
+    """uint8 [N, 3] RGB for values [N] of `value_range`: low red (255, 0, 0), the middle white, high blue
+    (0, 0, 255), clipped; NaN white. The default is the paper's -1..+1."""
+    v = np.clip(np.nan_to_num(on_scale(values, value_range), nan=0.0), -1.0, 1.0)
     fade = 1.0 - np.abs(v)                                   # how much of the other two channels remains
     red = np.where(v <= 0, 1.0, fade)
     blue = np.where(v >= 0, 1.0, fade)
@@ -63,23 +73,44 @@ def _characters(codes: np.ndarray) -> np.ndarray:
     return np.frombuffer(np.ascontiguousarray(codes, "<i4").tobytes(), dtype="<U1")
 
 
-def colored_text_html(text: str, values: np.ndarray, title: str = "") -> str:
-    """An HTML fragment: `text` in monospace, each character's background coloured by its value, hover shows it."""
+def colored_text_html(text: str, values: np.ndarray, title: str = "", value_range=(-1.0, 1.0)) -> str:
+    """An HTML fragment: `text` in monospace, each character's background coloured by its value on `value_range`
+    (render.activation_colors), a key naming the scale, hover shows the value."""
     values = check_values(text, values)
-    heading = f"<h3>{html.escape(title)}</h3>\n" if title else ""
+    heading = (f"<h3>{html.escape(title)}</h3>\n" if title else "") + scale_key_html(value_range)
     if not text:
         return f'{heading}<pre class="krnn-cell"></pre>\n'
     codes = np.frombuffer(text.encode("utf-32-le"), np.int32)
     unique, inverse = np.unique(codes, return_inverse=True)          # escape each distinct character once
     shown_as = {10: NEWLINE_MARK + "\n", 13: ""}                    # a lone CR would break the line in HTML
     table = np.array([html.escape(shown_as.get(c, chr(c)), quote=True) for c in unique.tolist()], dtype=object)
-    rgb = activation_colors(values)
+    rgb = activation_colors(values, value_range)
     color = np.char.add(np.char.add(np.char.add("#", _HEX[rgb[:, 0]]), _HEX[rgb[:, 1]]), _HEX[rgb[:, 2]])
     ink = np.where(text_colors(rgb)[:, 0] == 255, ";color:#fff", ";color:#000")    # readable on any background
     shown = np.char.mod("%+.3f", np.nan_to_num(values))
     spans = np.char.add(np.char.add(np.char.add(np.char.add(np.char.add(np.char.add(
         '<span style="background:', color), ink), '" title="'), shown), '">'), table[inverse].astype(str))
     return f'{heading}<pre class="krnn-cell">{"</span>".join(spans.tolist())}</span></pre>\n'
+
+
+def scale_ends(value_range=(-1.0, 1.0)) -> list[str]:
+    """The labels of a scale's low end, middle and high end: ["−1", "0", "+1"], or ["0", "0.5", "1"] for a gate's."""
+    low, high = (float(v) for v in value_range)
+    signed = low < 0 < high
+    label = lambda v: ("+" if signed and v > 0 else "") + f"{v:g}".replace("-", "\u2212")   # noqa: E731
+    return [label(low), label((low + high) / 2), label(high)]
+
+
+def scale_key_html(value_range=(-1.0, 1.0)) -> str:
+    """A one-line key of the colour scale: each end and the middle on its own colour."""
+    values = np.array([float(value_range[0]), (float(value_range[0]) + float(value_range[1])) / 2,
+                       float(value_range[1])])
+    rgb = activation_colors(values, value_range)
+    ink = text_colors(rgb)
+    chips = " ".join(f'<code style="background:#{r:02x}{g:02x}{b:02x};color:#{i:02x}{i:02x}{i:02x};padding:0 4px">'
+                     f"{html.escape(label)}</code>"
+                     for (r, g, b), (i, _, _), label in zip(rgb.tolist(), ink.tolist(), scale_ends(value_range)))
+    return f'<p class="krnn-key">colour scale: {chips}</p>\n'
 
 
 PAGE_STYLE = """body{font-family:Roboto,Arial,sans-serif;margin:24px;color:#212121}

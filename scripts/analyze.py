@@ -615,7 +615,7 @@ def _agreement(args, log):
 def _color(args, p, log):
     import numpy as np
 
-    from karpathy_rnn.analysis.cells import cell_values
+    from karpathy_rnn.analysis.cells import cell_values, value_range
     from karpathy_rnn.analysis.extract import open_gate_model
     from karpathy_rnn.render import colored_text_html, html_page
 
@@ -646,14 +646,15 @@ def _color(args, p, log):
         _, gates, states = model.step(ids[None, start:start + 1000], states)
         values.append(gates[(layer.name, state)][0, :, args.cell])
     values = cell_values(np.concatenate(values), state)
+    scale = value_range(layer.unit, state)                      # a gate on 0..1, a state on -1..+1
     title = f"{layer.name} cell {args.cell} ({'tanh(c)' if state == 'c' else state})"
     if args.out.endswith(".png"):
         from karpathy_rnn.plots import colored_text_figure, save_figure
-        save_figure(colored_text_figure([(title, text, values)]), args.out)
+        save_figure(colored_text_figure([(title, text, values, scale)]), args.out)
     else:
         from karpathy_rnn.atomic import atomic_file
         with atomic_file(args.out, "w", encoding="utf-8") as handle:
-            handle.write(html_page(title, colored_text_html(text, values, title)))
+            handle.write(html_page(title, colored_text_html(text, values, title, scale)))
     log(f"wrote {args.out}")
 
 

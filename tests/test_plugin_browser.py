@@ -220,8 +220,9 @@ def test_colored_text_draws_each_character_in_its_cell_colour(browser, server):
 
     ActionChains(browser).move_to_element(spans[4]).perform()
     wait(browser, lambda d: "+1.000" in css(d, ".krnn-readout")[0].text)      # hovering shows the value
-    assert css(browser, ".krnn-readout")[0].text.startswith('Character 4 "i": +1.000 (layer1 c')  # "<scri"[4]
-    assert spans[4].get_attribute("title") == "+1.000"                        # and the tooltip
+    # counted from 1, as the pager and the selection count (issue 31.8); the scale named
+    assert css(browser, ".krnn-readout")[0].text.startswith('Character 5 "i": +1.000 on \u22121…+1 (layer1 c')
+    assert spans[4].get_attribute("title") == "+1.000 (scale \u22121 to +1)"   # and the tooltip
     assert no_horizontal_scroll(browser)
     screenshot(browser, "colored_text.png")
     choose(browser, "step", EARLY_STEP)                    # the earlier analysis: the same cell, negated
@@ -339,9 +340,9 @@ def test_hostile_names_stay_literal_text_in_every_view(browser, server):
 
     spans = css(browser, "pre.krnn-text span")
     ActionChains(browser).move_to_element(spans[1]).perform()                     # the "<" of "a<b>"
-    wait(browser, lambda d: css(d, ".krnn-readout")[0].text.startswith('Character 1 "<": '))
+    wait(browser, lambda d: css(d, ".krnn-readout")[0].text.startswith('Character 2 "<": '))
     assert css(browser, ".krnn-readout")[0].text == (
-        f'Character 1 "<": +0.500 ({HOSTILE_LAYERS[0]} c (tanh, cell state) cell 2, step {HOSTILE_STEP})')
+        f'Character 2 "<": +0.500 on \u22121…+1 ({HOSTILE_LAYERS[0]} c (tanh, cell state) cell 2, step {HOSTILE_STEP})')
     assert no_injected_markup(browser)
 
     css(browser, "button[data-view=saturation]")[0].click()

@@ -401,6 +401,7 @@ def test_open_sets_everything_and_caption_describes_it(browser, server):
     assert caption["empty"]["title"] == "Colored text" and caption["empty"]["details"] is None
     assert caption["caption"] == {"title": "Colored text", "run": RUN, "step": 200, "layer": "layer2", "cell": 7,
                                   "details": f"c (tanh, cell state), characters 5,001–{len(TEXT):,}; "
+                                             "colour scale \u22121 / 0 / +1 = red / white / blue; "
                                              "bands: layer1 c 5, layer2 h 1"}
     assert caption["first"] == "5000" and caption["count"] == len(TEXT) - PAGE
     assert [float(v) for v in caption["bands"].split(",")] == expected_bands(

@@ -18,6 +18,28 @@ def test_color_scale_is_red_white_blue():
                                [0, 0, 255], [255, 255, 255]]
 
 
+def test_gates_are_coloured_on_their_own_0_to_1_scale_and_each_scale_has_a_key():
+    """Issue 31.1: a closed gate (0) was drawn white, the neutral colour; on 0..1 it is red, 0.5 white, 1 blue."""
+    from karpathy_rnn.analysis.cells import value_range
+    from karpathy_rnn.render import scale_ends
+
+    gate = activation_colors(np.array([0.0, 0.25, 0.5, 0.75, 1.0, 1.5, np.nan]), (0.0, 1.0))
+    assert gate.tolist() == [[255, 0, 0], [255, 128, 128], [255, 255, 255], [128, 128, 255], [0, 0, 255],
+                             [0, 0, 255], [255, 255, 255]]
+    assert scale_ends((0, 1)) == ["0", "0.5", "1"] and scale_ends((-1, 1)) == ["\u22121", "0", "+1"]
+    assert [value_range("lstm", g) for g in ("i", "f", "o", "g", "c", "h")] == [(0.0, 1.0)] * 3 + [(-1.0, 1.0)] * 3
+    assert [value_range("gru", g) for g in ("r", "z", "candidate", "h")] == [(0.0, 1.0)] * 2 + [(-1.0, 1.0)] * 2
+    assert [value_range("nlstm", g) for g in ("f", "z", "inner1_i", "inner1_z", "inner1_c")] == \
+        [(0.0, 1.0), (-1.0, 1.0), (0.0, 1.0), (-1.0, 1.0), (-1.0, 1.0)]          # nested z is a candidate (tanh)
+    assert value_range("rnn", "h") == (-1.0, 1.0)
+    page = colored_text_html("ab", np.array([0.0, 1.0]), value_range=(0.0, 1.0))
+    assert 'background:#ff0000;color:#000" title="+0.000">a' in page          # closed: red
+    key = re.search(r'<p class="krnn-key">(.*?)</p>', page).group(1)
+    assert re.findall(r">([^<]+)</code>", key) == ["0", "0.5", "1"] and "background:#ffffff" in key
+    with pytest.raises(KRNNError, match="low < high"):
+        activation_colors(np.zeros(2), (1.0, 1.0))
+
+
 def test_html_escapes_user_text_and_keeps_one_span_per_character():
     values = np.linspace(-1, 1, len(HOSTILE))
     page = html_page("t <b>", colored_text_html(HOSTILE, values, title="<i>x</i>"))

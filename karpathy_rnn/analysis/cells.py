@@ -10,12 +10,17 @@ ranked by |r|. Sums run in float64 over chunks of the trace, so memory stays bou
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from karpathy_rnn.analysis.saturation import SATURATION_GATES
 from karpathy_rnn.analysis.trace import CHUNK_ROWS, Trace
 from karpathy_rnn.errors import KRNNError
+
+GATE_RANGE = (0.0, 1.0)          # a sigmoid gate: 0 closed, 0.5 the middle, 1 open
+STATE_RANGE = (-1.0, 1.0)        # tanh(c), h, a candidate: the paper's Figure 2 scale
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,13 @@ class CellScore:
     layer: str
     cell: int
     correlation: float
+
+
+def value_range(unit: str, name: str) -> tuple[float, float]:
+    """The range `unit`'s state or gate `name` takes, and is coloured on: GATE_RANGE for a sigmoid gate (the gates
+    saturation counts, at any nesting level: "inner1_f" is an f), STATE_RANGE for everything else."""
+    base = re.sub(r"^inner\d+_", "", name)
+    return GATE_RANGE if base in SATURATION_GATES.get(unit, ()) else STATE_RANGE
 
 
 def cell_values(gate_values: np.ndarray, state: str) -> np.ndarray:

@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from karpathy_rnn.analysis.cells import TRACKED_R, CellScore, cell_values
+from karpathy_rnn.analysis.cells import TRACKED_R, CellScore, cell_values, value_range
 from karpathy_rnn.analysis.features import FEATURE_DESCRIPTIONS
 from karpathy_rnn.analysis.saturation import LEFT, RIGHT, SaturationReport
 from karpathy_rnn.analysis.trace import Trace
@@ -108,10 +108,8 @@ def write_step_summaries(trace: Trace, step: int, ranking: dict[str, list[CellSc
     for layer in trace.layers:
         for name in states or dict.fromkeys([trace.cell_state_name(layer.name), "h"]):
             values = np.asarray(trace.gate(layer.name, name)[:characters], np.float32)
-            is_cell = name == "c"
-            gate_range = (-1.0, 1.0) if name in ("c", "h", "g", "candidate") else (0.0, 1.0)
             summary.write_activations(layer.name, name, cell_values(values, name), step, layer.unit,
-                                      gate_range, "tanh" if is_cell else "none")
+                                      value_range(layer.unit, name), "tanh" if name == "c" else "none")
     if ranking is not None:
         summary.write_cell_ranking(ranking_json(ranking), step, CELL_STATISTIC, FEATURE_DESCRIPTIONS)
     if saturation is not None:

@@ -66,25 +66,65 @@ export function endOf(name, longest = 44) {
   return name.length > longest ? `…${name.slice(-(longest - 1))}` : name;
 }
 
-// The paper's colour scale (render.activation_colors): -1 red (255,0,0), 0 white, +1 blue (0,0,255), clipped.
-export function activationColor(value) {
-  const [r, g, b] = activationRgb(value);
+// The paper's colour scale (render.activation_colors): -1 red (255,0,0), 0 white, +1 blue (0,0,255), clipped. A
+// value of another range (a gate's [0, 1]) is placed on it first: its low end red, its middle white, its high end blue.
+export function activationColor(value, range = STATE_RANGE) {
+  const [r, g, b] = activationRgb(value, range);
   return `rgb(${r}, ${g}, ${b})`;
 }
 
-// [r, g, b] (0-255) of activationColor(value).
-function activationRgb(value) {
-  if (value === null || Number.isNaN(value)) return [255, 255, 255];
-  const v = Math.max(-1, Math.min(1, value));
+export const STATE_RANGE = [-1, 1];
+
+// [r, g, b] (0-255) of activationColor(value, range).
+function activationRgb(value, range = STATE_RANGE) {
+  if (value === null || value === undefined || Number.isNaN(value)) return [255, 255, 255];
+  const [low, high] = validRange(range);
+  const v = Math.max(-1, Math.min(1, ((value - low) * 2) / (high - low) - 1));
   const fade = 1 - Math.abs(v);
   const channel = (x) => Math.round(x * 255);
   return [channel(v <= 0 ? 1 : fade), channel(fade), channel(v >= 0 ? 1 : fade)];
 }
 
-// Black or white text, whichever contrasts more with activationColor(value) (render.text_colors): WCAG 2's
+// [low, high] of a route's `range` when it is two finite numbers low < high, else the paper's [-1, 1].
+export function validRange(range) {
+  return Array.isArray(range) && range.length === 2 && range.every(Number.isFinite) && range[0] < range[1]
+    ? range : STATE_RANGE;
+}
+
+// The labels of a scale's low end, middle and high end (render.scale_ends): ['−1', '0', '+1'], ['0', '0.5', '1'].
+export function scaleLabels(range) {
+  const [low, high] = validRange(range);
+  const signed = low < 0 && high > 0;
+  const label = (v) => `${signed && v > 0 ? '+' : ''}${Number(v.toPrecision(6))}`.replace('-', '\u2212');
+  return [label(low), label((low + high) / 2), label(high)];
+}
+
+// Whether `range` is a gate's 0..1 (not the -1..+1 of a state).
+export function isGateRange(range) {
+  const [low, high] = validRange(range);
+  return low === 0 && high === 1;
+}
+
+// A colour key: each end and the middle of `range` as a chip in its colour, red-white and white-blue bars between,
+// a title saying what the scale is (`what`: the values it colours).
+export function scaleLegend(range, what = '') {
+  const [low, high] = validRange(range);
+  const labels = scaleLabels(range);
+  const chip = (value, label) => el('span', {class: 'krnn-legend-chip', style: `background:${activationColor(value, range)};`
+                                               + `color:${textColor(value, range)}`}, label);
+  const scale = isGateRange(range) ? 'gate value 0 (closed, red) to 1 (open, blue), 0.5 white'
+    : `${labels[0]} red, ${labels[1]} white, ${labels[2]} blue`;
+  return el('span', {class: 'krnn-legend', 'data-range': `${low},${high}`,
+                     title: `Colour scale: ${what ? `${what}, ` : ''}${scale}`},
+    chip(low, labels[0]), el('span', {class: 'krnn-legend-bar krnn-legend-low'}),
+    chip((low + high) / 2, labels[1]), el('span', {class: 'krnn-legend-bar krnn-legend-high'}),
+    chip(high, labels[2]));
+}
+
+// Black or white text, whichever contrasts more with activationColor(value, range) (render.text_colors): WCAG 2's
 // relative luminance; the better of the two is never below 4.58:1 (AA asks 4.5:1).
-export function textColor(value) {
-  const [r, g, b] = activationRgb(value);
+export function textColor(value, range = STATE_RANGE) {
+  const [r, g, b] = activationRgb(value, range);
   const linear = (c) => (c / 255 <= 0.04045 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
   const luminance = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
   return 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05 ? '#fff' : '#000';
@@ -108,11 +148,11 @@ export function shownCharacter(character) {
 const BLOCK_LINES = 40;             // a block of text ends at the newline that makes this many lines ...
 const BLOCK_CHARACTERS = 4000;      // ... or at the first newline after this many characters
 
-// A coloured text: a span per character whose background is its value (its letter black or white), index
-// `firstIndex + i` in data-index, newlines shown as a mark. A carriage return gets an empty span with
+// A coloured text: a span per character whose background is its value on `range` (its letter black or white),
+// index `firstIndex + i` in data-index, newlines shown as a mark. A carriage return gets an empty span with
 // `keepCarriageReturn` (so spans stay one per value), else none. The spans go in blocks of whole lines with
 // `content-visibility: auto`, so Chromium lays out and paints only the blocks in view. Returns {fragment, spans}.
-export function coloredTextBlocks(characters, values, firstIndex = 0, keepCarriageReturn = false) {
+export function coloredTextBlocks(characters, values, firstIndex = 0, keepCarriageReturn = false, range = STATE_RANGE) {
   const fragment = document.createDocumentFragment();
   const spans = [];
   let block = null;
@@ -127,8 +167,8 @@ export function coloredTextBlocks(characters, values, firstIndex = 0, keepCarria
     if (character === '\r' && !keepCarriageReturn) return;
     const span = document.createElement('span');
     span.textContent = character === '\n' ? NEWLINE_MARK + '\n' : character === '\r' ? '' : character;
-    span.style.backgroundColor = activationColor(values[i]);
-    span.style.color = textColor(values[i]);
+    span.style.backgroundColor = activationColor(values[i], range);
+    span.style.color = textColor(values[i], range);
     span.dataset.index = String(firstIndex + i);
     block.append(span);
     spans.push(span);

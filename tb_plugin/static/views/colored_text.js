@@ -1,7 +1,8 @@
 // Colored text (the paper's Figure 2): one cell's value per character as the character's background, paged; up to
 // MAX_BANDS more cells (any layer, state or gate) as thin stripes under each character; pattern search over a
 // selection (LSTMVis' "match"); a play control that steps the page through the run's training steps.
-import {activationColor, api, coloredTextBlocks, el, formatCount, message, replace, select} from '../common.js';
+import {activationColor, api, coloredTextBlocks, el, formatCount, isGateRange, message, replace, scaleLabels, scaleLegend,
+  select, validRange} from '../common.js';
 
 const PAGE_SIZES = [2000, 5000, 10000, 20000];
 const MAX_BANDS = 6;                 // stripes under each character (the route takes 8)
@@ -30,13 +31,14 @@ export function createView(app) {
   const pager = el('div', {class: 'krnn-pager'});
   const readout = el('div', {class: 'krnn-readout', 'aria-live': 'polite'}, 'Hover a character to see its value.');
   const bandLegend = el('div', {class: 'krnn-band-legend'});
+  const scaleRow = el('div', {class: 'krnn-scale-row', 'data-testid': 'scale'});   // kept in exports: the figure's key
   const textBox = el('pre', {class: 'krnn-text', 'data-testid': 'colored-text'});
   const status = el('div', {class: 'krnn-status'});
   const ranking = el('aside', {class: 'krnn-ranking'});
   const search = createSearchPanel();
   const element = el('div', {class: 'krnn-view krnn-colored-text'}, controls, bandsBar, pager, status,
     el('div', {class: 'krnn-text-grid'},
-       el('div', {class: 'krnn-text-panel'}, search.element, readout, bandLegend, textBox), ranking));
+       el('div', {class: 'krnn-text-panel'}, search.element, scaleRow, readout, bandLegend, textBox), ranking));
 
   const candidates = () => app.selectedRuns().filter((r) => r.text && r.activations.length);
   const runEntry = () => candidates().find((r) => r.run === state.run);
@@ -156,8 +158,7 @@ export function createView(app) {
          `Characters ${formatCount(length ? state.offset + 1 : 0)}–${formatCount(end)} of ${formatCount(length)}`),
       el('button', {type: 'button', 'data-action': 'next', disabled: end >= length ? 'disabled' : null,
                     click: () => go(state.offset + state.limit)}, 'Next ▶'),
-      el('label', {class: 'krnn-field'}, el('span', {}, 'Go to character'), jump),
-      legend());
+      el('label', {class: 'krnn-field'}, el('span', {}, 'Go to character'), jump));
   }
 
   // The text of one page, coloured by its values (common.js: blocks of whole lines), its bands as stripes, the
@@ -165,21 +166,27 @@ export function createView(app) {
   function drawText(data) {
     data.characters = Array.from(data.text);     // code points, as the route counts them
     data.bands = data.bands || [];
-    const {fragment, spans} = coloredTextBlocks(data.characters, data.values, data.offset);
+    data.range = validRange(data.range);
+    for (const band of data.bands) band.range = validRange(band.range);
+    const {fragment, spans} = coloredTextBlocks(data.characters, data.values, data.offset, false, data.range);
     data.spanAt = new Map(spans.map((span) => [Number(span.dataset.index), span]));
     if (data.bands.length) paintBands(spans, data.bands, data.offset);
     textBox.classList.toggle('krnn-with-bands', data.bands.length > 0);
     textBox.style.setProperty('--krnn-bands', String(data.bands.length));
     textBox.replaceChildren(fragment);
-    drawBandLegend(data.bands);
+    drawBandLegend(data.bands, data.range);
+    replace(scaleRow, scaleLegend(data.range, `${data.layer} ${describe(data.name)}`),
+      el('span', {class: 'krnn-hint'}, scaleNote(data.range)));
     markRanges();
   }
 
   // The legend of the stripes drawn: which cell each one shows, top to bottom.
-  function drawBandLegend(bands) {
+  function drawBandLegend(bands, range) {
     replace(bandLegend, bands.length ? el('span', {class: 'krnn-hint'}, 'Stripes under each character, top to bottom:') : null,
       bands.map((b, k) => el('span', {class: 'krnn-band-key', 'data-band': k},
-        el('span', {class: 'krnn-band-number'}, String(k + 1)), bandName(b))));
+        el('span', {class: 'krnn-band-number'}, String(k + 1)), bandName(b),
+        String(b.range) === String(range) ? null           // on another scale than the text: say so
+          : el('span', {class: 'krnn-hint'}, ` (scale ${scaleLabels(b.range).join(' / ')})`))));
   }
 
   // Marks the selection (data-selected) and the match jumped to (data-match) on the page's spans.
@@ -201,7 +208,9 @@ export function createView(app) {
     if (state.anchor !== null && !state.selection) mark({start: state.anchor, end: state.anchor + 1}, 'data-anchor');
   }
 
-  const shownValue = (value) => (value === null ? 'not a number' : `${value >= 0 ? '+' : ''}${value.toFixed(3)}`);
+  // A value as the hover shows it: signed on a -1..+1 scale, plain on a gate's 0..1.
+  const shownValue = (value, range) => (value === null || value === undefined ? 'not a number'
+    : `${value >= 0 && !isGateRange(range) ? '+' : ''}${value.toFixed(3)}`);
 
   function showValue(event) {
     const span = event.target.closest('span[data-index]');
@@ -209,11 +218,12 @@ export function createView(app) {
     const index = Number(span.dataset.index);
     const position = index - page.offset;
     const character = page.characters[position];
-    const value = shownValue(page.values[position]);
-    span.title = value;
-    const bands = page.bands.map((b, k) => `${k + 1} ${bandName(b)}: ${shownValue(b.values[position])}`);
-    readout.textContent = `Character ${formatCount(index)} ${JSON.stringify(character === undefined ? '' : character)}: `
-      + `${value} (${page.layer} ${describe(page.name)} cell ${page.cell}, step ${formatCount(page.step)})`
+    const value = shownValue(page.values[position], page.range);
+    const [low, , high] = scaleLabels(page.range);
+    span.title = `${value} (scale ${low} to ${high})`;
+    const bands = page.bands.map((b, k) => `${k + 1} ${bandName(b)}: ${shownValue(b.values[position], b.range)}`);
+    readout.textContent = `Character ${formatCount(index + 1)} ${JSON.stringify(character === undefined ? '' : character)}: `
+      + `${value} on ${low}…${high} (${page.layer} ${describe(page.name)} cell ${page.cell}, step ${formatCount(page.step)})`
       + (bands.length ? `; stripes ${bands.join(', ')}` : '');
   }
   textBox.addEventListener('mouseover', showValue);
@@ -289,6 +299,7 @@ export function createView(app) {
       replace(bandsBar);
       replace(pager);
       replace(bandLegend);
+      replace(scaleRow);
       textBox.replaceChildren();
       replace(ranking);
       replace(status, message('info', 'None of the selected runs has colored-text summaries (text and '
@@ -321,6 +332,7 @@ export function createView(app) {
       page = null;
       textBox.replaceChildren();
       replace(bandLegend);
+      replace(scaleRow);
       replace(status, message('error', error.message));
       return false;
     }
@@ -510,7 +522,8 @@ export function createView(app) {
     const end = page.offset + page.characters.length;
     const bands = page.bands.map((b) => `${b.layer} ${b.name} ${b.cell}`);
     return {title: 'Colored text', run: page.run, step: page.step, layer: page.layer, cell: page.cell,
-            details: `${describe(page.name)}, characters ${formatCount(page.offset + 1)}–${formatCount(end)}`
+            details: `${describe(page.name)}, characters ${formatCount(page.offset + 1)}–${formatCount(end)}; `
+              + `colour scale ${scaleLabels(page.range).join(' / ')} = red / white / blue`
               + (bands.length ? `; bands: ${bands.join(', ')}` : '')};
   }
 
@@ -528,7 +541,7 @@ function paintBands(spans, bands, firstIndex) {
     let shadow = '';
     let values = '';
     for (let k = bands.length - 1; k >= 0; k--) {
-      shadow += `${shadow ? ', ' : ''}${offsets[k]}${activationColor(bands[k].values[i])}`;
+      shadow += `${shadow ? ', ' : ''}${offsets[k]}${activationColor(bands[k].values[i], bands[k].range)}`;
     }
     for (let k = 0; k < bands.length; k++) {
       const value = bands[k].values[i];
@@ -603,7 +616,8 @@ function cellState(run, layer) {
   return run.activations.some((a) => a.layer === layer && a.name === 'c') ? 'c' : 'h';
 }
 
-function legend() {
-  return el('span', {class: 'krnn-legend', title: 'Colour scale (the paper\'s Figure 2)'},
-    el('span', {}, '−1'), el('span', {class: 'krnn-legend-bar'}), el('span', {}, '+1'));
+// What the colours of a page mean, in words beside the key.
+function scaleNote(range) {
+  return isGateRange(range) ? 'a gate: 0 closed (red), 0.5 (white), 1 open (blue)'
+    : 'the paper\'s Figure 2 scale: −1 red, 0 white, +1 blue';
 }
