@@ -116,10 +116,13 @@ def write_activations(layer: str, name: str, values: np.ndarray, step: int, unit
                start=start, rows=int(block.shape[0]), total=int(values.shape[0]))
 
 
-def write_cell_ranking(ranking: dict[str, list[dict]], step: int, statistic: str, descriptions: dict[str, str]) -> None:
-    """The top cells per probe feature: {feature: [{"layer", "cell", "r"}, ...]} strongest first."""
+def write_cell_ranking(ranking: dict[str, list[dict]], step: int, statistic: str, descriptions: dict[str, str],
+                       coverage: dict | None = None) -> None:
+    """The top cells per probe feature: {feature: [{"layer", "cell", "r"}, ...]} strongest first, and optionally
+    how much of the ranked text the text summary holds and where each feature occurs in it
+    (summary_schema._coverage; analysis.publish.ranking_coverage makes one)."""
     body = summary_schema.check_cell_ranking({"features": ranking, "descriptions": descriptions,
-                                              "statistic": statistic})
+                                              "statistic": statistic, "coverage": coverage})
     body = json.dumps(body)
     _write(CELL_RANKING_TAG, np.array(body.encode("utf-8"), dtype=object), step, "cell_ranking")
 

@@ -213,7 +213,40 @@ def check_cell_ranking(data) -> dict:
     statistic = data.get("statistic", "")
     if not _valid(string(), statistic):
         raise KRNNError(f"malformed cell ranking: statistic {_show(statistic)} is not text")
-    return {"features": checked, "descriptions": dict(descriptions), "statistic": statistic}
+    body = {"features": checked, "descriptions": dict(descriptions), "statistic": statistic}
+    if data.get("coverage") is not None:                        # absent in rankings written before it
+        body["coverage"] = _coverage(data["coverage"], checked)
+    return body
+
+
+_COVERAGE = {"ranked": whole(), "stored": whole(), "split": string()}
+_FEATURE_COVERAGE = {"ranked": whole(), "stored": whole()}
+
+
+def _coverage(value, features: dict) -> dict:
+    """A ranking's coverage {"ranked": characters ranked, "stored": characters of them the text summary holds,
+    "split", "features": {feature: {"ranked", "stored": characters where it is non-zero, "first": the first such
+    stored character or null}}}, checked; KRNNError naming the field."""
+    coverage = _record(value, _COVERAGE, "cell ranking coverage")
+    if coverage["stored"] > coverage["ranked"]:
+        raise KRNNError(f"malformed cell ranking coverage: stored {coverage['stored']} is more than the "
+                        f"{coverage['ranked']} characters ranked")
+    given = value.get("features")
+    if not isinstance(given, dict) or set(given) - set(features):
+        raise KRNNError("malformed cell ranking coverage: features must be {feature: {...}} of ranked features")
+    coverage["features"] = {}
+    for feature, counts in given.items():
+        where = f"cell ranking coverage of {feature[:40]!r}"
+        record = _record(counts, _FEATURE_COVERAGE, where)
+        first = counts.get("first")
+        if record["ranked"] > coverage["ranked"] or record["stored"] > min(record["ranked"], coverage["stored"]):
+            raise KRNNError(f"malformed {where}: {record['stored']} stored of {record['ranked']} ranked characters "
+                            f"do not fit {coverage['stored']} of {coverage['ranked']}")
+        if (first is None) != (record["stored"] == 0) or (first is not None and not _valid(
+                whole(0, max(coverage["stored"] - 1, 0)), first)):
+            raise KRNNError(f"malformed {where}: first {_show(first)} must be a stored character (null when none)")
+        coverage["features"][feature] = {**record, "first": first}
+    return coverage
 
 
 def _valid(check, value) -> bool:

@@ -340,7 +340,7 @@ def _analyse(args, trace, run_dir, out, log):
     logdir = args.logdir or out
     step = int(results.get("best_step") or 0)
     write_summaries(trace, logdir, step, ranking, report, args.summary_chars,
-                    tuple(args.summary_states) if args.summary_states else None)
+                    tuple(args.summary_states) if args.summary_states else None, features)
     log(f"TensorBoard summaries (step {step}) in {logdir}: tensorboard --logdir "
         f"{os.path.dirname(run_dir) if run_dir else logdir}")
     path = write_report(os.path.join(out, "report.md"), trace, ranking, claims, figures, untracked, kind)

@@ -58,6 +58,15 @@ def test_analyze_run_writes_trace_figures_report_and_summaries(trained):
             summary.saturation_tag("lstm1", "o")} <= tags
     best_step = json.load(open(os.path.join(run, "results.json")))["best_step"]
     assert acc.Tensors(summary.TEXT_TAG)[0].step == best_step
+    from tensorboard.util import tensor_util
+
+    stored = summary.decode_cell_ranking(summary.decode_string(tensor_util.make_ndarray(
+        acc.Tensors(summary.CELL_RANKING_TAG)[0].tensor_proto)))          # issue 31.2: what was ranked vs stored
+    coverage = stored["coverage"]
+    assert (coverage["ranked"], coverage["stored"], coverage["split"]) == (len(trace.text), 300, "test")
+    assert set(coverage["features"]) == set(stored["features"])
+    newline_first = trace.text.index("\n")                               # line_position is 0 only after a newline
+    assert coverage["features"]["line_position"]["first"] == (1 if trace.text[0] != "\n" else newline_first + 2)
 
     again = run_script("analyze.py", run, "--no-progress", "--no-png", "--lanes", "4", "--warmup", "50")
     assert again.returncode == 0 and "reusing the trace" in again.stdout

@@ -1,6 +1,7 @@
 """Issue 31, views a researcher can trust and share, in a real browser: `tensorboard --logdir` started as a
 subprocess, Debian's headless Chromium driven by Selenium. Each test names the item of the issue it guards."""
 
+import json
 import os
 
 import numpy as np
@@ -15,7 +16,9 @@ UNITS = 6
 CELL = 2
 STATE_CYCLE = [-1.0, -0.5, 0.0, 0.5, 1.0]        # layer1 c, cell CELL
 GATE_CYCLE = [0.0, 0.25, 0.5, 0.75, 1.0]         # layer1 f, cell CELL: a forget gate closed, half, open
-TEXT = ("The count said: \"Natasha, come here.\" She came.\n" * 40)
+TEXT = ("The count said: \"Natasha, come here.\" She came.\n" * 200)   # 9,600 characters: two pages of 5,000
+RANKED = 325_822                                 # characters the ranking saw (War and Peace's validation split)
+QUOTE_FIRST = 6_010                              # where the coverage says "quote" first occurs: the second page
 RUN = "wp-lstm"
 
 
@@ -33,8 +36,14 @@ def _write_logdir(root: str) -> str:
         f = rng.uniform(0, 1, (len(TEXT), UNITS)).astype(np.float32)
         f[:, CELL] = np.resize(GATE_CYCLE, len(TEXT))
         summary.write_activations("layer1", "f", f, STEP, "lstm", (0, 1), "none")
-        summary.write_cell_ranking({"quote": [{"layer": "layer1", "cell": CELL, "r": 0.7}]}, STEP, "Pearson r",
-                                   {"quote": "inside a quotation"})
+        ranking = {"line_position": [{"layer": "layer1", "cell": 0, "r": 0.12}],       # first, but noise
+                   "quote": [{"layer": "layer1", "cell": CELL, "r": 0.7}],             # the strongest
+                   "in_comment": [{"layer": "layer1", "cell": 4, "r": -0.5}]}          # never in the stored text
+        coverage = {"ranked": RANKED, "stored": len(TEXT), "split": "val", "features": {
+            "line_position": {"ranked": 300_000, "stored": 9_000, "first": 1},
+            "quote": {"ranked": 40_000, "stored": 3_000, "first": QUOTE_FIRST},
+            "in_comment": {"ranked": 41_233, "stored": 0, "first": None}}}
+        summary.write_cell_ranking(ranking, STEP, "Pearson r", {"quote": "inside a quotation"}, coverage)
     return root
 
 
@@ -85,7 +94,7 @@ def test_gates_are_coloured_on_0_to_1_and_states_on_minus_1_to_1_with_a_key_and_
 
     open_plugin(browser, server)
     set_number(browser, "cell", CELL)
-    wait(browser, lambda d: first_colours(d)[0] == "rgb(255, 0, 0)")
+    wait(browser, lambda d: first_colours(d)[0] == "rgb(255, 0, 0)" and not css(d, "[data-testid=coverage-feature]"))
     assert first_colours(browser) == ["rgb(255, 0, 0)", "rgb(255, 128, 128)", "rgb(255, 255, 255)",
                                       "rgb(128, 128, 255)", "rgb(0, 0, 255)"]           # c: -1, -0.5, 0, 0.5, 1
     assert legend_labels(browser) == ["\u22121", "0", "+1"]
@@ -98,10 +107,38 @@ def test_gates_are_coloured_on_0_to_1_and_states_on_minus_1_to_1_with_a_key_and_
     assert chips == ["rgb(255, 0, 0)", "rgb(255, 255, 255)", "rgb(0, 0, 255)"]
     assert "closed" in css(browser, "[data-testid=scale]")[0].text
     span = css(browser, "pre.krnn-text span")[0]
+    index = int(span.get_attribute("data-index"))
     ActionChains(browser).move_to_element(span).perform()
-    wait(browser, lambda d: css(d, ".krnn-readout")[0].text.startswith('Character 1 "T": 0.000 on 0…1 (layer1 f'))
+    wait(browser, lambda d: css(d, ".krnn-readout")[0].text.startswith(
+        f'Character {index + 1:,} {json.dumps(TEXT[index])}: 0.000 on 0…1 (layer1 f'))
     assert span.get_attribute("title") == "0.000 (scale 0 to 1)"
     result = krnn_export(browser, "text", {"run": RUN, "layer": "layer1", "name": "f", "cell": CELL}, "html")
     assert result["ok"], result
     assert 'data-testid="scale"' in result["data"] and 'data-range="0,1"' in result["data"]   # the key travels
     assert "colour scale 0 / 0.5 / 1 = red / white / blue" in result["data"]                 # and the caption says it
+
+
+def page_range(driver):
+    return css(driver, "[data-testid=page-range]")[0].text
+
+
+def test_the_view_opens_the_strongest_cell_where_its_feature_occurs_and_says_what_was_ranked(browser, server):
+    """31.2 and 31.8: the ranking saw 325,822 characters, the text stores 9,600; the view says so, opens the
+    strongest cell (quote, |r| 0.7, not the first feature's 0.12) on the page where quotes first occur, and for a
+    feature that never occurs in the stored text says so and how to store more, instead of a page that looks wrong."""
+    open_plugin(browser, server)
+    wait(browser, lambda d: css(d, "input[name=cell]")[0].get_attribute("value") == str(CELL)
+         and page_range(d).startswith("Characters 5,001–"))                     # quote's first page, not the first
+    coverage = wait(browser, lambda d: css(d, "[data-testid=coverage-text]"))[0].text
+    assert coverage == (f"The ranking saw {RANKED:,} characters of the val split; this text holds the first "
+                        f"{len(TEXT):,} (python scripts/analyze.py RUN --summary-chars {RANKED} stores them all).")
+    assert css(browser, "[data-testid=coverage-feature]")[0].text == (
+        f"quote: at 3,000 of the characters stored (40,000 of those ranked); first at character {QUOTE_FIRST + 1:,}.")
+    css(browser, "button.krnn-cell-link[data-feature=in_comment]")[0].click()
+    warning = wait(browser, lambda d: css(d, "[data-testid=coverage] .krnn-warning"))[0].text
+    assert warning.startswith(f"in_comment never occurs in the {len(TEXT):,} characters stored")
+    assert f"--summary-chars {RANKED}" in warning and "41,233" in warning
+    assert css(browser, "input[name=cell]")[0].get_attribute("value") == "4"
+    set_number(browser, "cell", 1)                                    # a cell the user picks: no feature claimed
+    wait(browser, lambda d: not css(d, "[data-testid=coverage] .krnn-warning"))
+    assert css(browser, "[data-testid=coverage-text]")

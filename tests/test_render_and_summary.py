@@ -250,6 +250,38 @@ def test_cell_ranking_decoder_refuses_junk():
             summary.decode_cell_ranking(junk)
 
 
+def test_ranking_coverage_counts_where_each_feature_occurs_in_the_ranked_and_the_stored_text():
+    """Issue 31.2: the ranking covers the whole split, the text summary its first characters; the coverage says how
+    much of each, and where each feature first occurs in what is stored (None: nowhere), checked by hand."""
+    import json
+
+    from karpathy_rnn.analysis.publish import ranking_coverage
+
+    features = {"in_comment": np.array([0, 0, 0, 0, 1, 1, 0, 1]), "line_position": np.array([0, 1, 2, 0, 1, 2, 3, 0]),
+                "unranked": np.ones(8)}
+    coverage = ranking_coverage(features, ["in_comment", "line_position"], 4, "val")
+    assert coverage == {"ranked": 8, "stored": 4, "split": "val", "features": {
+        "in_comment": {"ranked": 3, "stored": 0, "first": None},
+        "line_position": {"ranked": 5, "stored": 2, "first": 1}}}
+    assert ranking_coverage(features, ["in_comment"], 100)["stored"] == 8           # no more than there is
+    body = {"features": {"in_comment": [{"layer": "l", "cell": 1, "r": 0.5}],
+                         "line_position": [{"layer": "l", "cell": 2, "r": 0.9}]}, "coverage": coverage}
+    assert summary.decode_cell_ranking(json.dumps(body))["coverage"] == coverage
+    assert "coverage" not in summary.decode_cell_ranking(json.dumps({"features": body["features"]}))   # from before it
+    for change, fragment in [
+            (lambda c: c.update(stored=9), "stored 9 is more than the 8"),
+            (lambda c: c["features"].update(other={"ranked": 1, "stored": 0, "first": None}), "of ranked features"),
+            (lambda c: c["features"]["in_comment"].update(first=2), "first 2 must be a stored character"),
+            (lambda c: c["features"]["line_position"].update(first=None), "first None must be a stored character"),
+            (lambda c: c["features"]["line_position"].update(first=4), "first 4 must be a stored character"),
+            (lambda c: c["features"]["line_position"].update(stored=6), "do not fit"),
+            (lambda c: c.update(ranked=-1), "ranked -1 is not a whole number")]:
+        bad = json.loads(json.dumps(coverage))
+        change(bad)
+        with pytest.raises(KRNNError, match=re.escape(fragment)):
+            summary.decode_cell_ranking(json.dumps({**body, "coverage": bad}))
+
+
 def test_activations_are_written_in_blocks_of_about_a_mebibyte(tmp_path):
     tf = pytest.importorskip("tensorflow")
     from tensorboard.backend.event_processing import event_accumulator

@@ -38,6 +38,20 @@ def write_scores_csv(scores: dict[str, dict[str, np.ndarray]], path: str) -> str
     return path
 
 
+def ranking_coverage(features: dict[str, np.ndarray], ranked: list[str], stored: int, split: str = "") -> dict:
+    """How much of the ranked text (features [N] each) the text summary's first `stored` characters hold, and per
+    ranked feature the characters where it is non-zero in all N and in the stored ones, and the first stored one
+    (None when it never occurs there): so the view can open a cell where its feature is and say when it is not."""
+    length = len(next(iter(features.values()))) if features else 0
+    stored = min(int(stored), length)
+    counts = {}
+    for name in ranked:
+        on = np.asarray(features[name]) != 0
+        hits = np.flatnonzero(on[:stored])
+        counts[name] = {"ranked": int(on.sum()), "stored": int(hits.size), "first": int(hits[0]) if hits.size else None}
+    return {"ranked": int(length), "stored": stored, "split": split, "features": counts}
+
+
 def saturation_json(report: SaturationReport) -> dict:
     """The report as JSON: thresholds, claims, and per layer and gate the left/right fractions [units]."""
     return {"unit": report.unit, "left_below": LEFT, "right_above": RIGHT, "claims": report.claims,
@@ -75,13 +89,13 @@ def fresh_events_writer(logdir: str, suffix: str):
 
 def write_summaries(trace: Trace, logdir: str, step: int, ranking: dict[str, list[CellScore]] | None,
                     saturation: SaturationReport | None, characters: int = 5000,
-                    states: tuple[str, ...] | None = None) -> str:
+                    states: tuple[str, ...] | None = None, features: dict[str, np.ndarray] | None = None) -> str:
     """The plugin's summaries of `trace` into a new events file in `logdir` (an earlier analysis' removed), at `step`:
     see write_step_summaries."""
     check_states(trace, states)
     writer = fresh_events_writer(logdir, EVENTS_SUFFIX)
     with writer.as_default():
-        write_step_summaries(trace, step, ranking, saturation, characters, states)
+        write_step_summaries(trace, step, ranking, saturation, characters, states, features)
     writer.flush()
     writer.close()
     return logdir
@@ -98,9 +112,10 @@ def check_states(trace: Trace, states: tuple[str, ...] | None) -> None:
 
 def write_step_summaries(trace: Trace, step: int, ranking: dict[str, list[CellScore]] | None,
                          saturation: SaturationReport | None, characters: int = 5000,
-                         states: tuple[str, ...] | None = None) -> None:
+                         states: tuple[str, ...] | None = None, features: dict[str, np.ndarray] | None = None) -> None:
     """Into the default summary writer at `step`: the first `characters` characters of `trace` and each layer's
-    `states` over them (default: its cell state and h), the cell ranking, the saturation."""
+    `states` over them (default: its cell state and h), the cell ranking (with its coverage when the ranked
+    `features` [N] are given), the saturation."""
     from karpathy_rnn import summary
 
     characters = min(characters, trace.length)
@@ -111,7 +126,9 @@ def write_step_summaries(trace: Trace, step: int, ranking: dict[str, list[CellSc
             summary.write_activations(layer.name, name, cell_values(values, name), step, layer.unit,
                                       value_range(layer.unit, name), "tanh" if name == "c" else "none")
     if ranking is not None:
-        summary.write_cell_ranking(ranking_json(ranking), step, CELL_STATISTIC, FEATURE_DESCRIPTIONS)
+        coverage = (ranking_coverage(features, list(ranking), characters, trace.meta.get("split", ""))
+                    if features is not None else None)
+        summary.write_cell_ranking(ranking_json(ranking), step, CELL_STATISTIC, FEATURE_DESCRIPTIONS, coverage)
     if saturation is not None:
         for index, (layer, gates) in enumerate(saturation.fractions.items(), start=1):
             for gate, (left, right) in gates.items():

@@ -16,8 +16,9 @@ export function createView(app) {
   // picked: the user (or a link) chose the cell; until then the view opens on the run's top-ranked cell.
   // bands: [{layer, name, cell}] drawn as stripes; selection/match: [start, end) character ranges marked in the text;
   // anchor: the character a shift+click extends the selection from.
+  // feature: the probe feature whose ranked cell is shown (opened from the ranking), null once the cell is changed.
   const state = {run: null, step: null, layer: null, name: null, cell: 0, offset: 0, limit: 5000, picked: false,
-                 bands: [], selection: null, anchor: null, match: null, playing: false};
+                 bands: [], selection: null, anchor: null, match: null, playing: false, feature: null};
   let page = null;                   // the drawn page (the route's answer, with `characters` and `spanAt`)
   let request = 0;
   let rankingKey = null;
@@ -34,9 +35,10 @@ export function createView(app) {
   const scaleRow = el('div', {class: 'krnn-scale-row', 'data-testid': 'scale'});   // kept in exports: the figure's key
   const textBox = el('pre', {class: 'krnn-text', 'data-testid': 'colored-text'});
   const status = el('div', {class: 'krnn-status'});
+  const coverageBox = el('div', {class: 'krnn-coverage', 'data-testid': 'coverage', 'data-export': 'skip'});
   const ranking = el('aside', {class: 'krnn-ranking'});
   const search = createSearchPanel();
-  const element = el('div', {class: 'krnn-view krnn-colored-text'}, controls, bandsBar, pager, status,
+  const element = el('div', {class: 'krnn-view krnn-colored-text'}, controls, bandsBar, pager, coverageBox, status,
     el('div', {class: 'krnn-text-grid'},
        el('div', {class: 'krnn-text-panel'}, search.element, scaleRow, readout, bandLegend, textBox), ranking));
 
@@ -71,7 +73,8 @@ export function createView(app) {
   function drawControls({run, layers, names, series}) {
     const cell = el('input', {type: 'number', min: 0, max: series.units - 1, value: state.cell, name: 'cell',
                               class: 'krnn-cell-input',
-                              change: () => { state.cell = Number(cell.value) || 0; state.picked = true; load(); }});
+                              change: () => { state.cell = Number(cell.value) || 0; state.picked = true;
+                                              state.feature = null; load(); }});
     playButton = el('button', {type: 'button', class: 'krnn-button krnn-play', 'data-action': 'play',
                                disabled: run.text.steps.length < 2 ? 'disabled' : null,
                                title: 'Step through the training steps of this run, about a second each',
@@ -83,8 +86,8 @@ export function createView(app) {
       select('Step', run.text.steps.map((s) => [s, formatCount(s)]), state.step,
              (v) => { stopPlaying(); state.step = Number(v); load(); }, 'step'),
       playButton,
-      select('Layer', layers.map((l) => [l, l]), state.layer, (v) => { state.layer = v; state.picked = true; load(); },
-             'layer'),
+      select('Layer', layers.map((l) => [l, l]), state.layer,
+             (v) => { state.layer = v; state.picked = true; state.feature = null; load(); }, 'layer'),
       select('Show', names.map((n) => [n, describe(n)]), state.name, (v) => { state.name = v; load(); }, 'name'),
       el('label', {class: 'krnn-field'}, el('span', {}, `Cell (0–${series.units - 1})`), cell),
       select('Page', PAGE_SIZES.map((n) => [n, `${formatCount(n)} chars`]), state.limit,
@@ -273,21 +276,73 @@ export function createView(app) {
       const data = await api('cell_ranking', {run: run.run, step: run.cell_ranking.steps.includes(state.step) ? state.step : ''});
       if (key !== rankingKey) return;
       rankingData = data;
-      const top = Object.values(data.features).find((cells) => cells.length)?.[0];
-      if (!state.picked && top && run.activations.some((a) => a.layer === top.layer)) {
-        state.picked = true;                     // open on the top-ranked cell of the first feature, once
-        open({layer: top.layer, cell: top.cell, name: cellState(run, top.layer)});
+      const top = strongest(data.features, run);
+      if (!state.picked && top) {
+        state.picked = true;                     // open on the strongest cell of any feature, once, where it occurs
+        open(openingOf(run, top.feature, top.cell));
+      } else {
+        drawCoverage();
       }
       replace(ranking, el('h3', {}, 'Cells by feature'),
         el('p', {class: 'krnn-hint'}, data.statistic),
         Object.entries(data.features).map(([feature, cells]) => el('div', {class: 'krnn-feature'},
           el('h4', {title: Object.hasOwn(data.descriptions, feature) ? data.descriptions[feature] : ''}, feature),
           cells.map((c) => el('button', {type: 'button', class: 'krnn-cell-link', 'data-layer': c.layer, 'data-cell': c.cell,
-            click: () => open({run: run.run, layer: c.layer, cell: c.cell, name: cellState(run, c.layer)})},
+            'data-feature': feature, click: () => open({run: run.run, ...openingOf(run, feature, c)})},
             `${c.layer} · cell ${c.cell} · r ${c.r >= 0 ? '+' : ''}${Number(c.r).toFixed(3)}`)))));
     } catch (error) {
       replace(ranking, el('h3', {}, 'Cells by feature'), message('error', error.message));
     }
+  }
+
+  // The strongest |r| of any feature in the ranking whose layer the run shows: {feature, cell}, or null.
+  function strongest(features, run) {
+    let best = null;
+    for (const [feature, cells] of Object.entries(features)) {
+      for (const cell of cells) {
+        if (run.activations.some((a) => a.layer === cell.layer) && (!best || Math.abs(cell.r) > Math.abs(best.cell.r))) {
+          best = {feature, cell};
+        }
+      }
+    }
+    return best;
+  }
+
+  // What open() takes to show `cell` (ranked for `feature`): its layer and state, and the page where the feature
+  // first occurs in the stored text (the first page when the ranking says nothing of it).
+  function openingOf(run, feature, cell) {
+    const first = rankingData?.coverage?.features?.[feature]?.first;
+    return {layer: cell.layer, cell: cell.cell, name: cellState(run, cell.layer), feature,
+            offset: Number.isInteger(first) ? Math.floor(first / state.limit) * state.limit : 0};
+  }
+
+  // What the text shown is against what the ranking saw, and where the shown cell's feature occurs in it.
+  function drawCoverage() {
+    const coverage = rankingData?.coverage;
+    if (!rankingData) return replace(coverageBox);
+    if (!coverage) {
+      return replace(coverageBox, el('p', {class: 'krnn-hint'}, 'This ranking was written without saying how much '
+        + 'text it covered: it may have ranked more than is stored here (analyze.py --summary-chars sets how much).'));
+    }
+    const split = coverage.split ? ` of the ${coverage.split} split` : '';
+    const all = coverage.stored >= coverage.ranked;
+    const parts = [el('p', {class: 'krnn-hint', 'data-testid': 'coverage-text'},
+      `The ranking saw ${formatCount(coverage.ranked)} characters${split}; this text holds `
+      + (all ? 'all of them.' : `the first ${formatCount(coverage.stored)} (python scripts/analyze.py RUN `
+        + `--summary-chars ${coverage.ranked} stores them all).`))];
+    const feature = state.feature;
+    const counts = feature !== null && Object.hasOwn(coverage.features, feature) ? coverage.features[feature] : null;
+    if (counts && counts.stored === 0) {
+      parts.push(message('warning', `${feature} never occurs in the ${formatCount(coverage.stored)} characters `
+        + `stored, so this cell cannot show it here; it occurs at ${formatCount(counts.ranked)} of the `
+        + `${formatCount(coverage.ranked)} characters ranked. Store more: python scripts/analyze.py RUN `
+        + `--summary-chars ${coverage.ranked}`));
+    } else if (counts) {
+      parts.push(el('p', {class: 'krnn-hint', 'data-testid': 'coverage-feature'},
+        `${feature}: at ${formatCount(counts.stored)} of the characters stored (${formatCount(counts.ranked)} of `
+        + `those ranked); first at character ${formatCount(counts.first + 1)}.`));
+    }
+    replace(coverageBox, ...parts);
   }
 
   // Draws the view for the state; resolves to false when it could not draw a page (no data, or an error shown).
@@ -302,6 +357,7 @@ export function createView(app) {
       replace(scaleRow);
       textBox.replaceChildren();
       replace(ranking);
+      replace(coverageBox);
       replace(status, message('info', 'None of the selected runs has colored-text summaries (text and '
         + 'activations): run scripts/analyze.py on a trained model, or tick another run.'));
       return false;
@@ -310,6 +366,7 @@ export function createView(app) {
     drawBands(settled.run);
     drawPager(settled.run.text.length);
     drawRanking(settled.run);
+    drawCoverage();
     const started = performance.now();
     const token = ++request;
     replace(status, el('p', {class: 'krnn-hint'}, 'Loading…'));
@@ -503,6 +560,7 @@ export function createView(app) {
   function open(params) {
     stopPlaying();
     for (const key of ['run', 'layer', 'name', 'cell']) if (Object.hasOwn(params, key)) state[key] = params[key];
+    state.feature = typeof params.feature === 'string' ? params.feature : null;
     if (Object.hasOwn(params, 'step')) state.step = params.step === null ? null : Number(params.step);
     if (Object.hasOwn(params, 'cell')) state.picked = true;
     if (Array.isArray(params.bands)) {
