@@ -15,8 +15,8 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["karpathy_rnn", "karpathy_rnn.*", "tb_plugin", "tb_plugin.*"]),
     package_data={"tb_plugin": ["static/*.js", "static/*.css", "static/views/*.js", "static/views/*.css"]},
-    # `tensorboard --logdir runs` finds the plugin here: no flag, a tab beside Scalars
-    entry_points={"tensorboard_plugins": ["karpathy_rnn = tb_plugin.plugin:KarpathyRNNPlugin"]},
+    # `tensorboard --logdir runs` finds the plugin here: no flag, a tab beside Scalars (the loader keeps every step)
+    entry_points={"tensorboard_plugins": ["karpathy_rnn = tb_plugin.plugin:KarpathyRNNLoader"]},
     install_requires=[
         "tensorflow>=2.21",  # the CPU build; [gpu] adds the CUDA libraries
         "keras>=3.15",

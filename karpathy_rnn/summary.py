@@ -117,12 +117,13 @@ def write_activations(layer: str, name: str, values: np.ndarray, step: int, unit
 
 
 def write_cell_ranking(ranking: dict[str, list[dict]], step: int, statistic: str, descriptions: dict[str, str],
-                       coverage: dict | None = None) -> None:
+                       coverage: dict | None = None, snapshots: int | None = None) -> None:
     """The top cells per probe feature: {feature: [{"layer", "cell", "r"}, ...]} strongest first, and optionally
     how much of the ranked text the text summary holds and where each feature occurs in it
-    (summary_schema._coverage; analysis.publish.ranking_coverage makes one)."""
+    (summary_schema._coverage; analysis.publish.ranking_coverage makes one), and for an analysis over training how
+    many steps it writes in all (so the plugin can tell when TensorBoard shows fewer)."""
     body = summary_schema.check_cell_ranking({"features": ranking, "descriptions": descriptions,
-                                              "statistic": statistic, "coverage": coverage})
+                                              "statistic": statistic, "coverage": coverage, "snapshots": snapshots})
     body = json.dumps(body)
     _write(CELL_RANKING_TAG, np.array(body.encode("utf-8"), dtype=object), step, "cell_ranking")
 

@@ -214,6 +214,11 @@ def check_cell_ranking(data) -> dict:
     if not _valid(string(), statistic):
         raise KRNNError(f"malformed cell ranking: statistic {_show(statistic)} is not text")
     body = {"features": checked, "descriptions": dict(descriptions), "statistic": statistic}
+    if data.get("snapshots") is not None:                       # an analysis over training: how many steps it wrote
+        try:
+            body["snapshots"] = whole(1)(data["snapshots"])
+        except _Invalid as error:
+            raise KRNNError(f"malformed cell ranking: snapshots {error}") from None
     if data.get("coverage") is not None:                        # absent in rankings written before it
         body["coverage"] = _coverage(data["coverage"], checked)
     return body

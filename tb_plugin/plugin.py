@@ -149,6 +149,21 @@ def _finite(values: np.ndarray, decimals: int = 4) -> list:
     return [v if math.isfinite(v) else None for v in rounded.tolist()]
 
 
+class KarpathyRNNLoader(base_plugin.TBLoader):
+    """What setup.py's entry point names: loads the plugin, and first makes plain `tensorboard --logdir` keep up to
+    DOWNSAMPLE steps of each of its tags (TensorBoard's default keeps a random 10 with the Python multiplexer and 100
+    with the Rust data server for a third-party plugin, so an analysis over 146 snapshots showed a random subset). A
+    `--samples_per_plugin=karpathy_rnn=N` the user gives is kept as given."""
+
+    def fix_flags(self, flags):
+        hints = getattr(flags, "samples_per_plugin", None)
+        if isinstance(hints, dict):
+            hints.setdefault(summary.PLUGIN_NAME, DOWNSAMPLE)
+
+    def load(self, context):
+        return KarpathyRNNPlugin(context)
+
+
 class KarpathyRNNPlugin(base_plugin.TBPlugin):
     """Colored-text cell activations, gate saturation scatter plots, oracle error pies with examples, the
     closing-brace study, the per-character comparison of two models, the agreement between models and the
@@ -252,7 +267,12 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                         entry[kind]["length"] = len(values[-1][1])
                         entry[kind]["source"] = by_kind[kind][0].content["source"]
             if entry["cell_ranking"] and len(entry["cell_ranking"]["steps"]) > 1:
-                entry["training"] = {"steps": entry["cell_ranking"]["steps"]}
+                # the steps an analysis over training wrote (its rankings say): more than TensorBoard kept means
+                # its --samples_per_plugin is lower; the views say so
+                written = max((v.get("snapshots") or 0 for _, v in self._reader.read(
+                    ctx, experiment, by_kind["cell_ranking"][0])), default=0)
+                entry["training"] = {"steps": entry["cell_ranking"]["steps"],
+                                     "written": max(written, len(entry["cell_ranking"]["steps"]))}
             first_blocks = {}                        # (layer, name) -> its first block: one entry per series
             for block in sorted(by_kind.get("activations", []), key=_start):
                 first_blocks.setdefault((block.content["layer"], block.content["name"]), block)

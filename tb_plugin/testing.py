@@ -31,15 +31,16 @@ def get_json(url: str, timeout: float = 30.0):
 
 
 @contextlib.contextmanager
-def tensorboard(logdir: str, expect_runs: int = 0, load_fast: str = "auto", timeout: float = 120.0, ready=None):
-    """Yields the base URL of `tensorboard --logdir logdir` once the plugin's runs route lists `expect_runs` runs
-    and `ready(body)` holds (TensorBoard loads a logdir bit by bit). Its output goes to a temporary file, kept and
-    named only when something failed."""
+def tensorboard(logdir: str, expect_runs: int = 0, load_fast: str = "auto", timeout: float = 120.0, ready=None,
+                extra_args: tuple = ()):
+    """Yields the base URL of `tensorboard --logdir logdir [extra_args]` once the plugin's runs route lists
+    `expect_runs` runs and `ready(body)` holds (TensorBoard loads a logdir bit by bit). Its output goes to a temporary
+    file, kept and named only when something failed."""
     command = os.path.join(os.path.dirname(sys.executable), "tensorboard")
     port = free_port()
     log = tempfile.NamedTemporaryFile("w", prefix=f"tensorboard-{port}-", suffix=".log", delete=False)
     process = subprocess.Popen([command, "--logdir", logdir, "--port", str(port), "--host", "127.0.0.1",
-                                "--load_fast", load_fast, "--reload_interval", "1"],
+                                "--load_fast", load_fast, "--reload_interval", "1", *extra_args],
                                stdout=log, stderr=subprocess.STDOUT)
     base, finished = f"http://127.0.0.1:{port}", False
     try:

@@ -142,3 +142,66 @@ def test_the_view_opens_the_strongest_cell_where_its_feature_occurs_and_says_wha
     set_number(browser, "cell", 1)                                    # a cell the user picks: no feature claimed
     wait(browser, lambda d: not css(d, "[data-testid=coverage] .krnn-warning"))
     assert css(browser, "[data-testid=coverage-text]")
+
+
+TRAINING_RUN = "wp-lstm-history"
+TRAINING_STEPS = list(range(0, 15_000, 100))     # 150 analysed steps: more than TensorBoard's 10 or 100
+
+
+def _write_training_logdir(root: str) -> str:
+    """What an analysis over 150 snapshots writes, small: per step a text, one state and the cell ranking."""
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+
+    text = "abc \"q\" d\n" * 3
+    with tf.summary.create_file_writer(os.path.join(root, TRAINING_RUN)).as_default():
+        for k, step in enumerate(TRAINING_STEPS):
+            summary.write_text(text, step, source="val")
+            summary.write_activations("layer1", "c", np.full((len(text), 2), k / 200, np.float32), step, "lstm")
+            summary.write_cell_ranking({"quote": [{"layer": "layer1", "cell": 0, "r": min(k / 100, 1.0)}]}, step,
+                                       "Pearson r", {}, snapshots=len(TRAINING_STEPS))
+    return root
+
+
+@pytest.fixture(scope="module")
+def training_logdir(tmp_path_factory):
+    return _write_training_logdir(str(tmp_path_factory.mktemp("trust-training") / "logdir"))
+
+
+def _training_loaded(body) -> bool:
+    """Whether TensorBoard has read the whole file: the last step is there (a reservoir always keeps the last)."""
+    return any(r["run"] == TRAINING_RUN and r["training"] and r["training"]["steps"][-1] == TRAINING_STEPS[-1]
+               and r["text"]["steps"][-1] == TRAINING_STEPS[-1] for r in body["runs"])
+
+
+@pytest.mark.parametrize("load_fast", ["auto", "false"])
+def test_plain_tensorboard_keeps_every_analysed_step(training_logdir, load_fast):
+    """31.3: with plain `tensorboard --logdir`, TensorBoard kept a random 100 (Rust data server) or 10 (Python
+    multiplexer) of a tag's steps; the plugin's loader now asks it to keep up to 1,000."""
+    from tb_plugin.testing import get_json
+
+    with tensorboard(training_logdir, expect_runs=1, load_fast=load_fast,
+                     ready=_training_loaded) as base:
+        _, body = get_json(f"{base}/data/plugin/karpathy_rnn/runs")
+        (run,) = body["runs"]
+        assert run["training"] == {"steps": TRAINING_STEPS, "written": len(TRAINING_STEPS)}
+        assert run["text"]["steps"] == TRAINING_STEPS
+        _, emergence = get_json(f"{base}/data/plugin/karpathy_rnn/emergence?run={TRAINING_RUN}")
+        assert emergence["steps"] == TRAINING_STEPS
+
+
+def test_a_lower_samples_per_plugin_is_kept_and_the_views_say_how_many_steps_are_missing(browser, training_logdir):
+    """31.3: a user's own --samples_per_plugin stays as given; then Over training and Colored text say how many of
+    the analysed steps are shown and the one flag that shows them all."""
+    with tensorboard(training_logdir, expect_runs=1, ready=_training_loaded,
+                     extra_args=("--samples_per_plugin", "karpathy_rnn=20")) as base:
+        open_plugin(browser, base)
+        note = wait(browser, lambda d: css(d, "[data-testid=missing-steps]"))[0].text
+        expected = (f"20 of the {len(TRAINING_STEPS)} analysed steps are shown: TensorBoard keeps a sample of each "
+                    f"tag's steps. Restart it with --samples_per_plugin=karpathy_rnn={len(TRAINING_STEPS)} to see "
+                    "them all.")
+        assert note == expected
+        css(browser, "button[data-view=training]")[0].click()
+        wait(browser, lambda d: [n.text for n in css(d, "[data-testid=missing-steps]") if n.is_displayed()]
+             == [expected])

@@ -139,7 +139,8 @@ def analyze_history(run_dir: str, corpus, checkpoints: str = "all", split: str =
                 saturated.append({"step": step, "layers": {layer: round(float(fraction), 6) for layer, fraction
                                                            in saturation.claims["mean_saturated_fraction"].items()}})
             with writer.as_default():
-                write_step_summaries(trace, step, ranking, saturation, summary_chars, features=features)
+                write_step_summaries(trace, step, ranking, saturation, summary_chars, features=features,
+                                     snapshots=len(steps))
             writer.flush()
             rankings.append((step, {"features": ranking_json(ranking), "descriptions": FEATURE_DESCRIPTIONS,
                                     "statistic": CELL_STATISTIC}))

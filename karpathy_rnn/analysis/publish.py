@@ -112,10 +112,11 @@ def check_states(trace: Trace, states: tuple[str, ...] | None) -> None:
 
 def write_step_summaries(trace: Trace, step: int, ranking: dict[str, list[CellScore]] | None,
                          saturation: SaturationReport | None, characters: int = 5000,
-                         states: tuple[str, ...] | None = None, features: dict[str, np.ndarray] | None = None) -> None:
+                         states: tuple[str, ...] | None = None, features: dict[str, np.ndarray] | None = None,
+                         snapshots: int | None = None) -> None:
     """Into the default summary writer at `step`: the first `characters` characters of `trace` and each layer's
     `states` over them (default: its cell state and h), the cell ranking (with its coverage when the ranked
-    `features` [N] are given), the saturation."""
+    `features` [N] are given, and the number of steps an analysis over training writes), the saturation."""
     from karpathy_rnn import summary
 
     characters = min(characters, trace.length)
@@ -128,7 +129,8 @@ def write_step_summaries(trace: Trace, step: int, ranking: dict[str, list[CellSc
     if ranking is not None:
         coverage = (ranking_coverage(features, list(ranking), characters, trace.meta.get("split", ""))
                     if features is not None else None)
-        summary.write_cell_ranking(ranking_json(ranking), step, CELL_STATISTIC, FEATURE_DESCRIPTIONS, coverage)
+        summary.write_cell_ranking(ranking_json(ranking), step, CELL_STATISTIC, FEATURE_DESCRIPTIONS, coverage,
+                                   snapshots)
     if saturation is not None:
         for index, (layer, gates) in enumerate(saturation.fractions.items(), start=1):
             for gate, (left, right) in gates.items():

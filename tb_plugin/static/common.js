@@ -130,6 +130,17 @@ export function textColor(value, range = STATE_RANGE) {
   return 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05 ? '#fff' : '#000';
 }
 
+// A warning when TensorBoard keeps fewer of a run's analysed training steps than the analysis wrote (its
+// --samples_per_plugin set lower), naming the flag that shows them all; null when every step is there.
+export function missingStepsNote(run) {
+  const training = run && run.training;
+  if (!training || !(training.written > training.steps.length)) return null;
+  return el('div', {class: 'krnn-message krnn-warning', role: 'status', 'data-testid': 'missing-steps'},
+    `${formatCount(training.steps.length)} of the ${formatCount(training.written)} analysed steps are shown: `
+    + 'TensorBoard keeps a sample of each tag\'s steps. Restart it with '
+    + `--samples_per_plugin=karpathy_rnn=${training.written} to see them all.`);
+}
+
 // TensorBoard's run colours, in its order.
 export const RUN_COLORS = ['#425066', '#12b5cb', '#e52592', '#f9ab00', '#9334e6', '#7cb342', '#e8710a'];
 

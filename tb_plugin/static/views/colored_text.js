@@ -1,8 +1,8 @@
 // Colored text (the paper's Figure 2): one cell's value per character as the character's background, paged; up to
 // MAX_BANDS more cells (any layer, state or gate) as thin stripes under each character; pattern search over a
 // selection (LSTMVis' "match"); a play control that steps the page through the run's training steps.
-import {activationColor, api, coloredTextBlocks, el, formatCount, isGateRange, message, replace, scaleLabels, scaleLegend,
-  select, validRange} from '../common.js';
+import {activationColor, api, coloredTextBlocks, el, formatCount, isGateRange, message, missingStepsNote, replace,
+  scaleLabels, scaleLegend, select, validRange} from '../common.js';
 
 const PAGE_SIZES = [2000, 5000, 10000, 20000];
 const MAX_BANDS = 6;                 // stripes under each character (the route takes 8)
@@ -36,9 +36,11 @@ export function createView(app) {
   const textBox = el('pre', {class: 'krnn-text', 'data-testid': 'colored-text'});
   const status = el('div', {class: 'krnn-status'});
   const coverageBox = el('div', {class: 'krnn-coverage', 'data-testid': 'coverage', 'data-export': 'skip'});
+  const stepsNote = el('div', {'data-export': 'skip'});
   const ranking = el('aside', {class: 'krnn-ranking'});
   const search = createSearchPanel();
-  const element = el('div', {class: 'krnn-view krnn-colored-text'}, controls, bandsBar, pager, coverageBox, status,
+  const element = el('div', {class: 'krnn-view krnn-colored-text'}, controls, stepsNote, bandsBar, pager, coverageBox,
+    status,
     el('div', {class: 'krnn-text-grid'},
        el('div', {class: 'krnn-text-panel'}, search.element, scaleRow, readout, bandLegend, textBox), ranking));
 
@@ -358,11 +360,13 @@ export function createView(app) {
       textBox.replaceChildren();
       replace(ranking);
       replace(coverageBox);
+      replace(stepsNote);
       replace(status, message('info', 'None of the selected runs has colored-text summaries (text and '
         + 'activations): run scripts/analyze.py on a trained model, or tick another run.'));
       return false;
     }
     drawControls(settled);
+    replace(stepsNote, missingStepsNote(settled.run));
     drawBands(settled.run);
     drawPager(settled.run.text.length);
     drawRanking(settled.run);

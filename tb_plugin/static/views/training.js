@@ -2,7 +2,7 @@
 // a line chart of each probe feature's best |r| (its best-correlated cell's) against the step, the threshold as a
 // dashed line, and a table of the first step each feature's best cell reaches the threshold and its best cell at the
 // latest step (a click opens that cell's colored text at that step). Every name reaches the page as text.
-import {api, el, formatCount, message, replace, select} from '../common.js';
+import {api, el, formatCount, message, missingStepsNote, replace, select} from '../common.js';
 
 const SERIES_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f',
                        '#bcbd22', '#17becf'];                // matplotlib's tab10
@@ -68,7 +68,7 @@ export function createView(app) {
       replace(body, message('info', `The cell rankings of ${data.run} name no feature.`));
       return;
     }
-    replace(body,
+    replace(body, missingStepsNote(run),
       el('p', {class: 'krnn-hint'}, `Best |r| per feature (${data.statistic || 'correlation'}) at each of `
         + `${formatCount(data.steps.length)} steps; dashed: the threshold ${data.threshold}.`),
       el('figure', {class: 'krnn-panel krnn-training-panel'}, chart(data), legend(data)),
