@@ -69,7 +69,33 @@ def write_logdir(root: str, characters: int, units: int) -> str:
         summary.write_oracle([{"name": f"slice {k}", "group": "n-gram", "errors": 1000} for k in range(20)],
                              characters, 1000, split="test")
     write_training_run(os.path.join(root, "war_and_peace-lstm-training"), text[:10_000], units, rng)
+    write_largest_studies(root, text, rng)
     return root
+
+
+LARGEST_TEXT = 2_000                  # a connectivity text at the schema's limit, 4 models (analyze.py connectivity
+EMERGENCE_STEPS = 146                 # --length 2000), and the rankings of --analyze-every 100 over 14,600 steps
+
+
+def write_largest_studies(root: str, text: str, rng) -> None:
+    """The largest summaries the project's writers make that are not activations (issue 31.9): a 2,000-character
+    4-model autocomplete connectivity text (8 M values) and an analysis over training of 146 steps x 11 features."""
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+
+    studied = text[:LARGEST_TEXT]
+    body = {"task": "autocomplete", "source": "test", "text": studied, "targets": [None] * len(studied),
+            "models": [{"name": f"model {m}", "values": [rng.uniform(0, 1, j + 1).tolist() for j in range(len(studied))],
+                        "suggestions": [[{"label": "the", "p": 0.5}, {"label": "and", "p": 0.25}]] * len(studied)}
+                       for m in range(4)]}
+    with tf.summary.create_file_writer(os.path.join(root, "war_and_peace-largest")).as_default():
+        summary.write_connectivity(body, 1000, 0)
+        features = [f"feature{f}" for f in range(11)]
+        for k in range(EMERGENCE_STEPS):
+            summary.write_cell_ranking({name: [{"layer": "layer2", "cell": f, "r": min(1.0, k / 146 + f / 100)}] * 3
+                                        for f, name in enumerate(features)}, 100 * k, "Pearson r", {},
+                                       snapshots=EMERGENCE_STEPS)
 
 
 def piecewise_values(rng, characters: int, units: int):
@@ -112,6 +138,10 @@ def loaded(body) -> bool:
     """Whether TensorBoard has read both runs whole (it loads a logdir bit by bit)."""
     runs = {run["run"]: run for run in body["runs"]}
     run, training = runs.get("war_and_peace-lstm"), runs.get("war_and_peace-lstm-training")
+    largest = runs.get("war_and_peace-largest")
+    if not (largest and largest["connectivity"] and largest["training"]
+            and largest["training"]["steps"][-1] == 100 * (EMERGENCE_STEPS - 1)):
+        return False
     return bool(run and training and run["text"] and len(run["activations"]) == 4 and run["oracle"]
                 and run["cell_ranking"] and run["saturation"] and len(run["saturation"]["gates"]) == 3
                 and training["training"] and len(training["training"]["steps"]) == len(TRAINING_STEPS)
@@ -178,6 +208,7 @@ def main() -> int:
     from tb_plugin.testing import tensorboard
 
     loaders = ["auto", "false"] if args.load_fast == "both" else [args.load_fast]
+    # TensorBoard keeps every step of this plugin's tags by default now (its loader); the runs here need 146
     print(f"machine: {machine_line()}; "
           f"{args.characters:,} characters, 2 layers x {args.units} units, pages of {args.page:,}")
     with tempfile.TemporaryDirectory() as scratch:
@@ -213,6 +244,10 @@ def main() -> int:
                     "saturation (over training)": lambda k: f"{route}/saturation?" + urllib.parse.urlencode(
                         {"run": "war_and_peace-lstm-training", "step": TRAINING_STEPS[k % len(TRAINING_STEPS)]}),
                     "emergence": lambda k: f"{route}/emergence?run=war_and_peace-lstm-training",
+                    "emergence (146 steps)": lambda k: f"{route}/emergence?run=war_and_peace-largest",
+                    "connectivity (2,000 x 4 models)": lambda k: f"{route}/connectivity?run=war_and_peace-largest&index=0",
+                    "connectivity (a character's rows)": lambda k: f"{route}/connectivity?" + urllib.parse.urlencode(
+                        {"run": "war_and_peace-largest", "index": 0, "position": LARGEST_TEXT - 1 - 37 * k}),
                 }
                 for name, query in queries.items():
                     times, size = zip(*(timed_get(query(k)) for k in range(args.repeats + 1)))

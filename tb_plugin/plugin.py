@@ -17,13 +17,15 @@ Routes (under /data/plugin/karpathy_rnn/), every one validating its parameters (
                     the characters each leads on (Figure 4, middle/right)
     agreement       how often each two models agree on the most likely character, and a t-SNE of the models
                     (Figure 1, right)
-    connectivity    one text of a connectivity study (index=I): how much each model's prediction at each character
-                    depends on each character before it, and its top suggestions (Distill 2019, "Visualizing
-                    memorization in RNNs"); one text per request, as a text's values can reach megabytes
+    connectivity    one text of a connectivity study (index=I): its text, targets and each model's top suggestions
+                    (Distill 2019, "Visualizing memorization in RNNs"); with position=J, how much each model's
+                    prediction at character J depends on each character before it (one row per model: a whole
+                    text's values reach 163 MB)
 """
 
 from __future__ import annotations
 
+import collections
 import math
 import os
 import re
@@ -47,6 +49,8 @@ MIME_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png",
 GATE_ORDER = ("i", "f", "o", "g", "r", "z", "candidate")
 MAX_BANDS = 8                     # extra cells one colored_text answer may carry
 MAX_MATCHES = 100                 # matches one search answer may list
+MAX_EMERGENCE_FEATURES = 24       # features one emergence answer charts (the strongest; the project writes 2 to 10)
+EMERGENCE_CACHE = 16              # emergence answers kept (a run's rankings and a threshold each)
 PREFETCH_BYTES = 384 * 2**20      # states read ahead for a search once a page of their run is shown (of the reader's
                                   # 512 MiB cache: a 2-layer LSTM's c and h over 300,000 characters x 128 take 307 MB)
 
@@ -176,6 +180,8 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         hints = getattr(context, "sampling_hints", None) or {}
         self._reader = SummaryReader(context.data_provider, downsample=int(hints.get(self.plugin_name, DOWNSAMPLE)))
         self._loading_lock = threading.Lock()
+        self._answers_lock = threading.Lock()
+        self._emergences: collections.OrderedDict = collections.OrderedDict()   # answers, by run, data and threshold
         self._loading: set = set()             # (experiment, run, step) a background thread is reading
         self._static = _static_files()
 
@@ -295,6 +301,7 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                 entry["connectivity"] = {"steps": sorted({s.max_step for s in texts.values()}), "texts": len(texts),
                                          "sources": [{"index": index, "source": s.content["source"]}
                                                      for index, s in texts.items()]}
+                self._read_ahead(ctx, experiment, ("connectivity", run), [next(iter(texts.values()))])
             listing.append(entry)
         return {"runs": listing, "problems": problems}
 
@@ -305,7 +312,14 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                   and s.content["layer"] == layer and s.content["name"] == name]
         if not blocks:
             raise BadRequest(f"run {run!r} has no activations for {layer[:80]}/{name[:80]}")
-        return sorted(blocks, key=_start)
+        blocks = sorted(blocks, key=_start)
+        for field in ("units", "total", "range"):              # each block valid alone, but they must agree
+            for block in blocks[1:]:
+                if block.content[field] != blocks[0].content[field]:
+                    raise KRNNError(f"malformed summaries in run {run!r}: {block.tag} has {field} "
+                                    f"{block.content[field]}, {blocks[0].tag} {blocks[0].content[field]}; "
+                                    f"the blocks of one state must agree (write them again with analyze.py)")
+        return blocks
 
     def _colored_text(self, request, ctx, experiment) -> dict:
         run, series = self._run_series(request, ctx, experiment)
@@ -393,6 +407,27 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         pieces = self._pieces(ctx, experiment, run, blocks, total, step, 0, total)
         return pattern_search.RowBlocks(pieces or [np.zeros((0, blocks[0].content["units"]), np.float16)])
 
+    def _read_ahead(self, ctx, experiment, key: tuple, many: list[Series]) -> None:
+        """Read `many` into the reader's cache in a background thread (once at a time per `key`): a connectivity
+        text at the schema's limit takes 4-5 s to decode (163 MB of JSON), so the runs listing starts on each run's
+        first text before anyone opens the tab."""
+        key = (experiment, *key)
+        with self._loading_lock:
+            if key in self._loading or self._reader.holds(experiment, many):
+                return
+            self._loading.add(key)
+
+        def read():
+            try:
+                self._reader.read_many(ctx, experiment, many)
+            except Exception:                         # noqa: BLE001 - the route will say what is wrong
+                pass
+            finally:
+                with self._loading_lock:
+                    self._loading.discard(key)
+
+        threading.Thread(target=read, name="krnn-read-ahead", daemon=True).start()
+
     def _prefetch(self, ctx, experiment, run: str, series: dict[str, Series], blocks: list[Series], step: int
                   ) -> None:
         """Read into the reader's cache, in a background thread, every block of the state a page shows, then of the
@@ -421,8 +456,8 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                         break
                     budget -= size
                     self._reader.read_many(ctx, experiment, by_state[state])
-            except (KRNNError, BadRequest):
-                pass                                  # a search or a page will say what is wrong
+            except Exception:                         # noqa: BLE001 - a search or a page will say what is wrong;
+                pass                                  # a reading thread has no one to tell
             finally:
                 with self._loading_lock:
                     self._loading.discard(key)
@@ -473,8 +508,19 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
     def _emergence(self, request, ctx, experiment) -> dict:
         run, series = self._run_series(request, ctx, experiment)
         threshold = _number(request, "threshold", 0.5, 0.0, 1.0)
-        values = self._reader.read(ctx, experiment, self._one(series, summary.CELL_RANKING_TAG, "cell ranking", run))
-        return {"run": run, **over_training.emergence(values, threshold)}
+        rankings = self._one(series, summary.CELL_RANKING_TAG, "cell ranking", run)
+        key = (experiment, run, rankings.max_step, rankings.max_wall_time, threshold)
+        with self._answers_lock:
+            if key in self._emergences:
+                self._emergences.move_to_end(key)
+                return self._emergences[key]
+        values = self._reader.read(ctx, experiment, rankings)
+        answer = {"run": run, **over_training.emergence(values, threshold, MAX_EMERGENCE_FEATURES)}
+        with self._answers_lock:
+            self._emergences[key] = answer
+            while len(self._emergences) > EMERGENCE_CACHE:
+                self._emergences.popitem(last=False)
+        return answer
 
     def _saturation(self, request, ctx, experiment) -> dict:
         run, series = self._run_series(request, ctx, experiment)
@@ -518,5 +564,17 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
             shown = ", ".join(str(i) for i in list(texts)[:20]) + (", ..." if len(texts) > 20 else "")
             raise BadRequest(f"index={index}: run {run!r} has no connectivity text {index}; its texts are {shown}")
         step, value = self._reader.at_step(ctx, experiment, texts[index], _integer(request, "step"))
-        return {"run": run, "step": step, "index": index, "texts": len(texts), **value}
+        position = _integer(request, "position", high=len(value["targets"]) - 1)
+        return {"run": run, "step": step, "index": index, "texts": len(texts),
+                **self.connectivity_impl(value, position)}
+
+    @staticmethod
+    def connectivity_impl(value: dict, position: int | None) -> dict:
+        """One connectivity text without its values (task, source, text, targets, each model's name and suggestions:
+        what the view draws first), or with `position` only the values of the prediction at that character, one row
+        per model: a study at the schema's limit is 163 MB whole, a row at most 16 KB."""
+        if position is not None:
+            return {"position": position, "rows": [model["values"].row(position) for model in value["models"]]}
+        return {**{key: v for key, v in value.items() if key != "models"},
+                "models": [{"name": model["name"], "suggestions": model["suggestions"]} for model in value["models"]]}
 

@@ -68,6 +68,41 @@ def _decode_saturation(value: np.ndarray, series: Series) -> np.ndarray:
     return value
 
 
+@dataclass(frozen=True)
+class PackedRows:
+    """Rows of different lengths (a connectivity study's triangle: row j holds up to j + 1 values) as one float64
+    array and the offsets [rows + 1] where each starts: 8 bytes a value instead of a Python float's 32."""
+
+    flat: np.ndarray
+    offsets: np.ndarray
+
+    @classmethod
+    def of(cls, rows: list[list[float]]) -> "PackedRows":
+        lengths = np.fromiter((len(row) for row in rows), np.int64, len(rows))
+        flat = np.fromiter((v for row in rows for v in row), np.float64, int(lengths.sum()))
+        return cls(flat, np.concatenate([[0], np.cumsum(lengths)]))
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def row(self, j: int) -> list[float]:
+        """Row j as the writer gave it."""
+        return self.flat[self.offsets[j]:self.offsets[j + 1]].tolist()
+
+    @property
+    def nbytes(self) -> int:
+        return self.flat.nbytes + self.offsets.nbytes
+
+
+def _decode_connectivity(value: np.ndarray, series: Series) -> dict:
+    """A connectivity study checked, each model's values packed (PackedRows): a study at the schema's limit (2,000
+    characters, 4 models: 8 M values) holds 64 MB, not 256, and a route sends one row at a time."""
+    body = summary.decode_connectivity(_decode_text(value, series))
+    for model in body["models"]:
+        model["values"] = PackedRows.of(model["values"])
+    return body
+
+
 DECODERS = {
     "text": _decode_text,
     "activations": _decode_activations,
@@ -77,21 +112,22 @@ DECODERS = {
     "brace": lambda value, series: summary.decode_brace(_decode_text(value, series)),
     "characters": lambda value, series: summary.decode_characters(_decode_text(value, series)),
     "agreement": lambda value, series: summary.decode_agreement(_decode_text(value, series)),
-    "connectivity": lambda value, series: summary.decode_connectivity(_decode_text(value, series)),
+    "connectivity": _decode_connectivity,
 }
 
 
 def _size(values: list[tuple[int, object]]) -> int:
     """Bytes a cached series holds (a decoded string or JSON counts 64 KiB, a character comparison 40 bytes more
-    per character: its text and a float per character, a connectivity text 32 bytes more per value: a float and its
-    place in a list)."""
+    per character: its text and a float per character, a connectivity text its packed values and 200 bytes per
+    character and model: a target and up to three suggestions)."""
     def size(value) -> int:
         if isinstance(value, np.ndarray):
             return value.nbytes
         if isinstance(value, dict) and isinstance(value.get("difference"), list):
             return 64 * 1024 + 40 * len(value["difference"])
         if isinstance(value, dict) and isinstance(value.get("targets"), list):
-            return 64 * 1024 + 32 * sum(len(row) for model in value["models"] for row in model["values"])
+            return 64 * 1024 + 200 * len(value["targets"]) * len(value["models"]) + sum(
+                model["values"].nbytes for model in value["models"])
         return 64 * 1024
     return sum(size(v) for _, v in values)
 

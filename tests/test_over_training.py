@@ -34,6 +34,9 @@ def test_emergence_takes_the_strongest_cell_per_step_and_the_first_step_past_the
     assert quote["first_step"] == 50 and quote["description"] == "inside a quotation"     # |r|, whatever its sign
     assert [p["r"] for p in line["points"]] == [None, None, 0.3] and line["first_step"] is None   # absent, NaN
     assert emergence(rankings, threshold=0.6)["features"][0]["first_step"] == 100
+    assert body["features_total"] == 2 and emergence(rankings, most=2) == body
+    only = emergence(rankings, most=1)                # the strongest |r| at any step (quote's 0.7), not the first
+    assert [f["feature"] for f in only["features"]] == ["quote"] and only["features_total"] == 2
     assert emergence(rankings, threshold=0.3)["features"][1]["first_step"] == 100
     assert emergence_rows(body)[1] == [50, "quote", "l2", 3, "-0.550000", "0.550000"]
     assert emergence_rows(body)[3] == [0, "line", "", "", "", ""]

@@ -225,8 +225,14 @@ def test_hostile_brace_characters_and_agreement_summaries_get_200_or_400_naming_
     assert get("brace", {"run": "good"}) == (200, {"run": "good", "step": 1, **brace_body()})
     assert get("characters", {"run": "good"}) == (200, {"run": "good", "step": 1, **characters_body()})
     assert get("agreement", {"run": "good"}) == (200, {"run": "good", "step": 1, **agreement_body()})
-    assert get("connectivity", {"run": "good", "index": "0"}) == (200, {"run": "good", "step": 1, "index": 0,
-                                                                         "texts": 1, **connectivity_body(0)})
+    whole = connectivity_body(0)
+    assert get("connectivity", {"run": "good", "index": "0"}) == (200, {
+        "run": "good", "step": 1, "index": 0, "texts": 1, **{k: v for k, v in whole.items() if k != "models"},
+        "models": [{"name": m["name"], "suggestions": m["suggestions"]} for m in whole["models"]]})
+    last = len(whole["text"]) - 1                                 # and the values one character at a time
+    assert get("connectivity", {"run": "good", "index": "0", "position": str(last)}) == (200, {
+        "run": "good", "step": 1, "index": 0, "texts": 1, "position": last,
+        "rows": [m["values"][last] for m in whole["models"]]})
     assert listed["good"]["connectivity"] == {"steps": [1], "texts": 1, "sources": [
         {"index": 0, "source": "test observation 17"}]}
     problems = " | ".join(runs["problems"])

@@ -178,13 +178,33 @@ def test_brace_and_characters_answer_400_where_there_is_none(client, route, what
     assert status == 400 and body["error"] == "step='x' is not a whole number"
 
 
+def whole_connectivity(client, **params) -> tuple[int, dict]:
+    """(status, the connectivity text as written) from the route: the text without values, then one request per
+    character for each model's row there (issue 31.9: the whole text at once reached 163 MB)."""
+    status, body = get(client, "connectivity", **params)
+    if status != 200:
+        return status, body
+    assert all(set(model) == {"name", "suggestions"} for model in body["models"])      # no values in the first answer
+    rows = []
+    for position in range(len(body["targets"])):
+        answer = get(client, "connectivity", **params, position=position)[1]
+        assert (answer["position"], answer["step"], answer["index"]) == (position, body["step"], body["index"])
+        rows.append(answer["rows"])
+    for m, model in enumerate(body["models"]):
+        model["values"] = [row[m] for row in rows]
+    return status, body
+
+
 def test_connectivity_round_trips_one_text_per_request_exactly(client):
     for index in range(len(CONNECTIVITY_TEXTS)):
-        status, body = get(client, "connectivity", run="lstm", index=index)
+        status, body = whole_connectivity(client, run="lstm", index=index)
         assert status == 200 and body == {"run": "lstm", "step": STEP, "index": index, "texts": 2,
                                           **connectivity_body(index)}
-        assert get(client, "connectivity", run="lstm", index=index, step=STEP)[1] == body
+        assert whole_connectivity(client, run="lstm", index=index, step=STEP)[1] == body
     assert body["models"][0]["values"][0] == [] and body["targets"][0] is None      # next character: row 0 empty
+    status, answer = get(client, "connectivity", run="lstm", index=body["index"], position=len(body["targets"]))
+    assert status == 400 and answer["error"] == f"position={len(body['targets'])} is outside [0, " \
+                                                f"{len(body['targets']) - 1}]"
 
 
 @pytest.mark.parametrize("params, fragment", [
@@ -486,9 +506,9 @@ def test_connectivity_writer_takes_numpy_rows_and_refuses_a_bad_index(tmp_path):
     listed = get(client, "runs")[1]["runs"][0]["connectivity"]
     assert listed == {"steps": [3], "texts": 2, "sources": [{"index": 0, "source": "test observation 17"},
                                                              {"index": 7, "source": "user text"}]}
-    assert get(client, "connectivity", run="run", index=7) == (200, {"run": "run", "step": 3, "index": 7, "texts": 2,
-                                                                      **expected[1]})
-    assert get(client, "connectivity", run="run", index=0)[1]["models"] == expected[0]["models"]
+    assert whole_connectivity(client, run="run", index=7) == (200, {"run": "run", "step": 3, "index": 7, "texts": 2,
+                                                                     **expected[1]})
+    assert whole_connectivity(client, run="run", index=0)[1]["models"] == expected[0]["models"]
     assert get(client, "connectivity", run="run", index=1)[0] == 400
 
 
@@ -737,7 +757,7 @@ def training_client(tmp_path_factory):
 
 def test_runs_lists_training_steps_only_where_the_ranking_has_several(client, training_client):
     _, listing = get(training_client, "runs")
-    assert listing["runs"][0]["training"] == {"steps": list(RANKING_STEPS)}
+    assert listing["runs"][0]["training"] == {"steps": list(RANKING_STEPS), "written": len(RANKING_STEPS)}
     assert listing["runs"][0]["saturation"]["steps"] == list(RANKING_STEPS)     # every step, not the last only
     assert get(training_client, "saturation", run="run", step=100)[1]["gates"][0]["layers"][0]["left"][0] == 0.1
     _, listing = get(client, "runs")
@@ -758,6 +778,37 @@ def test_emergence_gives_the_best_cell_per_step_and_the_first_step_past_the_thre
     assert get(training_client, "emergence", run="run", threshold="0.1")[1]["features"][1]["first_step"] == 100
     status, body = get(training_client, "emergence", run="run", threshold="2")
     assert status == 400 and "threshold=2 is outside [0.0, 1.0]" in body["error"]
+
+
+def test_emergence_is_bounded_to_the_strongest_features_and_computed_once_per_data_and_threshold(tmp_path):
+    """Issue 31.9: /emergence cost steps x feature names per request (11 MB in 15-21 s for a file naming many
+    features); it now charts the 24 strongest and keeps each answer until the rankings change."""
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+    from karpathy_rnn.analysis import over_training
+    from tb_plugin.plugin import MAX_EMERGENCE_FEATURES
+
+    names = [f"feature {k:03d}" for k in range(200)]
+    with tf.summary.create_file_writer(str(tmp_path / "run")).as_default():
+        for step in range(0, 1000, 100):
+            summary.write_cell_ranking({name: [{"layer": "l1", "cell": k, "r": (k % 97) / 100}]
+                                        for k, name in enumerate(names)}, step, "Pearson r", {})
+    client, _ = _client_and_multiplexer(str(tmp_path))
+    calls = []
+    original = over_training.emergence
+    over_training.emergence = lambda *a, **k: calls.append(a[1:]) or original(*a, **k)
+    try:
+        status, body = get(client, "emergence", run="run")
+        assert status == 200 and body["features_total"] == 200 and len(body["features"]) == MAX_EMERGENCE_FEATURES
+        strongest = sorted(names, key=lambda n: -(names.index(n) % 97))[:MAX_EMERGENCE_FEATURES]
+        assert {f["feature"] for f in body["features"]} == set(strongest)
+        assert [f["feature"] for f in body["features"]] == [n for n in names if n in strongest]   # order of appearance
+        assert get(client, "emergence", run="run") == (200, body) and len(calls) == 1        # the answer is kept
+        get(client, "emergence", run="run", threshold="0.25")
+        assert len(calls) == 2                                                          # another threshold: computed
+    finally:
+        over_training.emergence = original
 
 
 def test_colored_text_bands_carry_other_cells_over_the_same_characters(training_client):
@@ -864,3 +915,58 @@ def test_a_page_served_starts_reading_its_whole_column_for_a_search(tmp_path, mo
     second = text.index("Natasha", 10)
     status, found = get(client, "search", run="run", layer="layer1", name="c", start=second, end=second + 7)
     assert status == 200 and found["cells"] == [1, 4] and found["total"] == text.count("Natasha") - 1
+
+
+@pytest.mark.parametrize("field, other", [("units", 3), ("total", 301), ("range", [0.0, 1.0])])
+def test_blocks_of_one_state_that_disagree_are_a_400_naming_run_tag_and_field(tmp_path, field, other):
+    """Issue 31.9: two blocks of one layer's state with different units (each valid alone) gave HTTP 500 on
+    /colored_text and /search and killed the background read with a traceback."""
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+
+    content = {"layer": "layer1", "name": "c", "unit": "lstm", "units": 4, "range": [-1.0, 1.0], "transform": "tanh",
+               "total": 300}
+    with tf.summary.create_file_writer(str(tmp_path / "run")).as_default():
+        summary.write_text("ab" * 150, 5, source="val")
+        summary._write(summary.activations_tag("layer1", "c", 0), np.zeros((256, 4), np.float16), 5, "activations",
+                       start=0, rows=256, **content)
+        changed = {**content, field: other}
+        summary._write(summary.activations_tag("layer1", "c", 256),
+                       np.zeros((44, changed["units"]), np.float16), 5, "activations", start=256, rows=44, **changed)
+    client = _client(str(tmp_path))
+    for route, params in (("colored_text", {"cell": 0, "offset": 250, "limit": 20}), ("search", {"start": 3, "end": 5})):
+        status, body = get(client, route, run="run", layer="layer1", name="c", **params)
+        assert status == 400, (route, body)
+        assert body["error"].startswith(f"malformed summaries in run 'run': karpathy_rnn/activations/layer1/c/256 has "
+                                        f"{field} {other}, karpathy_rnn/activations/layer1/c/0 ")
+
+
+def test_listing_the_runs_starts_reading_each_runs_first_connectivity_text(logdir):
+    """Issue 31.9: a connectivity text at the schema's limit takes seconds to decode; the runs listing starts on
+    each run's first text in the background, so the tab finds it ready."""
+    import time
+
+    from karpathy_rnn import summary
+    from tb_plugin.plugin import KarpathyRNNPlugin
+    from tensorboard.backend import application
+    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+    from tensorboard.plugins import base_plugin
+    from werkzeug import test, wrappers
+
+    multiplexer = plugin_event_multiplexer.EventMultiplexer()
+    multiplexer.AddRunsFromDirectory(logdir)
+    multiplexer.Reload()
+    plugin = KarpathyRNNPlugin(base_plugin.TBContext(logdir=logdir, data_provider=data_provider.MultiplexerDataProvider(
+        multiplexer, logdir)))
+    client = test.Client(application.TensorBoardWSGI([plugin]), wrappers.Response)
+    from tensorboard.context import RequestContext
+
+    series, _ = plugin._reader.index(RequestContext(), "")
+    first = series["lstm"][summary.connectivity_tag(0)]
+    assert not plugin._reader.holds("", [first])
+    assert get(client, "runs")[0] == 200
+    deadline = time.monotonic() + 30
+    while not plugin._reader.holds("", [first]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert plugin._reader.holds("", [first]) and not plugin._reader.holds("", [series["lstm"][summary.connectivity_tag(1)]])

@@ -16,18 +16,26 @@ from karpathy_rnn.errors import KRNNError
 EMERGENCE_R = 0.5            # a feature's cell has "emerged" once its |r| reaches this
 
 
-def emergence(rankings: list[tuple[int, dict]], threshold: float = EMERGENCE_R) -> dict:
+def emergence(rankings: list[tuple[int, dict]], threshold: float = EMERGENCE_R, most: int | None = None) -> dict:
     """The best cell per feature at each step of [(step, cell ranking body {"features": {feature: [{"layer", "cell",
     "r"}]}, "descriptions", "statistic"})], oldest first, and the first step whose best |r| reaches `threshold` (None:
-    never); a feature absent at a step (no cell listed) has r None there.
+    never); a feature absent at a step (no cell listed) has r None there. With `most`, only the `most` features whose
+    best |r| at any step is largest (ties: the first to appear), so an answer stays bounded whatever a file names.
 
     Returns {"threshold", "statistic", "steps", "features": [{"feature", "description", "first_step", "points":
-    [{"step", "r", "layer", "cell"}]}]}, features in the order they first appear."""
+    [{"step", "r", "layer", "cell"}]}], "features_total"}, features in the order they first appear."""
+    strongest: dict[str, float] = {}
+    for _, ranking in rankings:
+        for feature, cells in ranking["features"].items():
+            best = max((abs(c["r"]) for c in cells if math.isfinite(c["r"])), default=-1.0)
+            strongest[feature] = max(strongest.get(feature, -1.0), best)
+    kept = set(strongest if most is None else sorted(strongest, key=lambda f: -strongest[f])[:most])
     features: dict[str, dict] = {}
     for _, ranking in rankings:
         for feature in ranking["features"]:
-            features.setdefault(feature, {"feature": feature, "description": ranking["descriptions"].get(feature, ""),
-                                          "first_step": None, "points": []})
+            if feature in kept:
+                features.setdefault(feature, {"feature": feature, "description": ranking["descriptions"].get(
+                    feature, ""), "first_step": None, "points": []})
     for step, ranking in rankings:
         for feature, entry in features.items():
             cells = ranking["features"].get(feature) or []
@@ -38,7 +46,8 @@ def emergence(rankings: list[tuple[int, dict]], threshold: float = EMERGENCE_R) 
             if entry["first_step"] is None and r is not None and abs(r) >= threshold:
                 entry["first_step"] = step
     return {"threshold": threshold, "statistic": rankings[-1][1].get("statistic", "") if rankings else "",
-            "steps": [step for step, _ in rankings], "features": list(features.values())}
+            "steps": [step for step, _ in rankings], "features": list(features.values()),
+            "features_total": len(strongest)}
 
 
 def ranking_at_step(scores: dict, top: int) -> dict:

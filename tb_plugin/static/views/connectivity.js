@@ -103,6 +103,7 @@ export function createView(app) {
       const mine = ++token;
       page = null;
       delete panel.dataset.selected;
+      delete panel.dataset.shaded;
       panel.dataset.pinned = 'false';
       readout.textContent = '';
       replace(body, el('p', {class: 'krnn-hint'}, 'Loading…'));
@@ -153,7 +154,7 @@ export function createView(app) {
       replace(body, el('div', {class: 'krnn-connectivity-columns',
                                style: `grid-template-columns: repeat(${columns.length}, minmax(0, 1fr))`},
                        columns.map((c) => c.element)));
-      page = {data, characters, columns, selected: null, pinned: false, shaded: columns.map(() => 0)};
+      page = {data, characters, columns, selected: null, pinned: false, shaded: columns.map(() => 0), rows: new Map()};
       readout.textContent = 'Hover a character to see what each model\u2019s prediction there depends on; click it to '
         + 'pin it.';
       for (const column of columns) {
@@ -162,28 +163,45 @@ export function createView(app) {
       }
     }
 
-    // Selects character j in every column: outline, green shades of its row, target and suggestions.
+    // The values of each model's prediction at character j (one request per character, kept for the page).
+    function rowsAt(j) {
+      if (!page.rows.has(j)) {
+        page.rows.set(j, api('connectivity', {run, index: page.data.index, step: page.data.step, position: j})
+          .then((answer) => answer.rows, (error) => { page.rows.delete(j); throw error; }));
+      }
+      return page.rows.get(j);
+    }
+
+    // Selects character j in every column: outline, target and suggestions now, green shades of its row once its
+    // values arrive (if j is still the one selected then).
     function choose(j) {
       const {data, characters, columns} = page;
+      const current = page;
       columns.forEach((column, m) => {
-        for (let t = 0; t < page.shaded[m]; t += 1) {
-          column.spans[t].style.backgroundColor = '';
-          delete column.spans[t].dataset.connectivity;
-        }
+        unshade(column, m);
         if (page.selected !== null) {
           column.spans[page.selected].classList.remove('krnn-connectivity-selected', 'krnn-connectivity-pinned');
         }
-        const row = data.models[m].values[j];
-        const most = row.reduce((a, b) => Math.max(a, b), 0);
-        row.forEach((value, t) => {
-          const share = most > 0 ? value / most : 0;
-          column.spans[t].style.backgroundColor = connectivityColor(share);
-          column.spans[t].dataset.connectivity = share.toFixed(3);
-        });
-        page.shaded[m] = row.length;
         column.spans[j].classList.add('krnn-connectivity-selected');
         if (page.pinned) column.spans[j].classList.add('krnn-connectivity-pinned');
         describe(column, data.targets[j], data.models[m].suggestions[j]);
+      });
+      rowsAt(j).then((rows) => {
+        if (page !== current || page.selected !== j) return;
+        columns.forEach((column, m) => {
+          unshade(column, m);
+          const row = rows[m];
+          const most = row.reduce((a, b) => Math.max(a, b), 0);
+          row.forEach((value, t) => {
+            const share = most > 0 ? value / most : 0;
+            column.spans[t].style.backgroundColor = connectivityColor(share);
+            column.spans[t].dataset.connectivity = share.toFixed(3);
+          });
+          page.shaded[m] = row.length;
+        });
+        panel.dataset.shaded = String(j);
+      }, (error) => {
+        if (page === current && page.selected === j) readout.textContent = error.message;
       });
       page.selected = j;
       panel.dataset.selected = String(j);
@@ -192,6 +210,15 @@ export function createView(app) {
         + (page.pinned ? ' (pinned: click it again to release)' : ' (click to pin)')
         + `: shaded by each model\u2019s connectivity to the characters ${data.task === 'autocomplete'
           ? 'up to and including it' : 'before it'}`;
+    }
+
+    // Clears the shades of model m's column.
+    function unshade(column, m) {
+      for (let t = 0; t < page.shaded[m]; t += 1) {
+        column.spans[t].style.backgroundColor = '';
+        delete column.spans[t].dataset.connectivity;
+      }
+      page.shaded[m] = 0;
     }
 
     function describe(column, target, suggestions) {

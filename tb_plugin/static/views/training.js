@@ -71,6 +71,9 @@ export function createView(app) {
     replace(body, missingStepsNote(run),
       el('p', {class: 'krnn-hint'}, `Best |r| per feature (${data.statistic || 'correlation'}) at each of `
         + `${formatCount(data.steps.length)} steps; dashed: the threshold ${data.threshold}.`),
+      data.features_total > data.features.length
+        ? el('p', {class: 'krnn-hint', 'data-testid': 'features-shown'}, `The ${formatCount(data.features.length)} `
+          + `features with the strongest |r| are charted, of ${formatCount(data.features_total)} ranked.`) : null,
       el('figure', {class: 'krnn-panel krnn-training-panel'}, chart(data), legend(data)),
       table(data, run));
   }
