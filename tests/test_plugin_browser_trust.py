@@ -44,13 +44,17 @@ def _write_logdir(root: str) -> str:
             "quote": {"ranked": 40_000, "stored": 3_000, "first": QUOTE_FIRST},
             "in_comment": {"ranked": 41_233, "stored": 0, "first": None}}}
         summary.write_cell_ranking(ranking, STEP, "Pearson r", {"quote": "inside a quotation"}, coverage)
+        for gate in ("i", "f", "o"):
+            summary.write_saturation("layer1", gate, rng.uniform(0, 0.5, UNITS), rng.uniform(0, 0.5, UNITS), STEP,
+                                     "lstm", 1)
     return root
 
 
 def _loaded(body) -> bool:
     runs = {r["run"]: r for r in body["runs"]}
     run = runs.get(RUN)
-    return bool(run and run["text"] and len(run["activations"]) == 2 and run["cell_ranking"])
+    return bool(run and run["text"] and len(run["activations"]) == 2 and run["cell_ranking"] and run["saturation"]
+                and len(run["saturation"]["gates"]) == 3)
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +209,19 @@ def test_a_lower_samples_per_plugin_is_kept_and_the_views_say_how_many_steps_are
         css(browser, "button[data-view=training]")[0].click()
         wait(browser, lambda d: [n.text for n in css(d, "[data-testid=missing-steps]") if n.is_displayed()]
              == [expected])
+
+
+def test_exports_are_figures_with_their_key_and_the_saturation_view_says_its_thresholds(browser, server):
+    """31.5: the Colored text export dropped the row with the colour key; the Saturation view never said what
+    saturated means (only the exported caption did). Both now carry their key, in the view and in the export."""
+    open_plugin(browser, server)
+    colored = krnn_export(browser, "text", {"run": RUN, "layer": "layer1", "name": "c", "cell": CELL}, "html")
+    assert colored["ok"], colored
+    assert 'data-range="-1,1"' in colored["data"] and "Figure 2 scale" in colored["data"]
+    assert 'aria-label="Pattern search"' not in colored["data"]                 # the search box is not part of it
+    css(browser, "button[data-view=saturation]")[0].click()
+    key = wait(browser, lambda d: [k.text for k in css(d, "[data-testid=saturation-key]") if k.is_displayed()])[0]
+    assert "right-saturated (> 0.9)" in key and "left-saturated (< 0.1)" in key
+    saturation = krnn_export(browser, "saturation", {"run": RUN}, "html")
+    assert saturation["ok"], saturation
+    assert "right-saturated (&gt; 0.9)" in saturation["data"] and "left-saturated (&lt; 0.1)" in saturation["data"]

@@ -472,7 +472,7 @@ export function createView(app) {
     const threshold = el('input', {type: 'number', name: 'threshold', min: -1, max: 1, step: 0.05, value: 0.5,
                                    class: 'krnn-threshold-input'});
     const output = el('div', {class: 'krnn-search-output', 'aria-live': 'polite'});
-    const panel = el('section', {class: 'krnn-search', 'aria-label': 'Pattern search'},
+    const panel = el('section', {class: 'krnn-search', 'aria-label': 'Pattern search', 'data-export': 'skip'},
       el('div', {class: 'krnn-search-bar'}, selectionInfo,
         el('label', {class: 'krnn-field'}, el('span', {}, 'Threshold'), threshold),
         el('button', {type: 'button', class: 'krnn-button', 'data-action': 'search',

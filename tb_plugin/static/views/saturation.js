@@ -117,7 +117,10 @@ export function createView(app) {
     const figures = data.gates.map((gate) => (state.layout === 'side-by-side'
       ? gateRow(data, gate, layers, run, points)
       : gateFigure(data, gate, layers, run, points)));
-    replace(panels, figures, layerLegend(layers));
+    const [low, high] = data.thresholds;
+    replace(panels, el('p', {class: 'krnn-hint krnn-saturation-key', 'data-testid': 'saturation-key'},
+      `Each point is a unit: x the fraction of characters where its gate is right-saturated (> ${high}), y the `
+      + `fraction where it is left-saturated (< ${low}), the paper's Figure 3 thresholds.`), figures, layerLegend(layers));
     shown = {data, run: run.run, layout: state.layout, layers, points};
     showLayers();
   }
