@@ -225,3 +225,47 @@ def test_exports_are_figures_with_their_key_and_the_saturation_view_says_its_thr
     saturation = krnn_export(browser, "saturation", {"run": RUN}, "html")
     assert saturation["ok"], saturation
     assert "right-saturated (&gt; 0.9)" in saturation["data"] and "left-saturated (&lt; 0.1)" in saturation["data"]
+
+
+def in_plugin_frame(driver):
+    """Switches into the plugin's iframe of TensorBoard's page once it has drawn a view."""
+    frame = wait(driver, lambda d: css(d, "iframe"), timeout=60)[0]
+    driver.switch_to.frame(frame)
+    wait(driver, lambda d: css(d, ".krnn-tab[aria-selected=true]"), timeout=60)
+
+
+def test_a_link_opens_the_same_picture_and_the_url_follows_the_view(browser, server):
+    """31.4: choosing a run, step, layer, cell, page or selection left the URL at .../#karpathy_rnn; now the view's
+    state is TensorBoard's URL data for the plugin (p.karpathy_rnn.*), so a reload or a sent link opens it again."""
+    import urllib.parse
+
+    link = {"view": "text", "run": RUN, "step": STEP, "layer": "layer1", "name": "f", "cell": 4, "offset": 4000,
+            "limit": 2000, "selection": "4010-4015"}
+    fragment = "&".join(f"p.karpathy_rnn.{k}={urllib.parse.quote(str(v))}" for k, v in link.items())
+    browser.get(f"{server}/#karpathy_rnn&{fragment}")
+    try:
+        in_plugin_frame(browser)
+        wait(browser, lambda d: page_range(d) == f"Characters 4,001–6,000 of {len(TEXT):,}")
+        assert css(browser, "input[name=cell]")[0].get_attribute("value") == "4"
+        assert css(browser, "select[name=name]")[0].get_attribute("value") == "f"
+        assert css(browser, "select[name=limit]")[0].get_attribute("value") == "2000"
+        wait(browser, lambda d: css(d, "[data-testid=selection]")[0].text.startswith("Selected characters 4,011–4,015"))
+        assert len(css(browser, "pre.krnn-text span[data-selected]")) == 5
+        set_number(browser, "cell", 1)
+        browser.switch_to.default_content()
+        wait(browser, lambda d: "p.karpathy_rnn.cell=1&" in d.current_url + "&")
+        assert "p.karpathy_rnn.name=f" in browser.current_url and "p.karpathy_rnn.offset=4000" in browser.current_url
+        in_plugin_frame(browser)
+        css(browser, "button[data-view=saturation]")[0].click()
+        choose(browser, "layout", "side-by-side")
+        browser.switch_to.default_content()
+        wait(browser, lambda d: "p.karpathy_rnn.view=saturation" in d.current_url
+             and "p.karpathy_rnn.layout=side-by-side" in d.current_url)
+        shared = browser.current_url
+        browser.get("about:blank")
+        browser.get(shared)                                         # the link, opened anew
+        in_plugin_frame(browser)
+        wait(browser, lambda d: css(d, ".krnn-tab[aria-selected=true]")[0].get_attribute("data-view") == "saturation"
+             and css(d, "select[name=layout]")[0].get_attribute("value") == "side-by-side")
+    finally:
+        browser.switch_to.default_content()

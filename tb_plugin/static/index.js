@@ -5,6 +5,9 @@
 // The tab bar's Export control saves the current view as HTML or PNG (export.js); scripts call window.krnnExport.
 import {api, el, message, replace, RUN_COLORS} from './static/common.js';
 import {download, exportHtml, exportPng, installScriptExport} from './static/export.js';
+import {readLink, writeLink} from './static/link.js';
+
+const LINK_QUIET_MS = 150;               // the link is written once a view's drawing has been still this long
 
 const VIEWS = [
   {id: 'text', title: 'Colored text', module: './static/views/colored_text.js'},
@@ -39,6 +42,8 @@ class App {
     this.seen = new Set();             // the runs listed at the last load: a run that appears later starts ticked
     this.filter = '';
     this.views = new Map();
+    this.link = readLink();                // what the URL asked for when the page opened; used by the first load
+    this.linkTimer = null;
     this.runList = el('div', {class: 'krnn-run-list'});
     this.problems = el('div', {class: 'krnn-problems'});
     this.tabs = el('nav', {class: 'krnn-tabs', role: 'tablist'});
@@ -57,6 +62,38 @@ class App {
       el('aside', {class: 'krnn-sidebar'}, el('h2', {}, 'Runs'), filter, this.runList, reload),
       el('section', {class: 'krnn-content'}, el('div', {class: 'krnn-tab-bar'}, this.tabs, this.exportControl),
          this.problems, this.main));
+    // whatever a view draws, the link follows once it is still (no view has to say when its state changed)
+    new MutationObserver(() => this.rememberSoon()).observe(this.main, {childList: true, subtree: true,
+                                                                         attributes: true, characterData: true});
+  }
+
+  rememberSoon() {
+    clearTimeout(this.linkTimer);
+    this.linkTimer = setTimeout(() => this.remember(), LINK_QUIET_MS);
+  }
+
+  // Writes the link: the view, the filter, the runs ticked (when not all), and the view's own state (linkState()).
+  remember() {
+    if (!this.current || this.link) return;          // the link asked for is not opened yet: keep it
+    const view = this.views.get(this.current);
+    const names = this.index.runs.map((r) => r.run);
+    const all = names.every((name) => this.checked.has(name));
+    writeLink({view: this.current, filter: this.filter, runs: all ? '' : JSON.stringify(names.filter((n) => this.checked.has(n))),
+               ...(view && typeof view.linkState === 'function' ? view.linkState() : {})});
+  }
+
+  // Applies the link the page opened with (once): the filter and runs ticked; returns [view id, its params] or null.
+  takeLink() {
+    const link = this.link;
+    this.link = null;
+    if (!link || !link.view) return null;
+    const {view, filter, runs, ...params} = link;
+    if (filter) { this.filter = filter; this.filterInput.value = filter; }
+    try {
+      const ticked = runs ? JSON.parse(runs) : null;
+      if (Array.isArray(ticked)) this.checked = new Set(ticked.map(String));
+    } catch (error) { /* a link cut short: every run stays ticked */ }
+    return VIEWS.some((v) => v.id === view) ? [view, params] : null;
   }
 
   // Reads the runs route, redraws the run selector, then the current view.
@@ -77,9 +114,12 @@ class App {
     replace(this.problems, problems.length ? el('details', {class: 'krnn-message krnn-warning', role: 'status'},
       el('summary', {}, `${problems.length} unreadable karpathy_rnn summar${problems.length > 1 ? 'ies' : 'y'} skipped`),
       el('ul', {}, problems.map((p) => el('li', {}, p)))) : null);
+    const linked = this.link ? this.takeLink() : null;
     this.drawRuns();
-    if (!this.current || !this.availableViews().some((v) => v.id === this.current)) await this.show(VIEWS[0].id);
+    if (linked && this.availableViews().some((v) => v.id === linked[0])) await this.show(linked[0], linked[1]);
+    else if (!this.current || !this.availableViews().some((v) => v.id === this.current)) await this.show(VIEWS[0].id);
     else await this.refresh();
+    this.rememberSoon();
   }
 
   // The views with a tab: those that need no particular data, and those whose data some run has.

@@ -167,7 +167,12 @@ export function createView(app) {
             step: steps.length === 1 ? steps[0] : state.step, layer: null, cell: null, details: details.join('; ')};
   }
 
-  return {element, refresh, open, caption};
+  // What a link must hold to open this picture again (open() takes it back).
+  function linkState() {
+    return {run: state.run, step: state.step};
+  }
+
+  return {element, refresh, open, caption, linkState};
 }
 
 const DEPTHS = new Map([['circle', '1 layer'], ['square', '2 layers'], ['triangle', '3+ layers']]);

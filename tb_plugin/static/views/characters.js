@@ -164,5 +164,10 @@ export function createView(app) {
               + (leader ? `; occurrences of ${leader.label} marked` : '')};
   }
 
-  return {element, refresh: () => load(), open, caption};
+  // What a link must hold to open this picture again (open() takes it back).
+  function linkState() {
+    return {run: state.run, step: state.step};
+  }
+
+  return {element, refresh: () => load(), open, caption, linkState};
 }

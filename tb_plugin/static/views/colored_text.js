@@ -567,12 +567,31 @@ export function createView(app) {
     state.feature = typeof params.feature === 'string' ? params.feature : null;
     if (Object.hasOwn(params, 'step')) state.step = params.step === null ? null : Number(params.step);
     if (Object.hasOwn(params, 'cell')) state.picked = true;
-    if (Array.isArray(params.bands)) {
-      state.bands = params.bands.slice(0, MAX_BANDS).map((b) => ({layer: String(b.layer), name: String(b.name),
-                                                                 cell: Number(b.cell) || 0}));
+    const bands = typeof params.bands === 'string' ? parsed(params.bands) : params.bands;      // a link's: JSON
+    if (Array.isArray(bands)) {
+      state.bands = bands.slice(0, MAX_BANDS).filter((b) => b && typeof b === 'object')
+        .map((b) => ({layer: String(b.layer), name: String(b.name), cell: Number(b.cell) || 0}));
     }
+    if (PAGE_SIZES.includes(Number(params.limit))) state.limit = Number(params.limit);
     state.offset = Object.hasOwn(params, 'offset') ? Math.max(0, Number(params.offset) || 0) : 0;
-    return load();
+    const selection = /^(\d+)-(\d+)$/.exec(String(params.selection ?? ''));
+    return load().then((drawn) => {
+      if (drawn && selection && Number(selection[2]) > Number(selection[1])) {   // after settle(), which clears it
+        state.selection = {start: Number(selection[1]), end: Number(selection[2])};
+        state.anchor = state.selection.start;
+        markRanges();
+        search.showSelection();
+      }
+      return drawn;
+    });
+  }
+
+  // What a link must hold to open this picture again (open() takes it back).
+  function linkState() {
+    return {run: state.run, step: state.step, layer: state.layer, name: state.name, cell: state.cell,
+            offset: state.offset, limit: state.limit, feature: state.feature,
+            bands: state.bands.length ? JSON.stringify(state.bands) : '',
+            selection: state.selection ? `${state.selection.start}-${state.selection.end}` : ''};
   }
 
   // What the view shows now, for the export's caption.
@@ -589,7 +608,16 @@ export function createView(app) {
               + (bands.length ? `; bands: ${bands.join(', ')}` : '')};
   }
 
-  return {element, refresh: load, open, caption};
+  return {element, refresh: load, open, caption, linkState};
+}
+
+// JSON.parse of a link's value, or null when it is not JSON.
+function parsed(text) {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    return null;
+  }
 }
 
 // Stripes under each character, one per band, in band order from the top: inset box-shadows over the span's bottom

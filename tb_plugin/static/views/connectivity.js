@@ -267,5 +267,10 @@ export function createView(app) {
     return {element: panel, run, show, summary};
   }
 
-  return {element, refresh, open, caption};
+  // What a link must hold to open this picture again (open() takes it back).
+  function linkState() {
+    return {run: state.run, step: state.step, index: state.run === null ? '' : chosen.get(state.run)};
+  }
+
+  return {element, refresh, open, caption, linkState};
 }

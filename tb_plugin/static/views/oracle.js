@@ -67,7 +67,12 @@ export function createView(app) {
             step: steps.length === 1 ? steps[0] : state.step, layer: null, cell: null, details: details.join('; ')};
   }
 
-  return {element, refresh, open, caption};
+  // What a link must hold to open this picture again (open() takes it back).
+  function linkState() {
+    return {run: state.run, step: state.step};
+  }
+
+  return {element, refresh, open, caption, linkState};
 }
 
 const LABEL_CHARACTER = 6.6;        // px a label character takes (11 px sans-serif), to keep labels inside

@@ -259,7 +259,12 @@ export function createView(app) {
     return load();
   }
 
-  return {element, refresh: load, open, caption};
+  // What a link must hold to open this picture again (open() takes it back).
+  function linkState() {
+    return {run: state.run, step: state.step, layout: state.layout};
+  }
+
+  return {element, refresh: load, open, caption, linkState};
 }
 
 // The layers of a saturation answer in layer_index order.

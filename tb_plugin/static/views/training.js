@@ -182,7 +182,12 @@ export function createView(app) {
     return load();
   }
 
-  return {element, refresh: load, open, caption};
+  // What a link must hold to open this picture again (open() takes it back).
+  function linkState() {
+    return {run: state.run, threshold: state.threshold};
+  }
+
+  return {element, refresh: load, open, caption, linkState};
 }
 
 // At most 8 step ticks: every step when few, else evenly spaced round numbers across them.
