@@ -269,3 +269,31 @@ def test_a_link_opens_the_same_picture_and_the_url_follows_the_view(browser, ser
              and css(d, "select[name=layout]")[0].get_attribute("value") == "side-by-side")
     finally:
         browser.switch_to.default_content()
+
+
+def test_the_plugin_follows_tensorboards_dark_setting(browser, server):
+    """31.7: TensorBoard's Dark setting (body.dark-mode on its page) turned its own dashboards dark and left the
+    plugin white; the plugin now follows it, both ways, while open."""
+    browser.get(f"{server}/#karpathy_rnn")
+    try:
+        in_plugin_frame(browser)
+        background = "return getComputedStyle(document.body).backgroundColor"
+        panel = "return getComputedStyle(document.querySelector('pre.krnn-text')).backgroundColor"
+        wait(browser, lambda d: css(d, "pre.krnn-text span"))
+        assert browser.execute_script(background) == "rgb(245, 246, 247)"
+        browser.switch_to.default_content()
+        browser.execute_script("document.body.classList.add('dark-mode')")          # what the setting does
+        in_plugin_frame(browser)
+        wait(browser, lambda d: d.execute_script(background) == "rgb(48, 48, 48)")
+        assert browser.execute_script(panel) == "rgb(32, 33, 36)"
+        text = browser.execute_script("return getComputedStyle(document.querySelector('.krnn-tab')).color")
+        assert text == "rgb(232, 234, 237)"                                          # light text on the dark
+        first = browser.execute_script("return getComputedStyle(document.querySelector('pre.krnn-text span'))"
+                                       ".backgroundColor")
+        assert first != "rgb(32, 33, 36)"                                          # the data keeps its colours
+        browser.switch_to.default_content()
+        browser.execute_script("document.body.classList.remove('dark-mode')")
+        in_plugin_frame(browser)
+        wait(browser, lambda d: d.execute_script(background) == "rgb(245, 246, 247)")
+    finally:
+        browser.switch_to.default_content()

@@ -26,11 +26,27 @@ const STYLESHEETS = ['static/style.css', 'static/export.css', 'static/views/colo
 export async function render() {
   for (const sheet of STYLESHEETS) document.head.append(el('link', {rel: 'stylesheet', href: sheet}));
   document.title = 'karpathy_rnn';
+  followDarkMode();
   const app = new App();
   document.body.append(app.element);
   app.loaded = app.load();
   installScriptExport(app);
   await app.loaded;
+}
+
+// TensorBoard's Dark setting puts `dark-mode` on its page's body; the plugin's iframe (same origin) follows it as
+// html.krnn-dark (style.css), now and whenever the setting changes.
+function followDarkMode() {
+  let hostBody = null;
+  try {
+    if (window.parent !== window) hostBody = window.parent.document.body;
+  } catch (error) {                          // not inside TensorBoard's page: stay light
+    hostBody = null;
+  }
+  const apply = () => document.documentElement.classList.toggle(
+    'krnn-dark', Boolean(hostBody && hostBody.classList.contains('dark-mode')));
+  apply();
+  if (hostBody) new MutationObserver(apply).observe(hostBody, {attributes: true, attributeFilter: ['class']});
 }
 
 class App {
