@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from plugin_helpers import browser_session, choose, set_number
+from plugin_helpers import agreement_body, brace_body, browser_session, choose, connectivity_body, set_number
 from tb_plugin.testing import css, tensorboard, wait
 
 WIDTH, HEIGHT = 1440, 900
@@ -47,6 +47,9 @@ def _write_logdir(root: str) -> str:
         for gate in ("i", "f", "o"):
             summary.write_saturation("layer1", gate, rng.uniform(0, 0.5, UNITS), rng.uniform(0, 0.5, UNITS), STEP,
                                      "lstm", 1)
+        summary.write_brace_study(brace_body(), STEP)
+        summary.write_agreement(agreement_body(), STEP)
+        summary.write_connectivity(connectivity_body(0), STEP, 0)
     return root
 
 
@@ -54,7 +57,7 @@ def _loaded(body) -> bool:
     runs = {r["run"]: r for r in body["runs"]}
     run = runs.get(RUN)
     return bool(run and run["text"] and len(run["activations"]) == 2 and run["cell_ranking"] and run["saturation"]
-                and len(run["saturation"]["gates"]) == 3)
+                and len(run["saturation"]["gates"]) == 3 and run["brace"] and run["agreement"] and run["connectivity"])
 
 
 @pytest.fixture(scope="module")
@@ -297,3 +300,61 @@ def test_the_plugin_follows_tensorboards_dark_setting(browser, server):
         wait(browser, lambda d: d.execute_script(background) == "rgb(245, 246, 247)")
     finally:
         browser.switch_to.default_content()
+
+
+def focused(driver):
+    return driver.execute_script("return document.activeElement")
+
+
+def test_every_interactive_part_answers_the_keyboard_with_a_visible_focus(browser, server):
+    """31.6: only the oracle rows answered the keyboard. Now the text (a cursor, Shift to select, Enter to search),
+    the saturation, t-SNE and brace points (one tab stop per chart, the arrow keys between points) and the
+    connectivity characters do, each with a visible focus."""
+    from selenium.webdriver.common.keys import Keys
+
+    open_plugin(browser, server)
+    text = wait(browser, lambda d: css(d, "pre.krnn-text[tabindex='0']"))[0]
+    offset = int(css(browser, "pre.krnn-text span")[0].get_attribute("data-index"))
+    browser.execute_script("arguments[0].focus()", text)
+    text.send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT)
+    wait(browser, lambda d: css(d, ".krnn-readout")[0].text.startswith(f"Character {offset + 3:,} "))
+    cursor = css(browser, "pre.krnn-text span[data-cursor]")
+    assert [c.get_attribute("data-index") for c in cursor] == [str(offset + 2)]
+    assert browser.execute_script("return getComputedStyle(arguments[0]).outlineStyle", cursor[0]) == "solid"
+    text.send_keys(Keys.SHIFT + Keys.ARROW_RIGHT + Keys.ARROW_RIGHT + Keys.ARROW_RIGHT)
+    wait(browser, lambda d: css(d, "[data-testid=selection]")[0].text.startswith(
+        f"Selected characters {offset + 3:,}–{offset + 6:,} (4)"))
+    text.send_keys(Keys.ENTER)
+    wait(browser, lambda d: css(d, ".krnn-search-cells") or css(d, ".krnn-search-output .krnn-message"))
+
+    css(browser, "button[data-view=saturation]")[0].click()
+    first = wait(browser, lambda d: css(d, "svg.krnn-scatter circle.krnn-point[tabindex='0']"))[0]
+    assert len(css(browser, "svg.krnn-scatter")[0].find_elements("css selector", "[tabindex='0']")) == 1
+    browser.execute_script("arguments[0].focus()", first)
+    wait(browser, lambda d: "unit 0" in css(d, ".krnn-readout")[0].text)
+    focused(browser).send_keys(Keys.ARROW_RIGHT)
+    wait(browser, lambda d: "unit 1" in css(d, ".krnn-readout")[0].text)
+    assert focused(browser).get_attribute("data-unit") == "1"
+    assert browser.execute_script("return getComputedStyle(document.activeElement).strokeWidth") == "3px"
+    focused(browser).send_keys(Keys.ENTER)                                        # opens the unit's text
+    wait(browser, lambda d: css(d, ".krnn-tab[aria-selected=true]")[0].get_attribute("data-view") == "text"
+         and css(d, "input[name=cell]")[0].get_attribute("value") == "1")
+
+    for view, selector in (("agreement", ".krnn-agreement-point"), ("brace", "circle.krnn-brace-point")):
+        css(browser, f"button[data-view={view}]")[0].click()
+        point = wait(browser, lambda d: css(d, f"{selector}[tabindex='0']"))[0]
+        browser.execute_script("arguments[0].focus()", point)
+        title = point.find_element("css selector", "title").get_attribute("textContent")
+        wait(browser, lambda d: [r.text for r in css(d, ".krnn-readout") if r.is_displayed()] == [title])
+        focused(browser).send_keys(Keys.END)
+        assert focused(browser) != point and focused(browser).get_attribute("tabindex") == "0"
+
+    css(browser, "button[data-view=connectivity]")[0].click()
+    column = wait(browser, lambda d: css(d, "pre.krnn-connectivity-text[tabindex='0']"))[0]
+    browser.execute_script("arguments[0].focus()", column)
+    panel = css(browser, ".krnn-connectivity-panel")[0]
+    wait(browser, lambda d: panel.get_attribute("data-selected") == "0")
+    column.send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT)
+    wait(browser, lambda d: panel.get_attribute("data-selected") == "2" and panel.get_attribute("data-shaded") == "2")
+    column.send_keys(Keys.ENTER)
+    wait(browser, lambda d: panel.get_attribute("data-pinned") == "true")

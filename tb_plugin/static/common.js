@@ -141,6 +141,41 @@ export function missingStepsNote(run) {
     + `--samples_per_plugin=karpathy_rnn=${training.written} to see them all.`);
 }
 
+// Keyboard use of a chart's points (WCAG 2.1 AA, 2.1.1 and 2.4.7): one tab stop per chart; the arrow keys move
+// between its points in order (Home, End: the first, the last), a focused point shows what hovering it shows (its
+// 'mouseenter' handlers run) and is outlined; with `clickable`, Enter or Space does what a click does.
+export function keyboardPoints(container, selector, clickable = false) {
+  const points = () => [...container.querySelectorAll(selector)].filter((p) => p.style.display !== 'none');
+  points().forEach((point, k) => {
+    point.setAttribute('tabindex', k === 0 ? '0' : '-1');
+    point.setAttribute('role', clickable ? 'button' : 'img');
+    point.addEventListener('focus', () => {
+      const title = point.querySelector('title');
+      if (title) point.setAttribute('aria-label', title.textContent);
+      point.dispatchEvent(new MouseEvent('mouseenter'));
+    });
+  });
+  container.addEventListener('keydown', (event) => {
+    const list = points();
+    const at = list.indexOf(document.activeElement);
+    if (at < 0) return;
+    if (clickable && (event.key === 'Enter' || event.key === ' ')) {
+      event.preventDefault();
+      list[at].dispatchEvent(new MouseEvent('click', {bubbles: true}));
+      return;
+    }
+    const moves = {ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0,
+                   End: list.length - 1};
+    if (!Object.hasOwn(moves, event.key)) return;
+    event.preventDefault();
+    const next = list[Math.max(0, Math.min(list.length - 1, moves[event.key]))];
+    list[at].setAttribute('tabindex', '-1');
+    next.setAttribute('tabindex', '0');
+    next.focus();
+  });
+  return container;
+}
+
 // TensorBoard's run colours, in its order.
 export const RUN_COLORS = ['#425066', '#12b5cb', '#e52592', '#f9ab00', '#9334e6', '#7cb342', '#e8710a'];
 

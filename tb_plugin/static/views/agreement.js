@@ -1,7 +1,7 @@
 // Agreement between models (the paper's Figure 1, right): per selected run's agreement study, the models as points
 // of a t-SNE of how often each two agree on the most likely character (colour: the unit, size: the parameters,
 // shape: the depth), beside the matrix itself as a heat map (darker: more agreement).
-import {api, el, formatCount, message, panelLabel, replace, requestedRunStep} from '../common.js';
+import {api, el, formatCount, keyboardPoints, message, panelLabel, replace, requestedRunStep} from '../common.js';
 
 // Colour per unit, and for any other. A Map, not an object: units come from the server, and one named
 // `constructor` or `__proto__` must stay data.
@@ -96,6 +96,7 @@ export function createView(app) {
     const params = data.models.map((m) => m.params);
     const icon = (shape, color) => el('svg', {width: 14, height: 14, viewBox: '0 0 14 14', class: 'krnn-legend-icon'},
       marker(shape, 7, 7, 5.5, {fill: color}));
+    keyboardPoints(svg, '.krnn-agreement-point');
     return el('div', {class: 'krnn-agreement-map'}, svg,
       el('div', {class: 'krnn-legend-row krnn-agreement-legend'},
         units.map((unit) => el('span', {class: 'krnn-legend-item', 'data-unit': unit},

@@ -1,7 +1,7 @@
 // Closing braces (the paper's Figure 5, left): for every `}` of the split its distance to the matching `{`, in
 // buckets of 20 characters; per bucket each model's mean probability of the `}` (a series of points per model,
 // empty buckets left as gaps) and, under the chart, the number of braces in the bucket. One panel per selected run.
-import {api, el, formatCount, message, panelLabel, replace, requestedRunStep} from '../common.js';
+import {api, el, formatCount, keyboardPoints, message, panelLabel, replace, requestedRunStep} from '../common.js';
 
 const MODEL_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];   // matplotlib's, as plots.brace_figure
 const PLOT_HEIGHT = 220;            // px of the probability axis
@@ -112,7 +112,7 @@ export function createView(app) {
         + `${formatCount(data.bucket_width)} characters; step ${formatCount(data.step)}`
         + (data.farther ? `; ${formatCount(data.farther)} more beyond ${formatCount(data.longest)} characters, `
            + 'not shown' : '')),
-      legend, el('div', {class: 'krnn-chart-scroll'}, svg));
+      legend, el('div', {class: 'krnn-chart-scroll'}, keyboardPoints(svg, 'circle.krnn-brace-point')));
   }
 
   // Shows only params.run (when given) at params.step (when given); refresh() shows every ticked run again.

@@ -33,7 +33,9 @@ export function createView(app) {
   const readout = el('div', {class: 'krnn-readout', 'aria-live': 'polite'}, 'Hover a character to see its value.');
   const bandLegend = el('div', {class: 'krnn-band-legend'});
   const scaleRow = el('div', {class: 'krnn-scale-row', 'data-testid': 'scale'});   // kept in exports: the figure's key
-  const textBox = el('pre', {class: 'krnn-text', 'data-testid': 'colored-text'});
+  const textBox = el('pre', {class: 'krnn-text', 'data-testid': 'colored-text', tabindex: 0,
+                             'aria-label': 'The text: arrow keys move through the characters and show each value; '
+                               + 'Shift with the arrows selects; Enter finds where the selection\'s cells switch on'});
   const status = el('div', {class: 'krnn-status'});
   const coverageBox = el('div', {class: 'krnn-coverage', 'data-testid': 'coverage', 'data-export': 'skip'});
   const stepsNote = el('div', {'data-export': 'skip'});
@@ -179,6 +181,7 @@ export function createView(app) {
     textBox.classList.toggle('krnn-with-bands', data.bands.length > 0);
     textBox.style.setProperty('--krnn-bands', String(data.bands.length));
     textBox.replaceChildren(fragment);
+    cursor = null;
     drawBandLegend(data.bands, data.range);
     replace(scaleRow, scaleLegend(data.range, `${data.layer} ${describe(data.name)}`),
       el('span', {class: 'krnn-hint'}, scaleNote(data.range)));
@@ -264,6 +267,66 @@ export function createView(app) {
     search.showSelection();
   }
   textBox.addEventListener('click', clickCharacter);
+
+  // The keyboard's way through the text (WCAG 2.1.1): a cursor character, outlined, whose value the readout shows;
+  // Left/Right move it by one, Up/Down to the same column of the line above or below, Shift extends the selection
+  // from where it started, Enter runs the search.
+  let cursor = null;
+  function moveCursor(index, extend) {
+    if (!page) return;
+    const first = page.offset;
+    const last = page.offset + page.characters.length - 1;
+    const next = Math.max(first, Math.min(last, index));
+    if (extend) {
+      if (state.anchor === null || !state.selection) state.anchor = cursor ?? next;
+      state.selection = {start: Math.min(state.anchor, next), end: Math.max(state.anchor, next) + 1};
+      markRanges();
+      search.showSelection();
+    }
+    page.spanAt.get(cursor)?.removeAttribute('data-cursor');
+    cursor = next;
+    const span = page.spanAt.get(cursor);
+    if (!span) return;
+    span.setAttribute('data-cursor', '');
+    span.scrollIntoView({block: 'nearest', inline: 'nearest'});
+    showValue({target: span});
+  }
+  // The index of the same column on the line above (-1) or below (+1) `index` in the page, clipped to that line.
+  function verticalMove(index, direction) {
+    const text = page.characters;
+    const at = index - page.offset;
+    const lineStart = (i) => { let k = i; while (k > 0 && text[k - 1] !== '\n') k -= 1; return k; };
+    const start = lineStart(at);
+    const column = at - start;
+    let target;
+    if (direction > 0) {
+      let end = at;
+      while (end < text.length && text[end] !== '\n') end += 1;
+      if (end >= text.length - 1) return index;
+      target = end + 1;
+    } else {
+      if (start === 0) return index;
+      target = lineStart(start - 1);
+    }
+    let k = target;
+    while (k < target + column && k < text.length && text[k] !== '\n') k += 1;
+    return page.offset + k;
+  }
+  textBox.addEventListener('focus', () => { if (page && cursor === null) moveCursor(page.offset, false); });
+  textBox.addEventListener('keydown', (event) => {
+    if (!page) return;
+    const from = cursor ?? page.offset;
+    const moves = {ArrowRight: () => from + 1, ArrowLeft: () => from - 1, ArrowDown: () => verticalMove(from, 1),
+                   ArrowUp: () => verticalMove(from, -1), Home: () => page.offset,
+                   End: () => page.offset + page.characters.length - 1};
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      search.find();
+    } else if (Object.hasOwn(moves, event.key)) {
+      event.preventDefault();
+      moveCursor(moves[event.key](), event.shiftKey);
+    }
+  });
 
   async function drawRanking(run) {
     const key = `${run.run}@${state.step}`;
@@ -556,7 +619,7 @@ export function createView(app) {
     }
 
     showSelection();
-    return {element: panel, showSelection, reset};
+    return {element: panel, showSelection, reset, find};
   }
 
   // Shows what `params` names: {run, step, layer, name, cell, offset, bands: [{layer, name, cell}]}, each optional

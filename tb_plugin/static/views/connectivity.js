@@ -136,7 +136,8 @@ export function createView(app) {
         + `${formatCount(characters.length)} characters, ${data.models.length} model`
         + `${data.models.length === 1 ? '' : 's'} \u00b7 step ${formatCount(data.step)}`;
       const columns = data.models.map((model, m) => {
-        const text = el('pre', {class: 'krnn-text krnn-connectivity-text', 'data-model': m});
+        const text = el('pre', {class: 'krnn-text krnn-connectivity-text', 'data-model': m, tabindex: 0,
+                                'aria-label': `${model.name}: arrow keys choose a character, Enter pins it`});
         const spans = characters.map((character, j) => {
           const span = document.createElement('span');
           span.textContent = shownCharacter(character);
@@ -247,6 +248,25 @@ export function createView(app) {
     body.addEventListener('mouseover', (event) => {
       const j = characterOf(event);
       if (j !== null && !page.pinned && j !== page.selected) choose(j);
+    });
+    // The keyboard's way (WCAG 2.1.1): in a model's text, Left/Right (Home/End) choose the character, Enter or Space
+    // pins or releases it; focusing a text chooses the character chosen before, or the first.
+    body.addEventListener('focusin', (event) => {
+      if (page && event.target.matches('pre.krnn-connectivity-text') && page.selected === null) choose(0);
+    });
+    body.addEventListener('keydown', (event) => {
+      if (!page || !event.target.matches('pre.krnn-connectivity-text')) return;
+      const last = page.characters.length - 1;
+      const from = page.selected ?? 0;
+      const moves = {ArrowRight: from + 1, ArrowLeft: from - 1, Home: 0, End: last};
+      if (event.key === 'Enter' || event.key === ' ') {
+        event.preventDefault();
+        page.pinned = !page.pinned;
+        choose(from);
+      } else if (Object.hasOwn(moves, event.key)) {
+        event.preventDefault();
+        choose(Math.max(0, Math.min(last, moves[event.key])));
+      }
     });
     body.addEventListener('click', (event) => {
       const j = characterOf(event);

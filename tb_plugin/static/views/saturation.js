@@ -2,7 +2,7 @@
 // coloured by layer, with the x + y = 1 diagonal. Layers share one scatter per gate ("together") or get one scatter
 // each, side by side on the same axes. "▶ Play" steps through the run's analysed steps, moving each unit's point
 // (the same element, keyed by layer and unit, so the motion reads as training). Clicking a unit opens its text.
-import {api, el, formatCount, message, replace, select} from '../common.js';
+import {api, el, formatCount, keyboardPoints, message, replace, select} from '../common.js';
 
 const LAYER_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];   // matplotlib's, as plots.py
 // A Map: gate names come from the server (a gate named `constructor` must stay a name).
@@ -19,7 +19,7 @@ export function createView(app) {
   const state = {run: null, step: null, layout: 'together'};
   const controls = el('div', {class: 'krnn-controls'});
   const status = el('div', {class: 'krnn-status'});
-  const readout = el('div', {class: 'krnn-readout', 'aria-live': 'polite'}, 'Hover a point to name its unit; click it to see its text.');
+  const readout = el('div', {class: 'krnn-readout', 'aria-live': 'polite'}, 'Hover a point (or Tab to a chart, then the arrow keys) to name its unit; click it (Enter) to see its text.');
   const panels = el('div', {class: 'krnn-panels'});
   const element = el('div', {class: 'krnn-view krnn-saturation'}, controls, status, readout, panels);
   let request = 0;
@@ -208,7 +208,7 @@ export function createView(app) {
         svg.append(point);
       });
     }
-    return svg;
+    return keyboardPoints(svg, 'circle.krnn-point', true);
   }
 
   // Opens a unit in the colored text at the step shown: its gate's values when summarised, else its cell state.
