@@ -245,6 +245,7 @@ def test_a_link_opens_the_same_picture_and_the_url_follows_the_view(browser, ser
     link = {"view": "text", "run": RUN, "step": STEP, "layer": "layer1", "name": "f", "cell": 4, "offset": 4000,
             "limit": 2000, "selection": "4010-4015"}
     fragment = "&".join(f"p.karpathy_rnn.{k}={urllib.parse.quote(str(v))}" for k, v in link.items())
+    browser.get("about:blank")
     browser.get(f"{server}/#karpathy_rnn&{fragment}")
     try:
         in_plugin_frame(browser)
@@ -277,7 +278,8 @@ def test_a_link_opens_the_same_picture_and_the_url_follows_the_view(browser, ser
 def test_the_plugin_follows_tensorboards_dark_setting(browser, server):
     """31.7: TensorBoard's Dark setting (body.dark-mode on its page) turned its own dashboards dark and left the
     plugin white; the plugin now follows it, both ways, while open."""
-    browser.get(f"{server}/#karpathy_rnn")
+    browser.get("about:blank")                                # a new page, whatever hash the last test left
+    browser.get(f"{server}/#karpathy_rnn&p.karpathy_rnn.view=text")
     try:
         in_plugin_frame(browser)
         background = "return getComputedStyle(document.body).backgroundColor"
