@@ -506,7 +506,7 @@ def test_characters_view_colours_each_character_lists_leaders_and_marks_a_chosen
     spans = css(browser, "pre.krnn-compared-text span")
     ActionChains(browser).move_to_element(spans[1]).perform()                    # "n" of "int", difference -1
     wait(browser, lambda d: css(d, ".krnn-characters .krnn-readout")[0].text
-         == 'Character 1,001 "n": p(LSTM 2x128) − p(20-gram) = −1.000 (20-gram leads)')
+         == 'Character 1,002 "n": p(LSTM 2x128) − p(20-gram) = −1.000 (20-gram leads)')
     assert no_horizontal_scroll(browser)
     screenshot(browser, "characters.png")
 
@@ -534,7 +534,7 @@ def test_characters_and_brace_show_markup_in_text_labels_and_model_names_literal
          == f"1 occurrence of {HOSTILE_LEADERS[1][0]['label']} in this excerpt (3 in the split)")
     ActionChains(browser).move_to_element(css(browser, "pre.krnn-compared-text span")[0]).perform()
     wait(browser, lambda d: css(d, ".krnn-characters .krnn-readout")[0].text
-         == f'Character 0 "<": p({HOSTILE_MODELS[0]}) − p({HOSTILE_MODELS[1]}) = +0.500 ({HOSTILE_MODELS[0]} leads)')
+         == f'Character 1 "<": p({HOSTILE_MODELS[0]}) − p({HOSTILE_MODELS[1]}) = +0.500 ({HOSTILE_MODELS[0]} leads)')
     assert no_alert(browser) and no_injected_markup(browser)
 
     css(browser, "button[data-view=brace]")[0].click()

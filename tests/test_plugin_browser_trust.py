@@ -360,3 +360,47 @@ def test_every_interactive_part_answers_the_keyboard_with_a_visible_focus(browse
     wait(browser, lambda d: panel.get_attribute("data-selected") == "2" and panel.get_attribute("data-shaded") == "2")
     column.send_keys(Keys.ENTER)
     wait(browser, lambda d: panel.get_attribute("data-pinned") == "true")
+
+
+def test_the_smaller_findings(browser, server):
+    """31.8: search results no longer stay once the cell changes; with every run unticked no empty text, search box or
+    readout naming a cell is left; no Error oracles tab without oracle data; saturation plots fit three to a 1440 px
+    screen; connectivity text breaks between words; the agreement colours span the agreements between different
+    models (not up to the 1.0 diagonal); an invalid filter regex says so instead of showing every run."""
+    from selenium.webdriver.common.keys import Keys
+
+    from plugin_helpers import AGREEMENT_MATRIX
+
+    open_plugin(browser, server)
+    assert "oracle" not in [t.get_attribute("data-view") for t in css(browser, ".krnn-tab")]
+    text = wait(browser, lambda d: css(d, "pre.krnn-text[tabindex='0']"))[0]
+    browser.execute_script("arguments[0].focus()", text)
+    text.send_keys(Keys.SHIFT + Keys.ARROW_RIGHT + Keys.ARROW_RIGHT, Keys.ENTER)
+    wait(browser, lambda d: css(d, ".krnn-search-output")[0].text != "" and "Searching" not in
+         css(d, ".krnn-search-output")[0].text)
+    set_number(browser, "cell", 3)
+    wait(browser, lambda d: css(d, ".krnn-search-output")[0].text == "")
+    box = css(browser, ".krnn-run input[type=checkbox]")[0]
+    box.click()                                                       # every run unticked
+    wait(browser, lambda d: css(d, ".krnn-colored-text .krnn-message"))
+    assert not css(browser, ".krnn-text-grid")[0].is_displayed()
+    box.click()
+    wait(browser, lambda d: css(d, ".krnn-text-grid")[0].is_displayed())
+
+    css(browser, "button[data-view=saturation]")[0].click()
+    scatter = wait(browser, lambda d: css(d, "svg.krnn-scatter"))[0]
+    assert int(scatter.get_attribute("width")) >= 340
+    css(browser, "button[data-view=connectivity]")[0].click()
+    column = wait(browser, lambda d: css(d, "pre.krnn-connectivity-text"))[0]
+    assert browser.execute_script("return getComputedStyle(arguments[0]).wordBreak", column) == "normal"
+    css(browser, "button[data-view=agreement]")[0].click()
+    scale = wait(browser, lambda d: css(d, "[data-testid=agreement-scale]"))[0].text
+    others = [v for i, row in enumerate(AGREEMENT_MATRIX) for j, v in enumerate(row) if i != j]
+    assert scale.startswith(f"{min(others):.3f}") and f"{max(others):.3f} agree" in scale
+
+    field = css(browser, "input.krnn-filter")[0]
+    field.send_keys("(")
+    wait(browser, lambda d: css(d, "[data-testid=filter-error]")[0].text.startswith("Not a regular expression"))
+    assert css(browser, ".krnn-run-list")[0].text == "No run matches the filter."
+    field.send_keys(Keys.BACKSPACE)
+    wait(browser, lambda d: css(d, "[data-testid=filter-error]")[0].text == "" and css(d, ".krnn-run"))

@@ -13,7 +13,7 @@ const VIEWS = [
   {id: 'text', title: 'Colored text', module: './static/views/colored_text.js'},
   {id: 'saturation', title: 'Saturation', module: './static/views/saturation.js'},
   {id: 'training', title: 'Over training', module: './static/views/training.js', needs: 'training'},
-  {id: 'oracle', title: 'Error oracles', module: './static/views/oracle.js'},
+  {id: 'oracle', title: 'Error oracles', module: './static/views/oracle.js', needs: 'oracle'},
   {id: 'characters', title: 'Characters', module: './static/views/characters.js', needs: 'characters'},
   {id: 'brace', title: 'Closing braces', module: './static/views/brace.js', needs: 'brace'},
   {id: 'agreement', title: 'Agreement', module: './static/views/agreement.js', needs: 'agreement'},
@@ -58,6 +58,8 @@ class App {
     this.seen = new Set();             // the runs listed at the last load: a run that appears later starts ticked
     this.filter = '';
     this.views = new Map();
+    this.colors = new Map();               // run -> its colour's number, given once: adding runs moves no colour
+    this.filterError = el('p', {class: 'krnn-hint krnn-filter-error', role: 'status', 'data-testid': 'filter-error'});
     this.link = readLink();                // what the URL asked for when the page opened; used by the first load
     this.linkTimer = null;
     this.runList = el('div', {class: 'krnn-run-list'});
@@ -75,7 +77,7 @@ class App {
     const reload = el('button', {class: 'krnn-reload', type: 'button', title: 'Read the logdir again',
                                  click: () => this.load()}, 'Reload');
     this.element = el('div', {class: 'krnn-app'},
-      el('aside', {class: 'krnn-sidebar'}, el('h2', {}, 'Runs'), filter, this.runList, reload),
+      el('aside', {class: 'krnn-sidebar'}, el('h2', {}, 'Runs'), filter, this.filterError, this.runList, reload),
       el('section', {class: 'krnn-content'}, el('div', {class: 'krnn-tab-bar'}, this.tabs, this.exportControl),
          this.problems, this.main));
     // whatever a view draws, the link follows once it is still (no view has to say when its state changed)
@@ -114,6 +116,7 @@ class App {
 
   // Reads the runs route, redraws the run selector, then the current view.
   async load() {
+    if (!this.current) replace(this.main, el('p', {class: 'krnn-hint', 'data-testid': 'loading'}, 'Loading the runs…'));
     try {
       this.index = await api('runs');
       this.loadError = null;
@@ -126,6 +129,7 @@ class App {
     if (this.checked.size === 0 || ![...this.checked].some((r) => names.includes(r))) this.checked = new Set(names);
     else for (const name of names) if (!this.seen.has(name)) this.checked.add(name);   // a run new since the last load
     this.seen = new Set(names);
+    for (const name of names) if (!this.colors.has(name)) this.colors.set(name, this.colors.size);   // kept for good
     const problems = this.index.problems;
     replace(this.problems, problems.length ? el('details', {class: 'krnn-message krnn-warning', role: 'status'},
       el('summary', {}, `${problems.length} unreadable karpathy_rnn summar${problems.length > 1 ? 'ies' : 'y'} skipped`),
@@ -148,19 +152,27 @@ class App {
     return this.visibleRuns().filter((r) => this.checked.has(r.run));
   }
 
+  // The runs the filter keeps: a regular expression, or (when it is not one) the runs containing its text, and
+  // the filter says so instead of silently showing every run.
   visibleRuns() {
-    let pattern = null;
-    try {
-      pattern = this.filter ? new RegExp(this.filter) : null;
-    } catch (error) {
-      pattern = null;
+    let keep = () => true;
+    let problem = '';
+    if (this.filter) {
+      try {
+        const pattern = new RegExp(this.filter);
+        keep = (name) => pattern.test(name);
+      } catch (error) {
+        problem = `Not a regular expression (${error.message}): showing the runs that contain this text.`;
+        keep = (name) => name.includes(this.filter);
+      }
     }
-    return this.index.runs.filter((r) => !pattern || pattern.test(r.run));
+    this.filterError.textContent = problem;
+    this.filterInput.setAttribute('aria-invalid', problem ? 'true' : 'false');
+    return this.index.runs.filter((r) => keep(r.run));
   }
 
   runColor(run) {
-    const position = this.index.runs.findIndex((r) => r.run === run);
-    return RUN_COLORS[Math.max(position, 0) % RUN_COLORS.length];
+    return RUN_COLORS[(this.colors.get(run) ?? 0) % RUN_COLORS.length];
   }
 
   drawRuns() {

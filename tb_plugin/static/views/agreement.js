@@ -118,8 +118,11 @@ export function createView(app) {
     const left = labelled ? LABELS : 8;
     const width = left + n * cell + (labelled ? LABELS * 0.7 : 8);
     const height = top + n * cell + 8;
-    const low = Math.min(...data.matrix.flat());
-    const color = (value) => rgb(low < 1 ? (value - low) / (1 - low) : 1);
+    // the scale spans the agreements between different models (the 1.0 diagonal would squeeze them together)
+    const others = data.matrix.flatMap((row, i) => row.filter((_, j) => j !== i));
+    const low = others.length ? Math.min(...others) : 1;
+    const high = others.length ? Math.max(...others) : 1;
+    const color = (value) => rgb(high > low ? Math.max(0, Math.min(1, (value - low) / (high - low))) : 1);
     const svg = el('svg', {width, height, viewBox: `0 0 ${width} ${height}`, class: 'krnn-agreement-matrix',
                            role: 'img', 'aria-label': `agreement between the models, ${data.run}`});
     data.matrix.forEach((row, i) => row.forEach((value, j) => {
@@ -140,10 +143,10 @@ export function createView(app) {
       });
     }
     return el('div', {class: 'krnn-agreement-heat'}, svg,
-      el('div', {class: 'krnn-legend-row'}, el('span', {class: 'krnn-legend'}, low.toFixed(3),
-        el('span', {class: 'krnn-legend-bar',
-                    style: `background: linear-gradient(to right, ${color(low)}, ${color(1)})`}),
-        '1.000 agree')));
+      el('div', {class: 'krnn-legend-row'}, el('span', {class: 'krnn-legend', 'data-testid': 'agreement-scale'},
+        low.toFixed(3), el('span', {class: 'krnn-legend-bar',
+                                    style: `background: linear-gradient(to right, ${color(low)}, ${color(high)})`}),
+        `${high.toFixed(3)} agree (between different models; the diagonal is 1)`)));
   }
 
   // Shows only params.run (when given) at params.step (when given); refresh() shows every ticked run again.

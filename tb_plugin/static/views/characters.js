@@ -95,7 +95,7 @@ export function createView(app) {
     const [first, second] = data.models;
     const shown = `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(3)}`;
     span.title = shown;
-    readout.textContent = `Character ${formatCount(data.start + i)} ${JSON.stringify(characters[i])}: `
+    readout.textContent = `Character ${formatCount(data.start + i + 1)} ${JSON.stringify(characters[i])}: `
       + `p(${first}) − p(${second}) = ${shown}`
       + (value > 0 ? ` (${first} leads)` : value < 0 ? ` (${second} leads)` : '');
   }

@@ -41,10 +41,12 @@ export function createView(app) {
   const stepsNote = el('div', {'data-export': 'skip'});
   const ranking = el('aside', {class: 'krnn-ranking'});
   const search = createSearchPanel();
+  const textGrid = el('div', {class: 'krnn-text-grid'},
+    el('div', {class: 'krnn-text-panel'}, search.element, scaleRow, readout, bandLegend, textBox), ranking);
   const element = el('div', {class: 'krnn-view krnn-colored-text'}, controls, stepsNote, bandsBar, pager, coverageBox,
-    status,
-    el('div', {class: 'krnn-text-grid'},
-       el('div', {class: 'krnn-text-panel'}, search.element, scaleRow, readout, bandLegend, textBox), ranking));
+    status, textGrid);
+  let resultsFor = null;             // what the search results shown were found on (run, step, layer, state, cell)
+  const shownKey = () => JSON.stringify([state.run, state.step, state.layer, state.name, state.cell]);
 
   const candidates = () => app.selectedRuns().filter((r) => r.text && r.activations.length);
   const runEntry = () => candidates().find((r) => r.run === state.run);
@@ -424,11 +426,17 @@ export function createView(app) {
       replace(ranking);
       replace(coverageBox);
       replace(stepsNote);
+      textGrid.hidden = true;                      // no empty search box, readout or text naming a cell nobody chose
       replace(status, message('info', 'None of the selected runs has colored-text summaries (text and '
         + 'activations): run scripts/analyze.py on a trained model, or tick another run.'));
       return false;
     }
     drawControls(settled);
+    textGrid.hidden = false;
+    if (resultsFor !== null && resultsFor !== shownKey()) {   // results of another step, state or cell: not these
+      resultsFor = null;
+      search.reset();
+    }
     replace(stepsNote, missingStepsNote(settled.run));
     drawBands(settled.run);
     drawPager(settled.run.text.length);
@@ -583,7 +591,10 @@ export function createView(app) {
         const data = await api('search', {run: page.run, step: page.step, layer: page.layer, name: page.name,
                                           start: range.start, end: range.end, threshold: level, limit: SEARCH_LIMIT,
                                           context: SEARCH_CONTEXT});
-        if (token === searchRequest) drawResults(data);
+        if (token === searchRequest) {
+          drawResults(data);
+          resultsFor = shownKey();
+        }
       } catch (error) {
         if (token === searchRequest) replace(output, message('error', error.message));
       }

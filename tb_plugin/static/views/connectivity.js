@@ -207,7 +207,7 @@ export function createView(app) {
       page.selected = j;
       panel.dataset.selected = String(j);
       panel.dataset.pinned = page.pinned ? 'true' : 'false';
-      readout.textContent = `Character ${formatCount(j)} ${JSON.stringify(characters[j])}`
+      readout.textContent = `Character ${formatCount(j + 1)} ${JSON.stringify(characters[j])}`
         + (page.pinned ? ' (pinned: click it again to release)' : ' (click to pin)')
         + `: shaded by each model\u2019s connectivity to the characters ${data.task === 'autocomplete'
           ? 'up to and including it' : 'before it'}`;

@@ -179,6 +179,7 @@ function panel(data, runColor, chosen) {
       }
     }
     replace(examples, exampleList(data.slices[index], colors[index]));
+    if (examples.isConnected) examples.scrollIntoView({block: 'nearest'});     // below a long table: into view
   }
 
   // `node` (an element, or the attributes of one) chooses slice `index` when clicked, or on Enter or Space.

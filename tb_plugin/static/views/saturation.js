@@ -8,8 +8,8 @@ const LAYER_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8
 // A Map: gate names come from the server (a gate named `constructor` must stay a name).
 const GATE_NAMES = new Map([['i', 'input gate'], ['f', 'forget gate'], ['o', 'output gate'], ['r', 'reset gate'],
                             ['z', 'update gate']]);
-const SIZE = 300;                   // px of a scatter with every layer in it
-const SIDE_SIZE = 220;              // px of one layer's scatter, side by side
+const SIZE = 360;                   // px of a scatter with every layer in it (3 fit 1440 px)
+const SIDE_SIZE = 280;              // px of one layer's scatter, side by side
 const MARGIN = {left: 46, right: 12, top: 12, bottom: 40};
 const LAYOUTS = [['together', 'together'], ['side-by-side', 'side by side']];
 const PLAY_INTERVAL = 1000;         // ms a step stays on screen while playing, counted once it is drawn
