@@ -4,7 +4,7 @@
     python scripts/plugin_screenshots.py runs --out shots --run war_and_peace-lstm-2x128/analysis/test --cell lstm2:37
 
 Starts `tensorboard --logdir LOGDIR` on a free port, opens TensorBoard at the plugin's tab, and saves
-colored_text.png, saturation.png, oracle.png and, when some run has an agreement study, agreement.png, and when
+colored_text.png, saturation.png, when some run has an oracle breakdown oracle.png, when some run has an agreement study, agreement.png, and when
 some run has a connectivity study, connectivity.png with a character of its first text pinned; when some run was
 analysed over training (train.py --analyze-every), saturation_layers.png (the layers side by side) and
 training.png; with --band a stripe of another cell under the text, with --search the pattern search's matches
@@ -95,7 +95,9 @@ def _take(args) -> list[str]:
             shots = [("colored_text.png", None)]
             if args.search:
                 shots.append(("search.png", "search"))
-            shots += [("saturation.png", "saturation"), ("oracle.png", "oracle")]
+            shots.append(("saturation.png", "saturation"))
+            if css(driver, "button[data-view=oracle]"):           # a tab only where some run has an oracle breakdown
+                shots.append(("oracle.png", "oracle"))
             if css(driver, "button[data-view=training]"):         # a tab only where some run was analysed over training
                 shots += [("saturation_layers.png", "saturation-layers"), ("training.png", "training")]
             if css(driver, "button[data-view=agreement]"):        # a tab only where some run has the study

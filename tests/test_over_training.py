@@ -35,8 +35,11 @@ def test_emergence_takes_the_strongest_cell_per_step_and_the_first_step_past_the
     assert [p["r"] for p in line["points"]] == [None, None, 0.3] and line["first_step"] is None   # absent, NaN
     assert emergence(rankings, threshold=0.6)["features"][0]["first_step"] == 100
     assert body["features_total"] == 2 and emergence(rankings, most=2) == body
-    only = emergence(rankings, most=1)                # the strongest |r| at any step (quote's 0.7), not the first
+    only = emergence(rankings, most=1)                # the strongest |r| at any step (quote's 0.7)
     assert [f["feature"] for f in only["features"]] == ["quote"] and only["features_total"] == 2
+    weak_first = [(0, _ranking({"weak": [{"layer": "l1", "cell": 0, "r": 0.1}],
+                                "strong": [{"layer": "l1", "cell": 1, "r": -0.9}]}))]
+    assert [f["feature"] for f in emergence(weak_first, most=1)["features"]] == ["strong"]      # not the first named
     assert emergence(rankings, threshold=0.3)["features"][1]["first_step"] == 100
     assert emergence_rows(body)[1] == [50, "quote", "l2", 3, "-0.550000", "0.550000"]
     assert emergence_rows(body)[3] == [0, "line", "", "", "", ""]

@@ -8,7 +8,7 @@ const LAYER_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8
 // A Map: gate names come from the server (a gate named `constructor` must stay a name).
 const GATE_NAMES = new Map([['i', 'input gate'], ['f', 'forget gate'], ['o', 'output gate'], ['r', 'reset gate'],
                             ['z', 'update gate']]);
-const SIZE = 360;                   // px of a scatter with every layer in it (3 fit 1440 px)
+const SIZE = 340;                   // px of a scatter with every layer in it (3 fit a 1440 px screen)
 const SIDE_SIZE = 280;              // px of one layer's scatter, side by side
 const MARGIN = {left: 46, right: 12, top: 12, bottom: 40};
 const LAYOUTS = [['together', 'together'], ['side-by-side', 'side by side']];
