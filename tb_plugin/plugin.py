@@ -301,7 +301,6 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                 entry["connectivity"] = {"steps": sorted({s.max_step for s in texts.values()}), "texts": len(texts),
                                          "sources": [{"index": index, "source": s.content["source"]}
                                                      for index, s in texts.items()]}
-                self._read_ahead(ctx, experiment, ("connectivity", run), [next(iter(texts.values()))])
             listing.append(entry)
         return {"runs": listing, "problems": problems}
 
@@ -406,27 +405,6 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         """Every row of one (layer, name) at `step`, as the reader's cached blocks (a search reads all; not copied)."""
         pieces = self._pieces(ctx, experiment, run, blocks, total, step, 0, total)
         return pattern_search.RowBlocks(pieces or [np.zeros((0, blocks[0].content["units"]), np.float16)])
-
-    def _read_ahead(self, ctx, experiment, key: tuple, many: list[Series]) -> None:
-        """Read `many` into the reader's cache in a background thread (once at a time per `key`): a connectivity
-        text at the schema's limit takes 4-5 s to decode (163 MB of JSON), so the runs listing starts on each run's
-        first text before anyone opens the tab."""
-        key = (experiment, *key)
-        with self._loading_lock:
-            if key in self._loading or self._reader.holds(experiment, many):
-                return
-            self._loading.add(key)
-
-        def read():
-            try:
-                self._reader.read_many(ctx, experiment, many)
-            except Exception:                         # noqa: BLE001 - the route will say what is wrong
-                pass
-            finally:
-                with self._loading_lock:
-                    self._loading.discard(key)
-
-        threading.Thread(target=read, name="krnn-read-ahead", daemon=True).start()
 
     def _prefetch(self, ctx, experiment, run: str, series: dict[str, Series], blocks: list[Series], step: int
                   ) -> None:

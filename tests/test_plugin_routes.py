@@ -941,32 +941,3 @@ def test_blocks_of_one_state_that_disagree_are_a_400_naming_run_tag_and_field(tm
         assert body["error"].startswith(f"malformed summaries in run 'run': karpathy_rnn/activations/layer1/c/256 has "
                                         f"{field} {other}, karpathy_rnn/activations/layer1/c/0 ")
 
-
-def test_listing_the_runs_starts_reading_each_runs_first_connectivity_text(logdir):
-    """Issue 31.9: a connectivity text at the schema's limit takes seconds to decode; the runs listing starts on
-    each run's first text in the background, so the tab finds it ready."""
-    import time
-
-    from karpathy_rnn import summary
-    from tb_plugin.plugin import KarpathyRNNPlugin
-    from tensorboard.backend import application
-    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
-    from tensorboard.plugins import base_plugin
-    from werkzeug import test, wrappers
-
-    multiplexer = plugin_event_multiplexer.EventMultiplexer()
-    multiplexer.AddRunsFromDirectory(logdir)
-    multiplexer.Reload()
-    plugin = KarpathyRNNPlugin(base_plugin.TBContext(logdir=logdir, data_provider=data_provider.MultiplexerDataProvider(
-        multiplexer, logdir)))
-    client = test.Client(application.TensorBoardWSGI([plugin]), wrappers.Response)
-    from tensorboard.context import RequestContext
-
-    series, _ = plugin._reader.index(RequestContext(), "")
-    first = series["lstm"][summary.connectivity_tag(0)]
-    assert not plugin._reader.holds("", [first])
-    assert get(client, "runs")[0] == 200
-    deadline = time.monotonic() + 30
-    while not plugin._reader.holds("", [first]) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert plugin._reader.holds("", [first]) and not plugin._reader.holds("", [series["lstm"][summary.connectivity_tag(1)]])
