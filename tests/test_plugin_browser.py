@@ -730,6 +730,9 @@ def test_oracle_slice_or_row_lists_its_examples_with_the_fixed_characters_highli
     assert examples_shown(browser, panel) == [] and selected(panel) == (["2"], ["2"])
     panel.find_element("css selector", "tr.krnn-slice-row[data-index='1']").click()
     wait(browser, lambda d: examples_shown(d, panel) == expected_examples(slices[1]["examples"]))
+    in_view = ("const r = arguments[0].querySelector('.krnn-examples').getBoundingClientRect();"
+               "return r.top >= 0 && r.top < window.innerHeight;")
+    wait(browser, lambda d: d.execute_script(in_view, panel))          # issue 31.8: scrolled into view, not below
     assert no_injected_markup(browser) and no_alert(browser)
     assert no_horizontal_scroll(browser)
     screenshot(browser, "oracle_examples.png")
