@@ -107,7 +107,7 @@ def test_panel_titles_and_text_are_drawn_literally():
     title = "lstm2 cell 3: r = +0.500 with in_$string$"
     figure = colored_text_figure([(title, "x = $a_b$;", np.zeros(10))])
     ax = figure.axes[0]
-    assert ax.get_title(loc="left") == title
+    assert ax.get_title(loc="left") == f"{title}  [red \u22121, white 0, blue +1]"      # the colour scale named
     texts = [ax.title, *(t for a in figure.axes for t in a.texts), ax._left_title]
     assert all(not t.get_parse_math() for t in texts if t.get_text())
     figure.canvas.draw()                                  # mathtext would fail on the unbalanced '$'
