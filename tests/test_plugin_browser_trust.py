@@ -404,3 +404,33 @@ def test_the_smaller_findings(browser, server):
     assert css(browser, ".krnn-run-list")[0].text == "No run matches the filter."
     field.send_keys(Keys.BACKSPACE)
     wait(browser, lambda d: css(d, "[data-testid=filter-error]")[0].text == "" and css(d, ".krnn-run"))
+
+
+def test_a_run_keeps_its_colour_when_runs_are_added(browser, tmp_path):
+    """31.8: run colours followed the run's place in the list, so a run added before it (by name) recoloured it."""
+    import time
+
+    import tensorflow as tf
+
+    from karpathy_rnn import summary
+
+    def write(name):
+        with tf.summary.create_file_writer(str(tmp_path / name)).as_default():
+            summary.write_text("abc\n" * 20, 1, source="val")
+            summary.write_activations("layer1", "c", np.zeros((80, 2), np.float32), 1, "lstm")
+
+    def colours(d):
+        return {label.get_attribute("title"): d.execute_script(
+            "return arguments[0].querySelector('input').style.accentColor", label) for label in css(d, ".krnn-run")}
+
+    write("b-run")
+    with tensorboard(str(tmp_path), expect_runs=1) as base:
+        open_plugin(browser, base)
+        before = wait(browser, lambda d: colours(d))["b-run"]
+        write("a-run")                                            # sorts first: it takes place 0 in the list
+        deadline = time.monotonic() + 60
+        while len(colours(browser)) < 2 and time.monotonic() < deadline:       # TensorBoard reads it, Reload lists it
+            css(browser, "button.krnn-reload")[0].click()
+            time.sleep(1.0)
+        after = colours(browser)
+        assert list(after) == ["a-run", "b-run"] and after["b-run"] == before and after["a-run"] != before
