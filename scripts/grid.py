@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     index, count = parse_shard(args.shard)
     if not args.table_only:
-        from karpathy_rnn.training.run_dir import read_results
+        from karpathy_rnn.training.run_dir import holds_run, read_results
         from karpathy_rnn.training.trainer import TrainingDiverged, TrainingInterrupted, train
 
         sources = {corpus_label(corpus): corpus for corpus in args.corpora}   # cell name -> --corpus value
@@ -114,7 +114,8 @@ def main(argv=None) -> int:
                                  patience=args.patience, eval_every=args.eval_every, seed=args.seed,
                                  batch_size=args.batch_size, unroll=args.unroll, data_dir=args.data_dir,
                                  precision=args.precision,
-                                 logdir=args.logdir, name=name, resume=True)  # continues or extends a cell
+                                 logdir=args.logdir, name=name,
+                                 resume=holds_run(run_dir))          # continues or extends a cell, or starts it
             try:
                 train(config, progress_bar=args.progress)
             except TrainingInterrupted as exc:

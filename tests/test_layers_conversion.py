@@ -64,6 +64,27 @@ def test_a_whole_keras_model_converts_and_its_gates_can_be_read():
     assert set(gates) == {"i", "f", "o", "g", "c", "h"}
 
 
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave", None])
+def test_convert_model_keeps_a_bidirectionals_merge_mode(merge_mode):
+    """Issue 32.11: a planted bug rebuilding Bidirectional without its merge_mode passed every test (only concat was
+    tried); each mode gives the built-in's outputs both ways, and None its two sequences."""
+    rng = np.random.default_rng(2)
+    inputs = keras.Input((None, 5))
+    merged = keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True), merge_mode=merge_mode)(inputs)
+    model = keras.Model(inputs, merged)
+    for layer in model.layers:
+        _randomise(layer, rng)
+    x = rng.normal(size=(3, 7, 5)).astype("float32")
+    expected = model.predict(x, verbose=0)
+    for converted in (convert_model(model), convert_model(convert_model(model), to="keras")):
+        bidirectional = converted.layers[1]
+        assert bidirectional.merge_mode == merge_mode
+        got = converted.predict(x, verbose=0)
+        for a, b in (zip(got, expected) if merge_mode is None else [(got, expected)]):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    assert isinstance(convert_model(model).layers[1].forward_layer, LSTM)
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda: keras.layers.GRU(4), "reset_after=True"),
     (lambda: keras.layers.LSTM(4, activation="relu"), "activation='relu'"),

@@ -204,6 +204,18 @@ def test_bad_input_is_one_line_and_exit_2(corpus, tmp_path):
         assert message in error_line(done), flags
 
 
+def test_resume_of_a_run_that_does_not_exist_is_refused_naming_the_runs_there(corpus, tmp_path):
+    """Issue 32.1: `--name nosuch --resume` silently trained a new run from step 0 (rc 0)."""
+    common = ["--corpus", corpus, "--hidden", "8", "--batch-size", "10", "--unroll", "20", "--max-steps", "2",
+              "--logdir", tmp_path, "--no-progress"]
+    assert run_script("train.py", *common, "--name", "real").returncode == 0
+    done = run_script("train.py", *common, "--name", "nosuch", "--resume")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert error_line(done) == (f"error: --resume: {tmp_path / 'nosuch'} holds no run to resume; runs in {tmp_path}: "
+                                "real (give one of them with --name, or leave out --resume to start a new run)")
+    assert not (tmp_path / "nosuch" / "config.json").exists()
+
+
 def test_resume_refuses_another_vocabulary_or_architecture(corpus, tmp_path):
     os.makedirs(tmp_path / "other")
     other = write_tiny_corpus(tmp_path / "other", "tiny.txt", seed=5)

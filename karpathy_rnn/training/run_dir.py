@@ -237,6 +237,11 @@ def has_checkpoint(path: str) -> bool:
     return os.path.isfile(os.path.join(path, CHECKPOINT_DIR, "checkpoint"))
 
 
+def holds_run(path: str) -> bool:
+    """Whether `path` holds a run that --resume can continue: its config.json or a training checkpoint."""
+    return os.path.isfile(os.path.join(path, CONFIG_FILE)) or has_checkpoint(path)
+
+
 def check_resumable(stored: dict, current: dict, fixed: tuple[str, ...], path: str) -> None:
     """Raise KRNNError naming every setting (and the vocabulary) in which `current` differs from the stored run."""
     differences = [f"{key}={stored.get(key)!r} there, {current.get(key)!r} here" for key in fixed

@@ -53,6 +53,7 @@ from karpathy_rnn.training.run_dir import (
     RunDirLock,
     check_resumable,
     has_checkpoint,
+    holds_run,
     missing_ancestor,
     remove_new_run_dir,
     prepare_run_dir,
@@ -243,6 +244,13 @@ class Trainer:
                 repaired = repair_checkpoint_state(self.run_dir)
                 if repaired:
                     self.log(f"warning: {repaired}")
+        elif self.config.resume:                          # nothing to resume: say so, never start afresh silently
+            logdir = os.path.dirname(os.path.abspath(self.run_dir))
+            found = sorted(name for name in (os.listdir(logdir) if os.path.isdir(logdir) else [])
+                           if holds_run(os.path.join(logdir, name)))
+            shown = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+            raise KRNNError(f"--resume: {self.run_dir} holds no run to resume; runs in {logdir}: {shown or 'none'} "
+                            "(give one of them with --name, or leave out --resume to start a new run)")
         write_json(os.path.join(self.run_dir, CONFIG_FILE), self._identity())
 
     def _build(self):
