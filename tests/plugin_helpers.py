@@ -230,6 +230,15 @@ def write_plugin_logdir(root: str, long_text: int = 0) -> str:
 
 # --- the browser tests' shared pieces ---------------------------------------------------------------------------
 
+def krnn_export(driver, view, params, kind):
+    """window.krnnExport(view, params, kind) -> {ok, filename, data} or {ok: False, error}."""
+    return driver.execute_async_script(
+        "const [view, params, kind, done] = arguments;"
+        "window.krnnExport(view, params, kind).then((r) => done({ok: true, filename: r.filename, data: r.data}),"
+        "                                           (e) => done({ok: false, error: String(e.message || e)}));",
+        view, params, kind)
+
+
 def browser_session(width: int = 1280, height: int = 800, script_timeout: int | None = None):
     """A module fixture's body: Debian's headless Chromium (a failure in CI where it is missing, a skip elsewhere),
     quit after the module."""

@@ -7,7 +7,8 @@ import os
 import numpy as np
 import pytest
 
-from plugin_helpers import agreement_body, brace_body, browser_session, choose, connectivity_body, set_number
+from plugin_helpers import (agreement_body, brace_body, browser_session, choose, connectivity_body, krnn_export,
+                            set_number)
 from tb_plugin.testing import css, tensorboard, wait
 
 WIDTH, HEIGHT = 1440, 900
@@ -84,14 +85,6 @@ def first_colours(driver, count=5):
 
 def legend_labels(driver):
     return [chip.text for chip in css(driver, "[data-testid=scale] .krnn-legend-chip")]
-
-
-def krnn_export(driver, view, params, kind):
-    return driver.execute_async_script(
-        "const [view, params, kind, done] = arguments;"
-        "window.krnnExport(view, params, kind).then((r) => done({ok: true, filename: r.filename, data: r.data}),"
-        "                                           (e) => done({ok: false, error: String(e.message || e)}));",
-        view, params, kind)
 
 
 def test_gates_are_coloured_on_0_to_1_and_states_on_minus_1_to_1_with_a_key_and_hover_that_say_so(browser, server):

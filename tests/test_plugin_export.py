@@ -11,7 +11,8 @@ import struct
 import numpy as np
 import pytest
 
-from plugin_helpers import agreement_body, browser_session, brace_body, characters_body, connectivity_body, oracle_slices
+from plugin_helpers import (agreement_body, browser_session, brace_body, characters_body, connectivity_body,
+                            krnn_export, oracle_slices)
 from training_helpers import error_line
 from tb_plugin.testing import css, tensorboard, wait
 
@@ -88,15 +89,6 @@ def server(browser, logdir):
 def open_plugin(driver, base):
     driver.get(f"{base}/data/plugin_entry.html?name=karpathy_rnn")
     wait(driver, lambda d: css(d, "pre.krnn-text span") or css(d, ".krnn-message"))
-
-
-def krnn_export(driver, view, params, kind):
-    """window.krnnExport(view, params, kind) -> {ok, filename, data} or {ok: False, error}."""
-    return driver.execute_async_script(
-        "const [view, params, kind, done] = arguments;"
-        "window.krnnExport(view, params, kind).then((r) => done({ok: true, filename: r.filename, data: r.data}),"
-        "                                           (e) => done({ok: false, error: String(e.message || e)}));",
-        view, params, kind)
 
 
 def expected_name(view, extension, layer=None, cell=None):

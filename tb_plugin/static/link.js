@@ -41,11 +41,6 @@ export function writeLink(params) {
   }
 }
 
-// The whole URL of the link now (what a "Copy link" gives).
-export function linkUrl() {
-  return host().location.href;
-}
-
 function safeDecode(text) {
   try {
     return decodeURIComponent(text);
