@@ -289,11 +289,15 @@ MUTANTS = [
     ('tb_plugin/static/common.js', 'if (!training || !(training.written > training.steps.length)) return null;', 'if (!training || true) return null;', 'tests/test_plugin_browser_trust.py::lower_samples_per_plugin'),
     ('tb_plugin/static/views/oracle.js', "    if (examples.isConnected) examples.scrollIntoView({block: 'nearest'});     // below a long table: into view\n", '', 'tests/test_plugin_browser.py::oracle_slice_or_row'),
     ('tb_plugin/static/index.js', 'return RUN_COLORS[(this.colors.get(run) ?? 0) % RUN_COLORS.length];', 'return RUN_COLORS[Math.max(this.index.runs.findIndex((r) => r.run === run), 0) % RUN_COLORS.length];', 'tests/test_plugin_browser_trust.py::keeps_its_colour'),
-    ('karpathy_rnn/training/trainer.py', '        elif self.config.resume:                          # nothing to resume', '        elif False:                          # nothing to resume', 'tests/test_train.py::does_not_exist'),
+    ('karpathy_rnn/training/trainer.py', '        if self.config.resume:                            # nothing to resume', '        if False:                            # nothing to resume', 'tests/test_train.py::does_not_exist'),
     ('karpathy_rnn/layers/conversion.py', 'merge_mode=layer.merge_mode, name=layer.name)', 'name=layer.name)', 'tests/test_layers_conversion.py::merge_mode'),
     ('scripts/grid.py', 'resume=holds_run(run_dir))', 'resume=True)', 'tests/test_grid_script.py::trains_skips_and_resumes'),
     ('tb_plugin/reader.py', 'parts = [many[k::calls] for k in range(calls)]', 'parts = [many[k::calls + 1] for k in range(calls)]', 'tests/test_plugin_routes.py::concurrent_calls'),
     ('tb_plugin/static/common.js', "step: given('step') ? Number(params.step) : null};", 'step: null};', 'tests/test_plugin_export.py::rejects_unknown'),
+    # issue 32.2: refusals that config.json decides come before TensorFlow
+    ('karpathy_rnn/training/trainer.py', "        self._refuse_unless_free_or_resumable(os.path.join(config.logdir, name))   # before TensorFlow: at once\n", '', 'tests/test_train.py::before_tensorflow'),
+    ('scripts/sample.py', "    if config is not None:                       # a run's vocabulary decides the prime before the model loads", '    if False:', 'tests/test_sample_export.py::before_tensorflow'),
+    ('scripts/analyze.py', "    if config is not None:                     # what the run's config.json decides, before TensorFlow loads", '    if False:', 'tests/test_analyze_script.py::before_tensorflow'),
 ]
 
 

@@ -629,17 +629,21 @@ def _color(args, p, log):
     if not args.out.endswith((".html", ".png")):
         p.error(f"--out must end in .html or .png, got {args.out!r}")
     writable_folder(os.path.dirname(os.path.abspath(args.out)), "--out folder")
-    model = open_gate_model(args.model)
     from karpathy_rnn.analysis.trace import find_layer
+    from karpathy_rnn.data.vocabulary import Vocabulary
+    from karpathy_rnn.training.run_dir import char_lm_config
+
+    config = char_lm_config(args.model)
+    if config is not None:                     # what the run's config.json decides, before TensorFlow loads
+        _check_cell(find_layer(_configured_layers(config), args.layer), args.cell)
+        Vocabulary(tuple(config["vocabulary"])).encode(text)
+    model = open_gate_model(args.model)
 
     layer = find_layer(model.layers, args.layer)
     state = args.state or ("c" if "c" in layer.gates else "h")
     if state not in layer.gates:
         raise KRNNError(f"layer {layer.name} ({layer.unit.upper()}) has no {state!r}; it has {', '.join(layer.gates)}")
-    if not 0 <= args.cell < layer.units:
-        raise KRNNError(f"cell {args.cell} is out of range: layer {layer.name} has {layer.units} cells, "
-                        f"0..{layer.units - 1}")
-    from karpathy_rnn.data.vocabulary import Vocabulary
+    _check_cell(layer, args.cell)
     ids = Vocabulary(tuple(model.vocabulary)).encode(text)
     states, values = model.zero_states(1), []
     for start in range(0, len(ids), 1000):
@@ -656,6 +660,21 @@ def _color(args, p, log):
         with atomic_file(args.out, "w", encoding="utf-8") as handle:
             handle.write(html_page(title, colored_text_html(text, values, title, scale)))
     log(f"wrote {args.out}")
+
+
+def _configured_layers(config: dict) -> list:
+    """The recurrent layers a train.py run's config.json describes, as find_layer takes them (name, units)."""
+    from types import SimpleNamespace
+
+    return [SimpleNamespace(name=f"{config['unit']}{index}", units=config["hidden"])
+            for index in range(1, config["layers"] + 1)]
+
+
+def _check_cell(layer, cell: int) -> None:
+    """KRNNError unless `cell` is a cell of `layer`."""
+    if not 0 <= cell < layer.units:
+        raise KRNNError(f"cell {cell} is out of range: layer {layer.name} has {layer.units} cells, "
+                        f"0..{layer.units - 1}")
 
 
 def main(argv=None) -> int:

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from tests.training_helpers import error_line, run_script, tiny_config, write_tiny_corpus
+from tests.training_helpers import error_line, run_script, run_without_tensorflow, tiny_config, write_tiny_corpus
 
 pytestmark = pytest.mark.slow   # a real training run and script processes
 
@@ -147,10 +147,7 @@ def test_saved_model_and_color(trained, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["color", "{run}", "--layer", "2", "--cell", "99", "--text", "the"], "cell 99 is out of range: layer lstm2 has 12"),
-    (["color", "{run}", "--layer", "5", "--cell", "0", "--text", "the"], "layer 5 is out of range"),
     (["color", "{gru}", "--layer", "1", "--cell", "0", "--state", "f", "--text", "the"], "has no 'f'"),
-    (["color", "{run}", "--layer", "1", "--cell", "0", "--text", "the \u00e9"], "\u00e9"),
     (["{empty}"], "neither a run directory"),
     (["{missing}"], "does not exist"),
     (["{run}", "--lanes", "0"], "--lanes must be >= 1"),
@@ -167,6 +164,20 @@ def test_bad_input_is_one_line(trained, tmp_path, args, message):
                       "--no-progress" if args[0] != "color" else "--out", *([] if args[0] != "color" else [tmp_path / "c.html"]))
     assert done.returncode == 2, done.stdout + done.stderr[-2000:]
     assert message in error_line(done)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--layer", "2", "--cell", "99", "--text", "the"], "cell 99 is out of range: layer lstm2 has 12 cells, 0..11"),
+    (["--layer", "2", "--cell", "12", "--text", "the"], "cell 12 is out of range"),
+    (["--layer", "lstm2", "--cell", "-1", "--text", "the"], "cell -1 is out of range"),
+    (["--layer", "3", "--cell", "0", "--text", "the"], "layer 3 is out of range: the model has 2 layer(s)"),
+    (["--layer", "lstm3", "--cell", "0", "--text", "the"], "no layer 'lstm3'; the model has lstm1, lstm2"),
+    (["--layer", "1", "--cell", "0", "--text", "the \u00e9"], "\u00e9"),
+])
+def test_color_refusals_config_json_decides_come_before_tensorflow(trained, tmp_path, args, message):
+    """Issue 32.2: a layer, cell or character the run lacks was refused only after the model loaded (28-32 s)."""
+    done = run_without_tensorflow("analyze.py", "color", trained[0], *args, "--out", tmp_path / "c.html")
+    assert done.returncode == 2 and message in error_line(done), done.stderr[-1500:]
 
 
 def test_gru_run_gets_its_own_defaults_and_claims(trained, tmp_path):

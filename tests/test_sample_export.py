@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from karpathy_rnn.errors import KRNNError, UnknownCharacterError
-from tests.training_helpers import error_line, run_script, tiny_config, write_tiny_corpus
+from tests.training_helpers import error_line, run_script, run_without_tensorflow, tiny_config, write_tiny_corpus
 
 pytestmark = pytest.mark.slow   # real training runs and script processes
 
@@ -72,11 +72,14 @@ def test_sampling_follows_the_distribution(trained_run):
 @pytest.mark.parametrize("args, message", [
     (["--temperature", "0"], "temperature must be a number > 0"),
     (["--prime", "Zzz"], "not in the model's"),
+    (["--prime", "th\u00e9"], "'\u00e9' (U+00E9)"),
     (["--length", "-3"], "--length must be >= 0"),
 ])
-def test_sample_bad_input(trained_run, args, message):
-    done = run_script("sample.py", trained_run, *args)
-    assert done.returncode == 2 and message in error_line(done)
+def test_sample_bad_input_is_refused_before_tensorflow(trained_run, args, message):
+    """Issue 32.2: a prime character the model lacks was refused after the model loaded; the run's config.json
+    decides it at once."""
+    done = run_without_tensorflow("sample.py", trained_run, *args)
+    assert done.returncode == 2 and message in error_line(done), done.stderr[-1500:]
 
 
 def test_sample_and_export_refuse_what_is_not_a_model(tmp_path, trained_run, exported):

@@ -9,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from tests.training_helpers import QUIET, REPO, error_line, logged, run_script, tiny_config, write_tiny_corpus
+from tests.training_helpers import (QUIET, REPO, error_line, logged, run_script, run_without_tensorflow, tiny_config,
+                                    write_tiny_corpus)
 
 pytestmark = pytest.mark.slow   # real training runs and script processes
 
@@ -214,6 +215,22 @@ def test_resume_of_a_run_that_does_not_exist_is_refused_naming_the_runs_there(co
     assert error_line(done) == (f"error: --resume: {tmp_path / 'nosuch'} holds no run to resume; runs in {tmp_path}: "
                                 "real (give one of them with --name, or leave out --resume to start a new run)")
     assert not (tmp_path / "nosuch" / "config.json").exists()
+
+
+def test_refusals_config_json_decides_come_before_tensorflow(corpus, tmp_path):
+    """Issue 32.2: "already holds a run" came after 27-29 s (TensorFlow and the memory check first); so did a
+    --resume of nothing and a --resume with other flags. Each is decided from config.json and the corpus alone."""
+    common = ["--corpus", corpus, "--hidden", "8", "--batch-size", "10", "--unroll", "20", "--logdir", tmp_path,
+              "--name", "run", "--no-progress"]
+    os.makedirs(tmp_path / "run")
+    with open(tmp_path / "run" / "config.json", "w", encoding="utf-8") as f:
+        json.dump({"hidden": 8}, f)
+    cases = [(common, "already holds a run; pass --resume"),
+             ([*common[:-3], "--name", "nosuch", "--no-progress", "--resume"], "holds no run to resume"),
+             ([*common, "--resume"], "cannot resume")]
+    for flags, message in cases:
+        done = run_without_tensorflow("train.py", *flags)
+        assert done.returncode == 2 and message in error_line(done), (flags, done.stderr[-1500:])
 
 
 def test_resume_refuses_another_vocabulary_or_architecture(corpus, tmp_path):

@@ -42,6 +42,26 @@ def run_script(name: str, *args, timeout=600, env=None, **kwargs) -> subprocess.
                           capture_output=True, text=True, env=env, timeout=timeout, cwd=REPO, **kwargs)
 
 
+NO_TENSORFLOW = """
+import runpy, sys
+class NoHeavyImports:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("tensorflow", "keras", "jax", "torch"):
+            raise ImportError(f"{name} was imported before the refusal")
+sys.meta_path.insert(0, NoHeavyImports())
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def run_without_tensorflow(name: str, *args, **kwargs) -> subprocess.CompletedProcess:
+    """Run scripts/<name> where importing TensorFlow, Keras, JAX or torch fails: a refusal that needs none of them
+    comes out as its own one line, anything later as an ImportError."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": REPO}
+    return subprocess.run([sys.executable, "-c", NO_TENSORFLOW, os.path.join(REPO, "scripts", name),
+                           *map(str, args)], capture_output=True, text=True, env=env, cwd=REPO, **kwargs)
+
+
 def error_line(done: subprocess.CompletedProcess) -> str:
     """The one stderr line a usage error must be (asserting there is exactly one, starting 'error:')."""
     lines = [line for line in done.stderr.splitlines() if line.strip() and not _tf_noise(line)]

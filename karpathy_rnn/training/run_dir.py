@@ -112,6 +112,21 @@ def read_config(run_dir: str) -> dict | None:
     return values
 
 
+def char_lm_config(model_path: str) -> dict | None:
+    """The config.json of the train.py run behind a model path (its directory or a .keras file in it), or None
+    (a SavedModel, a loose .keras file, another task's run): what scripts check before loading TensorFlow."""
+    folder = model_path if os.path.isdir(model_path) else os.path.dirname(os.path.abspath(model_path))
+    if os.path.isfile(model_path) and os.path.basename(model_path) != BEST_MODEL_FILE:
+        return None                                      # another .keras file: the run's config may not be its
+    if not os.path.isfile(os.path.join(folder, CONFIG_FILE)) or os.path.isfile(os.path.join(folder, "saved_model.pb")):
+        return None
+    config = read_config(folder)
+    if not all(isinstance(config.get(key), kind) for key, kind in
+               (("unit", str), ("layers", int), ("hidden", int), ("vocabulary", str))) or config.get("task"):
+        return None
+    return config
+
+
 def read_results(run_dir: str) -> dict | None:
     """A run's results.json (None when missing), every field of its type; KRNNError naming the file and the fix."""
     path = os.path.join(run_dir, RESULTS_FILE)

@@ -171,6 +171,7 @@ class Trainer:
                 raise CorpusTooShortError(f"the {split} split of {self.corpus.name} is empty; give it a share with "
                                           "--split (e.g. 90/5/5)")
         name = config.name or default_run_name(self.corpus.name, config, self.hidden)
+        self._refuse_unless_free_or_resumable(os.path.join(config.logdir, name))   # before TensorFlow: at once
         self.comparison = None                  # Figure 5 (right): the n-NNs to compare with while training
         if config.compare_nn:
             from karpathy_rnn.training.compare import NNComparison, nn_traces
@@ -224,19 +225,37 @@ class Trainer:
         self._print(message)
 
     # ---- set-up -------------------------------------------------------------------------------------------
-    def _identity(self) -> dict:
-        """What config.json records: the settings, the resolved size and the data."""
+    def _settings(self) -> dict:
+        """What config.json records of the settings, the resolved size and the data (known before TensorFlow)."""
         return {**self.config.to_dict(), "hidden": self.hidden, "params": self.params,
                 "corpus_name": self.corpus.name, "corpus_sha256": self.corpus.sha256, "corpus_source": self.corpus.source,
-                "vocabulary": "".join(self.corpus.vocabulary.chars), "replicas": self.replicas}
+                "vocabulary": "".join(self.corpus.vocabulary.chars)}
+
+    def _identity(self) -> dict:
+        """What config.json records: the settings, the resolved size, the data and the replicas."""
+        return {**self._settings(), "replicas": self.replicas}
+
+    def _refuse_unless_free_or_resumable(self, run_dir: str) -> bool:
+        """KRNNError unless `run_dir` is free for a new run, or holds a run --resume may continue (True then)."""
+        stored = read_config(run_dir)
+        if has_checkpoint(run_dir) or stored is not None:
+            if not self.config.resume:
+                raise KRNNError(f"{run_dir} already holds a run; pass --resume to continue it, or give "
+                                "another --name or --logdir")
+            check_resumable(stored or {}, self._settings(), RESUME_FIXED + ("corpus_sha256", "split"), run_dir)
+            return True
+        if self.config.resume:                            # nothing to resume: say so, never start afresh silently
+            logdir = os.path.dirname(os.path.abspath(run_dir))
+            found = sorted(name for name in (os.listdir(logdir) if os.path.isdir(logdir) else [])
+                           if holds_run(os.path.join(logdir, name)))
+            shown = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+            raise KRNNError(f"--resume: {run_dir} holds no run to resume; runs in {logdir}: {shown or 'none'} "
+                            "(give one of them with --name, or leave out --resume to start a new run)")
+        return False
 
     def _check_run_dir(self):
-        stored = read_config(self.run_dir)
-        if has_checkpoint(self.run_dir) or stored is not None:
-            if not self.config.resume:
-                raise KRNNError(f"{self.run_dir} already holds a run; pass --resume to continue it, or give "
-                                "another --name or --logdir")
-            check_resumable(stored or {}, self._identity(), RESUME_FIXED + ("corpus_sha256", "split"), self.run_dir)
+        """Under the lock, the same refusals again (another process may have written meanwhile), then config.json."""
+        if self._refuse_unless_free_or_resumable(self.run_dir):
             removed = remove_leftovers(self.run_dir)     # we hold the lock: nobody else is writing them
             if removed:
                 self.log(f"removed what an interrupted writer left half-made: {', '.join(removed)}")
@@ -244,13 +263,6 @@ class Trainer:
                 repaired = repair_checkpoint_state(self.run_dir)
                 if repaired:
                     self.log(f"warning: {repaired}")
-        elif self.config.resume:                          # nothing to resume: say so, never start afresh silently
-            logdir = os.path.dirname(os.path.abspath(self.run_dir))
-            found = sorted(name for name in (os.listdir(logdir) if os.path.isdir(logdir) else [])
-                           if holds_run(os.path.join(logdir, name)))
-            shown = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
-            raise KRNNError(f"--resume: {self.run_dir} holds no run to resume; runs in {logdir}: {shown or 'none'} "
-                            "(give one of them with --name, or leave out --resume to start a new run)")
         write_json(os.path.join(self.run_dir, CONFIG_FILE), self._identity())
 
     def _build(self):
