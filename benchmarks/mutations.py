@@ -298,6 +298,24 @@ MUTANTS = [
     ('karpathy_rnn/training/trainer.py', "        self._refuse_unless_free_or_resumable(os.path.join(config.logdir, name))   # before TensorFlow: at once\n", '', 'tests/test_train.py::before_tensorflow'),
     ('scripts/sample.py', "    if config is not None:                       # a run's vocabulary decides the prime before the model loads", '    if False:', 'tests/test_sample_export.py::before_tensorflow'),
     ('scripts/analyze.py', "    if config is not None:                     # what the run's config.json decides, before TensorFlow loads", '    if False:', 'tests/test_analyze_script.py::before_tensorflow'),
+    # issue 32.14: boundaries from both sides, several leaders, contents not lengths, nats without KenLM
+    ('karpathy_rnn/analysis/oracles.py', 'errors = np.asarray(correct, np.float64) < ERROR_BELOW', 'errors = np.asarray(correct, np.float64) <= ERROR_BELOW', 'tests/test_analysis_oracles.py::exactly_one_half_is_not'),
+    ('karpathy_rnn/analysis/oracles.py', 'fixed = later & (char_distance > 0) & (char_distance <= n)', 'fixed = later & (char_distance > 0) & (char_distance < n)', 'tests/test_analysis_oracles.py::memory_oracle_at_exactly'),
+    ('karpathy_rnn/analysis/oracles.py', 'found = text.rfind(text[start:end], max(0, start - longest), start)', 'found = text.rfind(text[start:end], max(0, start - longest + 1), start)', 'tests/test_analysis_oracles.py::memory_oracle_at_exactly'),
+    ('karpathy_rnn/analysis/longrange.py', 'a_leads = order[difference[order] > 0][:top]', 'a_leads = order[difference[order] >= 0][:top]', 'tests/test_analysis_longrange.py::ties_lead_for_neither'),
+    ('karpathy_rnn/analysis/longrange.py', 'b_leads = order[::-1][difference[order[::-1]] < 0][:top]', 'b_leads = order[::-1][difference[order[::-1]] <= 0][:top]', 'tests/test_analysis_longrange.py::ties_lead_for_neither'),
+    ('karpathy_rnn/analysis/longrange.py', 'b_leads = order[::-1][difference[order[::-1]] < 0][:top]', 'b_leads = order[difference[order] < 0][:top]', 'tests/test_analysis_longrange.py::ties_lead_for_neither'),
+    ('karpathy_rnn/analysis/longrange.py', 'a_leads = order[difference[order] > 0][:top]', 'a_leads = order[::-1][difference[order[::-1]] > 0][:top]', 'tests/test_analysis_longrange.py::ties_lead_for_neither'),
+    ('karpathy_rnn/analysis/longrange.py', 'near = distances <= longest', 'near = distances < longest', 'tests/test_analysis_longrange.py::longest_away'),
+    ('karpathy_rnn/analysis/longrange.py', '"end": int(start) + width - 1', '"end": int(start) + width', 'tests/test_analysis_longrange.py::share_no_edge'),
+    ('karpathy_rnn/analysis/pattern_search.py', 'if end - start > MAX_SELECTION:', 'if end - start >= MAX_SELECTION:', 'tests/test_pattern_search.py::exactly_max_selection'),
+    ('karpathy_rnn/analysis/pattern_search.py', 'if start < 0 or end > length:', 'if start < 0 or end >= length:', 'tests/test_pattern_search.py::exactly_max_selection'),
+    ('karpathy_rnn/analysis/pattern_search.py', 'chosen = span[1 if start > 0 else 0:].min(axis=0) >= threshold', 'chosen = span[1 if start > 0 else 0:].min(axis=0) > threshold', 'tests/test_pattern_search.py::exactly_at_the_threshold'),
+    ('karpathy_rnn/analysis/pattern_search.py', 'rows = rows[values.take(rows, int(cell)) >= threshold]', 'rows = rows[values.take(rows, int(cell)) > threshold]', 'tests/test_pattern_search.py::exactly_at_the_threshold'),
+    ('karpathy_rnn/analysis/pattern_search.py', 'switching &= (values.take(np.maximum(starts - 1, 0)) < threshold)', 'switching &= (values.take(np.maximum(starts - 1, 0)) <= threshold)', 'tests/test_pattern_search.py::exactly_at_the_threshold'),
+    ('karpathy_rnn/analysis/pattern_search.py', 'keep = (sizes * 2 >= length)', 'keep = (sizes >= length // 2)', 'tests/test_pattern_search.py::odd_selection'),
+    ('karpathy_rnn/analysis/connectivity_study.py', 'if other.labels != first.labels:', 'if len(other.labels) != len(first.labels):', 'tests/test_connectivity.py::one_size_but'),
+    ('karpathy_rnn/baselines/ngram.py', 'return -np.asarray(log10_probabilities, np.float64) * LN10', 'return np.asarray(log10_probabilities, np.float64) * LN10', 'tests/test_ngram.py::nats_turn'),
 ]
 
 

@@ -196,3 +196,67 @@ def test_studies_hold_the_numbers_by_hand():
     assert near["braces"] == 1 and near["farther"] == 1 and len(near["buckets"]) == 1
     with pytest.raises(KRNNError, match="no '}' closing a '{'"):
         brace_study("no braces here } {", {"A": np.ones(18)})
+
+
+def test_an_error_is_below_one_half_on_either_side_of_it():
+    """Section 4.3: p < 0.5 is an error; exactly 0.5 and the next float above are not, the next float below is."""
+    below, above = np.nextafter(0.5, 0.0), np.nextafter(0.5, 1.0)
+    assert lr.errors([0.5, below, above, 0.0, 1.0]).tolist() == [False, True, False, True, False]
+    study = lr.overlap_study({"A": np.array([0.5, below, above, 0.2]), "B": np.array([0.5, 0.5, below, above])})
+    assert study["error_below"] == 0.5 and study["errors"] == {"A": 2, "B": 1}
+    assert {tuple(r["models"]): r["count"] for r in study["regions"]} == {(): 1, ("A",): 2, ("B",): 1, ("A", "B"): 0}
+
+
+def test_who_leads_ties_lead_for_neither_and_both_lists_are_largest_lead_first():
+    """Several leaders on each side, and two ties (0 and 5): A leads 1 (+0.3), 7 (+0.2), 3 (+0.1); B leads 2 (0.5),
+    8 (0.2), 4 (0.1); 6 never occurs (NaN). `top` keeps the largest leads, not the first ids."""
+    mean_a = np.array([0.5, 0.9, 0.3, 0.6, 0.2, 0.7, np.nan, 0.45, 0.1])
+    mean_b = np.array([0.5, 0.6, 0.8, 0.5, 0.3, 0.7, 0.5, 0.25, 0.3])
+    a_leads, b_leads = lr.largest_advantages(mean_a, mean_b, top=10)
+    assert a_leads.tolist() == [1, 7, 3] and b_leads.tolist() == [2, 8, 4]
+    a_leads, b_leads = lr.largest_advantages(mean_a, mean_b, top=2)
+    assert a_leads.tolist() == [1, 7] and b_leads.tolist() == [2, 8]
+    b_leads, a_leads = lr.largest_advantages(mean_b, mean_a, top=10)          # the same leads, seen from B
+    assert a_leads.tolist() == [1, 7, 3] and b_leads.tolist() == [2, 8, 4]
+    equal = np.array([0.25, 0.5, 0.75])
+    assert [ids.tolist() for ids in lr.largest_advantages(equal, equal.copy())] == [[], []]   # all ties: no leader
+    targets = np.array([0, 1, 2, 3, 4, 5, 7, 8])                                  # id 6 absent from the text
+    chars = lr.character_study(mean_a[targets], mean_b[targets], targets, "abcdefghi", ("A", "B"), top=10)
+    assert [[r["character"] for r in side] for side in chars["leaders"]] == [["b", "h", "d"], ["c", "i", "e"]]
+
+
+def _braces(*distances):
+    """A text of consecutive pairs "{" + (d - 1) x's + "}": one closing brace at each distance d."""
+    return "".join("{" + "x" * (d - 1) + "}" for d in distances)
+
+
+def test_a_closing_brace_exactly_longest_away_is_shown_and_one_farther_is_counted_apart():
+    """brace_study shows distances "up to `longest`": 40 is in a bucket, 41 is "farther" (longest = 40)."""
+    text = _braces(39, 40, 41)                     # pairs at 0..39, 40..80, 81..122
+    correct = np.zeros(len(text))
+    correct[[39, 80, 122]] = [0.2, 0.6, 0.9]
+    assert lr.closing_brace_distances(text)[1].tolist() == [39, 40, 41]
+    study = lr.brace_study(text, {"A": correct}, width=20, longest=40)
+    assert study["braces"] == 2 and study["farther"] == 1 and study["longest"] == 40
+    assert study["buckets"] == [{"start": 1, "end": 20, "count": 0, "means": [None]},
+                                {"start": 21, "end": 40, "count": 2, "means": [pytest.approx(0.4)]}]
+    assert lr.brace_study(text, {"A": correct}, width=20, longest=39)["farther"] == 2
+    assert lr.brace_study(text, {"A": correct}, width=20, longest=41)["farther"] == 0
+
+
+def test_brace_buckets_share_no_edge_and_each_edge_distance_is_in_one_bucket():
+    """Buckets 1..20, 21..40, 41..60: the distances on either side of each edge (1, 20, 21, 40, 41, 60) land in the
+    bucket whose [start, end] holds them, two per bucket."""
+    text = _braces(1, 20, 21, 40, 41, 60)
+    closes, distances = lr.closing_brace_distances(text)
+    assert distances.tolist() == [1, 20, 21, 40, 41, 60]
+    correct = np.zeros(len(text))
+    correct[closes] = [0.1, 0.3, 0.5, 0.7, 0.2, 0.4]
+    study = lr.brace_study(text, {"A": correct}, width=20, longest=60)
+    assert [(b["start"], b["end"], b["count"]) for b in study["buckets"]] == [(1, 20, 2), (21, 40, 2), (41, 60, 2)]
+    assert [b["means"][0] for b in study["buckets"]] == pytest.approx([0.2, 0.6, 0.3])
+    starts, means, counts = lr.bucket_means([40, 41, 60, 61, 20, 21], np.arange(6.0), width=20)
+    assert starts.tolist() == [1, 21, 41, 61] and counts.tolist() == [1, 2, 2, 1]
+    np.testing.assert_allclose(means, [4, (0 + 5) / 2, (1 + 2) / 2, 3])
+    starts, _, counts = lr.bucket_means([1, 2, 3], np.zeros(3), width=1)           # width 1: one distance each
+    assert starts.tolist() == [1, 2, 3] and counts.tolist() == [1, 1, 1]

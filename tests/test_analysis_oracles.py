@@ -174,3 +174,55 @@ def test_far_memory_examples_come_in_two_fragments():
 def test_probabilities_must_match_the_text():
     with pytest.raises(Exception, match="3 probabilities for a text of 4"):
         breakdown("abcd", np.zeros(3), np.zeros((9, 4)), Counter())
+
+
+def test_an_error_is_below_one_half_and_exactly_one_half_is_not():
+    """Section 4.4: an error is p(correct) < 0.5, tested at 0.5 and on either side of it."""
+    text = "abcdef"                                                # one word: no word-model or punctuation oracle
+    below, above = np.nextafter(0.5, 0.0), np.nextafter(0.5, 1.0)
+    correct = np.array([0.5, below, above, 0.4999, 0.5001, 0.9])
+    result = breakdown(text, correct, _no_ngram(text), Counter(), memories=(), rare=(), boosts=())
+    assert result.errors.tolist() == [False, True, False, True, False, False]
+    assert result.total == 2 and result.counts()["remaining"] == 2
+    assert peel(np.array([0.5, 0.5, below]), []).counts() == {"remaining": 1}
+
+
+def test_ngram_oracle_at_exactly_one_half_and_on_either_side():
+    """"Greater than 0.5": 0.5 itself does not fix an error, the next float above it does, just below does not."""
+    text = "abcdef"
+    correct = _probabilities(text, range(6))
+    ngram = np.zeros((9, 6))
+    ngram[0, :] = [0.5, np.nextafter(0.5, 1.0), np.nextafter(0.5, 0.0), 0.5001, 0.4999, 0.0]
+    ngram[8, 5] = 0.5                                           # exactly one half in the 9-gram too
+    result = breakdown(text, correct, ngram, Counter(), memories=(), rare=(), boosts=())
+    assert _removed_by(result, "n-gram") == [1, 3]
+
+
+def test_boost_oracles_at_exactly_one_half_minus_b_and_on_either_side():
+    """Boost b removes the errors with p >= 0.5 - b: at exactly 0.5 - b (p + b == 0.5 in float64) and just above it
+    boost b removes the error, just below it the next boost does (and nothing below 0 exists for b = 0.5)."""
+    exact = [0.4, 0.3, 0.2, 0.1, 0.0]                          # 0.5 - b, b = 0.1 .. 0.5, written by hand
+    assert [p + b for p, b in zip(exact, oracles.BOOSTS)] == [0.5] * 5
+    correct = np.array(exact + [p + 1e-9 for p in exact] + [p - 1e-9 for p in exact[:4]])
+    text = "x" * len(correct)
+    result = breakdown(text, correct, _no_ngram(text), Counter({text: 9}), memories=(), rare=())
+    assert [_removed_by(result, f"boost {b:g}") for b in oracles.BOOSTS] == [
+        [0, 5], [1, 6, 10], [2, 7, 11], [3, 8, 12], [4, 9, 13]]
+    assert "remaining" not in result.counts()
+
+
+def test_memory_oracle_at_exactly_n_characters_back_and_one_more():
+    """A repeat exactly n characters back is "within the n characters before the word"; n + 1 back is not."""
+    at_ten = "Mary xxxx Mary"                                   # the second "Mary" starts 10 after the first
+    at_eleven = "Mary xxxxx Mary"                               # 11 after
+    for text, distance in ((at_ten, 10), (at_eleven, 11)):
+        second = text.rindex("Mary")
+        assert second == distance
+        wrong = range(second + 1, second + 4)
+        one = breakdown(text, _probabilities(text, wrong), _no_ngram(text), Counter(), memories=(10,), rare=(),
+                        boosts=())
+        assert _removed_by(one, "10-memory") == (list(wrong) if distance == 10 else [])
+        two = breakdown(text, _probabilities(text, wrong), _no_ngram(text), Counter(), memories=(10, 11), rare=(),
+                        boosts=())
+        assert _removed_by(two, "10-memory") == (list(wrong) if distance == 10 else [])
+        assert _removed_by(two, "11-memory") == ([] if distance == 10 else list(wrong))

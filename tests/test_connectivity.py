@@ -166,3 +166,23 @@ def test_a_char_lm_study_takes_evenly_spaced_excerpts_of_its_runs_corpus(tmp_pat
     assert study_texts(study, "abc", "test", 3, 100) == [("user text", "abc")]
     with pytest.raises(KRNNError, match="--text has 2,001 characters; connectivity takes at most 2,000"):
         study_texts(study, "x" * 2001, "test", 3, 100)
+
+
+def test_models_with_vocabularies_of_one_size_but_other_characters_are_refused():
+    """check_comparable compares the output labels themselves: the same number of different (or reordered) labels
+    is refused like a different number; equal labels pass, and equal names get numbered."""
+    from karpathy_rnn.analysis.connectivity_study import AUTOCOMPLETE, NEXT_CHARACTER, StudyModel, check_comparable
+
+    def study(name, labels, task=NEXT_CHARACTER):
+        return StudyModel(name, None, task, tuple(labels), "", {}, 0)
+
+    for other in ("abd", "bac", "ab"):
+        with pytest.raises(KRNNError, match="different output vocabularies"):
+            check_comparable([study("m", "abc"), study("n", other)])
+    with pytest.raises(KRNNError, match="different output vocabularies"):
+        check_comparable([study("m", "abc"), study("n", "abc"), study("o", "abz")])     # any one, not just the 2nd
+    with pytest.raises(KRNNError, match="different tasks"):
+        check_comparable([study("m", "abc"), study("n", "abc", AUTOCOMPLETE)])
+    same = [study("m", "abc"), study("m", "abc")]
+    check_comparable(same)
+    assert [m.name for m in same] == ["m (1)", "m (2)"]

@@ -45,6 +45,17 @@ def test_tokens_are_one_per_character_and_never_kenlm_words():
     assert ngram.token("<") == "c3c" and all(ngram.token(c).isalnum() for c in " \t\r\n<>/")
 
 
+def test_nats_turn_log10_probabilities_into_a_positive_loss_without_kenlm():
+    """nats = -ln p = -log10 p * ln 10, in float64, by hand: p = 1, 0.1, 0.01, 0.5 and 10^-0.5 (never skipped)."""
+    log10 = np.array([0.0, -1.0, -2.0, -0.30102999566398120, -0.5], np.float32)
+    expected = [0.0, 2.302585092994046, 4.605170185988092, 0.6931471805599453, 1.151292546497023]
+    loss = ngram.nats(log10)
+    assert loss.dtype == np.float64 and loss.shape == (5,)
+    np.testing.assert_allclose(loss, expected, rtol=1e-7)
+    assert (loss[1:] > 0).all() and loss.mean() == pytest.approx(sum(expected) / 5, rel=1e-7)
+    np.testing.assert_allclose(ngram.nats([-1.0, -3.0]), [2.302585092994046, 6.907755278982137], rtol=1e-12)
+
+
 def test_a_2_gram_scores_each_character_by_the_back_off_rule_as_one_stream(kenlm_built, tmp_path):
     """n = 1 (a 2-gram): p(w | v) is the bigram's if the ARPA lists it, else back-off(v) * p(w); the first test
     character has no context (its unigram). Chunked scoring (3 characters at a time) equals one pass."""

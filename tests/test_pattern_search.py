@@ -144,3 +144,50 @@ def test_on_runs_finds_maximal_runs_at_both_ends():
 def test_bad_selections_get_one_clear_line(start, end, fragment):
     with pytest.raises(KRNNError, match=fragment):
         check_selection(start, end, 100)
+
+
+def test_a_selection_of_exactly_max_selection_characters_is_accepted_and_one_more_refused():
+    """Both sides of each bound: 1 and MAX_SELECTION characters pass, 0 (or reversed) and MAX_SELECTION + 1 do not;
+    a selection ending at the text's end passes, one past it does not; a negative start does not."""
+    check_selection(0, MAX_SELECTION, MAX_SELECTION)
+    check_selection(7, 7 + MAX_SELECTION, 7 + MAX_SELECTION)
+    check_selection(5, 6, 100)
+    check_selection(0, 100, 100)
+    for start, end, length, fragment in ((7, 8 + MAX_SELECTION, 9 + MAX_SELECTION, "has 2,001 characters"),
+                                         (5, 5, 100, "is empty"), (5, 4, 100, "is empty"),
+                                         (0, 101, 100, "outside the text's 100 characters"),
+                                         (-1, 3, 100, "outside the text's 100 characters")):
+        with pytest.raises(KRNNError, match=fragment):
+            check_selection(start, end, length)
+    values = np.full((MAX_SELECTION + 1, 2), -1.0, np.float32)
+    values[1:, 0] = 1.0
+    assert selected_cells(values, 1, MAX_SELECTION + 1, 0.5).tolist() == [0]       # exactly the maximum: searched
+    with pytest.raises(KRNNError, match="select at most 2,000"):
+        selected_cells(values, 0, MAX_SELECTION + 1, 0.5)
+
+
+def test_a_value_exactly_at_the_threshold_is_on():
+    """On is >= threshold, off is < threshold, at exactly 0.5 (a float16 and float32 value): in the selection, at the
+    character before it, in a match and before a match."""
+    below = float(np.nextafter(np.float16(0.5), np.float16(0)))       # the float16 just below 0.5 (also a float32)
+    values = np.zeros((10, 4), np.float32)
+    values[1:4, 0] = values[6:9, 0] = 0.5            # cell 0: exactly at the threshold over both runs
+    values[1:4, 1] = values[6:9, 1] = 0.5            # cell 1: the same (two cells: the narrowing reads cell 1)
+    values[0:4, 2] = 0.5                             # cell 2: already on before the selection: not selected
+    values[5:9, 3] = 0.5                             # cell 3: on just before the match and through it
+    values[1:4, 3] = [0.5, below, 0.5]               # and dips just below the threshold inside the selection
+    assert selected_cells(values, 1, 4, 0.5).tolist() == [0, 1]
+    assert selected_cells(values.astype(np.float16), 1, 4, 0.5).tolist() == [0, 1]
+    assert selected_cells(values, 1, 4, float(np.nextafter(np.float32(0.5), np.float32(1)))).tolist() == []
+    matches, total = find_matches(values, np.array([0, 1]), 1, 4, 0.5)
+    assert total == 1 and (matches[0].start, matches[0].end) == (6, 9)
+    assert matches[0].score == 1.0 and matches[0].cells_on == 2          # cell 3 was on before the run: not its own
+
+
+def test_runs_of_an_odd_selection_match_from_half_rounded_up_to_twice():
+    """A 5-character selection: runs of 3 to 10 characters match (2 * 3 >= 5), 2 and 11 do not."""
+    values = np.full((60, 1), -1.0, np.float32)
+    for a, b in ((0, 5), (8, 10), (12, 15), (18, 28), (30, 41)):              # lengths 5 (selected), 2, 3, 10, 11
+        values[a:b, 0] = 1.0
+    matches, total = find_matches(values, np.array([0]), 0, 5, 0.5)
+    assert total == 2 and sorted((m.start, m.end) for m in matches) == [(12, 15), (18, 28)]
