@@ -82,3 +82,29 @@ def test_every_readme_command_runs_as_written_in_order(tmp_path, shared_data):
     assert len(ran) >= 12, ran
     assert (folder / "runs" / "war_and_peace-lstm-2x128" / "analysis" / "test" / "report.md").is_file()
     assert (folder / "cell.html").is_file() and (folder / "exported" / "wp" / "saved_model.pb").is_file()
+
+
+def test_the_readme_smoke_run_is_mostly_training_and_leaves_the_plateau():
+    """Issue 32.3: the smoke run (`--corpus README.md --hidden 64 --max-steps 200`) made 40 evaluations of 5 steps
+    each, which took longer than its 200 steps, and ended on the unigram plateau (loss 4.53 -> 3.34). Its plan:
+    at least 500 updates (800 at batch 20 x 50 left the plateau: validation 2.34, ~30 s) and evaluations, at the
+    ETA's own estimate in training steps, under a tenth of the training."""
+    from karpathy_rnn.data.lanes import steps_per_epoch
+    from karpathy_rnn.training.progress import FORWARD_SHARE
+    from karpathy_rnn.training.trainer import load_training_corpus
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_script", os.path.join(REPO, "scripts", "train.py"))
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    smoke = [shlex.split(command) for _, command in readme_commands() if "--corpus README.md" in command]
+    assert len(smoke) == 1, smoke
+    config = train.config_from_args(train.build_parser().parse_args(smoke[0][2:]))
+    config.corpus = os.path.join(REPO, "README.md")
+    corpus, _ = load_training_corpus(config, log=lambda message: None)
+    per_epoch = steps_per_epoch(len(corpus.train), config.batch_size, config.unroll, config.seed)
+    steps = min(config.max_steps, config.epochs * per_epoch)
+    evaluations = steps // (config.eval_every or per_epoch)
+    batch = config.batch_size * config.unroll
+    evaluation_in_steps = FORWARD_SHARE * len(corpus.split_ids("val")) / batch + config.sample_length / config.unroll
+    assert steps >= 500 and evaluations * evaluation_in_steps < steps / 10, (steps, evaluations, evaluation_in_steps)

@@ -78,14 +78,23 @@ def test_progress_eta_counts_this_sessions_steps_and_evaluations_and_lines_are_p
                                                                               "1 h 05 min"]
     lines = []
     report = TrainingProgress(lines.append, total=2000, steps_per_epoch=500, epochs=4, batch_characters=10_000,
-                              live=False, every=100, eval_every=0)
+                              live=False, every=100, eval_every=0, evaluation_characters=40_000, unroll=100,
+                              sample_length=300)
     for step in range(1001, 1101):                    # resumed at step 1000: the first two steps compile
         report.step(step, 3, step - 1000, 1.5, 5.0 if step <= 1002 else 0.29)
-    assert report.eta(1100) == pytest.approx(0.29 * 900)
-    assert lines[0].startswith("about 5 min to go for the 993 remaining steps") and "34.5 kchars/s" in lines[0]
+    # issue 32.3: evaluations counted before one is timed: the val split forward (half a step per 10,000
+    # characters: 2 steps), the sample (300 characters, a time step of 100 each: 3 steps), the saves (0.1 s)
+    estimate = 0.29 * (0.5 * 40_000 / 10_000 + 300 / 100) + 0.1
+    assert report.eta(1100) == pytest.approx(0.29 * 900 + 2 * estimate)   # two to come: steps 1500 and 2000
+    assert lines[0].startswith("about 5 min to go for the 993 remaining steps and 2 evaluations") and \
+        "34.5 kchars/s, 1.6 s an evaluation estimated)" in lines[0]
     assert lines[1:] == ["epoch 3/4 step 100/500 · loss 1.5000 · 34.5 kchars/s · run 55.0% · ETA 4 min"]
-    report.evaluated(30.0)                           # two evaluations to come (steps 1500, 2000): 60 s more
+    report.evaluated(30.0)                           # a session's first evaluation compiles: still the estimate
+    assert report.eta(1100) == pytest.approx(0.29 * 900 + 2 * estimate)
+    report.evaluated(20.0)
+    report.evaluated(40.0)                           # then the mean of the others: 30 s each
     assert report.eta(1100) == pytest.approx(0.29 * 900 + 60.0)
+    assert report.eta(1500) == pytest.approx(0.29 * 500 + 30.0) and report.evaluations_left(2000) == 0
 
     stream = io.StringIO()
     live = TrainingProgress(lines.append, total=10, steps_per_epoch=10, epochs=1, batch_characters=100, live=True,

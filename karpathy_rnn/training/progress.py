@@ -12,6 +12,12 @@ from collections import deque
 
 WARMUP_STEPS = 2                  # a session's first steps compile the step function: not timed
 TIMED_STEPS = 50                  # the ETA uses the mean of this many latest step times
+# Until two evaluations are timed (a session's first compiles the evaluation and the sampler, 3.2 s against
+# 0.3-0.5 s later for the README's smoke run), one is estimated from the step time: the validation split read
+# forward (about half a training step's work per character), the sample drawn one character at a time (about one
+# time step of a training step each), and the saves.
+FORWARD_SHARE = 0.5
+SAVE_SECONDS = 0.1
 
 
 def format_duration(seconds: float) -> str:
@@ -32,10 +38,12 @@ class TrainingProgress:
     """Reports each training step: live (a line redrawn on a terminal) or plain (a line every `every` steps)."""
 
     def __init__(self, log, total: int, steps_per_epoch: int, epochs: int, batch_characters: int, live: bool,
-                 every: int, eval_every: int = 0, stream=None):
+                 every: int, eval_every: int = 0, stream=None, evaluation_characters: int = 0, unroll: int = 1,
+                 sample_length: int = 0):
         self.log, self.total, self.steps_per_epoch, self.epochs = log, total, steps_per_epoch, epochs
         self.eval_every = eval_every or steps_per_epoch      # evaluations come every eval_every steps
         self.evaluations: list[float] = []                   # seconds each evaluation (and its save) took
+        self.evaluation_characters, self.unroll, self.sample_length = evaluation_characters, unroll, sample_length
         self.batch_characters, self.live, self.every = batch_characters, live, max(1, every)
         self.stream = stream or sys.stdout
         self.times: deque[float] = deque(maxlen=TIMED_STEPS)
@@ -47,14 +55,29 @@ class TrainingProgress:
         """Mean wall time of this session's latest steps (compilation excluded); None before any is timed."""
         return sum(self.times) / len(self.times) if self.times else None
 
-    def eta(self, global_step: int) -> float | None:
-        """Seconds until the run ends at this session's speed: its steps, and its evaluations once one was timed."""
+    def seconds_per_evaluation(self) -> float | None:
+        """Mean wall time of this session's evaluations after its first, or (fewer timed) the estimate from the
+        step time; None before any step is timed."""
+        if len(self.evaluations) >= 2:
+            return sum(self.evaluations[1:]) / len(self.evaluations[1:])
         per_step = self.seconds_per_step()
         if per_step is None:
             return None
-        evaluations = self.total // self.eval_every - global_step // self.eval_every
-        per_evaluation = sum(self.evaluations) / len(self.evaluations) if self.evaluations else 0.0
-        return per_step * max(self.total - global_step, 0) + per_evaluation * max(evaluations, 0)
+        forward_steps = FORWARD_SHARE * self.evaluation_characters / self.batch_characters
+        return per_step * (forward_steps + self.sample_length / self.unroll) + SAVE_SECONDS
+
+    def evaluations_left(self, global_step: int) -> int:
+        """Evaluations still to come after `global_step`."""
+        return max(self.total // self.eval_every - global_step // self.eval_every, 0)
+
+    def eta(self, global_step: int) -> float | None:
+        """Seconds until the run ends at this session's speed: its steps and its evaluations (estimated until
+        two are timed)."""
+        per_step = self.seconds_per_step()
+        if per_step is None:
+            return None
+        return per_step * max(self.total - global_step, 0) + \
+            self.seconds_per_evaluation() * self.evaluations_left(global_step)
 
     def evaluated(self, seconds: float) -> None:
         """Record how long an evaluation (with its checkpoint) took, for the ETA."""
@@ -75,9 +98,12 @@ class TrainingProgress:
             self.times.append(seconds)
         if not self.estimated and len(self.times) >= 5:
             self.estimated = True
+            evaluations = self.evaluations_left(global_step)
             self.say(f"about {format_duration(self.eta(global_step))} to go for the {self.total - global_step:,} "
-                     f"remaining steps at this machine's speed ({self.batch_characters / self.seconds_per_step() / 1000:.1f} "
-                     f"kchars/s{'' if self.evaluations else '; evaluations come on top'})")
+                     f"remaining steps and {evaluations:,} evaluation{'s' * (evaluations != 1)} at this machine's "
+                     f"speed ({self.batch_characters / self.seconds_per_step() / 1000:.1f} kchars/s, "
+                     f"{self.seconds_per_evaluation():.1f} s an evaluation"
+                     f"{' estimated' if len(self.evaluations) < 2 else ''})")
         text = self.line(global_step, epoch, step_in_epoch, loss)
         if self.live:
             self.stream.write("\r" + text + "\033[K")

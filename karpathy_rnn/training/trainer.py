@@ -598,7 +598,9 @@ class Trainer:
         self.reporter = TrainingProgress(self._print, total, self.steps_per_epoch, config.epochs,
                                          B * config.unroll, live=self.progress_bar and sys.stdout.isatty(),
                                          every=config.log_every or max(1, self.steps_per_epoch // 10),
-                                         eval_every=config.eval_every)
+                                         eval_every=config.eval_every,
+                                         evaluation_characters=len(self.corpus.split_ids("val")),
+                                         unroll=config.unroll, sample_length=config.sample_length)
         self.step_seconds = []   # wall time of each training step this session
         # ---- epochs: train, evaluate and checkpoint on schedule, stop on Ctrl-C -------------------------------
         with _StopFlag() as stop:
