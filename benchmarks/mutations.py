@@ -316,6 +316,11 @@ MUTANTS = [
     ('karpathy_rnn/analysis/pattern_search.py', 'keep = (sizes * 2 >= length)', 'keep = (sizes >= length // 2)', 'tests/test_pattern_search.py::odd_selection'),
     ('karpathy_rnn/analysis/connectivity_study.py', 'if other.labels != first.labels:', 'if len(other.labels) != len(first.labels):', 'tests/test_connectivity.py::one_size_but'),
     ('karpathy_rnn/baselines/ngram.py', 'return -np.asarray(log10_probabilities, np.float64) * LN10', 'return np.asarray(log10_probabilities, np.float64) * LN10', 'tests/test_ngram.py::nats_turn'),
+    # issue 32.3 and 32.4: the ETA counts evaluations from the start; progress plain off a terminal, rate recent
+    ('karpathy_rnn/training/progress.py', '        if len(self.evaluations) >= 2:', '        if self.evaluations:', 'tests/test_training_budget.py::progress_eta'),
+    ('karpathy_rnn/training/progress.py', '            self.seconds_per_evaluation() * self.evaluations_left(global_step)', '            0.0', 'tests/test_training_budget.py::progress_eta'),
+    ('karpathy_rnn/progress.py', 'while len(self.samples) > 2 and now - self.samples[1][0] >= RATE_WINDOW_SECONDS:', 'while False:', 'tests/test_work_progress.py::latest_work'),
+    ('karpathy_rnn/progress.py', 'self.live = self.stream.isatty() if live is None else live', 'self.live = True if live is None else live', 'tests/test_work_progress.py::plain_line'),
 ]
 
 

@@ -285,16 +285,15 @@ def _trace(args, model, run_dir, out, log, corpus=None):
         except KRNNError as error:
             log(f"writing the trace again: {error}")
     ids = corpus.scoring_ids(args.split)
+    from karpathy_rnn.progress import WorkProgress
 
-    def progress(done, total, seconds):
-        if not args.no_progress:
-            print(f"\rtracing {done / total:6.1%} ({done / max(seconds, 1e-9):,.0f} chars/s)", end="", file=sys.stderr)
-
-    trace = trace_ids(model, ids, path, lanes=args.lanes, warmup=args.warmup, progress=progress,
+    reporter = None if args.no_progress else WorkProgress("tracing")   # plain lines when not a terminal
+    trace = trace_ids(model, ids, path, lanes=args.lanes, warmup=args.warmup,
+                      progress=reporter and (lambda done, total, seconds: reporter.update(done, total)),
                       corpus=corpus.name, corpus_sha256=corpus.sha256, split=args.split, model_file=identity,
                       lanes_requested=args.lanes, warmup_requested=args.warmup)
-    if not args.no_progress:
-        print(file=sys.stderr)
+    if reporter:
+        reporter.end()
     log(f"traced {trace.length:,} characters of {corpus.name} {args.split} in {trace.meta['seconds']:.1f} s "
         f"({trace.meta['chars_per_second']:,.0f} chars/s, {trace.meta['lanes']} lanes) into {path}")
     return trace

@@ -133,9 +133,10 @@ def test_saved_model_and_color(trained, tmp_path):
     from karpathy_rnn.analysis.trace import Trace
 
     from_saved = Trace(tmp_path / "a" / "trace")
-    done = run_script("analyze.py", "trace", run, "--split", "val", "--lanes", "1", "--out", tmp_path / "b",
-                      "--no-progress")
+    done = run_script("analyze.py", "trace", run, "--split", "val", "--lanes", "1", "--out", tmp_path / "b")
     assert done.returncode == 0, done.stderr[-3000:]
+    tracing = [line for line in done.stderr.splitlines() if line.startswith("tracing")]   # issue 32.4: piped
+    assert "\r" not in done.stderr and 1 <= len(tracing) <= 11 and "100.0%" in tracing[-1], done.stderr[-2000:]
     np.testing.assert_allclose(from_saved.probabilities, Trace(tmp_path / "b" / "trace").probabilities, atol=1e-5)
 
     page = tmp_path / "cell.html"

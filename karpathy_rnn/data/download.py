@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import http.client
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -18,29 +16,15 @@ from typing import TextIO
 
 from karpathy_rnn.atomic import atomic_file
 from karpathy_rnn.errors import DownloadError
+from karpathy_rnn.progress import WorkProgress
 
 CHUNK_BYTES = 1 << 16
 
 
 def print_progress(name: str, stream: TextIO | None = None) -> Callable[[int, int | None], None]:
-    """A progress callback(done_bytes, total_bytes) that prints to `stream` (stderr) at most 4x a second."""
-    stream = stream or sys.stderr
-    last = [0.0]
-
-    def report(done: int, total: int | None) -> None:
-        now = time.monotonic()
-        finished = total is not None and done >= total
-        if now - last[0] < 0.25 and not finished:
-            return
-        last[0] = now
-        if total:
-            line = f"downloading {name}: {100 * done / total:5.1f}% of {total / 1e6:.1f} MB"
-        else:
-            line = f"downloading {name}: {done / 1e6:.1f} MB"
-        stream.write(line + ("\n" if finished else "\r"))
-        stream.flush()
-
-    return report
+    """A progress callback(done_bytes, total_bytes) on `stream` (stderr): redrawn on a terminal, plain lines else."""
+    reporter = WorkProgress(f"downloading {name}:", unit="MB", stream=stream, scale=1e6)
+    return reporter.update
 
 
 def download_file(url: str, dest: str, sha256: str | None = None, timeout: float = 60.0,
