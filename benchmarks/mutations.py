@@ -321,6 +321,10 @@ MUTANTS = [
     ('karpathy_rnn/training/progress.py', '            self.seconds_per_evaluation() * self.evaluations_left(global_step)', '            0.0', 'tests/test_training_budget.py::progress_eta'),
     ('karpathy_rnn/progress.py', 'while len(self.samples) > 2 and now - self.samples[1][0] >= RATE_WINDOW_SECONDS:', 'while False:', 'tests/test_work_progress.py::latest_work'),
     ('karpathy_rnn/progress.py', 'self.live = self.stream.isatty() if live is None else live', 'self.live = True if live is None else live', 'tests/test_work_progress.py::plain_line'),
+    # issue 32.5: no warning of a best model that never was; the path given and the true reason
+    ('karpathy_rnn/training/trainer.py', 'if not os.path.isfile(self._best_path) and math.isfinite(float(self.progress.best_val)):', 'if not os.path.isfile(self._best_path):', 'tests/test_train.py::no_missing_best'),
+    ('karpathy_rnn/cli.py', 'if exc.errno == errno.ENOENT and existing is not None and os.path.isdir(existing):', 'if False:', 'tests/test_sample_export.py::true_reason'),
+    ('scripts/export.py', 'writable_folder(args.out, "--out")', 'writable_folder(os.path.dirname(os.path.abspath(args.out)), "--out folder")', 'tests/test_sample_export.py::unwritable_out_is'),
 ]
 
 

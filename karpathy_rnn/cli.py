@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from collections.abc import Callable
 
@@ -34,11 +36,27 @@ def _file_system_error(error: Exception) -> str | None:
 
 
 def writable_folder(path: str, flag: str) -> str:
-    """Make the folder `path` (and its parents) and check a file can be written in it; KRNNError naming `flag`."""
+    """Make the folder `path` (and its parents) and check a file can be written in it; KRNNError naming `flag`,
+    the path given and why (a 'No such file or directory' under a folder that exists says what it means)."""
     try:
         make_writable_folder(path)
     except OSError as exc:
-        raise KRNNError(f"cannot write {flag} {path!r} ({exc.strerror or exc}); give a writable {flag}") from None
+        reason = exc.strerror or str(exc)
+        existing = _deepest_existing(path)
+        if exc.errno == errno.ENOENT and existing is not None and os.path.isdir(existing):
+            reason = f"{existing!r} exists but its file system lets nothing be created in it"
+        raise KRNNError(f"cannot write {flag} {path!r} ({reason}); give a writable {flag}") from None
+    return path
+
+
+def _deepest_existing(path: str) -> str | None:
+    """The longest leading part of `path` that exists."""
+    path = os.path.abspath(path)
+    while not os.path.exists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
     return path
 
 

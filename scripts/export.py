@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     if os.path.exists(args.out) and (not os.path.isdir(args.out) or os.listdir(args.out)):
         raise KRNNError(f"--out {args.out!r} already exists and is not an empty folder; give a new folder")
     tmp = args.out.rstrip("/") + ".partial"
-    writable_folder(os.path.dirname(os.path.abspath(args.out)), "--out folder")   # before the model is loaded
+    writable_folder(args.out, "--out")          # before the model is loaded; an empty --out is replaced below
     from karpathy_rnn.models import export_saved_model, load_model
 
     model = load_model(path)

@@ -60,6 +60,7 @@ def test_every_readme_command_runs_as_written_in_order(tmp_path, shared_data):
     folder.mkdir()
     os.symlink(os.path.join(REPO, "scripts"), folder / "scripts")
     (folder / "README.md").write_bytes(open(os.path.join(REPO, "README.md"), "rb").read())
+    (folder / ".gitignore").write_bytes(open(os.path.join(REPO, ".gitignore"), "rb").read())
     env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
     commands = readme_commands()
     skipped = {prefix for prefix in NOT_RUN if any(command.startswith(prefix) for _, command in commands)}
@@ -81,7 +82,12 @@ def test_every_readme_command_runs_as_written_in_order(tmp_path, shared_data):
         ran.append(number)
     assert len(ran) >= 12, ran
     assert (folder / "runs" / "war_and_peace-lstm-2x128" / "analysis" / "test" / "report.md").is_file()
-    assert (folder / "cell.html").is_file() and (folder / "exported" / "wp" / "saved_model.pb").is_file()
+    assert (folder / "runs" / "cell.html").is_file() and (folder / "exported" / "wp" / "saved_model.pb").is_file()
+    # issue 32.5: what the commands write is what the clone ignores (cell.html and traces/ were left untracked)
+    subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=folder, check=True,
+                            capture_output=True, text=True).stdout.split("\n")
+    assert sorted(line for line in status if line) == ["?? .gitignore", "?? README.md", "?? scripts"], status
 
 
 def test_the_readme_smoke_run_is_mostly_training_and_leaves_the_plateau():

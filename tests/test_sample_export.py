@@ -93,7 +93,21 @@ def test_sample_and_export_refuse_what_is_not_a_model(tmp_path, trained_run, exp
     assert again.returncode == 2 and "already exists" in error_line(again)
 
 
-@pytest.mark.parametrize("out,folder", [("/proc/forbidden/x", "/proc/forbidden"), ("a_file/wp", "a_file")])
+def test_an_unwritable_out_names_the_path_given_and_the_true_reason(tmp_path):
+    """Issue 32.5: `export.py RUN --out /proc/wp` said "cannot write --out folder '/proc' (No such file or
+    directory)": another path, and a reason that is wrong for a folder that exists."""
+    from karpathy_rnn.cli import writable_folder
+
+    (tmp_path / "a_file").write_text("x")
+    for path, reason in (("/proc/wp", "('/proc' exists but its file system lets nothing be created in it)"),
+                         ("/proc/a/b", "('/proc' exists but its file system lets nothing be created in it)"),
+                         (str(tmp_path / "a_file" / "wp"), "(Not a directory)")):
+        with pytest.raises(KRNNError) as error:
+            writable_folder(path, "--out")
+        assert str(error.value) == f"cannot write --out {path!r} {reason}; give a writable --out"
+
+
+@pytest.mark.parametrize("out,folder", [("/proc/forbidden/x", "/proc/forbidden/x"), ("a_file/wp", "a_file/wp")])
 def test_an_unwritable_out_is_one_line_in_every_script_that_writes(trained_run, tmp_path, out, folder):
     """Issue 16.4: TensorFlow's file errors were a 33-line traceback; every --out/--logdir is checked first."""
     from tests.test_first_hour import run_bare

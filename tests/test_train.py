@@ -156,6 +156,26 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(corpus, tmp_path):
     assert "resuming" in done.stdout and json.loads((tmp_path / "run" / "results.json").read_text())["steps"] >= 3
 
 
+def test_resume_before_any_evaluation_warns_of_no_missing_best_model(corpus, tmp_path, monkeypatch):
+    """Issue 32.5: the first --resume after a Ctrl-C before any evaluation warned "best.keras is missing", a file
+    that never existed (the warning is for one an evaluation wrote; tests/test_corrupt_files.py)."""
+    from karpathy_rnn.training.trainer import Trainer
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+    config = dict(name="run", checkpoint_every=1, eval_every=1000, max_steps=2)
+    with monkeypatch.context() as patched:
+        patched.setattr(Trainer, "_validate", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            Trainer(tiny_config(corpus, tmp_path, **config), **QUIET).run()
+    assert (tmp_path / "run" / "checkpoints" / "checkpoint").is_file() and not (tmp_path / "run" / "best.keras").exists()
+    lines = []
+    Trainer(tiny_config(corpus, tmp_path, resume=True, **{**config, "max_steps": 3}), log=lines.append,
+            progress_bar=False).run()
+    assert any("resuming" in line for line in lines) and not any("warning" in line for line in lines), lines
+    assert (tmp_path / "run" / "best.keras").is_file()
+
+
 def test_nan_loss_stops_and_keeps_the_good_checkpoint(corpus, tmp_path):
     import tensorflow as tf
 

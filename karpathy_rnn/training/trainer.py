@@ -419,8 +419,8 @@ class Trainer:
         if unreadable:
             self.log(f"warning: skipped unreadable checkpoint(s) {'; '.join(unreadable)}; resuming from the newest "
                      f"readable one, {os.path.basename(path)}")
-        if not os.path.isfile(self._best_path):
-            # removed (e.g. because it was unreadable): the next evaluation, or one at the end, writes a new one
+        if not os.path.isfile(self._best_path) and math.isfinite(float(self.progress.best_val)):
+            # an evaluation wrote it and it is gone (e.g. removed as unreadable): the next one writes a new one
             self.progress.best_val.assign(math.inf)
             self.progress.evaluations_since_best.assign(0)
             self.log(f"warning: {self._best_path} is missing; the next evaluation writes a new best model")
