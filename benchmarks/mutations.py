@@ -325,6 +325,14 @@ MUTANTS = [
     ('karpathy_rnn/training/trainer.py', 'if not os.path.isfile(self._best_path) and math.isfinite(float(self.progress.best_val)):', 'if not os.path.isfile(self._best_path):', 'tests/test_train.py::no_missing_best'),
     ('karpathy_rnn/cli.py', 'if exc.errno == errno.ENOENT and existing is not None and os.path.isdir(existing):', 'if False:', 'tests/test_sample_export.py::true_reason'),
     ('scripts/export.py', 'writable_folder(args.out, "--out")', 'writable_folder(os.path.dirname(os.path.abspath(args.out)), "--out folder")', 'tests/test_sample_export.py::unwritable_out_is'),
+    # issue 32.6 and 32.9: one line for each broken file; a long --text named for its command
+    ('karpathy_rnn/analysis/trace.py', '        for name in self.array_names():       # a truncated or damaged file: one line now, not a traceback later', '        for name in []:', 'tests/test_analysis_trace.py::truncated_or_damaged'),
+    ('karpathy_rnn/analysis/trace.py', 'if size < needed or not shape or shape[0] != self.length:', 'if size < needed:', 'tests/test_analysis_trace.py::another_length'),
+    ('karpathy_rnn/baselines/nn.py', '        return read_result(done)', '        return json.load(open(done, encoding="utf-8"))', 'tests/test_nn.py::trained_twice'),
+    ('karpathy_rnn/training/autocomplete.py', '    check_backup(os.path.join(run_dir, "backup"), log)\n', '', 'tests/test_autocomplete_script.py::broken_files'),
+    ('karpathy_rnn/training/autocomplete.py', '    if all(os.path.isfile(path) for path in earlier) and backup_metadata_problem(earlier[1]) is None:', '    if False:', 'tests/test_autocomplete_script.py::backup_before'),
+    ('karpathy_rnn/analysis/connectivity_study.py', '        model = load_model(model_path, fix=BEST_MODEL_FIX)', '        model = __import__("keras").models.load_model(model_path)', 'tests/test_autocomplete_script.py::broken_files'),
+    ('karpathy_rnn/analysis/connectivity_study.py', '{command} takes at most {MAX_TEXT:,}', 'connectivity takes at most {MAX_TEXT:,}', 'tests/test_autocomplete_script.py::broken_files'),
 ]
 
 

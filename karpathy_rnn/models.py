@@ -160,19 +160,20 @@ class GateProbe(keras.layers.Layer):
         return self.layer.compute_output_spec(inputs, return_state=True, return_gates=self.return_gates)
 
 
-def load_model(path, vocabulary=None):
+def load_model(path, vocabulary=None, fix: str | None = None):
     """Load a `.keras` char-LM; with `vocabulary`, refuse one built on other characters. A missing or unreadable
-    file is one KRNNError naming it and the fix (ModelNotFoundError, ModelFileError)."""
+    file is one KRNNError naming it and the fix (ModelNotFoundError, ModelFileError; `fix` replaces the
+    train.py one)."""
     import zipfile
 
     if not os.path.exists(path):
         raise ModelNotFoundError(f"no saved model at {path}: give the .keras file written by model.save.")
     if not zipfile.is_zipfile(path):
-        _unreadable(path, f"not a zip archive, {os.path.getsize(path)} bytes")
+        _unreadable(path, f"not a zip archive, {os.path.getsize(path)} bytes", fix)
     try:
         model = keras.models.load_model(path)
     except (ValueError, OSError, KeyError, EOFError, TypeError, RuntimeError, zipfile.BadZipFile) as error:
-        _unreadable(path, f"{type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}")
+        _unreadable(path, f"{type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}", fix)
     if vocabulary is not None:
         check_vocabulary(model, vocabulary)
     return model
@@ -190,10 +191,11 @@ def with_dtype_policy(model, dtype="float32"):
     return twin
 
 
-def _unreadable(path, reason: str):
+def _unreadable(path, reason: str, fix: str | None = None):
     raise ModelFileError(f"{path} is not a readable .keras model ({reason}): it was cut short or changed after it "
-                         "was written; if it is a run's best.keras, remove it and run train.py --resume with the run's "
-                         "flags (a new one is written at the next evaluation), or retrain") from None
+                         "was written; " + (fix or "if it is a run's best.keras, remove it and run train.py --resume "
+                                            "with the run's flags (a new one is written at the next evaluation), or "
+                                            "retrain")) from None
 
 
 def _chain_layers(model):

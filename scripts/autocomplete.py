@@ -126,7 +126,7 @@ def _complete(args, log) -> None:
     study = open_run(args.run)
     if study.task != AUTOCOMPLETE:
         raise KRNNError(f"{args.run} is a {study.task} model; complete needs an autocomplete run")
-    (_, text), = study_texts(study, args.text, "test", 1, 0)
+    (_, text), = study_texts(study, args.text, "test", 1, 0, command="autocomplete.py complete")
     ids, _, _ = encode_study_text(study, text)
     best, probabilities = top_predictions(study.model, ids, args.top)
     shown = " " + text

@@ -167,6 +167,49 @@ def test_interrupted_trace_is_refused(tmp_path):
         Trace(tmp_path / "t").gate("l", "c")
 
 
+def _finished_trace(folder, length=6):
+    writer = TraceWriter(folder, "ab", length, [LayerInfo("lstm1", "lstm", 3, ("f", "c"))])
+    writer.write_probabilities(0, np.full((length, 2), 0.5, np.float32))
+    writer.write_gates(0, {("lstm1", "f"): np.full((length, 3), 0.5, np.float16),
+                           ("lstm1", "c"): np.zeros((length, 3), np.float16)})
+    return writer.finish(np.zeros(length, np.int32))
+
+
+@pytest.mark.parametrize("name, damage, message", [
+    ("targets", lambda f: f.truncate(os.path.getsize(f.name) - 1), "bytes where its header needs"),
+    ("probabilities", lambda f: f.truncate(os.path.getsize(f.name) - 8), "(truncated)"),
+    ("lstm1.c", lambda f: f.truncate(0), "is not a readable .npy file"),
+    ("lstm1.f", lambda f: f.truncate(20), "is not a readable .npy file"),
+])
+def test_a_truncated_or_damaged_array_is_one_line_naming_it_when_the_trace_opens(tmp_path, name, damage, message):
+    """Issue 32.6: a truncated .npy under --compare-nn, analyze.py reusing a trace and agreement was a traceback
+    ("mmap length is greater than file size") when first read; the trace refuses it on opening."""
+    _finished_trace(tmp_path / "t")
+    with open(tmp_path / "t" / f"{name}.npy", "r+b") as handle:
+        damage(handle)
+    with pytest.raises(KRNNError) as error:
+        Trace(tmp_path / "t")
+    assert str(tmp_path / "t" / f"{name}.npy") in str(error.value) and message in str(error.value)
+    assert str(error.value).endswith("write the trace again (scripts/analyze.py with --retrace)")
+
+
+def test_an_array_of_another_length_is_refused_and_whole_ones_open(tmp_path):
+    trace = _finished_trace(tmp_path / "t")
+    assert trace.array_names() == ["targets", "probabilities", "lstm1.f", "lstm1.c"]
+    np.save(tmp_path / "t" / "lstm1.c.npy", np.zeros((5, 3), np.float16))
+    with pytest.raises(KRNNError, match=r"lstm1.c.npy is damaged: shape \(5, 3\), but the trace has 6 characters"):
+        Trace(tmp_path / "t")
+
+
+def test_a_vocabulary_of_the_same_size_but_other_characters_or_order_is_refused(tmp_path):
+    """Issue 32.14 (the kind: a check comparing lengths, not contents)."""
+    trace = _finished_trace(tmp_path / "t")
+    trace.check_vocabulary("ab")
+    for other in ("ba", "ac"):
+        with pytest.raises(VocabularyMismatchError):
+            trace.check_vocabulary(other)
+
+
 def test_bad_ids_are_refused(tmp_path, reference):
     with pytest.raises(KRNNError, match="at least 2 character ids"):
         trace_ids(reference[0], np.array([1]), tmp_path / "t")

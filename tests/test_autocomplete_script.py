@@ -151,3 +151,48 @@ def test_the_test_loss_is_keras_masked_mean_and_the_article_models_have_its_para
     assert counts["lstm"]["lstm1"] + counts["lstm"]["lstm2"] == 5_764_800 == counts["nlstm"]["nlstm1"]
     assert counts["gru"]["logits"] == 9_847_986 and counts["gru"]["embedding"] == 16_200 + 600
     keras.backend.clear_session()
+
+
+def test_broken_files_and_a_long_text_are_one_line(runs, tmp_path):
+    """Issue 32.6 and 32.9: a truncated best.keras in `complete` was Keras' "File not found" for a file that exists;
+    a zeroed backup/training_metadata.json stopped `train --resume` in json.loads; a 120 KB --text to `complete` was
+    refused as too long for "connectivity"."""
+    import shutil
+
+    corpus, gru, _, _ = runs
+    long = run_script("autocomplete.py", "complete", gru, "--text", "the cat " * 15_000)
+    assert error_line(long) == ("error: --text has 119,999 characters; autocomplete.py complete takes at most 2,000: "
+                                "give a shorter text") and long.returncode == 2
+    copy = tmp_path / "runs" / gru.name
+    shutil.copytree(gru, copy)
+    with open(copy / "best.keras", "r+b") as handle:
+        handle.truncate(os.path.getsize(copy / "best.keras") // 2)
+    done = run_script("autocomplete.py", "complete", copy, "--text", "the cat")
+    assert done.returncode == 2 and error_line(done).startswith(f"error: {copy / 'best.keras'} is not a readable "
+                                                                ".keras model")
+    assert "run scripts/autocomplete.py train --resume" in error_line(done)
+    metadata = copy / "backup" / "training_metadata.json"
+    resume = [*TRAIN, "--corpus", corpus, "--unit", "gru", "--epochs", "3", "--logdir", tmp_path / "runs", "--resume"]
+    metadata.write_bytes(b"\0" * metadata.stat().st_size)
+    os.remove(copy / "backup" / "training_metadata.json.bkp")
+    done = run_script(*resume)
+    assert done.returncode == 2 and error_line(done).startswith(f"error: {metadata} is damaged (not readable JSON")
+    assert "and no earlier backup is whole; remove" in error_line(done)
+
+
+def test_a_damaged_backup_metadata_falls_back_to_the_backup_before_it(tmp_path):
+    from karpathy_rnn.training.autocomplete import check_backup
+
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    for name, content in (("latest.weights.h5", b"new"), ("training_metadata.json", b"\0" * 30),
+                          ("latest.weights.h5.bkp", b"old"), ("training_metadata.json.bkp", b'{"epoch": 1, "batch": 4}')):
+        (backup / name).write_bytes(content)
+    lines = []
+    check_backup(str(backup), lines.append)
+    assert (backup / "latest.weights.h5").read_bytes() == b"old" and \
+        json.loads((backup / "training_metadata.json").read_text()) == {"epoch": 1, "batch": 4}
+    assert lines == [f"warning: {backup / 'training_metadata.json'} was damaged (not readable JSON: Expecting value: "
+                     "line 1 column 1 (char 0)); resuming from the backup before it"]
+    check_backup(str(backup), lines.append)              # whole: nothing to do
+    assert len(lines) == 1

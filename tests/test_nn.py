@@ -118,6 +118,14 @@ def test_train_one_learns_stops_early_and_is_not_trained_twice(tmp_path):
     assert not os.path.exists(os.path.join(folder, "backup"))          # BackupAndRestore cleaned up
     again = nn.train_one(corpus, 2, 16, folder, epochs=30, patience=1)  # read back, not retrained
     assert again == result
+    done = os.path.join(folder, "result.json")            # issue 32.6: a broken one was json.load's traceback
+    for broken in ("", json.dumps(result)[:40], json.dumps({"n": 2})):
+        with open(done, "w", encoding="utf-8") as f:
+            f.write(broken)
+        with pytest.raises(KRNNError) as error:
+            nn.train_one(corpus, 2, 16, folder, epochs=30, patience=1)
+        assert str(error.value).startswith(done) and str(error.value).endswith(
+            "remove it (or its folder) and run scripts/nn.py again to train that n-NN afresh"), str(error.value)
 
 
 def test_load_without_a_model_names_the_command(tmp_path):

@@ -41,15 +41,14 @@ def open_run(path: str) -> StudyModel:
     config = read_json(os.path.join(path, "config.json")) if os.path.isdir(path) else None
     name = os.path.basename(os.path.normpath(path)).removesuffix(".keras")
     if config and config.get("task") == AUTOCOMPLETE:
-        import keras
-
         from karpathy_rnn.data.autocomplete import SPECIAL_WORDS, load_words
-        from karpathy_rnn.training.autocomplete import BEST_MODEL, WORDS_FILE
+        from karpathy_rnn.models import load_model
+        from karpathy_rnn.training.autocomplete import BEST_MODEL, BEST_MODEL_FIX, WORDS_FILE
 
         model_path = os.path.join(path, BEST_MODEL)
         if not os.path.isfile(model_path):
             raise KRNNError(f"{path} has no {BEST_MODEL} yet: let scripts/autocomplete.py train finish an epoch")
-        model = keras.models.load_model(model_path)
+        model = load_model(model_path, fix=BEST_MODEL_FIX)   # a truncated file: one line naming it (Keras said "File not found")
         labels = SPECIAL_WORDS + load_words(os.path.join(path, WORDS_FILE))
         step = int((read_json(os.path.join(path, "results.json")) or {}).get("steps", 0))
         study = StudyModel(name, model, AUTOCOMPLETE, labels, path, config, step)
@@ -97,9 +96,10 @@ def check_comparable(models: list[StudyModel]) -> None:
 
 
 def study_texts(first: StudyModel, text: str | None, split: str, count: int, length: int,
-                data_dir: str | None = None) -> list[tuple[str, str]]:
+                data_dir: str | None = None, command: str = "connectivity") -> list[tuple[str, str]]:
     """[(source, text)]: the user's `text`, or `count` texts evenly spaced through `split` of the first run's corpus
-    (autocomplete: whole observations; char-LM: excerpts of `length` characters)."""
+    (autocomplete: whole observations; char-LM: excerpts of `length` characters); `command` names the caller in
+    refusals."""
     if text is not None:
         if first.task == AUTOCOMPLETE:
             from karpathy_rnn.data.autocomplete import normalize_text8
@@ -111,7 +111,8 @@ def study_texts(first: StudyModel, text: str | None, split: str, count: int, len
         if not text:
             raise KRNNError("--text is empty: give at least one character")
         if len(text) > MAX_TEXT:
-            raise KRNNError(f"--text has {len(text):,} characters; connectivity takes at most {MAX_TEXT:,}")
+            raise KRNNError(f"--text has {len(text):,} characters; {command} takes at most {MAX_TEXT:,}: give a "
+                            "shorter text")
         return [("user text", text)]
     if first.task == AUTOCOMPLETE:
         from karpathy_rnn.training.autocomplete import AutocompleteConfig, build_data

@@ -86,11 +86,46 @@ class Trace:
         if not self.meta.get("complete"):
             raise KRNNError(f"trace {self.path!r} was interrupted before it finished; write it again")
         self.distributions = bool(self.meta.get("distributions", True))   # False: an n-gram's trace
+        for name in self.array_names():       # a truncated or damaged file: one line now, not a traceback later
+            self._check_array(name)
+
+    def array_names(self) -> list[str]:
+        """The .npy files (without the suffix) this trace holds."""
+        probabilities = "probabilities" if self.distributions else "target_probabilities"
+        return ["targets", probabilities] + [f"{layer.name}.{gate}" for layer in self.layers for gate in layer.gates]
+
+    def _rewrite_hint(self) -> str:
+        """How this trace is written again: by the script that wrote it."""
+        source = str(self.meta.get("source", ""))
+        script = "scripts/nn.py" if source.endswith("-NN") else "scripts/ngram.py" if source.endswith("-gram") else \
+            "scripts/analyze.py with --retrace"
+        return f"write the trace again ({script})"
+
+    def _check_array(self, name: str) -> None:
+        """KRNNError naming `name`.npy unless it is a whole .npy file of this trace's length (header and size)."""
+        path = os.path.join(self.path, name + ".npy")
+        if not os.path.isfile(path):
+            raise KRNNError(f"trace {self.path!r} lacks {name}.npy; {self._rewrite_hint()}")
+        try:
+            with open(path, "rb") as handle:
+                version = np.lib.format.read_magic(handle)
+                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape, _, dtype = read_header(handle)
+                needed = handle.tell() + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        except (ValueError, OSError, EOFError, SyntaxError) as error:
+            raise KRNNError(f"{path} is not a readable .npy file ({str(error).splitlines()[0][:120]}); "
+                            f"{self._rewrite_hint()}") from None
+        size = os.path.getsize(path)
+        if size < needed or not shape or shape[0] != self.length:
+            problem = (f"{size:,} bytes where its header needs {needed:,} (truncated)" if size < needed else
+                       f"shape {shape}, but the trace has {self.length:,} characters")
+            raise KRNNError(f"{path} is damaged: {problem}; {self._rewrite_hint()}")
 
     def _array(self, name: str) -> np.ndarray:
         path = os.path.join(self.path, name + ".npy")
         if not os.path.isfile(path):
-            raise KRNNError(f"trace {self.path!r} lacks {name}.npy; write the trace again")
+            raise KRNNError(f"trace {self.path!r} lacks {name}.npy; {self._rewrite_hint()}")
         return np.load(path, mmap_mode="r")
 
     @property

@@ -105,8 +105,7 @@ def train_one(corpus, n: int, hidden: int, folder: str, epochs: int = 50, patien
 
     done = os.path.join(folder, RESULT_FILE)
     if os.path.isfile(done):
-        with open(done, encoding="utf-8") as f:
-            return json.load(f)
+        return read_result(done)
     os.makedirs(folder, exist_ok=True)
     recipe = TrainConfig()                       # the paper's learning rate, rho, clip and decay
     keras.utils.set_random_seed(seed)
@@ -131,6 +130,19 @@ def train_one(corpus, n: int, hidden: int, folder: str, epochs: int = 50, patien
     with atomic_file(done, "w", encoding="utf-8") as f:     # written last: its presence means finished
         json.dump(result, f, indent=1)
     return result
+
+
+def read_result(path: str) -> dict:
+    """A finished n-NN's result.json; KRNNError naming the file, what is wrong and the fix."""
+    from karpathy_rnn.training.run_dir import read_json
+
+    fix = "remove it (or its folder) and run scripts/nn.py again to train that n-NN afresh"
+    values = read_json(path, fix)
+    losses = values.get("val_losses")
+    if not isinstance(values.get("n"), int) or not isinstance(values.get("val_loss_nats"), (int, float)) or \
+            not isinstance(losses, list) or not losses:
+        raise KRNNError(f"{path} is not an n-NN's result (no n, val_loss_nats and val_losses); {fix}")
+    return values
 
 
 def load(folder: str):

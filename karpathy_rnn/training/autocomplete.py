@@ -114,6 +114,46 @@ def compile_model(model):
     return model
 
 
+BEST_MODEL_FIX = ("remove it and run scripts/autocomplete.py train --resume with the run's flags (a new one is "
+                  "written at the next epoch's end)")
+BACKUP_FILES = ("latest.weights.h5", "training_metadata.json")   # Keras' BackupAndRestore; double_checkpoint adds .bkp
+
+
+def backup_metadata_problem(path: str) -> str | None:
+    """What is wrong with a BackupAndRestore training_metadata.json (None: absent or whole)."""
+    import json
+
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            values = json.load(handle)
+    except (OSError, ValueError) as error:
+        return f"not readable JSON: {str(error).splitlines()[0][:80]}"
+    if not isinstance(values, dict) or not isinstance(values.get("epoch"), int) or values["epoch"] < 0:
+        return f"no epoch in {str(values)[:60]!r}"
+    return None
+
+
+def check_backup(backup_dir: str, log=print) -> None:
+    """Before a resume: a damaged training_metadata.json (Keras would stop on json.loads) is replaced by the backup
+    before it when that one is whole (a warning), else KRNNError naming the file and the fix."""
+    import shutil
+
+    weights, metadata = (os.path.join(backup_dir, name) for name in BACKUP_FILES)
+    problem = backup_metadata_problem(metadata)
+    if problem is None:
+        return
+    earlier = [path + ".bkp" for path in (weights, metadata)]
+    if all(os.path.isfile(path) for path in earlier) and backup_metadata_problem(earlier[1]) is None:
+        for source, target in zip(earlier, (weights, metadata)):
+            shutil.copyfile(source, target)
+        log(f"warning: {metadata} was damaged ({problem}); resuming from the backup before it")
+        return
+    raise KRNNError(f"{metadata} is damaged ({problem}) and no earlier backup is whole; remove {backup_dir} to train "
+                    "again from the first epoch (best.keras is kept), or restore the file")
+
+
 def callbacks(config: AutocompleteConfig, run_dir: str) -> list:
     """BackupAndRestore, then the scalar log (which first drops what a killed run logged after that backup), then the
     best-model checkpoint."""
@@ -215,7 +255,7 @@ def train(config: AutocompleteConfig, verbose: int | None = None, log=print) -> 
     import keras
 
     from karpathy_rnn.data.autocomplete_streams import autocomplete_dataset
-    from karpathy_rnn.models import autocomplete_model
+    from karpathy_rnn.models import autocomplete_model, load_model
     from karpathy_rnn.training.trainer import make_strategy
     save_words(data.words, os.path.join(run_dir, WORDS_FILE))
     log(f"{config.run_name}: {len(data.train):,} training observations of at most {config.length} characters, "
@@ -236,12 +276,13 @@ def train(config: AutocompleteConfig, verbose: int | None = None, log=print) -> 
     steps = min(config.max_steps or 10**12, -(-len(data.train) // config.batch_size))
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
+    check_backup(os.path.join(run_dir, "backup"), log)
     history = model.fit(train_set.repeat(), validation_data=val_set, epochs=config.epochs, steps_per_epoch=steps,
                         validation_steps=min(config.max_steps or 10**12, -(-len(data.val) // config.batch_size)),
                         callbacks=callbacks(config, run_dir), verbose=verbose)
 
     # -- test the best model: the article's table and accuracy graph
-    best = keras.models.load_model(os.path.join(run_dir, BEST_MODEL))
+    best = load_model(os.path.join(run_dir, BEST_MODEL), fix=BEST_MODEL_FIX)
     results, ranks = evaluate(best, data.test, config.batch_size)
     by_seen = accuracy_by_seen(ranks, data.test.seen, data.test.weights)
     results.update(params=int(model.count_params()), epochs_completed=len(history.epoch),
