@@ -150,7 +150,6 @@ MUTANTS = [
     ('karpathy_rnn/training/compare.py', 'kept = rows[:1] + [row for row in rows[1:] if int(row[0]) <= step]', 'kept = rows[:1] + [row for row in rows[1:] if int(row[0]) < step]', 'tests/test_compare_nn.py::dropped'),
     ('karpathy_rnn/analysis/longrange.py', '"means": [None if not count else float(columns[name][1][b]) for name in names]}', '"means": [None if not count else float(columns[names[0]][1][b]) for name in names]}', 'tests/test_analyze_longrange.py::agree'),
     ('karpathy_rnn/analysis/longrange.py', 'leaders = largest_advantages(mean_a, mean_b, top)', 'leaders = largest_advantages(mean_b, mean_a, top)', 'tests/test_analyze_longrange.py::agree'),
-    ('scripts/analyze.py', 'best_ngram, best_nn, long_ngram = best_run(ngrams), best_run(nns), ngrams[max(ngrams)]', 'best_ngram, best_nn, long_ngram = best_run(ngrams), best_run(nns), ngrams[min(ngrams)]', 'tests/test_analyze_longrange.py::agree'),
     ('scripts/analyze.py', 'correct[name][:shown] - correct[long_ngram.name][:shown]', 'correct[long_ngram.name][:shown] - correct[name][:shown]', 'tests/test_analyze_longrange.py::agree'),
     ('karpathy_rnn/baselines/runs.py', 'if kind == "nn" and not os.path.isfile(os.path.join(path, "best.keras")):', 'if False:', 'tests/test_analyze_longrange.py::bad_input'),
     ('karpathy_rnn/analysis/longrange.py', 'columns = {name: bucket_means(distances, np.asarray(correct[name], np.float64)[closes], width)', 'columns = {name: bucket_means(distances, np.asarray(correct[name], np.float64)[closes - 1], width)', 'tests/test_analysis_longrange.py::studies'),
@@ -333,6 +332,19 @@ MUTANTS = [
     ('karpathy_rnn/training/autocomplete.py', '    if all(os.path.isfile(path) for path in earlier) and backup_metadata_problem(earlier[1]) is None:', '    if False:', 'tests/test_autocomplete_script.py::backup_before'),
     ('karpathy_rnn/analysis/connectivity_study.py', '        model = load_model(model_path, fix=BEST_MODEL_FIX)', '        model = __import__("keras").models.load_model(model_path)', 'tests/test_autocomplete_script.py::broken_files'),
     ('karpathy_rnn/analysis/connectivity_study.py', '{command} takes at most {MAX_TEXT:,}', 'connectivity takes at most {MAX_TEXT:,}', 'tests/test_autocomplete_script.py::broken_files'),
+    # issue 32.12, 32.13 and 32.14: n in numeric order, best on validation, broken results.json, longrange without --nn
+    ('karpathy_rnn/baselines/runs.py', 'for n in sorted(numbered):', 'for n in sorted(numbered, key=str):', 'tests/test_analyze_longrange.py::order_of_n'),
+    ('karpathy_rnn/training/compare.py', 'return dict(sorted(traces.items(), key=_by_n))', 'return dict(sorted(traces.items()))', 'tests/test_compare_nn.py::order_of_n'),
+    ('karpathy_rnn/training/compare.py', 'problem = (f"it is of the {split} split" if split != "test" else', 'problem = (f"it is of the {split} split" if False else', 'tests/test_compare_nn.py::val_split'),
+    ('karpathy_rnn/baselines/runs.py', 'return min(runs.values(), key=lambda run: (run.val_loss, run.n))', 'return min(runs.values(), key=lambda run: (run.loss, run.n))', 'tests/test_analyze_longrange.py::chosen_on_validation or agree'),
+    ('karpathy_rnn/baselines/runs.py', '    except (OSError, ValueError) as error:', '    except OSError as error:', 'tests/test_analyze_longrange.py::damaged'),
+    ('karpathy_rnn/baselines/runs.py', 'if not raw.strip():', 'if False:', 'tests/test_analyze_longrange.py::damaged'),
+    ('karpathy_rnn/baselines/runs.py', '        if orders is not None and n not in orders:', '        if False:', 'tests/test_analyze_longrange.py::order_of_n'),
+    ('karpathy_rnn/baselines/runs.py', '            loss = _trace_loss(trace)', '            loss = 0.0', 'tests/test_analyze_longrange.py::chosen_on_validation'),
+    ('karpathy_rnn/baselines/runs.py', '            val_loss = _trace_loss(os.path.join(path, "trace_val"))', '            val_loss = None', 'tests/test_analyze_longrange.py::chosen_on_validation'),
+    ('scripts/analyze.py', 'baseline_runs(args.ngram, "ngram", corpus_name, args.split, orders=oracles.NGRAM_ORDERS)', 'baseline_runs(args.ngram, "ngram", corpus_name, args.split)', 'tests/test_analyze_oracles.py::two_models'),
+    ('scripts/analyze.py', 'longrange.add_argument("--nn", help=', 'longrange.add_argument("--nn", required=True, help=', 'tests/test_analyze_longrange.py::without_nn'),
+    ('scripts/analyze.py', 'best_ngram, long_ngram = best_run(ngrams), ngrams[max(ngrams)]', 'best_ngram, long_ngram = best_run(ngrams), ngrams[min(ngrams)]', 'tests/test_analyze_longrange.py::agree'),
 ]
 
 

@@ -98,8 +98,11 @@ def _parser():
                                description=LONGRANGE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_model_options(longrange)
     _add_trace_options(longrange)
-    longrange.add_argument("--ngram", required=True, help="output folder of scripts/ngram.py (OUT or OUT/<corpus>)")
-    longrange.add_argument("--nn", required=True, help="output folder of scripts/nn.py (OUT or OUT/<corpus>)")
+    longrange.add_argument("--ngram", required=True, help="output folder of scripts/ngram.py (OUT or OUT/<corpus>), "
+                           "its validation split scored too (ngram.py --split val): the best n-gram, and n-NN, is "
+                           "the lowest on validation")
+    longrange.add_argument("--nn", help="output folder of scripts/nn.py (OUT or OUT/<corpus>); without it the n-NN "
+                           "parts (the best n-NN in Figure 4, left) are left out and the n-gram parts written")
     longrange.add_argument("--brace", choices=("auto", "on", "off"), default="auto", help="the closing-brace "
                            "study: auto runs it when the text has a '}' closing a '{', on insists (default: "
                            "%(default)s)")
@@ -113,7 +116,7 @@ def _parser():
     _add_model_options(oracles)
     _add_trace_options(oracles)
     oracles.add_argument("--ngram", required=True, help="output folder of scripts/ngram.py (OUT or OUT/<corpus>) "
-                         "holding n = 1..9")
+                         "holding n = 1..9 (other orders in it are not read)")
     oracles.add_argument("--compare", metavar="RUN", help="another model (the paper's small LSTM) to break down "
                          "beside this one: its extra errors by oracle, and its own summary under its run")
     oracles.add_argument("--examples", type=int, default=6, help="examples per oracle (default: %(default)s)")
@@ -199,7 +202,9 @@ mean probability of each '}' by distance to its '{' (Figure 5, left). The baseli
 corpus and split (scripts/ngram.py and scripts/nn.py write them). Writes under --out (default
 RUN/analysis/SPLIT/longrange): longrange.json, overlap.csv, characters.csv, brace.csv, figure4_overlap.png,
 figure4_characters.png, figure5_brace.png, report.md; and the plugin's summaries into --logdir.
-The comparison n-gram is the one with the longest context (the paper's 20-gram); "best" is the lowest test loss."""
+The comparison n-gram is the one with the longest context (the paper's 20-gram); "best" is the lowest validation
+loss (score the n-grams' validation split too: scripts/ngram.py --split val). Without --nn the n-NN parts are left
+out."""
 
 
 ORACLES_HELP = """Section 4.4 for a trained model: its errors (p < 0.5) on the split peeled by the paper's oracles in
@@ -387,19 +392,29 @@ def _longrange(args, trace, run_dir, out, log):
 
     corpus = trace.meta.get("corpus", "")
     ngrams = baseline_runs(args.ngram, "ngram", corpus, args.split)
-    nns = baseline_runs(args.nn, "nn", corpus, args.split)
-    best_ngram, best_nn, long_ngram = best_run(ngrams), best_run(nns), ngrams[max(ngrams)]
+    nns = baseline_runs(args.nn, "nn", corpus, args.split) if args.nn else {}
+    best_ngram, long_ngram = best_run(ngrams), ngrams[max(ngrams)]      # best: on validation (baselines/runs.py)
+    best_nn = best_run(nns) if nns else None
+    baselines = [run for run in (best_ngram, best_nn, long_ngram) if run is not None]
     name = _model_name(run_dir, trace)
-    traces = {name: trace, **{run.name: Trace(run.trace) for run in (best_ngram, best_nn, long_ngram)}}
+    traces = {name: trace, **{run.name: Trace(run.trace) for run in baselines}}
     check_same_text(traces)
     correct = {key: trace_correct_probabilities(value) for key, value in traces.items()}
     results = read_results(run_dir) if run_dir else None
     model_loss = float(-np.log(correct[name]).mean())
-    models = {name: model_loss, **{run.name: run.loss for run in (best_ngram, best_nn, long_ngram)}}
-    log(f"{name}: {model_loss:.4f} nats/char on {corpus} {args.split}; best n-gram {best_ngram.name} "
-        f"{best_ngram.loss:.4f}, best n-NN {best_nn.name} {best_nn.loss:.4f}, {long_ngram.name} {long_ngram.loss:.4f}")
+    models = {name: model_loss, **{run.name: run.loss for run in baselines}}
+    chosen = {label: {"name": run.name, "val_loss": run.val_loss,
+                      "val_losses": {other.name: other.val_loss for other in runs.values()}}
+              for label, run, runs in (("n-gram", best_ngram, ngrams), ("n-NN", best_nn, nns)) if run is not None}
+    log(f"{name}: {model_loss:.4f} nats/char on {corpus} {args.split}; best n-gram on validation {best_ngram.name} "
+        f"{best_ngram.loss:.4f}, " + (f"best n-NN on validation {best_nn.name} {best_nn.loss:.4f}, " if best_nn else "")
+        + f"{long_ngram.name} {long_ngram.loss:.4f}")
+    if best_nn is None:
+        log("n-NN parts left out (no --nn): Figure 4 (left) overlaps the model's errors with the best n-gram's only "
+            "(no figure4_overlap.png, which needs three models); the n-gram parts are written")
     text, targets = trace.text, np.asarray(trace.targets)
-    overlap = overlap_study({key: correct[key] for key in dict.fromkeys([name, best_nn.name, best_ngram.name])})
+    overlap = overlap_study({key: correct[key] for key in dict.fromkeys(
+        [name] + ([best_nn.name] if best_nn else []) + [best_ngram.name])})
     characters = character_study(correct[name], correct[long_ngram.name], targets, trace.vocabulary,
                                  (name, long_ngram.name))
     brace = None
@@ -410,7 +425,7 @@ def _longrange(args, trace, run_dir, out, log):
         log("brace study: skipped (" + ("--brace off" if args.brace == "off" else "no '}' closes a '{' in this "
                                         "text") + ")")
     longrange_out = args.study_out
-    files = publish.write_numbers(longrange_out, overlap, characters, brace, models)
+    files = publish.write_numbers(longrange_out, overlap, characters, brace, models, chosen)
     figures = publish.write_figures(longrange_out, overlap, characters, brace, f"{name}, {corpus} {args.split}")
     dynamics = os.path.join(run_dir, "compare_nn.csv") if run_dir else ""
     if os.path.isfile(dynamics):                # the run was trained with --compare-nn: Figure 5 (right)
@@ -423,7 +438,7 @@ def _longrange(args, trace, run_dir, out, log):
     path = os.path.join(longrange_out, "report.md")
     from karpathy_rnn.atomic import atomic_file
     with atomic_file(path, "w", encoding="utf-8") as handle:
-        handle.write(publish.report_section(overlap, characters, brace, models, figures))
+        handle.write(publish.report_section(overlap, characters, brace, models, figures, chosen))
     shown = min(args.summary_chars, trace.length)
     logdir = args.logdir or longrange_out
     step = int((results or {}).get("best_step") or 0)
@@ -476,7 +491,7 @@ def _oracles(args, trace, model, run_dir, log):
     from karpathy_rnn.baselines.runs import baseline_runs
 
     corpus_name = trace.meta.get("corpus", "")
-    ngrams = baseline_runs(args.ngram, "ngram", corpus_name, args.split)
+    ngrams = baseline_runs(args.ngram, "ngram", corpus_name, args.split, orders=oracles.NGRAM_ORDERS)
     missing = [n for n in oracles.NGRAM_ORDERS if n not in ngrams]
     if missing:
         orders = ",".join(map(str, missing))

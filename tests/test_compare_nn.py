@@ -45,6 +45,47 @@ def test_measure_is_the_symmetric_kl_and_the_loss_difference_by_hand():
         compare.NNComparison({"1-NN": _Trace(q)}, _Corpus([1, 0, 1], before=0), characters=3)
 
 
+def _corpus(name="tiny"):
+    """What nn_traces reads of a corpus (the fake traces of tests/test_analyze_longrange.fake_run: "ab")."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(name=name, sha256=None, vocabulary=SimpleNamespace(chars=["a", "b"]))
+
+
+def test_nn_traces_are_in_the_order_of_n(tmp_path):
+    """2-NN before 10-NN (not as names sort), given as trace folders in any order or as scripts/nn.py's folder."""
+    from tests.test_analyze_longrange import fake_run
+
+    orders = (10, 2, 12, 1, 11, 3, 4, 5, 6, 7, 8, 9)
+    paths = [fake_run(tmp_path, n, {"test_loss_nats": 1.0, "hidden": 8, "val_loss_nats": {"8": 1.0}}, "nn")
+             for n in orders]
+    wanted = [f"{n}-NN" for n in range(1, 13)]
+    assert list(compare.nn_traces([os.path.join(path, "trace_test") for path in paths], _corpus())) == wanted
+    assert list(compare.nn_traces([str(tmp_path)], _corpus())) == wanted
+    assert list(compare.nn_traces([os.path.join(paths[0], "trace_test"), os.path.join(paths[1], "trace_test")],
+                                  _corpus())) == ["2-NN", "10-NN"]
+
+
+def test_a_val_split_trace_or_a_damaged_folder_is_one_line(tmp_path):
+    """An n-NN trace of the validation split (Figure 5 compares on test), and a results.json cut short in
+    scripts/nn.py's folder: KRNNError in one line naming it, what is wrong and the fix."""
+    from tests.test_analyze_longrange import fake_run, truncate
+
+    path = fake_run(tmp_path / "val", 2, {"val_loss_nats": 1.0}, "nn", splits=("val",))
+    with pytest.raises(KRNNError) as error:
+        compare.nn_traces([os.path.join(path, "trace_val")], _corpus())
+    message = str(error.value)
+    assert "trace_val' is not an n-NN trace of tiny's test split" in message and "(it is of the val split)" in message
+    assert "`python scripts/nn.py --corpus tiny`" in message and "\n" not in message
+    path = fake_run(tmp_path / "cut", 3, {"test_loss_nats": 1.0, "hidden": 8, "val_loss_nats": {"8": 1.0}}, "nn")
+    truncate(os.path.join(path, "results.json"))
+    with pytest.raises(KRNNError) as error:
+        compare.nn_traces([str(tmp_path / "cut")], _corpus())
+    message = str(error.value)
+    assert "n3/results.json' is not readable JSON" in message and "\n" not in message
+    assert "`python scripts/nn.py --corpus tiny --orders 3 --split test` again" in message
+
+
 def test_schedule_every_twentieth_epoch_for_three_epochs():
     steps = [s for s in range(1, 500) if compare.due(s, 100, 0)]
     assert steps == list(range(5, 301, 5))
@@ -69,11 +110,13 @@ def test_a_run_logs_what_its_weights_and_the_traces_give(tmp_path):
     from karpathy_rnn.data.corpus import load_corpus
     from karpathy_rnn.training.trainer import Trainer
     from tests.baseline_helpers import write_baselines
+    from tests.test_analyze_longrange import score_validation
     from tests.training_helpers import QUIET, logged, tiny_config, write_tiny_corpus
 
     path = write_tiny_corpus(tmp_path, characters=20_000)
     corpus = load_corpus(path)
     ngram, nn = write_baselines(corpus, str(tmp_path))
+    score_validation(corpus, ngram, nn)           # analyze.py longrange below chooses its best on validation
     trainer = Trainer(tiny_config(path, tmp_path, name="run", max_steps=12, eval_every=6, compare_nn=[nn],
                                   compare_every=4, compare_chars=300), **QUIET)
     trainer.run()

@@ -12,11 +12,13 @@ from karpathy_rnn.analysis.publish import fresh_events_writer, write_csv, write_
 SUMMARY_EVENTS_SUFFIX = ".karpathy_rnn_longrange"
 
 
-def write_numbers(out: str, overlap: dict, characters: dict, brace: dict | None, models: dict) -> list[str]:
-    """longrange.json (everything) and overlap.csv, characters.csv, brace.csv under `out`; returns the paths."""
+def write_numbers(out: str, overlap: dict, characters: dict, brace: dict | None, models: dict,
+                  chosen: dict | None = None) -> list[str]:
+    """longrange.json (everything; "best": {"n-gram"/"n-NN": the best baseline's name, its validation loss and
+    every candidate's, as chosen}) and overlap.csv, characters.csv, brace.csv under `out`; returns the paths."""
     a, b = characters["models"]
-    paths = [write_json({"models": models, "overlap": overlap, "characters": characters, "brace": brace},
-                        os.path.join(out, "longrange.json")),
+    paths = [write_json({"models": models, "best": chosen or {}, "overlap": overlap, "characters": characters,
+                         "brace": brace}, os.path.join(out, "longrange.json")),
              write_csv(os.path.join(out, "overlap.csv"), ["models erring (and no other)", "characters"],
                   [[" & ".join(r["models"]) or "none", r["count"]] for r in overlap["regions"]]),
              write_csv(os.path.join(out, "characters.csv"), ["character", "code point", "count", f"mean p ({a})",
@@ -55,7 +57,8 @@ def write_figures(out: str, overlap: dict, characters: dict, brace: dict | None,
     return paths
 
 
-def report_section(overlap: dict, characters: dict, brace: dict | None, models: dict, figures: list[str]) -> str:
+def report_section(overlap: dict, characters: dict, brace: dict | None, models: dict, figures: list[str],
+                   chosen: dict | None = None) -> str:
     """The Markdown section of report.md for section 4.3."""
     a, b = characters["models"]
     lines = ["## Long-range interactions (section 4.3)", "",
@@ -64,6 +67,11 @@ def report_section(overlap: dict, characters: dict, brace: dict | None, models: 
         errors = overlap["errors"].get(name)
         shown = f"{errors:,} ({overlap['error_rate'][name]:.1%})" if errors is not None else "-"
         lines.append(f"| {name} | {loss:.4f} | {shown} |")
+    for label, best in (chosen or {}).items():
+        lines += ["", f"Best {label}: {best['name']}, the lowest validation loss ({best['val_loss']:.4f}; "
+                  + ", ".join(f"{name} {loss:.4f}" for name, loss in best["val_losses"].items()) + ")."]
+    if chosen is not None and "n-NN" not in chosen:
+        lines += ["", "No n-NN baselines were given (--nn): the n-NN parts are left out."]
     lines += ["", "Error overlap (Figure 4, left): characters on which exactly these models err:", "",
               "| models | characters |", "|---|---:|"]
     lines += [f"| {' & '.join(r['models']) or 'none'} | {r['count']:,} |" for r in overlap["regions"]]

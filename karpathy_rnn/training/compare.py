@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 
 import numpy as np
 
@@ -39,12 +40,22 @@ def nn_traces(paths: list[str], corpus) -> dict[str, object]:
             for run in baseline_runs(path, "nn", corpus.name, "test").values():
                 traces[run.name] = Trace(run.trace)
     for name, trace in traces.items():
-        if trace.meta.get("split") != "test" or trace.meta.get("corpus_sha256") not in (None, corpus.sha256) \
-                or trace.vocabulary != "".join(corpus.vocabulary.chars) or not trace.distributions:
+        split = trace.meta.get("split")
+        problem = (f"it is of the {split} split" if split != "test" else
+                   "it is of another text" if trace.meta.get("corpus_sha256") not in (None, corpus.sha256) else
+                   "its vocabulary differs" if trace.vocabulary != "".join(corpus.vocabulary.chars) else
+                   "it holds no whole distributions" if not trace.distributions else None)
+        if problem:
             raise KRNNError(f"--compare-nn {trace.path!r} is not an n-NN trace of {corpus.name}'s test split with "
-                            "whole distributions; write it with `python scripts/nn.py --corpus "
+                            f"whole distributions ({problem}); write it with `python scripts/nn.py --corpus "
                             f"{corpus.name}`")
-    return dict(sorted(traces.items(), key=lambda item: int(item[0].split("-")[0]) if item[0][0].isdigit() else 99))
+    return dict(sorted(traces.items(), key=_by_n))
+
+
+def _by_n(item) -> tuple:
+    """Sort key of ("<n>-NN", trace): by n as a number (2-NN before 10-NN), other names after, by name."""
+    name = item[0]
+    return (0, int(name[:-3]), "") if re.fullmatch(r"\d+-NN", name) else (1, 0, name)
 
 
 class NNComparison:
