@@ -345,6 +345,13 @@ MUTANTS = [
     ('scripts/analyze.py', 'baseline_runs(args.ngram, "ngram", corpus_name, args.split, orders=oracles.NGRAM_ORDERS)', 'baseline_runs(args.ngram, "ngram", corpus_name, args.split)', 'tests/test_analyze_oracles.py::two_models'),
     ('scripts/analyze.py', 'longrange.add_argument("--nn", help=', 'longrange.add_argument("--nn", required=True, help=', 'tests/test_analyze_longrange.py::without_nn'),
     ('scripts/analyze.py', 'best_ngram, long_ngram = best_run(ngrams), ngrams[max(ngrams)]', 'best_ngram, long_ngram = best_run(ngrams), ngrams[min(ngrams)]', 'tests/test_analyze_longrange.py::agree'),
+    # issue 32.7: a failed or killed analysis over training leaves the earlier one whole
+    ('karpathy_rnn/analysis/over_training.py', '    for path in steps.values():                 # every snapshot read once before anything is written\n        load_snapshot(model, path)\n', '', 'tests/test_over_training.py::earlier_one_whole'),
+    ('karpathy_rnn/analysis/over_training.py', '    replace_events(staging, logdir or out, EVENTS_SUFFIX)\n', '', 'tests/test_over_training.py::every_kept_step'),
+    ('karpathy_rnn/analysis/publish.py', '    for name in earlier:\n        os.remove(os.path.join(logdir, name))', '', 'tests/test_over_training.py::new_in_before'),
+    # issue 32.10 and 32.15: masked models convert; the hover test waits for the drawing it reads
+    ("karpathy_rnn/layers/conversion.py", "if isinstance(layer, keras.layers.Layer):", "if True:", "tests/test_layers_conversion.py::keeps_the_mask or readmes_embedding"),
+    ("tb_plugin/static/views/colored_text.js", "span.title = `${value} (scale ${low} to ${high})`;", "span.title = `${value}`;", "tests/test_plugin_browser.py::colored_text_draws"),
 ]
 
 

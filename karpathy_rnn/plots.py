@@ -285,8 +285,13 @@ def accuracy_by_seen_figure(tables: dict[str, dict], longest: int = 12, title: s
 
 
 def save_figure(figure, path: str) -> str:
-    """Write `figure` to `path` (.png at 120 dpi or .svg) and close it."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    """Write `figure` to `path` (.png at 120 dpi or .svg), atomically (a killed write leaves the earlier file), and
+    close it."""
+    from karpathy_rnn.atomic import atomic_file
+
+    try:
+        with atomic_file(path, "wb") as handle:
+            figure.savefig(handle, dpi=120, format=os.path.splitext(path)[1].lstrip(".").lower() or "png")
+    finally:
+        plt.close(figure)
     return path

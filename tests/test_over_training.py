@@ -174,6 +174,43 @@ def test_checkpoints_flag_analyses_chosen_steps_and_equals_the_default_analysis(
             assert entry["points"][-1]["r"] == pytest.approx(top["r"], abs=1e-6)
 
 
+def test_a_failed_analysis_leaves_the_earlier_one_whole(history_run, tmp_path):
+    """Issue 32.7: `--checkpoints all` removed the earlier analysis' summaries before it started; with a snapshot cut
+    short it failed after step 0 (not naming the file, suggesting permissions) and left step 0's events beside an
+    emergence.json and report.md of 4 steps. Now every snapshot is read first and the new summaries replace the
+    earlier ones only when the whole analysis is done."""
+    import shutil
+
+    from karpathy_rnn.training.history import snapshot_path
+
+    run = tmp_path / "run"
+    shutil.copytree(history_run[0], run)
+    out = run / "analysis" / "training" / "val"
+    before = {name: (out / name).read_bytes() for name in os.listdir(out)}
+    assert any("tfevents" in name for name in before) and "emergence.json" in before
+    with open(snapshot_path(str(run), 15), "r+b") as handle:
+        handle.truncate(os.path.getsize(snapshot_path(str(run), 15)) // 2)
+    done = run_script("analyze.py", run, "--checkpoints", "all")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert error_line(done).startswith(f"error: history snapshot {snapshot_path(str(run), 15)} cannot be read (")
+    assert "permissions" not in error_line(done)
+    assert {name: (out / name).read_bytes() for name in os.listdir(out)} == before
+
+
+def test_replace_events_puts_the_new_in_before_removing_the_old(tmp_path):
+    from karpathy_rnn.analysis.publish import replace_events
+
+    logdir, staging = tmp_path / "logdir", tmp_path / "staging"
+    logdir.mkdir()
+    staging.mkdir()
+    (logdir / "events.out.tfevents.1.old.krnn").write_text("old")
+    (logdir / "events.out.tfevents.2.other").write_text("another writer's")
+    (staging / "events.out.tfevents.3.new.krnn").write_text("new")
+    replace_events(str(staging), str(logdir), ".krnn")
+    assert sorted(os.listdir(logdir)) == ["events.out.tfevents.2.other", "events.out.tfevents.3.new.krnn"]
+    assert (logdir / "events.out.tfevents.3.new.krnn").read_text() == "new"
+
+
 @pytest.mark.parametrize("flags, message", [
     (["--checkpoints", "7"], "error: --checkpoints '7': no snapshot at step 7; the run kept steps 0, 5, 10, 15, 17"),
     (["--checkpoints", "every"], "error: --checkpoints 'every': give all, or steps separated by commas"),

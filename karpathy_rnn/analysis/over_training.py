@@ -110,15 +110,11 @@ def analyze_history(run_dir: str, corpus, checkpoints: str = "all", split: str =
     """The section 4.2 analyses at each of the run's snapshots `checkpoints` ("all" or "0,500,..."), over `corpus`'s
     `split`: summaries at each step into `logdir` (default OUT = RUN/analysis/training/SPLIT), and under OUT
     emergence.json, emergence.csv, emergence.png and report.md. Returns the emergence body."""
-    from karpathy_rnn.analysis.cells import score_cells
-    from karpathy_rnn.analysis.extract import keras_gate_model, trace_ids
-    from karpathy_rnn.analysis.features import FEATURE_DESCRIPTIONS, text_features, text_kind
-    from karpathy_rnn.analysis.publish import (CELL_STATISTIC, EVENTS_SUFFIX, fresh_events_writer, ranking_json,
-                                               write_csv, write_json, write_step_summaries)
-    from karpathy_rnn.analysis.saturation import SATURATION_GATES, trace_saturation
-    from karpathy_rnn.atomic import atomic_file
+    import tensorflow as tf
+
+    from karpathy_rnn.analysis.extract import keras_gate_model
+    from karpathy_rnn.analysis.publish import EVENTS_SUFFIX
     from karpathy_rnn.models import check_vocabulary
-    from karpathy_rnn.plots import emergence_figure, save_figure
     from karpathy_rnn.training.history import choose_steps
 
     steps = choose_steps(run_dir, checkpoints)
@@ -126,9 +122,46 @@ def analyze_history(run_dir: str, corpus, checkpoints: str = "all", split: str =
     check_vocabulary(model, corpus.vocabulary)
     gates = keras_gate_model(model, os.path.join(run_dir, "history"))
     ids = corpus.scoring_ids(split)
+    for path in steps.values():                 # every snapshot read once before anything is written
+        load_snapshot(model, path)
     out = out or os.path.join(run_dir, "analysis", "training", split)
     os.makedirs(out, exist_ok=True)
-    writer = fresh_events_writer(logdir or out, EVENTS_SUFFIX)
+    # the new summaries go to a folder outside TensorBoard's logdir and replace the earlier ones only when all
+    # steps are done: a failed or killed analysis leaves the earlier one whole
+    staging = tempfile.mkdtemp(prefix="krnn-over-training-")
+    try:
+        return _analyse_steps(run_dir, corpus, split, out, logdir, summary_chars, feature_kind, top, lanes, warmup,
+                              log, steps, model, gates, ids, tf.summary.create_file_writer(staging,
+                                                                                          filename_suffix=EVENTS_SUFFIX),
+                              staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def load_snapshot(model, path: str) -> None:
+    """`model` with the weights of the history snapshot `path`; KRNNError naming the file if it cannot be read."""
+    try:
+        model.load_weights(path)
+    except Exception as error:                  # noqa: BLE001 (h5py and Keras raise many types for a damaged file)
+        raise KRNNError(f"history snapshot {path} cannot be read ({type(error).__name__}: "
+                        f"{str(error).splitlines()[0][:100] if str(error) else ''}): it was cut short or changed; "
+                        "remove it and analyse the other steps (--checkpoints lists them), or train the run "
+                        "again with --analyze-every") from None
+
+
+def _analyse_steps(run_dir, corpus, split, out, logdir, summary_chars, feature_kind, top, lanes, warmup, log, steps,
+                   model, gates, ids, writer, staging) -> dict:
+    """analyze_history's work once its inputs are checked: each step traced and summarised into `writer` (in
+    `staging`), then the emergence files and the summaries put in place."""
+    from karpathy_rnn.analysis.cells import score_cells
+    from karpathy_rnn.analysis.extract import trace_ids
+    from karpathy_rnn.analysis.features import FEATURE_DESCRIPTIONS, text_features, text_kind
+    from karpathy_rnn.analysis.publish import (CELL_STATISTIC, EVENTS_SUFFIX, ranking_json, replace_events,
+                                               write_csv, write_json, write_step_summaries)
+    from karpathy_rnn.analysis.saturation import SATURATION_GATES, trace_saturation
+    from karpathy_rnn.atomic import atomic_file
+    from karpathy_rnn.plots import emergence_figure, save_figure
+
     gated = all(SATURATION_GATES[layer.unit] for layer in gates.layers) and len({l.unit for l in gates.layers}) == 1
     log(f"analysing {len(steps)} snapshot(s) of {run_dir} (steps {', '.join(map(str, steps))}) on {corpus.name} "
         f"{split} ({len(ids) - 1:,} characters)")
@@ -136,7 +169,7 @@ def analyze_history(run_dir: str, corpus, checkpoints: str = "all", split: str =
     with tempfile.TemporaryDirectory(dir=out, prefix=".traces-") as scratch:
         for step, path in steps.items():
             started = time.perf_counter()
-            model.load_weights(path)
+            load_snapshot(model, path)
             trace = trace_ids(gates, ids, os.path.join(scratch, str(step)), lanes=lanes, warmup=warmup,
                               corpus=corpus.name, corpus_sha256=corpus.sha256, split=split, step=step)
             if features is None:                     # the same text at every step: its features once
@@ -167,6 +200,7 @@ def analyze_history(run_dir: str, corpus, checkpoints: str = "all", split: str =
         handle.write("\n".join([f"# Interpretable cells over training: {run_dir}", "",
                                 f"{corpus.name} {split} split, {len(ids) - 1:,} characters; steps "
                                 f"{', '.join(map(str, steps))}.", "", *report_lines(body), ""]))
+    replace_events(staging, logdir or out, EVENTS_SUFFIX)
     for line in report_lines(body)[2:2 + len(body["features"])]:
         log(line)
     log(f"summaries at {len(steps)} steps in {logdir or out}; emergence.json, emergence.csv, emergence.png and "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 
 import numpy as np
 
@@ -85,6 +86,20 @@ def fresh_events_writer(logdir: str, suffix: str):
         if "tfevents" in name and name.endswith(suffix):
             os.remove(os.path.join(logdir, name))
     return tf.summary.create_file_writer(logdir, filename_suffix=suffix)
+
+
+def replace_events(staging: str, logdir: str, suffix: str) -> None:
+    """Move the events files written in `staging` into `logdir`, then remove `logdir`'s earlier ones ending in
+    `suffix`: an analysis that fails or is killed before this leaves the earlier one whole (issue 32.7)."""
+    os.makedirs(logdir, exist_ok=True)
+    earlier = [name for name in os.listdir(logdir) if "tfevents" in name and name.endswith(suffix)]
+    for name in sorted(os.listdir(staging)):
+        if "tfevents" in name:
+            incoming = os.path.join(logdir, f".incoming-{os.getpid()}")   # not an events file until renamed
+            shutil.copyfile(os.path.join(staging, name), incoming)
+            os.replace(incoming, os.path.join(logdir, name))
+    for name in earlier:
+        os.remove(os.path.join(logdir, name))
 
 
 def write_summaries(trace: Trace, logdir: str, step: int, ranking: dict[str, list[CellScore]] | None,
