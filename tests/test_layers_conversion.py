@@ -105,3 +105,84 @@ def test_nested_lstm_has_no_built_in_equivalent():
         to_keras(layer)
     with pytest.raises(ValueError, match="'karpathy_rnn' or 'keras'"):
         convert_model(keras.Sequential([keras.Input((2, 3)), layer]), to="torch")
+
+
+def _padded_ids(rng):
+    """[3, 8] ids in 1..10 with 0 = padding: after, before and between the real steps."""
+    ids = rng.integers(1, 11, (3, 8))
+    ids[0, 5:], ids[1, :3], ids[2, 2:4] = 0, 0, 0
+    return ids
+
+
+MASKED_MODELS = {
+    "embedding-functional": lambda: _masked_functional(keras.layers.Embedding(11, 5, mask_zero=True), "int32"),
+    "masking-functional": lambda: _masked_functional(keras.layers.Masking(), "float32"),
+    "embedding-sequential": lambda: keras.Sequential([
+        keras.Input((None,), dtype="int32"), keras.layers.Embedding(11, 5, mask_zero=True),
+        keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True)),
+        keras.layers.GRU(4, reset_after=False, return_sequences=True), keras.layers.Dense(2)]),
+    "masking-sequential": lambda: keras.Sequential([
+        keras.Input((None, 5)), keras.layers.Masking(), keras.layers.SimpleRNN(4, return_sequences=True),
+        keras.layers.Bidirectional(keras.layers.LSTM(4)), keras.layers.Dense(2)]),
+}
+
+
+def _masked_functional(masker, dtype):
+    """Input -> masker -> LSTM and Bidirectional(LSTM) -> Dense, the mask reaching both recurrent layers."""
+    inputs = keras.Input((None,) if dtype == "int32" else (None, 5), dtype=dtype)
+    x = masker(inputs)
+    x = keras.layers.LSTM(4, return_sequences=True)(x)
+    x = keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True))(x)
+    return keras.Model(inputs, keras.layers.Dense(2)(x))
+
+
+def _unwrapped_layers(model):
+    """The model's layers, each Bidirectional as its forward and backward layers."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Bidirectional):
+            yield from (layer.forward_layer, layer.backward_layer)
+        else:
+            yield layer
+
+
+@pytest.mark.parametrize("kind", sorted(MASKED_MODELS))
+def test_convert_model_keeps_the_mask_of_embedding_and_masking(kind):
+    """Issue 32.10: a model computing a mask crashed convert_model ('NotEqual' object has no attribute
+    'set_weights': the mask is a graph op, not a layer); both ways, the padded steps are masked as before."""
+    rng = np.random.default_rng(3)
+    model = MASKED_MODELS[kind]()
+    for layer in model.layers:
+        _randomise(layer, rng)
+    ids = _padded_ids(rng)
+    x = ids if kind.startswith("embedding") else np.where(ids[..., None] > 0, rng.normal(size=(3, 8, 5)), 0)
+    x = x.astype("int32" if kind.startswith("embedding") else "float32")
+    expected = model.predict(x, verbose=0)
+    ours = convert_model(model)
+    assert any(isinstance(l, LSTM) for l in _unwrapped_layers(ours))
+    assert not any(isinstance(l, keras.layers.RNN) for l in _unwrapped_layers(ours))
+    np.testing.assert_allclose(ours.predict(x, verbose=0), expected, rtol=0, atol=1e-6)
+    back = convert_model(ours, to="keras")
+    np.testing.assert_allclose(back.predict(x, verbose=0), expected, rtol=0, atol=1e-6)
+
+
+def test_the_readmes_embedding_and_bidirectional_model_converts_both_ways():
+    """Issue 32.10: the README's model (Embedding(mask_zero=True), Bidirectional(our LSTM), our GRU returning
+    its gates) goes to keras and back, its gated GRU left with a warning, its outputs unchanged."""
+    rng = np.random.default_rng(4)
+    inputs = keras.Input((None,), dtype="int32")
+    x = keras.layers.Embedding(11, 5, mask_zero=True)(inputs)
+    x = keras.layers.Bidirectional(LSTM(4, return_sequences=True))(x)
+    output, gates = GRU(3, return_sequences=True, return_gates=True)(x)
+    model = keras.Model(inputs, {"y": keras.layers.Dense(1)(output), "update": gates["z"]})
+    for layer in model.layers:
+        _randomise(layer, rng)
+    ids = _padded_ids(rng)
+    expected = model.predict(ids, verbose=0)
+    with pytest.warns(UserWarning, match="return_gates=True"):
+        built_in = convert_model(model, to="keras")
+    assert isinstance(built_in.layers[2].forward_layer, keras.layers.LSTM)
+    again = convert_model(built_in)
+    for converted in (built_in, again):
+        got = converted.predict(ids, verbose=0)
+        for key in expected:
+            np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-6)

@@ -161,6 +161,24 @@ def open_plugin(driver, base):
 
 
 
+def text_settled(driver) -> bool:
+    """Whether the colored text has drawn its latest request (no newer page is loading to replace the spans)."""
+    return "Loading" not in css(driver, ".krnn-status")[0].get_attribute("textContent")
+
+
+def hover_until(driver, selector, index, shows, readout=".krnn-readout"):
+    """Hovers the index-th element matching `selector`, found afresh on each try (a redraw replaces it), until the
+    readout's text contains `shows`: (that text, the element's title), both of the same drawing."""
+    from selenium.webdriver import ActionChains
+
+    def attempt(d):
+        element = css(d, selector)[index]
+        ActionChains(d).move_to_element(element).perform()
+        text = css(d, readout)[0].text
+        return shows in text and (text, element.get_attribute("title"))
+    return wait(driver, attempt)
+
+
 def no_horizontal_scroll(driver):
     return driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -193,7 +211,7 @@ def test_colored_text_draws_each_character_in_its_cell_colour(browser, server):
 
     open_plugin(browser, server)
     set_number(browser, "cell", KNOWN_CELL)
-    wait(browser, lambda d: d.execute_script(
+    wait(browser, lambda d: text_settled(d) and d.execute_script(   # the page the cell asked for, not one it replaces
         "return getComputedStyle(document.querySelector('pre.krnn-text span')).backgroundColor") == "rgb(255, 0, 0)")
     spans = css(browser, "pre.krnn-text span")
     text = HOSTILE_TEXT * 3 + "x" * LONG_TAIL
@@ -216,13 +234,10 @@ def test_colored_text_draws_each_character_in_its_cell_colour(browser, server):
     assert shown == text.replace("\n", "\u21b5\n")
     assert browser.execute_script("return window.krnnInjected") is None
     assert not css(browser, "pre.krnn-text script, pre.krnn-text img, pre.krnn-text b, img[src='x']")
-    from selenium.webdriver import ActionChains
-
-    ActionChains(browser).move_to_element(spans[4]).perform()
-    wait(browser, lambda d: "+1.000" in css(d, ".krnn-readout")[0].text)      # hovering shows the value
+    readout, title = hover_until(browser, "pre.krnn-text span", 4, "+1.000")   # hovering shows the value (issue 32.15)
     # counted from 1, as the pager and the selection count (issue 31.8); the scale named
-    assert css(browser, ".krnn-readout")[0].text.startswith('Character 5 "i": +1.000 on \u22121…+1 (layer1 c')
-    assert spans[4].get_attribute("title") == "+1.000 (scale \u22121 to +1)"   # and the tooltip
+    assert readout.startswith('Character 5 "i": +1.000 on \u22121…+1 (layer1 c')
+    assert title == "+1.000 (scale \u22121 to +1)"                                  # and the tooltip
     assert no_horizontal_scroll(browser)
     screenshot(browser, "colored_text.png")
     choose(browser, "step", EARLY_STEP)                    # the earlier analysis: the same cell, negated
@@ -338,10 +353,8 @@ def test_hostile_names_stay_literal_text_in_every_view(browser, server):
     assert shown == HOSTILE_RUN_TEXT.replace("\n", "\u21b5\n")
     from selenium.webdriver import ActionChains
 
-    spans = css(browser, "pre.krnn-text span")
-    ActionChains(browser).move_to_element(spans[1]).perform()                     # the "<" of "a<b>"
-    wait(browser, lambda d: css(d, ".krnn-readout")[0].text.startswith('Character 2 "<": '))
-    assert css(browser, ".krnn-readout")[0].text == (
+    readout, _ = hover_until(browser, "pre.krnn-text span", 1, 'Character 2 "<": ')   # the "<" of "a<b>"
+    assert readout == (
         f'Character 2 "<": +0.500 on \u22121…+1 ({HOSTILE_LAYERS[0]} c (tanh, cell state) cell 2, step {HOSTILE_STEP})')
     assert no_injected_markup(browser)
 

@@ -307,7 +307,8 @@ def convert_model(model, to="karpathy_rnn", strict=False):
                 bidirectional.append((new, forward, backward))
                 return new
         new = layer.__class__.from_config(layer.get_config())
-        copied.append((layer, new))
+        if isinstance(layer, keras.layers.Layer):   # not a graph op such as the NotEqual of a mask
+            copied.append((layer, new))
         return new
 
     copy = keras.models.clone_model(model, clone_function=clone)
