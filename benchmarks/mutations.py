@@ -352,6 +352,12 @@ MUTANTS = [
     # issue 32.10 and 32.15: masked models convert; the hover test waits for the drawing it reads
     ("karpathy_rnn/layers/conversion.py", "if isinstance(layer, keras.layers.Layer):", "if True:", "tests/test_layers_conversion.py::keeps_the_mask or readmes_embedding"),
     ("tb_plugin/static/views/colored_text.js", "span.title = `${value} (scale ${low} to ${high})`;", "span.title = `${value}`;", "tests/test_plugin_browser.py::colored_text_draws"),
+    # issue 32.8: one writer per output everywhere
+    ('karpathy_rnn/training/trainer.py', '            if not (finished and keep_lock):', '            if True:', 'tests/test_train.py::stays_locked'),
+    ('scripts/nn.py', '"wait for it to end or stop it, or give other --orders or another --out") for n in orders]', '"wait for it to end or stop it, or give other --orders or another --out") for n in []]', 'tests/test_nn.py::one_writer'),
+    ('karpathy_rnn/baselines/kenlm_build.py', '    with FolderLock(folder, "KenLM build", wait=True, say=say):', '    with open(os.devnull):', 'tests/test_kenlm_build.py::second_build_waits'),
+    ('karpathy_rnn/analysis/over_training.py', '    lock = FolderLock(out, "analysis", ', '    lock = FolderLock(os.path.join(out, ".free"), "analysis", ', 'tests/test_over_training.py::folder_at_a_time'),
+    ('karpathy_rnn/baselines/nn.py', '        if trained != wanted:', '        if False:', 'tests/test_nn.py::trained_twice'),
 ]
 
 

@@ -744,6 +744,9 @@ def main(argv=None) -> int:
                 raise KRNNError(f"--{flag} {getattr(args, flag)!r} is not a folder; give the --out of "
                                 f"scripts/{flag}.py")
     writable_folder(out, "--out")
+    from karpathy_rnn.atomic import FolderLock
+
+    lock = FolderLock(out, "analyze.py", "wait for it to end or stop it, or give another --out")  # noqa: F841 (held to the end)
     if args.command in ("all", "longrange", "oracles") and args.logdir:
         writable_folder(args.logdir, "--logdir")
     model = open_gate_model(resolved)

@@ -64,11 +64,22 @@ def build_parser() -> ArgumentParser:
                    "sooner (default: %(default)s, section 3.3)")
     p.add_argument("--patience", type=int, default=PATIENCE, help="epochs without a better validation loss "
                    "before stopping (default: %(default)s)")
+    p.add_argument("--learning-rate", type=float, help="RMSProp learning rate (default: the paper's, as train.py)")
+    p.add_argument("--decay", type=float, help="learning-rate factor per epoch after --decay-after (default: the "
+                   "paper's, as train.py)")
+    p.add_argument("--decay-after", type=int, help="epochs at the full learning rate (default: the paper's, as "
+                   "train.py); e.g. --decay 0.5 --decay-after 2 halves it each epoch after the second")
     p.add_argument("--split", default="test", choices=("val", "test"), help="split scored (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="initial weights and example order (default: %(default)s)")
     p.add_argument("--out", default=os.path.join("runs", "nn"), help="output folder (default: %(default)s)")
     p.add_argument("--data-dir", help="folder holding the corpus files")
     return p
+
+
+def schedule(args) -> dict:
+    """The learning-rate settings given on the command line (the others stay the paper's)."""
+    return {key: getattr(args, key) for key in ("learning_rate", "decay", "decay_after")
+            if getattr(args, key) is not None}
 
 
 def train_order(corpus, n: int, sizes: list[int], args) -> dict:
@@ -79,8 +90,8 @@ def train_order(corpus, n: int, sizes: list[int], args) -> dict:
 
     # ---- one model per hidden size (each resumes or is read back if already trained) ----------------------
     folder = os.path.join(args.out, corpus.name, f"n{n}")
-    tried = {h: nn.train_one(corpus, n, h, os.path.join(folder, f"h{h}"), args.epochs, args.patience, args.seed)
-             for h in sizes}
+    tried = {h: nn.train_one(corpus, n, h, os.path.join(folder, f"h{h}"), args.epochs, args.patience, args.seed,
+                             schedule=schedule(args)) for h in sizes}
     # ---- the best on validation becomes n<N>/best.keras, and scores the split -------------------------------
     hidden = min(tried, key=lambda h: tried[h]["val_loss_nats"])
     shutil.copyfile(os.path.join(folder, f"h{hidden}", nn.MODEL_FILE), os.path.join(folder, nn.MODEL_FILE))
@@ -92,7 +103,7 @@ def train_order(corpus, n: int, sizes: list[int], args) -> dict:
                "epochs": {str(h): r["epochs"] for h, r in tried.items()},
                "train_seconds": sum(r["train_seconds"] for r in tried.values()),
                "score_seconds": time.perf_counter() - started, "patience": args.patience, "max_epochs": args.epochs,
-               "seed": args.seed}
+               "seed": args.seed, **schedule(args)}
     with atomic_file(os.path.join(folder, "results.json"), "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1)
     return results
@@ -109,10 +120,17 @@ def main(argv=None) -> int:
 
     for n in orders:
         nn.check_context(n)
+    from karpathy_rnn.training.config import TrainConfig, check_config
+
+    check_config(TrainConfig(**schedule(args)))   # a bad --learning-rate, --decay or --decay-after, named
     writable_folder(args.out, "--out")
+    from karpathy_rnn.atomic import FolderLock
     from karpathy_rnn.data.corpus import load_corpus
 
     corpus = load_corpus(args.corpus, data_dir=args.data_dir)
+    # ---- one writer per order: every order's folder locked before anything is trained ------------------------
+    locks = [FolderLock(os.path.join(args.out, corpus.name, f"n{n}"), "nn.py",  # noqa: F841 (held to the end)
+                        "wait for it to end or stop it, or give other --orders or another --out") for n in orders]
     # ---- Table 2's row, one n at a time ---------------------------------------------------------------------
     print(f"{corpus.name}: {len(corpus.split_ids('train')):,} training characters, vocabulary "
           f"{corpus.vocabulary.size}; hidden sizes {', '.join(map(str, sizes))}, at most {args.epochs} epochs, "

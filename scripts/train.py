@@ -112,14 +112,17 @@ def main(argv=None) -> int:
     config = config_from_args(args)
     trainer = Trainer(config, progress_bar=args.progress)
     try:
-        trainer.run()
+        trainer.run(keep_lock=bool(config.analyze_every))   # the run stays locked until its analysis is written
     except TrainingInterrupted as exc:
         print(str(exc), file=sys.stderr)
         return INTERRUPTED
     if config.analyze_every:             # the section 4.2 summaries at each kept step, for the plugin
         from karpathy_rnn.analysis.over_training import analyze_history
 
-        analyze_history(trainer.run_dir, trainer.corpus, "all", config.analyze_split)
+        try:
+            analyze_history(trainer.run_dir, trainer.corpus, "all", config.analyze_split)
+        finally:
+            trainer.lock.release()
     return 0
 
 

@@ -61,3 +61,29 @@ def test_missing_build_tools_are_one_line_with_the_debian_packages(tmp_path):
     for package in kenlm_build.APT_PACKAGES.split():
         assert package in line
     assert run_script("build_kenlm.py", "--source", str(tmp_path / "nope")).returncode == 2
+
+
+def test_a_second_build_waits_for_the_first_and_a_damaged_marker_means_not_built(tmp_path, monkeypatch):
+    """Issue 32.8: two build_kenlm.py at once wrote the module into one folder together; the second now waits on
+    the build folder's lock and then finds what the first built. A damaged module.json is not a traceback."""
+    import threading
+    import time
+
+    from karpathy_rnn.atomic import FolderLock
+
+    monkeypatch.setenv("KRNN_CACHE_DIR", str(tmp_path / "cache"))
+    folder = kenlm_build.kenlm_dir()
+    first = FolderLock(folder, "KenLM build")
+    built_at = []
+    monkeypatch.setattr(kenlm_build, "_build", lambda *args: built_at.append(time.monotonic()) or {})
+    released = []
+    threading.Timer(0.5, lambda: (released.append(time.monotonic()), first.release())).start()
+    said = []
+    kenlm_build.build(say=said.append)
+    assert said == [f"waiting for another KenLM build (PID {os.getpid()}) writing {folder}"]
+    assert released and built_at and built_at[0] >= released[0]
+    marker = os.path.join(folder, kenlm_build.MODULE_MARKER)
+    for damaged in ("", "{", "[1, 2]", '{"modules": "x"}', '{"modules": [3, "/a"]}'):
+        with open(marker, "w", encoding="utf-8") as handle:
+            handle.write(damaged)
+        assert kenlm_build._built_modules(marker) == (["/a"] if "/a" in damaged else [])

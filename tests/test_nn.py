@@ -118,6 +118,9 @@ def test_train_one_learns_stops_early_and_is_not_trained_twice(tmp_path):
     assert not os.path.exists(os.path.join(folder, "backup"))          # BackupAndRestore cleaned up
     again = nn.train_one(corpus, 2, 16, folder, epochs=30, patience=1)  # read back, not retrained
     assert again == result
+    assert (result["learning_rate"], result["decay"], result["decay_after"]) == (2e-3, 0.95, 10)   # section 3.3
+    with pytest.raises(KRNNError, match="holds an n-NN trained with .*'decay': 0.95.*not .*'decay': 0.5"):
+        nn.train_one(corpus, 2, 16, folder, epochs=30, patience=1, schedule={"decay": 0.5, "decay_after": 2})
     done = os.path.join(folder, "result.json")            # issue 32.6: a broken one was json.load's traceback
     for broken in ("", json.dumps(result)[:40], json.dumps({"n": 2})):
         with open(done, "w", encoding="utf-8") as f:
@@ -126,6 +129,23 @@ def test_train_one_learns_stops_early_and_is_not_trained_twice(tmp_path):
             nn.train_one(corpus, 2, 16, folder, epochs=30, patience=1)
         assert str(error.value).startswith(done) and str(error.value).endswith(
             "remove it (or its folder) and run scripts/nn.py again to train that n-NN afresh"), str(error.value)
+
+
+def test_nn_script_takes_each_orders_folder_for_one_writer(tmp_path):
+    """Issue 32.8: two copies of nn.py both did the full work; a second refuses at once, naming the first."""
+    from karpathy_rnn.atomic import FolderLock
+    from tests.training_helpers import error_line, run_script, write_tiny_corpus
+
+    path = write_tiny_corpus(tmp_path, characters=8_000)
+    first = FolderLock(str(tmp_path / "out" / "tiny" / "n2"), "nn.py")
+    done = run_script("nn.py", "--corpus", path, "--orders", "1-2", "--epochs", "1", "--out", tmp_path / "out")
+    assert done.returncode == 2 and error_line(done) == (
+        f"error: {tmp_path / 'out' / 'tiny' / 'n2'} is being written by another nn.py (PID {os.getpid()}); wait "
+        "for it to end or stop it, or give other --orders or another --out")
+    assert not (tmp_path / "out" / "tiny" / "n1" / "h128").exists()          # nothing trained before the refusal
+    first.release()
+    bad = run_script("nn.py", "--corpus", path, "--decay", "0", "--out", tmp_path / "out")
+    assert bad.returncode == 2 and "decay" in error_line(bad)
 
 
 def test_load_without_a_model_names_the_command(tmp_path):

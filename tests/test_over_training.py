@@ -197,6 +197,18 @@ def test_a_failed_analysis_leaves_the_earlier_one_whole(history_run, tmp_path):
     assert {name: (out / name).read_bytes() for name in os.listdir(out)} == before
 
 
+def test_one_analysis_writes_a_folder_at_a_time(history_run, tmp_path):
+    """Issue 32.8: one writer per output: an analysis over training refuses a folder another one is writing."""
+    from karpathy_rnn.atomic import FolderLock
+
+    held = FolderLock(str(tmp_path / "ot"), "analysis")
+    done = run_script("analyze.py", history_run[0], "--checkpoints", "0", "--out", tmp_path / "ot")
+    held.release()
+    assert done.returncode == 2 and error_line(done) == (
+        f"error: {tmp_path / 'ot'} is being written by another analysis (PID {os.getpid()}); wait for it to end or "
+        "stop it, or give another --out")
+
+
 def test_replace_events_puts_the_new_in_before_removing_the_old(tmp_path):
     from karpathy_rnn.analysis.publish import replace_events
 

@@ -156,6 +156,34 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(corpus, tmp_path):
     assert "resuming" in done.stdout and json.loads((tmp_path / "run" / "results.json").read_text())["steps"] >= 3
 
 
+def test_the_run_stays_locked_until_its_final_analysis_is_written(corpus, tmp_path, monkeypatch):
+    """Issue 32.8: train.py released the run's lock before --analyze-every's final analysis, so a second
+    `train.py --resume` started and redid it. The lock is now held until the analysis is written."""
+    import importlib.util
+
+    from karpathy_rnn.analysis import over_training
+    from karpathy_rnn.errors import KRNNError
+    from karpathy_rnn.training.run_dir import RunDirLock
+
+    spec = importlib.util.spec_from_file_location("train_script", os.path.join(REPO, "scripts", "train.py"))
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    seen = []
+
+    def second_writer(run_dir, *args, **kwargs):       # what another train.py --resume would meet
+        try:
+            RunDirLock(run_dir).release()
+            seen.append("free")
+        except KRNNError as error:
+            seen.append(str(error))
+    monkeypatch.setattr(over_training, "analyze_history", second_writer)
+    assert script.main(["--corpus", corpus, "--hidden", "8", "--batch-size", "10", "--unroll", "20", "--max-steps",
+                        "2", "--analyze-every", "1", "--sample-length", "0", "--logdir", str(tmp_path), "--name",
+                        "run", "--no-progress"]) == 0
+    assert len(seen) == 1 and "is being written by another training process" in seen[0], seen
+    RunDirLock(str(tmp_path / "run")).release()          # and released after it
+
+
 def test_resume_before_any_evaluation_warns_of_no_missing_best_model(corpus, tmp_path, monkeypatch):
     """Issue 32.5: the first --resume after a Ctrl-C before any evaluation warned "best.keras is missing", a file
     that never existed (the warning is for one an evaluation wrote; tests/test_corrupt_files.py)."""

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import time
 
+from karpathy_rnn.atomic import FolderLock
 from karpathy_rnn.errors import KRNNError
 
 EMERGENCE_R = 0.5            # a feature's cell has "emerged" once its |r| reaches this
@@ -125,7 +126,7 @@ def analyze_history(run_dir: str, corpus, checkpoints: str = "all", split: str =
     for path in steps.values():                 # every snapshot read once before anything is written
         load_snapshot(model, path)
     out = out or os.path.join(run_dir, "analysis", "training", split)
-    os.makedirs(out, exist_ok=True)
+    lock = FolderLock(out, "analysis", "wait for it to end or stop it, or give another --out")   # one writer
     # the new summaries go to a folder outside TensorBoard's logdir and replace the earlier ones only when all
     # steps are done: a failed or killed analysis leaves the earlier one whole
     staging = tempfile.mkdtemp(prefix="krnn-over-training-")
@@ -136,6 +137,7 @@ def analyze_history(run_dir: str, corpus, checkpoints: str = "all", split: str =
                               staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        lock.release()
 
 
 def load_snapshot(model, path: str) -> None:

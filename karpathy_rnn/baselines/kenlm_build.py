@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tarfile
 
+from karpathy_rnn.atomic import FolderLock
 from karpathy_rnn.data.download import download_file, print_progress
 from karpathy_rnn.data.locate import cache_dir
 from karpathy_rnn.errors import KRNNError
@@ -49,12 +50,20 @@ def python_module():
         import kenlm
     except ImportError:
         raise KenLMMissing(f"the kenlm Python module is not installed; build it with: {BUILD_COMMAND}") from None
-    marker = os.path.join(kenlm_dir(), MODULE_MARKER)
-    built = json.load(open(marker)) if os.path.isfile(marker) else {}
-    if os.path.realpath(kenlm.__file__) not in built.get("modules", []):
+    if os.path.realpath(kenlm.__file__) not in _built_modules(os.path.join(kenlm_dir(), MODULE_MARKER)):
         raise KenLMMissing(f"the installed kenlm module ({kenlm.__file__}) is not the order-{MAX_ORDER} build; "
                            f"rebuild it with: {BUILD_COMMAND}")
     return kenlm
+
+
+def _built_modules(marker: str) -> list[str]:
+    """The kenlm module paths module.json lists; none when it is missing or damaged (the build then redoes it)."""
+    try:
+        with open(marker, encoding="utf-8") as handle:
+            modules = json.load(handle).get("modules", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [path for path in modules if isinstance(path, str)] if isinstance(modules, list) else []
 
 
 def missing_tools() -> list[str]:
@@ -109,7 +118,12 @@ def build(source: str | None = None, jobs: int | None = None, say=print) -> dict
     """Build lmplz and build_binary (KENLM_MAX_ORDER=21) and install the kenlm module (MAX_ORDER=21) into this
     Python; each part only if it is not there yet. Returns {"bin": folder, "python_module": path}."""
     folder = kenlm_dir()
-    os.makedirs(folder, exist_ok=True)
+    with FolderLock(folder, "KenLM build", wait=True, say=say):   # one build at a time: a second waits, then
+        return _build(folder, source, jobs, say)                      # finds what the first built
+
+
+def _build(folder: str, source: str | None, jobs: int | None, say) -> dict:
+    """build()'s work, holding the build folder's lock."""
     need_bin, need_module = _missing(binaries), _missing(python_module)
     if not (need_bin or need_module):
         say(f"KenLM order {MAX_ORDER} already built in {folder}")
@@ -143,7 +157,7 @@ def build(source: str | None = None, jobs: int | None = None, say=print) -> dict
             located = subprocess.run([sys.executable, "-c", "import kenlm, os; print(os.path.realpath(kenlm.__file__))"],
                                      capture_output=True, text=True, check=True).stdout.strip()
             marker = os.path.join(folder, MODULE_MARKER)
-            modules = json.load(open(marker)).get("modules", []) if os.path.isfile(marker) else []
+            modules = _built_modules(marker)
             _write_json(marker, {"max_order": MAX_ORDER, "modules": sorted(set(modules) | {located})})
     say(f"KenLM built: {folder}/bin (lmplz, build_binary) and the kenlm module for {sys.executable}")
     return {"bin": os.path.join(folder, "bin"), "python_module": located if need_module else

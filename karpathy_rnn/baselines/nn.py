@@ -29,6 +29,7 @@ BATCH_SIZE = 100               # section 3.3
 SCORE_BATCH = 2000             # windows per step when scoring (no gradients)
 MODEL_FILE = "best.keras"
 RESULT_FILE = "result.json"
+SCHEDULE = ("learning_rate", "decay", "decay_after")   # what --learning-rate, --decay, --decay-after may change
 
 
 def check_context(n: int) -> int:
@@ -95,19 +96,26 @@ def compile_model(model, learning_rate: float, rho: float, clip: float):
 
 
 def train_one(corpus, n: int, hidden: int, folder: str, epochs: int = 50, patience: int = PATIENCE,
-              seed: int = 0, verbose: int = 0) -> dict:
+              seed: int = 0, verbose: int = 0, schedule: dict | None = None) -> dict:
     """Train the n-NN of width `hidden` on `corpus`'s train split with early stopping on its val split; writes
     folder/best.keras and folder/result.json (returned). An interrupted run resumes from its last epoch
-    (keras BackupAndRestore); a finished one is read back, not trained again."""
+    (keras BackupAndRestore); a finished one is read back, not trained again (KRNNError if it was trained with
+    another `schedule`). `schedule`: learning_rate, decay, decay_after other than the paper's (section 3.3)."""
     import keras
 
     from karpathy_rnn.training.config import TrainConfig, learning_rate_at
 
+    recipe = TrainConfig(**(schedule or {}))     # the paper's learning rate, rho, clip and decay unless changed
+    wanted = {key: getattr(recipe, key) for key in SCHEDULE}
     done = os.path.join(folder, RESULT_FILE)
     if os.path.isfile(done):
-        return read_result(done)
+        result = read_result(done)
+        trained = {key: result.get(key, getattr(TrainConfig(), key)) for key in SCHEDULE}
+        if trained != wanted:
+            raise KRNNError(f"{folder} holds an n-NN trained with {trained}, not {wanted}; give another --out for "
+                            "another schedule")
+        return result
     os.makedirs(folder, exist_ok=True)
-    recipe = TrainConfig()                       # the paper's learning rate, rho, clip and decay
     keras.utils.set_random_seed(seed)
     model = compile_model(build_model(corpus.vocabulary.size, n, hidden, seed), recipe.learning_rate, recipe.rho,
                           recipe.clip)
@@ -126,7 +134,7 @@ def train_one(corpus, n: int, hidden: int, folder: str, epochs: int = 50, patien
     losses = [float(v) for v in history.history["val_loss"]]
     result = {"n": n, "hidden": hidden, "val_loss_nats": min(losses), "val_losses": losses,
               "epochs": len(losses), "best_epoch": int(np.argmin(losses)) + 1, "train_seconds": seconds,
-              "parameters": int(model.count_params()), "model": MODEL_FILE}
+              "parameters": int(model.count_params()), "model": MODEL_FILE, **wanted}
     with atomic_file(done, "w", encoding="utf-8") as f:     # written last: its presence means finished
         json.dump(result, f, indent=1)
     return result

@@ -2,44 +2,24 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 
-from karpathy_rnn.atomic import atomic_file, make_writable_folder
+from karpathy_rnn.atomic import FolderLock, atomic_file, make_writable_folder
 from karpathy_rnn.errors import KRNNError
 
 CONFIG_FILE = "config.json"
 RESULTS_FILE = "results.json"
 CHECKPOINT_DIR = "checkpoints"
 BEST_MODEL_FILE = "best.keras"   # the model with the best validation loss
-LOCK_FILE = ".lock"              # held by the one process writing the run; the kernel drops it when that process ends
 
 
-class RunDirLock:
-    """An exclusive lock on a run directory for one writer (`fcntl.flock`, so it is never stale)."""
+class RunDirLock(FolderLock):
+    """An exclusive lock on a run directory for one writer (atomic.FolderLock)."""
 
     def __init__(self, path: str):
-        self.path = os.path.join(path, LOCK_FILE)
-        self.file = open(self.path, "a+", encoding="utf-8")
-        try:
-            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.file.seek(0)
-            holder = self.file.read().strip() or "unknown"
-            self.file.close()
-            raise KRNNError(f"{path} is being written by another training process (PID {holder}); wait for it "
-                            "to end or stop it, or give another --name or --logdir") from None
-        self.file.seek(0)
-        self.file.truncate()
-        self.file.write(str(os.getpid()))
-        self.file.flush()
-
-    def release(self) -> None:
-        """Let another process write the run (also done by the kernel when this process ends)."""
-        if not self.file.closed:
-            fcntl.flock(self.file, fcntl.LOCK_UN)
-            self.file.close()
+        super().__init__(path, "training process", "wait for it to end or stop it, or give another --name or "
+                         "--logdir")
 
 
 def write_json(path: str, values: dict) -> None:

@@ -492,12 +492,17 @@ class Trainer:
         return bool(self.progress.stopped_early) or self.epoch >= c.epochs or \
             (c.max_steps is not None and self.global_step >= c.max_steps)
 
-    def run(self) -> dict:
-        """Train (continuing the checkpoint when resuming) until epochs, --max-steps or early stopping; test."""
+    def run(self, keep_lock: bool = False) -> dict:
+        """Train (continuing the checkpoint when resuming) until epochs, --max-steps or early stopping; test. With
+        `keep_lock` the run directory stays locked after a run that ends well (for work done on it next, such as the
+        analysis over training; release it with `self.lock.release()`)."""
         import tensorflow as tf
 
+        finished = False
         try:
-            return self._run()
+            results = self._run()
+            finished = True
+            return results
         except tf.errors.ResourceExhaustedError as error:
             self.lock.release()
             self._remove_if_new()
@@ -505,7 +510,8 @@ class Trainer:
                             "--hidden, --layers, --batch-size or --unroll (the memory check estimates what a run "
                             "needs unless --no-memory-check)") from None
         finally:
-            self.lock.release()
+            if not (finished and keep_lock):
+                self.lock.release()
 
     def _train_epoch(self, states, stop):
         """Train from the current step to the end of the epoch (or --max-steps); returns the carried states."""
