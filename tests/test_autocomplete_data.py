@@ -77,6 +77,15 @@ def test_vocabulary_is_the_most_frequent_training_words_ties_by_first_occurrence
     assert word_vocabulary("b a c a b d".split(), 3) == ("b", "a", "c")
 
 
+def test_the_vocabulary_is_counted_on_the_train_split_only():
+    """Issue 32.14 (a planted bug the suite let through: the words counted over every split)."""
+    text = " ".join(["cat sat on mat"] * 80 + ["zebra zebra zebra zebra zebra"] * 20)   # zebra: mostly after train
+    data = build_autocomplete(text, words=3, length=20, split="80/10/10")
+    assert data.words == ("cat", "sat", "on")
+    everything = word_vocabulary(text.split(), 3)
+    assert everything[0] == "zebra"                    # over all splits the most frequent word would be another
+
+
 @pytest.mark.parametrize("text, kwargs, message", [
     ("!!! ??? ...", {}, "no words after normalisation"),
     ("a b c", {"words": 2}, "vocabulary size 2 is below 3"),

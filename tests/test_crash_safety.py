@@ -134,3 +134,38 @@ def test_kill_9_anywhere_then_resume_gives_the_run_never_killed(tmp_path):
         assert _logged_steps(tmp_path / name) == steps, report           # each step once, none lost
         assert not glob.glob(str(tmp_path / name / "checkpoints" / "*_temp"))
     assert sum(killed for _, killed, _ in report) >= 5, report           # the kills did land mid-run
+
+
+def test_a_resume_drops_the_evaluation_and_sample_logged_at_an_unrecorded_checkpoint_step(tmp_path):
+    """Issue 32.14 (a planted bug the suite let through: a killed run's samples/ text at the checkpoint step kept).
+    A checkpoint at step 5 that does not record the evaluation at 5 replays it, so its val/ and samples/ summaries
+    at 5 go with everything after 5; train/ at 5 stays. Recorded, they stay."""
+    import tensorflow as tf
+
+    from karpathy_rnn.training.events import drop_replayed_events
+    from tests.training_helpers import logged
+
+    def write(folder):
+        writer = tf.summary.create_file_writer(str(folder))
+        with writer.as_default():
+            for step in (4, 5, 6):
+                tf.summary.scalar("train/loss", float(step), step=step)
+            tf.summary.scalar("val/loss", 1.5, step=5)
+            tf.summary.text("samples/val_prime", "    the cat", step=5)
+        writer.close()
+
+    def steps(folder):
+        found = {}
+        for tag in ("train/loss", "val/loss", "samples/val_prime"):
+            try:
+                found[tag] = [step for step, _ in logged(folder, tag)]
+            except KeyError:                          # no event of that tag left
+                found[tag] = []
+        return found
+
+    write(tmp_path / "unrecorded")
+    assert drop_replayed_events(str(tmp_path / "unrecorded"), 5, evaluated_at_step=False) == 3
+    assert steps(tmp_path / "unrecorded") == {"train/loss": [4, 5], "val/loss": [], "samples/val_prime": []}
+    write(tmp_path / "recorded")
+    assert drop_replayed_events(str(tmp_path / "recorded"), 5, evaluated_at_step=True) == 1
+    assert steps(tmp_path / "recorded") == {"train/loss": [4, 5], "val/loss": [5], "samples/val_prime": [5]}
