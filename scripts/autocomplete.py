@@ -118,15 +118,21 @@ def _test(args, log) -> None:
 
 
 def _complete(args, log) -> None:
-    from karpathy_rnn.analysis.connectivity import top_predictions
-    from karpathy_rnn.analysis.connectivity_study import AUTOCOMPLETE, encode_study_text, open_run, study_texts
+    from karpathy_rnn.analysis.connectivity_study import (AUTOCOMPLETE, MAX_TEXT, encode_study_text, open_run,
+                                                          study_texts)
+    from karpathy_rnn.data.autocomplete import normalize_text8
 
     if args.top < 1:
         raise KRNNError(f"--top must be >= 1, got {args.top}")
+    if args.text is not None and len(normalize_text8(args.text)) > MAX_TEXT:    # said before the model loads
+        raise KRNNError(f"--text has {len(normalize_text8(args.text)):,} characters; autocomplete.py complete takes at "
+                        f"most {MAX_TEXT:,}: give a shorter text")
+    from karpathy_rnn.analysis.connectivity import top_predictions
+
     study = open_run(args.run)
     if study.task != AUTOCOMPLETE:
         raise KRNNError(f"{args.run} is a {study.task} model; complete needs an autocomplete run")
-    (_, text), = study_texts(study, args.text, "test", 1, 0, command="autocomplete.py complete")
+    (_, text), = study_texts(study, args.text, "test", 1, 0)
     ids, _, _ = encode_study_text(study, text)
     best, probabilities = top_predictions(study.model, ids, args.top)
     shown = " " + text

@@ -96,10 +96,9 @@ def check_comparable(models: list[StudyModel]) -> None:
 
 
 def study_texts(first: StudyModel, text: str | None, split: str, count: int, length: int,
-                data_dir: str | None = None, command: str = "connectivity") -> list[tuple[str, str]]:
+                data_dir: str | None = None) -> list[tuple[str, str]]:
     """[(source, text)]: the user's `text`, or `count` texts evenly spaced through `split` of the first run's corpus
-    (autocomplete: whole observations; char-LM: excerpts of `length` characters); `command` names the caller in
-    refusals."""
+    (autocomplete: whole observations; char-LM: excerpts of `length` characters)."""
     if text is not None:
         if first.task == AUTOCOMPLETE:
             from karpathy_rnn.data.autocomplete import normalize_text8
@@ -111,7 +110,7 @@ def study_texts(first: StudyModel, text: str | None, split: str, count: int, len
         if not text:
             raise KRNNError("--text is empty: give at least one character")
         if len(text) > MAX_TEXT:
-            raise KRNNError(f"--text has {len(text):,} characters; {command} takes at most {MAX_TEXT:,}: give a "
+            raise KRNNError(f"--text has {len(text):,} characters; connectivity takes at most {MAX_TEXT:,}: give a "
                             "shorter text")
         return [("user text", text)]
     if first.task == AUTOCOMPLETE:
