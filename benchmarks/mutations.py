@@ -39,7 +39,7 @@ MUTANTS = [
  # issue 15: crash safety, one writer, hostile summaries, corrupt files
  ("karpathy_rnn/training/events.py", "if not dropped and not truncated:", "if True:", "tests/test_crash_safety.py::kill"),
  ("karpathy_rnn/training/trainer.py", "if self.saved_step == self.global_step:", "if False:", "tests/test_train.py::never_rewritten"),
- ("karpathy_rnn/training/run_dir.py", "fcntl.LOCK_EX | fcntl.LOCK_NB", "fcntl.LOCK_SH | fcntl.LOCK_NB", "tests/test_train.py::one_writer"),
+ ("karpathy_rnn/atomic.py", "fcntl.LOCK_EX | fcntl.LOCK_NB", "fcntl.LOCK_SH | fcntl.LOCK_NB", "tests/test_train.py::one_writer"),
  ("karpathy_rnn/training/run_dir.py", "problem = values is not None and _type_problem(values, config_fields())", "problem = None", "tests/test_corrupt_files.py::config"),
  ("karpathy_rnn/training/run_dir.py", '        f.writelines(f"all_model_checkpoint_timestamps: {time!r}\\n" for time in times)\n', "", "tests/test_corrupt_files.py::checkpoints/checkpoint"),
  ("karpathy_rnn/models.py", "TypeError, RuntimeError, zipfile.BadZipFile)", "TypeError, RuntimeError)", "tests/test_corrupt_files.py::best.keras"),
@@ -173,7 +173,6 @@ MUTANTS = [
     ('karpathy_rnn/analysis/agreement.py', 'np.mean(predictions[i] == predictions[j])', 'np.mean(predictions[i] == predictions[i - 1])', 'tests/test_analysis_agreement.py::fraction'),
     ('karpathy_rnn/analysis/agreement.py', 'distance = np.clip(1.0 - matrix, 0.0, None)', 'distance = np.clip(matrix, 0.0, None)', 'tests/test_analysis_agreement.py::together'),
     ('scripts/analyze.py', 'missing = [n for n in oracles.NGRAM_ORDERS if n not in ngrams]', 'missing = []', 'tests/test_analyze_oracles.py::bad_input'),
-    ('scripts/analyze.py', 'results[key] = oracles.breakdown(text, trace_correct_probabilities(traces[key]), ngram_correct, counts)', 'results[key] = oracles.breakdown(text, trace_correct_probabilities(trace), ngram_correct, counts)', 'tests/test_analyze_oracles.py::two_models'),
     ('tb_plugin/static/views/oracle.js', 'const characters = Array.from(fragment.text);', "const characters = fragment.text.split('');", 'tests/test_plugin_browser.py::oracle_slice_or_row'),
     ('tb_plugin/static/views/oracle.js', 'end = repeats.get(i);', 'end = repeats.get(i) - 1;', 'tests/test_plugin_browser.py::oracle_slice_or_row'),
     ('tb_plugin/static/views/oracle.js', 'replace(examples, exampleList(data.slices[index], colors[index]));', 'replace(examples, exampleList(data.slices[0], colors[0]));', 'tests/test_plugin_browser.py::oracle_slice_or_row'),
@@ -327,7 +326,7 @@ MUTANTS = [
     # issue 32.6 and 32.9: one line for each broken file; a long --text named for its command
     ('karpathy_rnn/analysis/trace.py', '        for name in self.array_names():       # a truncated or damaged file: one line now, not a traceback later', '        for name in []:', 'tests/test_analysis_trace.py::truncated_or_damaged'),
     ('karpathy_rnn/analysis/trace.py', 'if size < needed or not shape or shape[0] != self.length:', 'if size < needed:', 'tests/test_analysis_trace.py::another_length'),
-    ('karpathy_rnn/baselines/nn.py', '        return read_result(done)', '        return json.load(open(done, encoding="utf-8"))', 'tests/test_nn.py::trained_twice'),
+    ('karpathy_rnn/baselines/nn.py', '        result = read_result(done)', '        result = json.load(open(done, encoding="utf-8"))', 'tests/test_nn.py::trained_twice'),
     ('karpathy_rnn/training/autocomplete.py', '    check_backup(os.path.join(run_dir, "backup"), log)\n', '', 'tests/test_autocomplete_script.py::broken_files'),
     ('karpathy_rnn/training/autocomplete.py', '    if all(os.path.isfile(path) for path in earlier) and backup_metadata_problem(earlier[1]) is None:', '    if False:', 'tests/test_autocomplete_script.py::backup_before'),
     ('karpathy_rnn/analysis/connectivity_study.py', '        model = load_model(model_path, fix=BEST_MODEL_FIX)', '        model = __import__("keras").models.load_model(model_path)', 'tests/test_autocomplete_script.py::broken_files'),
@@ -361,6 +360,17 @@ MUTANTS = [
     # issue 32.14: the autocomplete vocabulary from train only; a killed run's sample at the checkpoint step dropped
     ('karpathy_rnn/data/autocomplete.py', 'vocabulary = word_vocabulary(tokens[:bounds[train_end]], words)', 'vocabulary = word_vocabulary(tokens, words)', 'tests/test_autocomplete_data.py::train_split_only'),
     ('karpathy_rnn/training/events.py', 'value.tag.startswith(("val/", "samples/"))', 'value.tag.startswith(("val/",))', 'tests/test_crash_safety.py::unrecorded'),
+    # issue 32.13: the dynamic memory oracle's reading as an option (--memory-match)
+    ('karpathy_rnn/analysis/oracles.py', '    if memory_match == "substring":\n        for w in', '    if memory_match in ("substring", "word"):\n        for w in', 'tests/test_analysis_oracles.py::readings_differ'),
+    ('karpathy_rnn/analysis/oracles.py', '[len(w) >= LONG_WORD for w in strings]', '[len(w) > LONG_WORD for w in strings]', 'tests/test_analysis_oracles.py::four_or_more'),
+    ('karpathy_rnn/analysis/oracles.py', 'start - last[word] <= longest', 'start - last[word] < longest', 'tests/test_analysis_oracles.py::exactly_n_characters_back_and_one_more and word'),
+    ('karpathy_rnn/analysis/oracles.py', '        last[word] = start\n', '        last.setdefault(word, start)\n', 'tests/test_analysis_oracles.py::nearest_whole_word'),
+    ('karpathy_rnn/analysis/oracles.py', 'return replace(peel(correct, masks), memory_match=memory_match)', 'return peel(correct, masks)', 'tests/test_analysis_oracles.py::readings_differ'),
+    ('karpathy_rnn/analysis/oracles.py', 'max(memories, default=0), memory_match)', 'max(memories, default=0))', 'tests/test_analysis_oracles.py::readings_differ'),
+    ('karpathy_rnn/analysis/oracles.py', 'MEMORY_MATCH = "substring" ', 'MEMORY_MATCH = "word" ', 'tests/test_analysis_oracles.py::default_memory_match'),
+    ('karpathy_rnn/analysis/publish_oracles.py', '"memory_match": result.memory_match,', '"memory_match": "substring",', 'tests/test_analysis_oracles.py::recorded_in'),
+    ('scripts/analyze.py', 'memory_match=args.memory_match)', 'memory_match=oracles.MEMORY_MATCH)', 'tests/test_analyze_oracles.py::memory_match_reading'),
+    ('scripts/analyze.py', 'results[key] = oracles.breakdown(text, trace_correct_probabilities(traces[key]), ngram_correct, counts,', 'results[key] = oracles.breakdown(text, trace_correct_probabilities(trace), ngram_correct, counts,', 'tests/test_analyze_oracles.py::two_models'),
 ]
 
 

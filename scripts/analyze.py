@@ -120,6 +120,11 @@ def _parser():
     oracles.add_argument("--compare", metavar="RUN", help="another model (the paper's small LSTM) to break down "
                          "beside this one: its extra errors by oracle, and its own summary under its run")
     oracles.add_argument("--examples", type=int, default=6, help="examples per oracle (default: %(default)s)")
+    oracles.add_argument("--memory-match", choices=("substring", "word", "word4"), default="substring",
+                         help="what the dynamic n-memory oracle remembers (the paper's \"can be found as a "
+                         "substring in the last n characters\"; karpathy_rnn/analysis/oracles.py): substring: the "
+                         "word as a substring, inside another word or not; word: the same whole word; word4: the "
+                         "same whole word, of 4 or more characters (default: %(default)s)")
     oracles.add_argument("--logdir", help="where the model's oracle summary goes (default: OUT)")
     agreement = sub.add_parser("agreement", help="Figure 1 (right): t-SNE of how often models agree",
                                description=AGREEMENT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -510,7 +515,8 @@ def _oracles(args, trace, model, run_dir, log):
     text = trace.text
     results, examples = {}, {}
     for key in runs:
-        results[key] = oracles.breakdown(text, trace_correct_probabilities(traces[key]), ngram_correct, counts)
+        results[key] = oracles.breakdown(text, trace_correct_probabilities(traces[key]), ngram_correct, counts,
+                                         memory_match=args.memory_match)
         examples[key] = oracles.examples(text, results[key], args.examples)
     extra = oracles.extra_errors(*results.values()) if args.compare else None
     out = args.study_out
@@ -525,6 +531,7 @@ def _oracles(args, trace, model, run_dir, log):
         publish.write_summary(logdir, step, key, results[key], examples[key], args.split)
         log(f"{key}: {results[key].total:,} errors (p < 0.5) in {trace.length:,} characters "
             f"({results[key].total / max(trace.length, 1):.1%}); oracle summary (step {step}) in {logdir}")
+        log(f"  {publish.memory_reading(results[key])}")
         log(f"  {'oracle':16s} {'removed':>9s} {'% of errors':>12s} {'cumulative':>11s}")
         for row in publish.breakdown_rows(results[key]):
             log(f"  {row['name']:16s} {row['errors']:9,d} {100 * row['share']:11.1f}% {100 * row['cumulative']:10.1f}%")

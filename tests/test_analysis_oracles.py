@@ -226,3 +226,168 @@ def test_memory_oracle_at_exactly_n_characters_back_and_one_more():
                         boosts=())
         assert _removed_by(two, "10-memory") == (list(wrong) if distance == 10 else [])
         assert _removed_by(two, "11-memory") == ([] if distance == 10 else list(wrong))
+
+
+# issue 32.13: the readings of the dynamic n-memory oracle (--memory-match)
+
+def _memory(result):
+    """{n-memory slice name: the positions it removed} of a breakdown."""
+    return {s.name: np.flatnonzero(s.removed).tolist() for s in result.slices if s.group == "memory"}
+
+
+def _read(text, wrong, memory_match, memories):
+    return breakdown(text, _probabilities(text, wrong), _no_ngram(text), Counter(), memories=memories, rare=(),
+                     boosts=(), memory_match=memory_match)
+
+
+def test_memory_match_readings_differ_on_a_word_inside_another_and_a_short_word():
+    """"Mary" 114 characters after a whole "Mary" and 9 after "Maryland"; "the" (3 letters) 8 after "the"."""
+    text = "Mary " + "x " * 50 + "Maryland Mary the cat the"
+    mary, the = text.rindex("Mary"), text.rindex("the")
+    assert (mary - text.index("Maryland"), mary - text.index("Mary"), the - text.index("the")) == (9, 114, 8)
+    mary_later, the_later = [mary + 1, mary + 2, mary + 3], [the + 1, the + 2]
+    wrong = [mary] + mary_later + [the] + the_later               # the first letters are no memory errors
+    by_hand = {"substring": {"10-memory": mary_later + the_later, "100-memory": [], "120-memory": []},
+               "word": {"10-memory": the_later, "100-memory": [], "120-memory": mary_later},
+               "word4": {"10-memory": [], "100-memory": [], "120-memory": mary_later}}   # "Mary" has 4: it counts
+    for memory_match, expected in by_hand.items():
+        result = _read(text, wrong, memory_match, (10, 100, 120))
+        assert _memory(result) == expected, memory_match
+        assert result.memory_match == memory_match
+    # the repeat each reading remembers, as the examples mark it: "Maryland"'s start, or the first "Mary"
+    for memory_match, name, source in (("substring", "10-memory", "Maryland"), ("word", "120-memory", "Mary")):
+        (example,) = oracles.examples(text, _read(text, mary_later, memory_match, (10, 100, 120)), 1)[name]
+        starts = [f["start"] + a for f in example["fragments"] for a, _ in f["repeat"]]
+        assert starts == [text.index(source), mary], memory_match
+
+
+def test_memory_match_word_is_the_nearest_whole_word_and_not_itself():
+    text = "Mary xxxx Mary xxxx Mary"                            # three "Mary"s 10 apart
+    third = text.rindex("Mary")
+    wrong = [third + 1, third + 2, third + 3]
+    for memory_match in ("word", "word4"):
+        assert _memory(_read(text, wrong, memory_match, (10,))) == {"10-memory": wrong}    # the second, not the first
+        assert _memory(_read("Mary", [1, 2, 3], memory_match, (10,))) == {"10-memory": []}
+        assert _memory(_read("Mary mary", [6, 7, 8], memory_match, (10,))) == {"10-memory": []}  # case-sensitive
+
+
+def test_memory_match_counts_words_of_four_or_more_characters():
+    for word, counted in (("the", False), ("Mary", True), ("Natasha", True), ("it's", True), ("ox", False)):
+        text = f"{word} {word}"
+        second = len(word) + 1
+        wrong = list(range(second + 1, second + len(word)))
+        assert _memory(_read(text, wrong, "word", (10,))) == {"10-memory": wrong}, word
+        assert _memory(_read(text, wrong, "word4", (10,))) == {"10-memory": wrong if counted else []}, word
+
+
+@pytest.mark.parametrize("memory_match", oracles.MEMORY_MATCHES)
+def test_each_memory_match_at_exactly_n_characters_back_and_one_more(memory_match):
+    """Every reading: an earlier occurrence starting exactly n characters back counts, n + 1 back does not."""
+    for text, distance in (("Mary xxxx Mary", 10), ("Mary xxxxx Mary", 11)):
+        second = text.rindex("Mary")
+        assert second == distance
+        wrong = [second + 1, second + 2, second + 3]
+        assert _memory(_read(text, wrong, memory_match, (10,))) == {"10-memory": wrong if distance == 10 else []}
+        assert _memory(_read(text, wrong, memory_match, (10, 11))) == {
+            "10-memory": wrong if distance == 10 else [], "11-memory": [] if distance == 10 else wrong}
+
+
+def _mixed_case():
+    """Two thousand words of a small vocabulary, some inside others ("Mary" in "Maryland", "cat" in "catalogue"),
+    every third character an error; Python's random, so the same text whatever the NumPy."""
+    import random
+
+    rng = random.Random(5)
+    vocab = ["Mary", "Maryland", "the", "then", "he", "she", "cat", "catalogue", "Jon", "couldn't", "ox", "boxes"]
+    text = "".join(rng.choice(vocab) + rng.choice([" ", ", ", ".\n", " '"]) for _ in range(2000))
+    return text, np.where(np.arange(len(text)) % 3 == 0, 0.1, 0.9)
+
+
+def _memory_by_brute_force(text, correct, memories, memory_match):
+    """Each n-memory oracle's fixes, written out from the module docstring with plain Python loops."""
+    words = [(m.start(), m.end(), m.group()) for m in oracles.WORD.finditer(text)]
+    fixed = {n: [] for n in memories}
+    for i, (start, end, word) in enumerate(words):
+        for n in memories:
+            if memory_match == "substring":
+                remembered = word in text[max(0, start - n):start]
+            else:
+                remembered = any(w == word and s >= start - n for s, _, w in words[max(0, i - n):i])   # n words back
+                remembered &= memory_match == "word" or len(word) >= 4
+            if remembered:
+                fixed[n] += [t for t in range(start + 1, end) if correct[t] < 0.5]
+    taken, slices = set(), {}
+    for n in memories:                                            # peeled: each error by the shortest memory
+        slices[f"{n}-memory"] = sorted(set(fixed[n]) - taken)
+        taken |= set(fixed[n])
+    return slices
+
+
+def test_default_memory_match_is_the_substring_reading_unchanged():
+    """The default is the reading before --memory-match existed: the same breakdown as memory_match="substring",
+    the counts the code gave then on this text (written down before the change), and a brute-force reference."""
+    text, correct = _mixed_case()
+    memories = (10, 30, 100)
+    default = breakdown(text, correct, _no_ngram(text), Counter(), memories=memories, rare=(), boosts=())
+    assert default.memory_match == oracles.MEMORY_MATCH == "substring"
+    assert len(text) == 12633 and default.counts() == {
+        "n-gram": 0, "10-memory": 248, "30-memory": 619, "100-memory": 993, "after space": 526, "after quote": 172,
+        "after newline": 173, "punctuation": 334, "remaining": 1146}
+    substring = breakdown(text, correct, _no_ngram(text), Counter(), memories=memories, rare=(), boosts=(),
+                          memory_match="substring")
+    for a, b in zip(default.slices, substring.slices):
+        assert a.name == b.name and (a.removed == b.removed).all()
+        assert (a.repeat_distance is None) == (b.repeat_distance is None)
+        assert a.repeat_distance is None or (a.repeat_distance == b.repeat_distance).all()
+    assert oracles.examples(text, default) == oracles.examples(text, substring)
+
+
+@pytest.mark.parametrize("memory_match", oracles.MEMORY_MATCHES)
+def test_each_memory_match_agrees_with_brute_force_on_a_mixed_text(memory_match):
+    text, correct = _mixed_case()
+    memories = (10, 30, 100)
+    result = breakdown(text, correct, _no_ngram(text), Counter(), memories=memories, rare=(), boosts=(),
+                       memory_match=memory_match)
+    assert _memory(result) == _memory_by_brute_force(text, correct, memories, memory_match)
+    fixed = {m: set().union(*_memory(breakdown(text, correct, _no_ngram(text), Counter(), memories=memories,
+                                               rare=(), boosts=(), memory_match=m)).values())
+             for m in oracles.MEMORY_MATCHES}
+    assert fixed["word4"] < fixed["word"] < fixed["substring"]    # each reading narrower than the one before
+
+
+def test_an_unknown_memory_match_is_refused():
+    with pytest.raises(Exception, match="'words' is not one of substring, word, word4"):
+        breakdown("Mary Mary", np.zeros(9), np.zeros((9, 9)), Counter(), memory_match="words")
+
+
+def test_the_reading_is_recorded_in_the_numbers_and_the_report(tmp_path):
+    import json
+
+    from karpathy_rnn.analysis import publish_oracles
+
+    text = "Mary met Mary."
+    results = {f"model {m}": breakdown(text, _probabilities(text, [10, 11]), _no_ngram(text), Counter(),
+                                       memory_match=m) for m in ("word4", "substring")}
+    results["by hand"] = peel(_probabilities(text, [10, 11]), [])
+    examples = {name: oracles.examples(text, result) for name, result in results.items()}
+    publish_oracles.write_numbers(str(tmp_path), results, examples, None)
+    models = json.load(open(tmp_path / "oracles.json"))["models"]
+    assert {name: body["memory_match"] for name, body in models.items()} == {
+        "model word4": "word4", "model substring": "substring", "by hand": None}
+    report = publish_oracles.report_section(results, None, [])
+    assert "read as `--memory-match word4`: errors in a word from its second character on go when the same whole " \
+           "word of 4 or more characters occurs earlier" in report
+    assert "read as `--memory-match substring`" in report and "no --memory-match reading" in report
+
+
+def test_the_command_offers_each_reading_and_defaults_to_the_module_s():
+    import importlib.util
+    import os
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "analyze.py")
+    spec = importlib.util.spec_from_file_location("analyze_script", path)
+    analyze = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(analyze)
+    action = next(a for a in analyze._parser()._subparsers._group_actions[0].choices["oracles"]._actions
+                  if a.dest == "memory_match")
+    assert tuple(action.choices) == oracles.MEMORY_MATCHES and action.default == oracles.MEMORY_MATCH

@@ -69,6 +69,9 @@ def test_oracles_of_two_models_agree_with_their_traces(setup, tmp_path):
         assert sum(slices.values()) == model["errors"]
         assert model["slices"][-1]["cumulative"] == pytest.approx(1.0)
         assert f"{name}: {model['errors']:,} errors" in done.stdout
+        assert model["memory_match"] == "substring"                       # the default reading, recorded
+    assert done.stdout.count("read as `--memory-match substring`") == 2
+    assert "read as `--memory-match substring`" in open(out / "report.md").read()
     assert ((large < 0.5) != (small < 0.5)).any()                     # two models, two breakdowns
     extra = {row["name"]: row for row in numbers["extra_errors"]}
     for row in numbers["models"]["LSTM 2x12"]["slices"]:
@@ -91,6 +94,39 @@ def test_oracles_of_two_models_agree_with_their_traces(setup, tmp_path):
     theirs = plugin_summaries(str(runs / "small" / "analysis" / "test" / "oracles"))["karpathy_rnn/oracle"]
     assert theirs["model"] == "LSTM 1x6"
     assert sum(s["errors"] for s in theirs["slices"]) == int((small < 0.5).sum())
+
+
+def test_oracles_memory_match_reading_is_used_and_recorded(setup, tmp_path):
+    """--memory-match word4 (issue 32.13): the breakdown is oracles.breakdown's with that reading on the traces,
+    oracles.json, report.md and the printout say so, and the plugin summary is written as always."""
+    from collections import Counter
+
+    from karpathy_rnn.analysis import oracles
+    from karpathy_rnn.analysis.trace import Trace
+
+    runs, corpus, ngram = setup
+    out = tmp_path / "oracles"
+    done = run_script("analyze.py", "oracles", runs / "large", "--ngram", ngram, "--out", out, "--examples", "2",
+                      "--memory-match", "word4", "--no-progress")
+    assert done.returncode == 0, done.stderr[-3000:]
+    ids = corpus.split_ids("test")
+    large = correct_from_trace(out / "model" / "trace", ids)
+    ngrams = np.stack([np.asarray(Trace(os.path.join(ngram, "tiny", f"n{n}", "trace_test")).target_probabilities,
+                                  np.float64) for n in range(1, 10)])
+    text, counts = corpus.text("test"), Counter(oracles.word_counts(corpus.text("train")))
+    model = json.load(open(out / "oracles.json"))["models"]["LSTM 2x12"]
+    assert model["memory_match"] == "word4"
+    for memory_match in ("word4", "substring"):
+        expected = oracles.breakdown(text, large, ngrams, counts, memory_match=memory_match).counts()
+        matches = {row["name"]: row["errors"] for row in model["slices"]} == expected
+        assert matches == (memory_match == "word4")                       # this reading's, not the default's
+    assert "read as `--memory-match word4`" in done.stdout and "read as `--memory-match word4`" in open(
+        out / "report.md").read()
+    mine = plugin_summaries(str(out))["karpathy_rnn/oracle"]
+    assert [(s["name"], s["errors"]) for s in mine["slices"]] == [(r["name"], r["errors"]) for r in model["slices"]]
+    bad = run_script("analyze.py", "oracles", runs / "large", "--ngram", ngram, "--out", out, "--memory-match",
+                     "prefix", "--no-progress")
+    assert bad.returncode == 2 and "invalid choice: 'prefix'" in bad.stderr
 
 
 def test_agreement_of_three_runs_agrees_with_their_traces(setup, tmp_path):

@@ -9,9 +9,21 @@ this is the reading implemented (and tested on hand-made texts in tests/test_ana
   position in it (0 = its first character); other characters belong to no word.
 - n-gram oracle: an error goes when any n-gram model, n = 1..9, gave that character probability above 0.5
   ("correctly classified ... greater than 0.5").
-- dynamic n-memory oracle, n = 100, 500, 1000, 5000: errors in a word from its second character on go when the
-  whole word occurs, as a substring (case-sensitive, inside another word or not), within the n characters before
-  the word starts.
+- dynamic n-memory oracle, n = 100, 500, 1000, 5000. The paper (section 4.4, "Dynamic n-long memory oracle"):
+  "Our dynamic memory oracle quantifies the severity of this limitation by removing errors in all words (starting
+  with the second character) that can found [sic] as a substring in the last n characters (we use n in {100, 500,
+  1000, 5000})", after the example "Jon yelled at Mary but Mary couldn't hear him" (the second "Mary" fails like
+  the first). It leaves open what "can be found as a substring" matches, so the reading is a parameter
+  (`memory_match`, `analyze.py oracles --memory-match`); in each, errors in a word from its second character on
+  go, case-sensitive, when an earlier occurrence starts within the n characters before the word starts (a
+  distance of exactly n counts, n + 1 does not) and ends before it (a word does not remember itself):
+  - "substring" (the default, the paper's words taken literally): the whole word occurs as a substring, inside
+    another word or not ("Mary" is remembered from "Maryland").
+  - "word": the earlier occurrence is the same whole word (a word of this module's definition, so not a part of
+    "Maryland"); it assumes the paper's "words" are both the repeated thing and the thing remembered.
+  - "word4": as "word", counting only words of four or more characters (letters, digits and inner apostrophes):
+    the shorter ones ("the", "at", "he") recur within almost any n without being remembered; it assumes the
+    paper's oracle is about words like its "Mary".
 - rare words oracle, t = 0..5: errors on every character of a word that occurs at most t times as a word (same
   definition) in the training split go.
 - word model oracle: errors on a character that follows a space, a quote (" ' “ ” ‘ ’ « ») or a newline (\\n
@@ -26,7 +38,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -37,6 +49,14 @@ ERROR_BELOW = 0.5                               # section 4.4: an error if p(cor
 NGRAM_ORDERS = tuple(range(1, 10))              # the n-gram oracle's models, n = 1..9
 NGRAM_CORRECT_ABOVE = 0.5                       # "correctly classified (probability ... greater than 0.5)"
 MEMORIES = (100, 500, 1000, 5000)               # dynamic n-long memory oracles
+MEMORY_MATCHES = ("substring", "word", "word4")  # the readings of the memory oracle (module docstring)
+MEMORY_MATCH = "substring"                       # the default: the paper's words taken literally
+LONG_WORD = 4                                    # "word4": only words of at least this many characters
+MEMORY_MATCH_READINGS = {                        # each reading in a phrase, for the report
+    "substring": "the word occurs earlier whole as a substring, inside another word or not",
+    "word": "the same whole word occurs earlier",
+    "word4": f"the same whole word of {LONG_WORD} or more characters occurs earlier",
+}
 RARE_COUNTS = tuple(range(6))                   # rare words oracles: at most t training occurrences, t = 0..5
 BOOSTS = (0.1, 0.2, 0.3, 0.4, 0.5)              # boost oracles: p(correct) + b
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")   # letters and digits, apostrophes inside
@@ -97,16 +117,36 @@ def punctuation(text: str) -> np.ndarray:
     return is_punctuation[index].reshape(len(text))
 
 
-def memory_distances(text: str, words: Words, wanted: np.ndarray, longest: int) -> np.ndarray:
+def check_memory_match(memory_match: str) -> str:
+    """`memory_match` if it is one of MEMORY_MATCHES, else a KRNNError naming them."""
+    if memory_match not in MEMORY_MATCHES:
+        raise KRNNError(f"memory match {memory_match!r} is not one of {', '.join(MEMORY_MATCHES)}")
+    return memory_match
+
+
+def memory_distances(text: str, words: Words, wanted: np.ndarray, longest: int,
+                     memory_match: str = MEMORY_MATCH) -> np.ndarray:
     """int64 [W]: for each wanted word (bool [W]), how far back (characters from the start of the nearest earlier
-    occurrence to the word's start) the word last occurs whole within the `longest` characters before it; 0 where
-    it does not (or is not wanted). One C-level rfind per wanted word."""
+    occurrence to the word's start) the word last occurs within the `longest` characters before it, ending before
+    it; 0 where it does not (or is not wanted). What counts as an occurrence is `memory_match` (module docstring):
+    "substring" one C-level rfind per wanted word, "word" and "word4" one pass over the words."""
+    check_memory_match(memory_match)
     distances = np.zeros(len(words.starts), np.int64)
-    for w in np.flatnonzero(wanted).tolist():
-        start, end = int(words.starts[w]), int(words.ends[w])
-        found = text.rfind(text[start:end], max(0, start - longest), start)
-        if found >= 0:
-            distances[w] = start - found
+    if memory_match == "substring":
+        for w in np.flatnonzero(wanted).tolist():
+            start, end = int(words.starts[w]), int(words.ends[w])
+            found = text.rfind(text[start:end], max(0, start - longest), start)
+            if found >= 0:
+                distances[w] = start - found
+        return distances
+    strings = words.strings(text)
+    if memory_match == "word4":
+        wanted = np.asarray(wanted, bool) & np.array([len(w) >= LONG_WORD for w in strings], bool).reshape(-1)
+    last: dict[str, int] = {}                                 # each word's latest start so far
+    for w, (start, word) in enumerate(zip(words.starts.tolist(), strings)):
+        if wanted[w] and word in last and start - last[word] <= longest:
+            distances[w] = start - last[word]
+        last[word] = start
     return distances
 
 
@@ -128,10 +168,12 @@ class Slice:
 
 @dataclass(frozen=True)
 class Breakdown:
-    """A model's errors (bool [N]) and the oracles' slices in the order they removed them (Figure 6, left)."""
+    """A model's errors (bool [N]) and the oracles' slices in the order they removed them (Figure 6, left), with
+    the reading of the memory oracle that made them (breakdown's memory_match)."""
 
     errors: np.ndarray
     slices: tuple[Slice, ...]
+    memory_match: str | None = None         # the memory oracle's reading (MEMORY_MATCHES); None: masks from elsewhere
 
     @property
     def total(self) -> int:
@@ -144,9 +186,11 @@ class Breakdown:
 
 
 def oracle_masks(text: str, correct: np.ndarray, ngram_correct: np.ndarray, train_counts: Counter,
-                 memories=MEMORIES, rare=RARE_COUNTS, boosts=BOOSTS) -> list[tuple[str, str, np.ndarray, np.ndarray | None]]:
+                 memories=MEMORIES, rare=RARE_COUNTS, boosts=BOOSTS,
+                 memory_match: str = MEMORY_MATCH) -> list[tuple[str, str, np.ndarray, np.ndarray | None]]:
     """Each oracle's (name, group, the characters it would fix (bool [N]), repeat distances or None), in the
-    paper's order, for a model's correct-character probabilities [N] and the n-gram models' [orders, N]."""
+    paper's order, for a model's correct-character probabilities [N] and the n-gram models' [orders, N]; the
+    memory oracle read as `memory_match` (module docstring)."""
     correct = np.asarray(correct, np.float64)
     ngram_correct = np.asarray(ngram_correct, np.float64).reshape(-1, len(text))
     words = find_words(text)
@@ -156,7 +200,7 @@ def oracle_masks(text: str, correct: np.ndarray, ngram_correct: np.ndarray, trai
     errors = correct < ERROR_BELOW
     wanted = np.zeros(len(words.starts), bool)
     wanted[words.word_of[errors & later]] = True             # only words with an error past their first character
-    distance = memory_distances(text, words, wanted, max(memories, default=0))
+    distance = memory_distances(text, words, wanted, max(memories, default=0), memory_match)
     char_distance = np.where(in_word, distance[np.maximum(words.word_of, 0)], 0)
     for n in memories:
         fixed = later & (char_distance > 0) & (char_distance <= n)
@@ -190,12 +234,15 @@ def peel(correct: np.ndarray, masks) -> Breakdown:
 
 
 def breakdown(text: str, correct: np.ndarray, ngram_correct: np.ndarray, train_counts: Counter,
-              memories=MEMORIES, rare=RARE_COUNTS, boosts=BOOSTS) -> Breakdown:
-    """Figure 6 (left) for one model: its errors on `text` peeled by the paper's oracles in order (see module)."""
+              memories=MEMORIES, rare=RARE_COUNTS, boosts=BOOSTS, memory_match: str = MEMORY_MATCH) -> Breakdown:
+    """Figure 6 (left) for one model: its errors on `text` peeled by the paper's oracles in order (see module),
+    the memory oracle read as `memory_match` ("substring", "word" or "word4"; the result records it)."""
     correct = np.asarray(correct, np.float64)
     if correct.shape != (len(text),):
         raise KRNNError(f"{len(correct)} probabilities for a text of {len(text)} characters")
-    return peel(correct, oracle_masks(text, correct, ngram_correct, train_counts, memories, rare, boosts))
+    check_memory_match(memory_match)
+    masks = oracle_masks(text, correct, ngram_correct, train_counts, memories, rare, boosts, memory_match)
+    return replace(peel(correct, masks), memory_match=memory_match)
 
 
 def extra_errors(large: Breakdown, small: Breakdown) -> list[dict]:

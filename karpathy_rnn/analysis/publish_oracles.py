@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import os
 
-from karpathy_rnn.analysis.oracles import Breakdown
+from karpathy_rnn.analysis.oracles import MEMORY_MATCH_READINGS, Breakdown
 from karpathy_rnn.analysis.publish import fresh_events_writer, write_csv, write_json
 from karpathy_rnn.atomic import atomic_file
 from karpathy_rnn.render import html_page
@@ -31,9 +31,11 @@ def breakdown_rows(result: Breakdown) -> list[dict]:
 
 def write_numbers(out: str, results: dict[str, Breakdown], examples: dict[str, dict[str, list[dict]]],
                   extra: list[dict] | None) -> list[str]:
-    """oracles.json (per model: errors, characters, slices, examples; the extra-errors table), oracles.csv (one
-    row per model and slice) and, with two models, extra_errors.csv; returns the paths."""
+    """oracles.json (per model: errors, characters, the memory oracle's reading (oracles.MEMORY_MATCHES; None for
+    masks made elsewhere), slices, examples; the extra-errors table), oracles.csv (one row per model and slice)
+    and, with two models, extra_errors.csv; returns the paths."""
     body = {"models": {name: {"errors": result.total, "characters": int(len(result.errors)),
+                              "memory_match": result.memory_match,
                               "slices": breakdown_rows(result), "examples": examples[name]}
                        for name, result in results.items()}, "extra_errors": extra}
     paths = [write_json(body, os.path.join(out, "oracles.json")),
@@ -97,13 +99,21 @@ def write_figures(out: str, results: dict[str, Breakdown], examples: dict[str, d
     return [save_figure(oracle_pie_figure(pies, title), os.path.join(out, "figure6_oracles.png")), path]
 
 
+def memory_reading(result: Breakdown) -> str:
+    """One sentence saying how the memory oracle of `result` was read (`analyze.py oracles --memory-match`)."""
+    if result.memory_match is None:
+        return "The n-memory oracles' masks were not made by oracles.breakdown (no --memory-match reading)."
+    return (f"The n-memory oracles are read as `--memory-match {result.memory_match}`: errors in a word from its "
+            f"second character on go when {MEMORY_MATCH_READINGS[result.memory_match]}, within n characters.")
+
+
 def report_section(results: dict[str, Breakdown], extra: list[dict] | None, figures: list[str]) -> str:
     """The Markdown of report.md for section 4.4: a breakdown table per model and the small model's extra errors."""
     lines = ["## Error breakdown by oracle (section 4.4)", ""]
     for name, result in results.items():
         characters = len(result.errors)
         lines += [f"{name}: {result.total:,} errors (p < 0.5) in {characters:,} characters "
-                  f"({result.total / max(characters, 1):.1%}).", "",
+                  f"({result.total / max(characters, 1):.1%}).", "", memory_reading(result), "",
                   "| oracle | group | errors removed | % of errors | cumulative |", "|---|---|---:|---:|---:|"]
         lines += [f"| {r['name']} | {r['group']} | {r['errors']:,} | {100 * r['share']:.1f}% | "
                   f"{100 * r['cumulative']:.1f}% |" for r in breakdown_rows(result)]
