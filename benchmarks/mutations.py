@@ -371,6 +371,7 @@ MUTANTS = [
     ('karpathy_rnn/analysis/publish_oracles.py', '"memory_match": result.memory_match,', '"memory_match": "substring",', 'tests/test_analysis_oracles.py::recorded_in'),
     ('scripts/analyze.py', 'memory_match=args.memory_match)', 'memory_match=oracles.MEMORY_MATCH)', 'tests/test_analyze_oracles.py::memory_match_reading'),
     ('scripts/analyze.py', 'results[key] = oracles.breakdown(text, trace_correct_probabilities(traces[key]), ngram_correct, counts,', 'results[key] = oracles.breakdown(text, trace_correct_probabilities(trace), ngram_correct, counts,', 'tests/test_analyze_oracles.py::two_models'),
+    ('scripts/nn.py', '    scored = "val_trace_loss_nats" if args.split == "val" else f"{args.split}_loss_nats"', '    scored = f"{args.split}_loss_nats"', 'tests/test_nn.py::table_2s_row'),
 ]
 
 

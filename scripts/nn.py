@@ -97,8 +97,9 @@ def train_order(corpus, n: int, sizes: list[int], args) -> dict:
     shutil.copyfile(os.path.join(folder, f"h{hidden}", nn.MODEL_FILE), os.path.join(folder, nn.MODEL_FILE))
     started = time.perf_counter()
     trace = write_nn_trace(os.path.join(folder, f"trace_{args.split}"), corpus, args.split, nn.load(folder), n)
+    scored = "val_trace_loss_nats" if args.split == "val" else f"{args.split}_loss_nats"   # val_loss_nats: per size
     results = {"corpus": corpus.name, "corpus_sha256": corpus.sha256, "split": args.split, "n": n,
-               "hidden": hidden, f"{args.split}_loss_nats": trace_loss(trace), "paper_nats": paper_nn(corpus.name, n),
+               "hidden": hidden, scored: trace_loss(trace), "paper_nats": paper_nn(corpus.name, n),
                "val_loss_nats": {str(h): r["val_loss_nats"] for h, r in tried.items()},
                "epochs": {str(h): r["epochs"] for h, r in tried.items()},
                "train_seconds": sum(r["train_seconds"] for r in tried.values()),
@@ -135,12 +136,14 @@ def main(argv=None) -> int:
     print(f"{corpus.name}: {len(corpus.split_ids('train')):,} training characters, vocabulary "
           f"{corpus.vocabulary.size}; hidden sizes {', '.join(map(str, sizes))}, at most {args.epochs} epochs, "
           f"patience {args.patience}")
-    print("| n | hidden | val (nats/char) | ours, test | paper | ours - paper | epochs | train s |")
+    print(f"| n | hidden | val (nats/char) | ours, {args.split} (traced) | paper (test) | ours - paper | epochs | "
+          "train s |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     total = 0.0
     for n in orders:
         r = train_order(corpus, n, sizes, args)
-        loss, paper, hidden = r[f"{args.split}_loss_nats"], r["paper_nats"], str(r["hidden"])
+        loss = r["val_trace_loss_nats" if args.split == "val" else f"{args.split}_loss_nats"]
+        paper, hidden = r["paper_nats"], str(r["hidden"])
         total += r["train_seconds"]
         shown = f"{paper:.3f} | {loss - paper:+.3f}" if paper is not None else "- | -"
         print(f"| {n} | {hidden} | {r['val_loss_nats'][hidden]:.3f} | {loss:.3f} | {shown} | {r['epochs'][hidden]} | "

@@ -186,6 +186,16 @@ def test_nn_script_prints_table_2s_row_and_writes_a_trace_of_whole_distributions
         loss = -np.log(probabilities[np.arange(len(targets)), targets].astype(np.float64)).mean()
         assert results["test_loss_nats"] == pytest.approx(loss)
         assert f"| {n} | {results['hidden']} |" in rows[n - 1] and f"{loss:.3f}" in rows[n - 1]
+    again = run_script("nn.py", "--corpus", path, "--orders", "1-2", "--hidden-sizes", "4,16", "--epochs", "3",
+                       "--out", out, "--split", "val")            # the models read back, the val split traced
+    assert again.returncode == 0, again.stderr[-2000:]               # was a TypeError: the dict of val losses
+    results = json.load(open(out / "tiny" / "n2" / "results.json"))
+    trace = Trace(out / "tiny" / "n2" / "trace_val")
+    probabilities = np.asarray(trace.probabilities)
+    targets = np.asarray(trace.targets)
+    loss = -np.log(probabilities[np.arange(len(targets)), targets].astype(np.float64)).mean()
+    assert results["val_trace_loss_nats"] == pytest.approx(loss) and f"| {loss:.3f} |" in again.stdout
+    assert results["val_loss_nats"][str(results["hidden"])] == pytest.approx(loss, abs=2e-3)
     for args, named in [(("--orders", "0"), "n-NN context 0"), (("--orders", "21"), "n-NN context 21"),
                         (("--orders", "x"), "--orders 'x'"), (("--hidden-sizes", "0,4"), "--hidden-sizes '0,4'"),
                         (("--epochs", "0"), "--epochs (0)")]:
