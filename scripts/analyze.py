@@ -214,7 +214,8 @@ out."""
 
 ORACLES_HELP = """Section 4.4 for a trained model: its errors (p < 0.5) on the split peeled by the paper's oracles in
 order: n-gram (n = 1..9), dynamic n-memory (100, 500, 1000, 5000), rare words (0..5 training occurrences), after a
-space / quote / newline, punctuation, boosts of 0.1..0.5 (karpathy_rnn/analysis/oracles.py says how each is read).
+space / quote / newline, punctuation, boosts of 0.1..0.5 (karpathy_rnn/analysis/oracles.py says how each is read;
+--memory-match chooses the memory oracle's reading).
 Prints the breakdown; writes under --out (default RUN/analysis/SPLIT/oracles): oracles.json, oracles.csv,
 figure6_oracles.png, figure6_examples.html, report.md (and extra_errors.csv with --compare); and the plugin's oracle
 summary with examples into --logdir. The n-gram traces must be of the same corpus and split (scripts/ngram.py)."""
