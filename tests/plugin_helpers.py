@@ -280,3 +280,30 @@ def set_number(driver, name, value):
                          field, str(value))
         return True
     wait(driver, attempt)
+
+
+def text_settled(driver) -> bool:
+    """Whether the colored text has drawn its latest request (no newer page is loading to replace the spans)."""
+    from tb_plugin.testing import css
+
+    return "Loading" not in css(driver, ".krnn-status")[0].get_attribute("textContent")
+
+
+def hover_until(driver, selector, index, shows, readout=".krnn-readout"):
+    """Hovers the index-th element matching `selector`, found afresh on each try (a redraw replaces it), until the
+    readout's text contains `shows` (or, `shows` a function, until shows(text, element) is true): (that text, the
+    element's title: its title attribute, or an SVG element's <title>), both of the same drawing."""
+    from selenium.webdriver import ActionChains
+
+    from tb_plugin.testing import css, wait
+
+    def attempt(d):
+        element = css(d, selector)[index]
+        ActionChains(d).move_to_element(element).perform()
+        text = css(d, readout)[0].text
+        if not (shows(text, element) if callable(shows) else shows in text):
+            return False
+        return text, d.execute_script(   # raises StaleElementReference (and tries again) if a redraw replaced it
+            "const e = arguments[0]; if (e.hasAttribute('title')) return e.getAttribute('title');"
+            "const t = e.querySelector(':scope > title'); return t ? t.textContent : null", element)
+    return wait(driver, attempt)

@@ -8,9 +8,10 @@ import re
 import numpy as np
 import pytest
 
-from plugin_helpers import (browser_session, choose, set_number, CONNECTIVITY_MODELS, CONNECTIVITY_TEXTS, EARLY_STEP, HOSTILE_TEXT,
-                            KNOWN_CELL, ORACLE_MODEL, STEP, agreement_body, brace_body, characters_body,
-                            connectivity_body, oracle_slices, write_plugin_logdir)
+from plugin_helpers import (browser_session, choose, hover_until, set_number, text_settled, CONNECTIVITY_MODELS,
+                            CONNECTIVITY_TEXTS, EARLY_STEP, HOSTILE_TEXT, KNOWN_CELL, ORACLE_MODEL, STEP,
+                            agreement_body, brace_body, characters_body, connectivity_body, oracle_slices,
+                            write_plugin_logdir)
 from tb_plugin.testing import css, get_json, tensorboard, wait
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -157,26 +158,6 @@ def sidebar_runs(driver):
 def open_plugin(driver, base):
     driver.get(f"{base}/data/plugin_entry.html?name=karpathy_rnn")
     wait(driver, lambda d: css(d, "pre.krnn-text span") or css(d, ".krnn-message"))
-
-
-
-
-def text_settled(driver) -> bool:
-    """Whether the colored text has drawn its latest request (no newer page is loading to replace the spans)."""
-    return "Loading" not in css(driver, ".krnn-status")[0].get_attribute("textContent")
-
-
-def hover_until(driver, selector, index, shows, readout=".krnn-readout"):
-    """Hovers the index-th element matching `selector`, found afresh on each try (a redraw replaces it), until the
-    readout's text contains `shows`: (that text, the element's title), both of the same drawing."""
-    from selenium.webdriver import ActionChains
-
-    def attempt(d):
-        element = css(d, selector)[index]
-        ActionChains(d).move_to_element(element).perform()
-        text = css(d, readout)[0].text
-        return shows in text and (text, element.get_attribute("title"))
-    return wait(driver, attempt)
 
 
 def no_horizontal_scroll(driver):
@@ -351,8 +332,6 @@ def test_hostile_names_stay_literal_text_in_every_view(browser, server):
          in css(d, ".krnn-readout")[0].text)
     shown = browser.execute_script("return document.querySelector('pre.krnn-text').textContent")
     assert shown == HOSTILE_RUN_TEXT.replace("\n", "\u21b5\n")
-    from selenium.webdriver import ActionChains
-
     readout, _ = hover_until(browser, "pre.krnn-text span", 1, 'Character 2 "<": ')   # the "<" of "a<b>"
     assert readout == (
         f'Character 2 "<": +0.500 on \u22121…+1 ({HOSTILE_LAYERS[0]} c (tanh, cell state) cell 2, step {HOSTILE_STEP})')
@@ -368,9 +347,9 @@ def test_hostile_names_stay_literal_text_in_every_view(browser, server):
         "return [...document.querySelectorAll('svg.krnn-scatter[data-gate=f] circle title')]"
         ".map((t) => t.textContent)")
     assert titles[0] == f"{HOSTILE_LAYERS[0]} unit 0: left 0.100, right 0.800"
-    point = css(browser, "svg.krnn-scatter circle.krnn-point")[0]
-    ActionChains(browser).move_to_element(point).perform()
-    wait(browser, lambda d: css(d, ".krnn-readout")[0].text == f"forget gate f · {titles[0]}")
+    readout, title = hover_until(browser, "svg.krnn-scatter circle.krnn-point", 0,
+                                 f"forget gate f · {HOSTILE_LAYERS[0]} unit 0: ", ".krnn-saturation .krnn-readout")
+    assert (readout, title) == (f"forget gate f · {titles[0]}", titles[0])
     assert no_injected_markup(browser)
 
     css(browser, "button[data-view=oracle]")[0].click()
@@ -432,8 +411,6 @@ def brace_points(driver, run):
 def test_brace_chart_has_a_point_per_nonempty_bucket_and_model_with_counts_and_hover(browser, server):
     """Figure 5 (left): x the distance bucket, y the mean probability of `}` (0 at the bottom, 1 at the top), a
     series per model in its legend colour, empty buckets as gaps; each bucket's braces counted under it."""
-    from selenium.webdriver import ActionChains
-
     body = brace_body()
     open_plugin(browser, server)
     css(browser, "button[data-view=brace]")[0].click()
@@ -462,10 +439,10 @@ def test_brace_chart_has_a_point_per_nonempty_bucket_and_model_with_counts_and_h
     assert counts == [str(b["count"]) for b in body["buckets"]]
     bars = [float(r.get_attribute("height")) for r in panel.find_elements("css selector", "rect.krnn-count-bar")]
     assert bars[2] == 0 and bars[0] > bars[1] > bars[3] > 0 and abs(bars[1] / bars[0] - 3 / 5) < 1e-6
-    point = panel.find_element("css selector", "circle.krnn-brace-point[data-model='1'][data-bucket='21']")
-    ActionChains(browser).move_to_element(point).perform()
-    shown = "21-40 characters · 20-gram: mean p(}) 0.350 · 3 braces"
-    wait(browser, lambda d: css(d, ".krnn-brace .krnn-readout")[0].text == shown)
+    readout, title = hover_until(browser, "figure.krnn-brace-panel[data-run=lstm] circle.krnn-brace-point"
+                                 "[data-model='1'][data-bucket='21']", 0, "21-40 characters · ",
+                                 ".krnn-brace .krnn-readout")
+    assert readout == title == "21-40 characters · 20-gram: mean p(}) 0.350 · 3 braces"
     assert sorted(title for *_, title in got)[0] == "1-20 characters · 20-gram: mean p(}) 0.600 · 5 braces"
     assert no_horizontal_scroll(browser)
     screenshot(browser, "brace.png")
@@ -475,8 +452,6 @@ def test_characters_view_colours_each_character_lists_leaders_and_marks_a_chosen
     """Figure 4 (middle/right): each character's background is common.js's scale of p(model 0) - p(model 1) (blue
     where model 0 leads, red where model 1 does); the bars list each model's leaders in order; a bar marks exactly
     the occurrences of its character."""
-    from selenium.webdriver import ActionChains
-
     from karpathy_rnn.render import activation_colors
 
     body = characters_body()
@@ -516,10 +491,9 @@ def test_characters_view_colours_each_character_lists_leaders_and_marks_a_chosen
             assert css(browser, ".krnn-found")[0].text == (f"{len(where)} occurrence{'s' * (len(where) != 1)} of "
                                                             f"{row['label']} in this excerpt ({row['count']} in the split)")
             assert len(css(browser, "button.krnn-leader[aria-pressed=true]")) == 1
-    spans = css(browser, "pre.krnn-compared-text span")
-    ActionChains(browser).move_to_element(spans[1]).perform()                    # "n" of "int", difference -1
-    wait(browser, lambda d: css(d, ".krnn-characters .krnn-readout")[0].text
-         == 'Character 1,002 "n": p(LSTM 2x128) − p(20-gram) = −1.000 (20-gram leads)')
+    readout, _ = hover_until(browser, "pre.krnn-compared-text span", 1, 'Character 1,002 "n": ',   # of "int"
+                             ".krnn-characters .krnn-readout")
+    assert readout == 'Character 1,002 "n": p(LSTM 2x128) − p(20-gram) = −1.000 (20-gram leads)'
     assert no_horizontal_scroll(browser)
     screenshot(browser, "characters.png")
 
@@ -527,8 +501,6 @@ def test_characters_view_colours_each_character_lists_leaders_and_marks_a_chosen
 def test_characters_and_brace_show_markup_in_text_labels_and_model_names_literally(browser, server):
     """The excerpt, the character labels and the model names of section 4.3's summaries are markup
     (`<script>alert(1)</script>`, `<img onerror>`, `&amp;`): shown as the very characters, no element, no alert."""
-    from selenium.webdriver import ActionChains
-
     open_plugin(browser, server)
     type_filter(browser, "^zz")
     wait(browser, lambda d: sidebar_runs(d) == [HOSTILE_RUN])
@@ -545,9 +517,10 @@ def test_characters_and_brace_show_markup_in_text_labels_and_model_names_literal
     css(browser, "button.krnn-leader[data-side='1'][data-rank='0']")[0].click()
     wait(browser, lambda d: css(d, ".krnn-found")[0].text
          == f"1 occurrence of {HOSTILE_LEADERS[1][0]['label']} in this excerpt (3 in the split)")
-    ActionChains(browser).move_to_element(css(browser, "pre.krnn-compared-text span")[0]).perform()
-    wait(browser, lambda d: css(d, ".krnn-characters .krnn-readout")[0].text
-         == f'Character 1 "<": p({HOSTILE_MODELS[0]}) − p({HOSTILE_MODELS[1]}) = +0.500 ({HOSTILE_MODELS[0]} leads)')
+    readout, _ = hover_until(browser, "pre.krnn-compared-text span", 0, 'Character 1 "<": ',
+                             ".krnn-characters .krnn-readout")
+    assert readout == (f'Character 1 "<": p({HOSTILE_MODELS[0]}) − p({HOSTILE_MODELS[1]}) = +0.500 '
+                       f'({HOSTILE_MODELS[0]} leads)')
     assert no_alert(browser) and no_injected_markup(browser)
 
     css(browser, "button[data-view=brace]")[0].click()
@@ -558,8 +531,9 @@ def test_characters_and_brace_show_markup_in_text_labels_and_model_names_literal
     assert [title for *_, title in sorted(points)] == [
         f"1-20 characters · {HOSTILE_MODELS[0]}: mean p(}}) 0.500 · 2 braces",
         f"1-20 characters · {HOSTILE_MODELS[1]}: mean p(}}) 0.250 · 2 braces"]
-    ActionChains(browser).move_to_element(panel.find_element("css selector", "circle.krnn-brace-point")).perform()
-    wait(browser, lambda d: HOSTILE_MODELS[0] in css(d, ".krnn-brace .krnn-readout")[0].text)
+    readout, title = hover_until(browser, "figure.krnn-brace-panel circle.krnn-brace-point", 0, HOSTILE_MODELS[0],
+                                 ".krnn-brace .krnn-readout")
+    assert readout == title == f"1-20 characters · {HOSTILE_MODELS[0]}: mean p(}}) 0.500 · 2 braces"
     assert no_alert(browser) and no_injected_markup(browser)
 
 
@@ -790,8 +764,6 @@ def test_agreement_view_places_each_model_at_its_tsne_point_beside_the_heat_map(
     """Figure 1 (right): a point per model at its t-SNE coordinates (x right, y up, one scale for both), coloured by
     unit, sized by parameters, shaped by depth, titled with the model; the matrix as n x n cells, row i column j
     titled "model i vs model j: agreement", darker where models agree more."""
-    from selenium.webdriver import ActionChains
-
     body = agreement_body()
     models, matrix, embedding = body["models"], body["matrix"], body["embedding"]
     open_plugin(browser, server)
@@ -831,9 +803,9 @@ def test_agreement_view_places_each_model_at_its_tsne_point_beside_the_heat_map(
         "  [t.childNodes[0].textContent, t.querySelector('title').textContent]);", panel)
     assert [full for _, full in labels] == names
     assert labels[3][0] == "LSTM 3x512 trai…" and labels[0][0] == "LSTM 1x64"          # long names cut, titled whole
-    point = panel.find_element("css selector", ".krnn-agreement-point[data-model='1']")
-    ActionChains(browser).move_to_element(point).perform()
-    wait(browser, lambda d: css(d, ".krnn-agreement .krnn-readout")[0].text == points[1][7])
+    readout, title = hover_until(browser, "figure.krnn-agreement-panel[data-run=lstm] .krnn-agreement-point"
+                                 "[data-model='1']", 0, f"{models[1]['name']}: ", ".krnn-agreement .krnn-readout")
+    assert readout == title == points[1][7]
     assert no_injected_markup(browser) and no_alert(browser)
     assert no_horizontal_scroll(browser)
     screenshot(browser, "agreement.png")

@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pytest
 
-from plugin_helpers import browser_session
+from plugin_helpers import browser_session, hover_until
 from tb_plugin.testing import css, tensorboard, wait
 
 NAME = "Natasha"
@@ -174,20 +174,27 @@ def set_number(driver, selector, value):
                           "f.dispatchEvent(new Event('change'))", selector, str(value))
 
 
-def span(driver, index):
-    return wait(driver, lambda d: css(d, f"pre.krnn-text span[data-index='{index}']"))[0]
-
-
 def shift_select(driver, first, last):
-    """Clicks character `first`, then shift+clicks character `last`, as a person would."""
+    """Clicks character `first`, then shift+clicks character `last`, as a person would: each span found afresh on
+    each try (a redraw replaces it) until that span of the same drawing is marked (the anchor, then the selection)."""
     from selenium.webdriver import ActionChains
     from selenium.webdriver.common.keys import Keys
 
-    for index in (first, last):
-        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", span(driver, index))
-    ActionChains(driver).click(span(driver, first)).perform()
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", span(driver, last))
-    ActionChains(driver).key_down(Keys.SHIFT).click(span(driver, last)).key_up(Keys.SHIFT).perform()
+    def click(index, shift, mark):
+        def attempt(d):
+            character = css(d, f"pre.krnn-text span[data-index='{index}']")[0]
+            d.execute_script("arguments[0].scrollIntoView({block: 'center'})", character)
+            chain = ActionChains(d).key_down(Keys.SHIFT).click(character).key_up(Keys.SHIFT) if shift \
+                else ActionChains(d).click(character)
+            try:
+                chain.perform()
+            except Exception:
+                ActionChains(d).reset_actions()            # no shift left held down for the next try
+                raise
+            return character.get_attribute(mark) is not None
+        wait(driver, attempt)
+    click(first, False, "data-anchor")
+    click(last, True, "data-selected")
 
 
 def marked(driver, attribute):
@@ -242,14 +249,11 @@ def test_bands_stripe_each_character_with_their_cells_values(browser, server):
     colours = re.findall(r"rgb\(\d+, \d+, \d+\)", first[0])[::-1]       # inset shadows, the bottom one first
     assert colours == [css_colour(v) for v in shown[0]] and first[1] == css_colour(-0.2) and first[2] == 6
     # the readout lists the bands' values too
-    from selenium.webdriver import ActionChains
-
-    ActionChains(browser).move_to_element(span(browser, 2)).perform()
-    value = expected_bands(bands, 300, 2, 3)[2]
-    wait(browser, lambda d: "stripes" in css(d, ".krnn-readout")[0].text)
-    assert css(browser, ".krnn-readout")[0].text.endswith(
-        f"; stripes 1 layer1 c (tanh, cell state) cell 5: {value[0]:+.3f}, "
-        f"2 layer2 c (tanh, cell state) cell 7: {value[1]:+.3f}")
+    readout, _ = hover_until(browser, "pre.krnn-text span[data-index='4']", 0,      # its value not its neighbour's
+                             ", 2 layer2 c (tanh, cell state) cell 7: ")        # the drawing with both bands
+    value = expected_bands(bands, 300, 4, 5)[4]
+    assert readout.endswith(f"; stripes 1 layer1 c (tanh, cell state) cell 5: {value[0]:+.3f}, "
+                            f"2 layer2 c (tanh, cell state) cell 7: {value[1]:+.3f}")
     # a band's controls change it (layer2 h 1), its ✕ removes it, and the other keeps its values across steps
     set_select(browser, ".krnn-band[data-band='1'] select[name=band-name]", "h")
     wait(browser, lambda d: css(d, ".krnn-band-key")[1].text == "2layer2 h (output) cell 7")
@@ -354,9 +358,13 @@ def test_play_steps_through_training_keeping_the_cell_and_stops(browser, server)
     button.click()
     seen = []
 
-    def finished(d):
-        step, label = d.execute_script("return [document.querySelector('select[name=step]').value,"
-                                       "document.querySelector('button[data-action=play]').textContent]")
+    def finished(d):                       # what each drawn step shows (a step still loading is not drawn yet)
+        step, label, loading = d.execute_script(
+            "return [document.querySelector('select[name=step]').value,"
+            "document.querySelector('button[data-action=play]').textContent,"
+            "document.querySelector('.krnn-status').textContent.includes('Loading')]")
+        if loading:
+            return False
         if not seen or seen[-1] != (step, label):
             seen.append((step, label))
         return step == "300" and label == "▶ Play"

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from plugin_helpers import browser_session, choose, set_number
+from plugin_helpers import browser_session, choose, hover_until, set_number
 from tb_plugin.testing import css, get_json, tensorboard, wait
 
 STEPS = [0, 100, 200, 300]
@@ -225,13 +225,10 @@ def test_chart_has_a_series_per_feature_with_points_at_their_steps_and_r(browser
     assert legend == list(BEST)
     ticks = [t.text for t in css(browser, "text.krnn-step-tick")]
     assert ticks == ["0", "100", "200", "300"]
-    # hovering a point names its feature, step, r, layer and cell
-    from selenium.webdriver import ActionChains
-
-    point = css(browser, "g[data-feature=quote] circle[data-step='200']")[0]
-    ActionChains(browser).move_to_element(point).perform()
-    wait(browser, lambda d: "step 200" in css(d, ".krnn-training .krnn-readout")[0].text)
-    assert css(browser, ".krnn-training .krnn-readout")[0].text == "quote · step 200 · r -0.600 · layer2 cell 5"
+    # hovering a point names its feature, step, r, layer and cell (in the readout and its tooltip)
+    readout, title = hover_until(browser, "g[data-feature=quote] circle[data-step='200']", 0, "quote · step 200 · ",
+                                 ".krnn-training .krnn-readout")
+    assert readout == title == "quote · step 200 · r -0.600 · layer2 cell 5"
     assert no_injected_markup(browser)
 
 

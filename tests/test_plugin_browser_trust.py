@@ -7,8 +7,8 @@ import os
 import numpy as np
 import pytest
 
-from plugin_helpers import (agreement_body, brace_body, browser_session, choose, connectivity_body, krnn_export,
-                            set_number)
+from plugin_helpers import (agreement_body, brace_body, browser_session, choose, connectivity_body, hover_until,
+                            krnn_export, set_number)
 from tb_plugin.testing import css, tensorboard, wait
 
 WIDTH, HEIGHT = 1440, 900
@@ -90,8 +90,6 @@ def legend_labels(driver):
 def test_gates_are_coloured_on_0_to_1_and_states_on_minus_1_to_1_with_a_key_and_hover_that_say_so(browser, server):
     """31.1: a forget gate's 0 was drawn white (the neutral colour of -1..+1) and red never appeared; the legend
     always read -1 ... +1. Now 0 is red, 0.5 white, 1 blue, and the key, the hover and the export say 0..1."""
-    from selenium.webdriver import ActionChains
-
     open_plugin(browser, server)
     set_number(browser, "cell", CELL)
     wait(browser, lambda d: first_colours(d)[0] == "rgb(255, 0, 0)" and not css(d, "[data-testid=coverage-feature]"))
@@ -106,12 +104,12 @@ def test_gates_are_coloured_on_0_to_1_and_states_on_minus_1_to_1_with_a_key_and_
                                    ".map((s) => getComputedStyle(s).backgroundColor)")
     assert chips == ["rgb(255, 0, 0)", "rgb(255, 255, 255)", "rgb(0, 0, 255)"]
     assert "closed" in css(browser, "[data-testid=scale]")[0].text
-    span = css(browser, "pre.krnn-text span")[0]
-    index = int(span.get_attribute("data-index"))
-    ActionChains(browser).move_to_element(span).perform()
-    wait(browser, lambda d: css(d, ".krnn-readout")[0].text.startswith(
-        f'Character {index + 1:,} {json.dumps(TEXT[index])}: 0.000 on 0…1 (layer1 f'))
-    assert span.get_attribute("title") == "0.000 (scale 0 to 1)"
+
+    def names_the_gate_value(readout, span):               # of the character hovered, on the gate's scale
+        index = int(span.get_attribute("data-index"))
+        return readout.startswith(f'Character {index + 1:,} {json.dumps(TEXT[index])}: 0.000 on 0…1 (layer1 f')
+    _, title = hover_until(browser, "pre.krnn-text span", 0, names_the_gate_value)
+    assert title == "0.000 (scale 0 to 1)"
     result = krnn_export(browser, "text", {"run": RUN, "layer": "layer1", "name": "f", "cell": CELL}, "html")
     assert result["ok"], result
     assert 'data-testid="scale"' in result["data"] and 'data-range="0,1"' in result["data"]   # the key travels
