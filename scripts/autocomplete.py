@@ -124,9 +124,10 @@ def _complete(args, log) -> None:
 
     if args.top < 1:
         raise KRNNError(f"--top must be >= 1, got {args.top}")
-    if args.text is not None and len(normalize_text8(args.text)) > MAX_TEXT:    # said before the model loads
-        raise KRNNError(f"--text has {len(normalize_text8(args.text)):,} characters; autocomplete.py complete takes at "
-                        f"most {MAX_TEXT:,}: give a shorter text")
+    length = len(normalize_text8(args.text)) if args.text is not None else 0
+    if length > MAX_TEXT:                                                         # said before the model loads
+        raise KRNNError(f"--text has {length:,} characters; autocomplete.py complete takes at most {MAX_TEXT:,}: give "
+                        "a shorter text")
     from karpathy_rnn.analysis.connectivity import top_predictions
 
     study = open_run(args.run)
