@@ -372,6 +372,14 @@ MUTANTS = [
     ('scripts/analyze.py', 'memory_match=args.memory_match)', 'memory_match=oracles.MEMORY_MATCH)', 'tests/test_analyze_oracles.py::memory_match_reading'),
     ('scripts/analyze.py', 'results[key] = oracles.breakdown(text, trace_correct_probabilities(traces[key]), ngram_correct, counts,', 'results[key] = oracles.breakdown(text, trace_correct_probabilities(trace), ngram_correct, counts,', 'tests/test_analyze_oracles.py::two_models'),
     ('scripts/nn.py', '    scored = "val_trace_loss_nats" if args.split == "val" else f"{args.split}_loss_nats"', '    scored = f"{args.split}_loss_nats"', 'tests/test_nn.py::table_2s_row'),
+    # issue 33: the grid kept in the repository, differences between models
+    ('karpathy_rnn/training/figure1.py', '            if name in seen:\n                continue\n', '', 'tests/test_figure1.py::logdir_first'),
+    ('karpathy_rnn/training/figure1.py', 'GridCell(cell.corpus, BUDGETS[below], cell.unit, cell.layers) if below >= 0 else None]', 'GridCell(cell.corpus, BUDGETS[below], cell.unit, cell.layers) if below > 0 else None]', 'tests/test_figure1.py::differences_between_models'),
+    ('karpathy_rnn/training/figure1.py', 'else cell.paper_test_loss - other.paper_test_loss)', 'else other.paper_test_loss - cell.paper_test_loss)', 'tests/test_figure1.py::differences_between_models'),
+    ('karpathy_rnn/training/figure1.py', '"yes" if abs(gap) <= DIFFERENCE_TOLERANCE', '"yes" if gap <= DIFFERENCE_TOLERANCE', 'tests/test_figure1.py::differences_between_models'),
+    ('karpathy_rnn/training/figure1.py', '"std": None if None in spreads else math.hypot(*spreads)})', '"std": None if None in spreads else sum(spreads)})', 'tests/test_figure1.py::differences_between_models'),
+    ('scripts/grid.py', '            if args.keep and finished(read_results(os.path.join(args.keep, name)), args.epochs, args.max_steps):', '            if False:', 'tests/test_grid_script.py::kept_results'),
+    ('scripts/grid.py', '    results = collect_results(logdir, *([keep] if keep else []))', '    results = collect_results(logdir)', 'tests/test_grid_script.py::kept_results'),
 ]
 
 

@@ -3,12 +3,16 @@
     python scripts/grid.py --corpora war_and_peace --budgets 50k --layers 1 2 --epochs 5
     python scripts/grid.py --shard 2/4                     # the 2nd of 4 disjoint slices: one per machine
     python scripts/grid.py --table-only                    # rebuild the table from the run directories
+    python scripts/grid.py --budgets 130k --keep docs/reproduction/figure1   # keep each results.json in the repository
 
 Each cell is an ordinary scripts/train.py run in LOGDIR/<corpus>-<budget>-<unit>-<layers>. A cell whose
 results.json was made with the same --epochs and --max-steps (or stopped early) is skipped; any other
 is resumed from its checkpoint (an interrupted cell continues, a finished one is extended), so an
 interrupted grid continues where it stopped; machines sharing LOGDIR need no coordinator.
-The table (LOGDIR/figure1.md and .csv) is assembled from whatever results.json files are there.
+The table (LOGDIR/figure1.md and .csv: Figure 1's layout, then the differences between models) is assembled
+from whatever results.json files are there. With --keep DIR each finished cell's results.json is also copied to
+DIR/<cell>/results.json, a cell kept there is skipped even when LOGDIR lost it, and the table is rebuilt from
+both folders into both: commit DIR, and later sittings and other machines continue the grid instead of redoing it.
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ from karpathy_rnn.training.figure1 import (
     FIGURE1_LAYERS,
     FIGURE1_UNITS,
     collect_results,
+    differences_markdown,
     figure1_csv,
     dropout_run_name,
     figure1_markdown,
     grid_cells,
+    keep_results,
     parse_shard,
     shard,
 )
@@ -63,7 +69,9 @@ def build_parser() -> ArgumentParser:
     add("--precision", choices=PRECISIONS, default=DEFAULTS.precision, help="fp32 (the paper's) or bf16 "
         "(bfloat16 matrix products, train.py --precision) for every cell (default: %(default)s)")
     add("--data-dir", help="folder holding the corpus files")
-    add("--table-only", action="store_true", help="only rebuild the table from LOGDIR")
+    add("--keep", metavar="DIR", help="also copy each finished cell's results.json to DIR/<cell>/ (a folder in the "
+        "repository), skip cells found there, and build the table from LOGDIR and DIR into both")
+    add("--table-only", action="store_true", help="only rebuild the table from LOGDIR (and --keep DIR)")
     add("--no-progress", dest="progress", action="store_false", help="no progress bars")
     return p
 
@@ -74,16 +82,23 @@ def corpus_label(corpus: str) -> str:
     return corpus if corpus in CORPORA else (os.path.basename(corpus).split(".")[0] or "corpus")
 
 
-def write_table(logdir: str) -> str:
-    """Write LOGDIR/figure1.md and figure1.csv from the results found there; returns the Markdown."""
-    results = collect_results(logdir)
-    markdown = figure1_markdown(results)
-    os.makedirs(logdir, exist_ok=True)
-    with atomic_file(os.path.join(logdir, "figure1.md"), "w", encoding="utf-8") as f:
-        f.write(markdown + "\n")
-    with atomic_file(os.path.join(logdir, "figure1.csv"), "w", encoding="utf-8") as f:
-        f.write(figure1_csv(results))
+def write_table(logdir: str, keep: str | None = None) -> str:
+    """Write figure1.md and figure1.csv into LOGDIR (and KEEP) from the results found in both; returns the Markdown."""
+    results = collect_results(logdir, *([keep] if keep else []))
+    markdown = figure1_markdown(results) + "\n" + differences_markdown(results)
+    for folder in [logdir] + ([keep] if keep else []):
+        os.makedirs(folder, exist_ok=True)
+        with atomic_file(os.path.join(folder, "figure1.md"), "w", encoding="utf-8") as f:
+            f.write(markdown + "\n")
+        with atomic_file(os.path.join(folder, "figure1.csv"), "w", encoding="utf-8") as f:
+            f.write(figure1_csv(results))
     return markdown
+
+
+def finished(result: dict | None, epochs: int, max_steps: int | None) -> bool:
+    """Whether a cell's results.json is this request's: stopped early, or trained to the same --epochs/--max-steps."""
+    return result is not None and (result.get("stopped_by") == "early_stopping" or (
+        result.get("config", {}).get("epochs"), result.get("config", {}).get("max_steps")) == (epochs, max_steps))
 
 
 def main(argv=None) -> int:
@@ -102,11 +117,12 @@ def main(argv=None) -> int:
         for number, (cell, dropout) in enumerate(runs, 1):
             name = dropout_run_name(cell, dropout)
             run_dir = os.path.join(args.logdir, name)
-            done = read_results(run_dir)
-            if done is not None and (done.get("stopped_by") == "early_stopping" or (
-                    done.get("config", {}).get("epochs"), done.get("config", {}).get("max_steps"))
-                    == (args.epochs, args.max_steps)):
-                print(f"[{number}/{len(runs)}] {name}: finished, skipped")
+            if finished(read_results(run_dir), args.epochs, args.max_steps):
+                kept = keep_results(run_dir, args.keep) if args.keep else None
+                print(f"[{number}/{len(runs)}] {name}: finished, skipped" + (f" (kept in {kept})" if kept else ""))
+                continue
+            if args.keep and finished(read_results(os.path.join(args.keep, name)), args.epochs, args.max_steps):
+                print(f"[{number}/{len(runs)}] {name}: finished, kept in {args.keep}, skipped")
                 continue
             print(f"[{number}/{len(runs)}] {name}")
             config = TrainConfig(corpus=sources[cell.corpus], unit=cell.unit, layers=cell.layers, budget=cell.budget,
@@ -120,16 +136,19 @@ def main(argv=None) -> int:
                 train(config, progress_bar=args.progress)
             except TrainingInterrupted as exc:
                 print(str(exc), file=sys.stderr)
-                write_table(args.logdir)
+                write_table(args.logdir, args.keep)
                 return INTERRUPTED
             except TrainingDiverged as exc:
                 print(f"{name}: {exc}", file=sys.stderr)
                 failed.append(name)
+            else:
+                if args.keep:
+                    print(f"{name}: kept in {keep_results(run_dir, args.keep)}")
             import keras
             keras.backend.clear_session()
         if failed:
             print(f"{len(failed)} cell(s) diverged: {', '.join(failed)}", file=sys.stderr)
-    print(write_table(args.logdir))
+    print(write_table(args.logdir, args.keep))
     return 0
 
 

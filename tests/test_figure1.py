@@ -107,3 +107,71 @@ def test_bootstraps_give_the_known_spread_of_a_mean():
     assert block_bootstrap_std(independent, block=100) == pytest.approx(sigma / np.sqrt(n), rel=0.2)
     runs = np.repeat(rng.normal(1.5, sigma, n // 100), 100)             # 200 independent runs of 100
     assert block_bootstrap_std(runs, block=100) == pytest.approx(sigma / np.sqrt(n / 100), rel=0.2)
+
+
+def _write_result(folder, name, corpus, budget, unit, layers, test, block=0.01, val=None, dropout=0.0):
+    import json
+
+    path = folder / name
+    path.mkdir(parents=True)
+    config = {"corpus_name": corpus, "budget": budget, "unit": unit, "layers": layers, "dropout": dropout}
+    (path / "results.json").write_text(json.dumps({"test_loss_nats": test, "test_loss_std_block": block,
+                                                   "val_loss_nats": test if val is None else val,
+                                                   "config": config}))
+
+
+def test_results_are_read_from_the_logdir_and_the_kept_folder_the_logdir_first(tmp_path):
+    """Issue 33: a cell kept in the repository (grid.py --keep) counts when LOGDIR lost it; LOGDIR wins a tie."""
+    from karpathy_rnn.training.figure1 import collect_results, keep_results
+
+    logdir, kept = tmp_path / "runs", tmp_path / "docs"
+    _write_result(logdir, "war_and_peace-50k-lstm-1", "war_and_peace", "50k", "lstm", 1, 1.50)
+    _write_result(kept, "war_and_peace-50k-lstm-1", "war_and_peace", "50k", "lstm", 1, 1.60)
+    _write_result(kept, "war_and_peace-50k-gru-1", "war_and_peace", "50k", "gru", 1, 1.45)
+    results = collect_results(str(logdir), str(kept))
+    assert {cell.unit: r["test_loss_nats"] for cell, r in results.items()} == {"lstm": 1.50, "gru": 1.45}
+    assert collect_results(str(kept), str(logdir))[GridCell("war_and_peace", "50k", "lstm", 1)][
+        "test_loss_nats"] == 1.60
+    assert collect_results(str(tmp_path / "none")) == {}
+    # keeping copies a finished run's results.json under its run name, and nothing of an unfinished one
+    copied = keep_results(str(logdir / "war_and_peace-50k-lstm-1"), str(tmp_path / "kept2"))
+    assert copied == str(tmp_path / "kept2" / "war_and_peace-50k-lstm-1" / "results.json")
+    assert collect_results(str(tmp_path / "kept2"))[GridCell("war_and_peace", "50k", "lstm", 1)][
+        "test_loss_nats"] == 1.50
+    (logdir / "unfinished").mkdir()
+    assert keep_results(str(logdir / "unfinished"), str(tmp_path / "kept2")) is None
+    assert not (tmp_path / "kept2" / "unfinished").exists()
+
+
+def test_differences_between_models_against_the_papers_by_hand(tmp_path):
+    """Issue 33: each cell minus its budget's 1-layer LSTM and minus the same model one budget below."""
+    from karpathy_rnn.training.figure1 import collect_results, differences_markdown, model_differences
+
+    # paper, War and Peace: 50k LSTM 1 1.449, GRU 2 1.373; 130k LSTM 1 1.277, GRU 2 1.226
+    for budget, unit, layers, test, block in (("50k", "lstm", 1, 1.52, 0.003), ("50k", "gru", 2, 1.44, 0.004),
+                                              ("130k", "lstm", 1, 1.35, 0.003), ("130k", "gru", 2, 1.31, 0.004)):
+        _write_result(tmp_path, f"war_and_peace-{budget}-{unit}-{layers}", "war_and_peace", budget, unit, layers,
+                      test, block)
+    rows = model_differences(collect_results(str(tmp_path)))
+    table = {(r["cell"].budget, r["cell"].unit, r["minus"].budget, r["minus"].unit): r for r in rows}
+    assert list(table) == [("50k", "gru", "50k", "lstm"), ("130k", "lstm", "50k", "lstm"),
+                           ("130k", "gru", "130k", "lstm"), ("130k", "gru", "50k", "gru")]
+    gru_50k = table["50k", "gru", "50k", "lstm"]
+    assert gru_50k["ours"] == pytest.approx(1.44 - 1.52) and gru_50k["paper"] == pytest.approx(1.373 - 1.449)
+    assert gru_50k["gap"] == pytest.approx((1.44 - 1.52) - (1.373 - 1.449))                # -0.004
+    assert gru_50k["std"] == pytest.approx(0.005)                                           # 3-4-5
+    scaled = table["130k", "gru", "50k", "gru"]
+    assert scaled["ours"] == pytest.approx(1.31 - 1.44) and scaled["paper"] == pytest.approx(1.226 - 1.373)
+    markdown = differences_markdown(collect_results(str(tmp_path)))
+    assert "| war_and_peace | 50k GRU 2 | 50k LSTM 1 | -0.080 | -0.076 | -0.004 | 0.005 | yes |" in markdown
+    assert "| war_and_peace | 130k LSTM 1 | 50k LSTM 1 | -0.170 | -0.172 | +0.002 | 0.004 | yes |" in markdown
+    assert "| war_and_peace | 130k GRU 2 | 50k GRU 2 | -0.130 | -0.147 | +0.017 | 0.006 | yes |" in markdown
+    assert "| war_and_peace | 130k GRU 2 | 130k LSTM 1 | -0.040 | -0.051 | +0.011 | 0.005 | yes |" in markdown
+    # a cell the paper lacks (RNN at 1.3M) has no paper difference; a gap over 0.02 is "no"
+    _write_result(tmp_path, "war_and_peace-1.3m-lstm-1", "war_and_peace", "1.3m", "lstm", 1, 1.20)
+    _write_result(tmp_path, "war_and_peace-1.3m-rnn-1", "war_and_peace", "1.3m", "rnn", 1, 1.25)
+    markdown = differences_markdown(collect_results(str(tmp_path)))
+    assert "| war_and_peace | 1.3m RNN 1 | 1.3m LSTM 1 | +0.050 | - | - | 0.014 | - |" in markdown
+    _write_result(tmp_path, "war_and_peace-130k-rnn-1", "war_and_peace", "130k", "rnn", 1, 1.44, 0.003)
+    markdown = differences_markdown(collect_results(str(tmp_path)))
+    assert "| war_and_peace | 130k RNN 1 | 130k LSTM 1 | +0.090 | +0.140 | -0.050 | 0.004 | no |" in markdown

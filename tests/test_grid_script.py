@@ -78,3 +78,28 @@ def test_grid_trains_each_cell_at_each_dropout_rate_and_keeps_the_best(tmp_path)
     rows = list(csv.DictReader(io.StringIO((logdir / "figure1.csv").read_text())))
     assert len(rows) == 1 and float(rows[0]["dropout"]) == best["config"]["dropout"]
     assert rows[0]["test_loss_nats"] == f"{best['test_loss_nats']:.4f}"
+
+
+def test_kept_results_let_a_later_sitting_skip_a_cell_whose_run_is_gone(tmp_path):
+    """Issue 33: --keep DIR copies each finished cell's results.json into DIR (the repository); a cell found there is
+    skipped when LOGDIR lost its run, and the table is rebuilt from both folders into both."""
+    import shutil
+
+    corpus = write_tiny_corpus(tmp_path)
+    logdir, kept = tmp_path / "grid", tmp_path / "docs" / "figure1"
+    first = run_script("grid.py", "--corpora", corpus, "--units", "lstm", "--logdir", logdir, *COMMON,
+                       "--keep", kept)
+    assert first.returncode == 0, first.stderr[-3000:]
+    trained = json.loads((logdir / "tiny-50k-lstm-1" / "results.json").read_text())
+    assert json.loads((kept / "tiny-50k-lstm-1" / "results.json").read_text()) == trained
+    assert sorted(p.name for p in (kept / "tiny-50k-lstm-1").iterdir()) == ["results.json"]     # no checkpoints
+    shutil.rmtree(logdir)                                                  # a new machine: the runs are gone
+    second = run_script("grid.py", "--corpora", corpus, "--units", "lstm", "rnn", "--logdir", logdir, *COMMON,
+                        "--keep", kept)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert f"tiny-50k-lstm-1: finished, kept in {kept}, skipped" in second.stdout
+    assert not (logdir / "tiny-50k-lstm-1").exists() and (kept / "tiny-50k-rnn-1" / "results.json").is_file()
+    for folder in (logdir, kept):
+        rows = list(csv.DictReader(io.StringIO((folder / "figure1.csv").read_text())))
+        assert [row["unit"] for row in rows] == ["lstm", "rnn"]
+        assert "| tiny | 50k RNN 1 | 50k LSTM 1 |" in (folder / "figure1.md").read_text()

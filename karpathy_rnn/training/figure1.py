@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import math
 from dataclasses import dataclass
 
 from karpathy_rnn.training.budget import BUDGET_LSTM_CELLS, BUDGETS
@@ -115,6 +116,61 @@ def figure1_markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+DIFFERENCE_TOLERANCE = 0.02   # nats: issue 33's goal for differences between models, ours against the paper's
+
+
+def model_differences(results: dict) -> list[dict]:
+    """Each finished cell minus its budget's 1-layer LSTM and minus the same model one budget below (Figure 1's two
+    readings), ours beside the paper's: dicts with cell, minus, ours, paper, gap (ours - paper) and std (the two
+    block-bootstrap deviations added in quadrature: an upper bound, as both models read the same test text)."""
+    rows = []
+    for cell in grid_order(results):
+        below = BUDGETS.index(cell.budget) - 1 if cell.budget in BUDGETS else -1
+        others = [GridCell(cell.corpus, cell.budget, "lstm", 1),
+                  GridCell(cell.corpus, BUDGETS[below], cell.unit, cell.layers) if below >= 0 else None]
+        for other in others:
+            if other is None or other == cell or results.get(other, {}).get("test_loss_nats") is None:
+                continue
+            mine, theirs = results[cell], results[other]
+            if mine.get("test_loss_nats") is None:
+                continue
+            ours = mine["test_loss_nats"] - theirs["test_loss_nats"]
+            paper = (None if cell.paper_test_loss is None or other.paper_test_loss is None
+                     else cell.paper_test_loss - other.paper_test_loss)
+            spreads = (mine.get("test_loss_std_block"), theirs.get("test_loss_std_block"))
+            rows.append({"cell": cell, "minus": other, "ours": ours, "paper": paper,
+                         "gap": None if paper is None else ours - paper,
+                         "std": None if None in spreads else math.hypot(*spreads)})
+    return rows
+
+
+def grid_order(results: dict) -> list:
+    """The cells of `results` in Figure 1's order: corpus, budget, then the paper's unit columns and depth."""
+    def key(cell):
+        return (FIGURE1_CORPORA.index(cell.corpus) if cell.corpus in FIGURE1_CORPORA else 99, cell.corpus,
+                BUDGETS.index(cell.budget) if cell.budget in BUDGETS else 99,
+                FIGURE1_UNITS.index(cell.unit) if cell.unit in FIGURE1_UNITS else 99, cell.unit, cell.layers)
+    return sorted(results, key=key)
+
+
+def differences_markdown(results: dict) -> str:
+    """model_differences as a Markdown table, each gap judged against DIFFERENCE_TOLERANCE."""
+    lines = [f"Differences between models (test nats/char): each cell minus its budget's 1-layer LSTM and minus the "
+             f"same model one budget below, ours and the paper's; goal: ours - paper within {DIFFERENCE_TOLERANCE} "
+             "nats. +-: the two models' block-bootstrap deviations in quadrature (an upper bound: both read the "
+             "same text).", "",
+             "| corpus | model | minus | ours | paper | ours - paper | +- | within 0.02 |",
+             "|---|---|---|---:|---:|---:|---:|---|"]
+    for row in model_differences(results):
+        cell, other, gap = row["cell"], row["minus"], row["gap"]
+        verdict = "-" if gap is None else ("yes" if abs(gap) <= DIFFERENCE_TOLERANCE else "no")
+        lines.append(f"| {cell.corpus} | {cell.budget} {cell.unit.upper()} {cell.layers} | {other.budget} "
+                     f"{other.unit.upper()} {other.layers} | {_format(row['ours'], signed=True)} | "
+                     f"{_format(row['paper'], signed=True)} | {_format(gap, signed=True)} | "
+                     f"{_format(row['std'])} | {verdict} |")
+    return "\n".join(lines)
+
+
 CSV_COLUMNS = ("corpus", "budget", "unit", "layers", "hidden", "params", "epochs", "dropout", "test_loss_nats",
                "test_loss_std", "test_loss_std_block", "paper_test_loss_nats", "difference")
 
@@ -149,28 +205,51 @@ def parse_shard(text: str) -> tuple[int, int]:
     return index, count
 
 
-def collect_results(logdir: str) -> dict:
-    """{GridCell: results dict} of every run directory under `logdir` with a results.json of a budgeted run; where a
-    cell was trained at several dropout rates (grid.py --dropout 0 0.25 0.5), the run with the lowest validation
-    loss, with "dropout_tried": every rate tried (the paper cross-validates dropout per model, section 3.3)."""
+def collect_results(*folders: str) -> dict:
+    """{GridCell: results dict} of every run directory under the folders (LOGDIR, a --keep folder) with a results.json
+    of a budgeted run; a run name found in several folders is read from the first. Where a cell was trained at several
+    dropout rates (grid.py --dropout 0 0.25 0.5), the run with the lowest validation loss, with "dropout_tried": every
+    rate tried (the paper cross-validates dropout per model, section 3.3)."""
     import os
 
     from karpathy_rnn.training.run_dir import read_results
 
-    found = {}
-    for name in sorted(os.listdir(logdir)) if os.path.isdir(logdir) else []:
-        result = read_results(os.path.join(logdir, name))
-        if result is None:
-            continue
-        config = result.get("config", {})
-        if config.get("budget") is None:
-            continue
-        cell = GridCell(config["corpus_name"], config["budget"], config["unit"], config["layers"])
-        tried = sorted({*found.get(cell, {}).get("dropout_tried", []), float(config.get("dropout", 0.0))})
-        if cell not in found or result.get("val_loss_nats", float("inf")) < found[cell].get("val_loss_nats", float("inf")):
-            found[cell] = result
-        found[cell] = {**found[cell], "dropout_tried": tried}
+    found, seen = {}, set()
+    for folder in folders:
+        for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+            if name in seen:
+                continue
+            result = read_results(os.path.join(folder, name))
+            if result is None:
+                continue
+            seen.add(name)
+            config = result.get("config", {})
+            if config.get("budget") is None:
+                continue
+            cell = GridCell(config["corpus_name"], config["budget"], config["unit"], config["layers"])
+            tried = sorted({*found.get(cell, {}).get("dropout_tried", []), float(config.get("dropout", 0.0))})
+            if cell not in found or (result.get("val_loss_nats", float("inf"))
+                                     < found[cell].get("val_loss_nats", float("inf"))):
+                found[cell] = result
+            found[cell] = {**found[cell], "dropout_tried": tried}
     return found
+
+
+def keep_results(run_dir: str, keep_dir: str) -> str | None:
+    """Copy a finished run's results.json to KEEP_DIR/<run name>/results.json (small JSON a repository can hold, so
+    that later sittings and other machines skip the cell without its checkpoints); the path, or None if unfinished."""
+    import os
+
+    from karpathy_rnn.training.run_dir import RESULTS_FILE, read_results, write_json
+
+    result = read_results(run_dir)
+    if result is None:
+        return None
+    folder = os.path.join(keep_dir, os.path.basename(os.path.normpath(run_dir)))
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, RESULTS_FILE)
+    write_json(path, result)
+    return path
 
 
 def dropout_run_name(cell: GridCell, dropout: float) -> str:
