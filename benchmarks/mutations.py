@@ -380,6 +380,9 @@ MUTANTS = [
     ('karpathy_rnn/training/figure1.py', '"std": None if None in spreads else math.hypot(*spreads)})', '"std": None if None in spreads else sum(spreads)})', 'tests/test_figure1.py::differences_between_models'),
     ('scripts/grid.py', '            if args.keep and finished(read_results(os.path.join(args.keep, name)), args.epochs, args.max_steps):', '            if False:', 'tests/test_grid_script.py::kept_results'),
     ('scripts/grid.py', '    results = collect_results(logdir, *([keep] if keep else []))', '    results = collect_results(logdir)', 'tests/test_grid_script.py::kept_results'),
+    ('scripts/nn.py', '    return results if same and sorted(int(h) for h in results.get("val_loss_nats", {})) == sizes else None', '    return results', 'tests/test_nn.py::keeps_small_results'),
+    ('scripts/nn.py', 'SMALL_FILES = ("results.json", "h*/result.json")', 'SMALL_FILES = ("results.json",)', 'tests/test_nn.py::keeps_small_results'),
+    ('scripts/nn.py', '            if args.keep:\n                keep_order(', '            if False:\n                keep_order(', 'tests/test_nn.py::keeps_small_results'),
 ]
 
 

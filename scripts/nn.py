@@ -2,6 +2,7 @@
 the last n characters, trained with the paper's recipe, the hidden size chosen on the validation split.
 
     python scripts/nn.py --corpus war_and_peace --orders 1-6
+    python scripts/nn.py --corpus war_and_peace --orders 1-6 --keep docs/reproduction/table2_nn   # kept in the repository
 
 Prints Table 2's n-NN row with the paper's numbers beside ours, and writes OUT/<corpus>/n<N>/: h<H>/ for each
 hidden size tried (best.keras, result.json; an interrupted size resumes from its last epoch, a finished one is
@@ -73,6 +74,9 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="initial weights and example order (default: %(default)s)")
     p.add_argument("--out", default=os.path.join("runs", "nn"), help="output folder (default: %(default)s)")
     p.add_argument("--data-dir", help="folder holding the corpus files")
+    p.add_argument("--keep", metavar="DIR", help="also copy each order's results.json and its sizes' result.json "
+                   "(the validation curves) to DIR/<corpus>/n<N>/ (a folder in the repository); an order kept there "
+                   "for the same request is not trained again, even when --out lost it")
     return p
 
 
@@ -80,6 +84,41 @@ def schedule(args) -> dict:
     """The learning-rate settings given on the command line (the others stay the paper's)."""
     return {key: getattr(args, key) for key in ("learning_rate", "decay", "decay_after")
             if getattr(args, key) is not None}
+
+
+SMALL_FILES = ("results.json", "h*/result.json")     # what --keep copies of an order's folder: no models, no traces
+
+
+def kept_order(args, corpus_name: str, n: int, sizes: list[int]) -> dict | None:
+    """The order's results.json kept in --keep DIR when it answers this request (split, epochs, patience, seed,
+    schedule and hidden sizes), else None."""
+    from karpathy_rnn.training.run_dir import read_json
+
+    if not args.keep:
+        return None
+    results = read_json(os.path.join(args.keep, corpus_name, f"n{n}", "results.json"))
+    if results is None:
+        return None
+    asked = {"split": args.split, "max_epochs": args.epochs, "patience": args.patience, "seed": args.seed,
+             **{key: schedule(args).get(key) for key in ("learning_rate", "decay", "decay_after")}}
+    same = {key: results.get(key) for key in asked} == asked
+    return results if same and sorted(int(h) for h in results.get("val_loss_nats", {})) == sizes else None
+
+
+def keep_order(folder: str, keep_dir: str, corpus_name: str, n: int) -> list[str]:
+    """Copy an order's small files (SMALL_FILES) to KEEP_DIR/<corpus>/n<N>/, keeping their layout; the copies."""
+    import glob
+
+    from karpathy_rnn.training.run_dir import read_json, write_json
+
+    copies = []
+    for pattern in SMALL_FILES:
+        for path in sorted(glob.glob(os.path.join(folder, pattern))):
+            target = os.path.join(keep_dir, corpus_name, f"n{n}", os.path.relpath(path, folder))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            write_json(target, read_json(path))
+            copies.append(target)
+    return copies
 
 
 def train_order(corpus, n: int, sizes: list[int], args) -> dict:
@@ -125,6 +164,8 @@ def main(argv=None) -> int:
 
     check_config(TrainConfig(**schedule(args)))   # a bad --learning-rate, --decay or --decay-after, named
     writable_folder(args.out, "--out")
+    if args.keep:
+        writable_folder(args.keep, "--keep")
     from karpathy_rnn.atomic import FolderLock
     from karpathy_rnn.data.corpus import load_corpus
 
@@ -141,7 +182,13 @@ def main(argv=None) -> int:
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     total = 0.0
     for n in orders:
-        r = train_order(corpus, n, sizes, args)
+        r = kept_order(args, corpus.name, n, sizes)
+        if r is not None:
+            print(f"n = {n}: kept in {args.keep}, not trained again")
+        else:
+            r = train_order(corpus, n, sizes, args)
+            if args.keep:
+                keep_order(os.path.join(args.out, corpus.name, f"n{n}"), args.keep, corpus.name, n)
         loss = r["val_trace_loss_nats" if args.split == "val" else f"{args.split}_loss_nats"]
         paper, hidden = r["paper_nats"], str(r["hidden"])
         total += r["train_seconds"]

@@ -203,6 +203,34 @@ def test_nn_script_prints_table_2s_row_and_writes_a_trace_of_whole_distributions
         assert bad.returncode == 2 and named in error_line(bad), (args, bad.stderr[-500:])
 
 
+def test_nn_script_keeps_small_results_in_the_repository_and_reads_them_back(tmp_path):
+    """Issue 33: --keep DIR copies each order's results.json and its sizes' result.json (no models, no traces); a
+    later sitting that lost --out does not train that order again for the same request, and does for another."""
+    import shutil
+
+    from tests.training_helpers import run_script, write_tiny_corpus
+
+    path = write_tiny_corpus(tmp_path, characters=8_000)
+    out, kept = tmp_path / "out", tmp_path / "docs" / "table2_nn"
+    common = ("--corpus", path, "--orders", "1", "--hidden-sizes", "4", "--out", out, "--keep", kept)
+    first = run_script("nn.py", *common, "--epochs", "2")
+    assert first.returncode == 0, first.stderr[-2000:]
+    files = sorted(str(p.relative_to(kept)) for p in kept.rglob("*") if p.is_file())
+    assert files == ["tiny/n1/h4/result.json", "tiny/n1/results.json"]
+    assert json.load(open(kept / "tiny" / "n1" / "results.json")) == json.load(open(out / "tiny" / "n1" /
+                                                                                     "results.json"))
+    row = next(line for line in first.stdout.splitlines() if line.startswith("| 1 |"))
+    shutil.rmtree(out)
+    again = run_script("nn.py", *common, "--epochs", "2")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"n = 1: kept in {kept}, not trained again" in again.stdout and row in again.stdout
+    assert not (out / "tiny" / "n1" / "h4").exists()
+    other = run_script("nn.py", *common, "--epochs", "3")                  # another request: trained
+    assert other.returncode == 0, other.stderr[-2000:]
+    assert "kept in" not in other.stdout and (out / "tiny" / "n1" / "h4" / "result.json").is_file()
+    assert json.load(open(kept / "tiny" / "n1" / "results.json"))["max_epochs"] == 3
+
+
 def test_paper_nn_numbers_are_table_2s():
     from karpathy_rnn.baselines.paper import paper_nn
 
