@@ -383,6 +383,12 @@ MUTANTS = [
     ('scripts/nn.py', '    return results if same and sorted(int(h) for h in results.get("val_loss_nats", {})) == sizes else None', '    return results', 'tests/test_nn.py::keeps_small_results'),
     ('scripts/nn.py', 'SMALL_FILES = ("results.json", "h*/result.json")', 'SMALL_FILES = ("results.json",)', 'tests/test_nn.py::keeps_small_results'),
     ('scripts/nn.py', '            if args.keep:\n                keep_order(', '            if False:\n                keep_order(', 'tests/test_nn.py::keeps_small_results'),
+    ('karpathy_rnn/layers/gru.py', '            candidate = ops.tanh(x_candidate + r * h_candidate)', '            candidate = ops.tanh(x_candidate + h_candidate)', 'tests/test_layers_conformance.py::float64'),
+    ('karpathy_rnn/layers/gru.py', 'h_candidate + bias[2 * self.units:]', 'h_candidate', 'tests/test_layers_conformance.py::default_keras_gru'),
+    ('karpathy_rnn/layers/gru.py', '        if self.reset_after:\n            return None ', '        if False:\n            return None ', 'tests/test_layers_conformance.py::default_keras_gru'),
+    ('karpathy_rnn/layers/conversion.py', 'np.concatenate([rr, -rz, rh])', 'np.concatenate([rr, rz, rh])', 'tests/test_layers_conversion.py::from_keras_and_back'),
+    ('karpathy_rnn/layers/conversion.py', 'np.concatenate([-rz, rr, rh])', 'np.concatenate([rz, rr, rh])', 'tests/test_layers_conversion.py::from_keras_and_back'),
+    ('karpathy_rnn/layers/conversion.py', '        options["reset_after"] = cell.reset_after\n', '        options["reset_after"] = False\n', 'tests/test_layers_conversion.py::from_keras_and_back'),
 ]
 
 

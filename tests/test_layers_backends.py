@@ -46,6 +46,7 @@ from karpathy_rnn.layers import from_keras
 mask = np.ones((3, 6), bool); mask[0, 4:] = False; mask[1, :2] = False; mask[2] = False
 built_ins = {{"LSTM": lambda **kw: keras.layers.LSTM(4, **kw),
              "GRU": lambda **kw: keras.layers.GRU(4, reset_after=False, **kw),
+             "GRU reset_after": lambda **kw: keras.layers.GRU(4, **kw),
              "SimpleRNN": lambda **kw: keras.layers.SimpleRNN(4, **kw)}}
 for name, make in built_ins.items():
     for options in (dict(go_backwards=False), dict(go_backwards=True),

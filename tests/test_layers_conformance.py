@@ -1,6 +1,7 @@
 """Our layers keep the promises Keras' own recurrent-layer tests make, checked against the built-ins.
 
-Each case builds keras.layers.LSTM / GRU(reset_after=False) / SimpleRNN, converts it with
+Each case builds keras.layers.LSTM / GRU (reset_after False, the paper's, and True, Keras' default) / SimpleRNN,
+converts it with
 `from_keras` (exact weights), and compares outputs, states and gradients: masking (right- and
 left-padded, all-masked rows, initial states), go_backwards, Bidirectional, the constructor
 arguments, dropout with the same seed, unroll, registration and the stateful-state API.
@@ -32,10 +33,12 @@ MASK[3, 3] = False
 BUILT_INS = {
     "lstm": lambda **kw: keras.layers.LSTM(N, **kw),
     "gru": lambda **kw: keras.layers.GRU(N, reset_after=False, **kw),
+    "gru_reset_after": lambda **kw: keras.layers.GRU(N, **kw),          # Keras' default GRU
     "rnn": lambda **kw: keras.layers.SimpleRNN(N, **kw),
 }
-OURS = {"lstm": LSTM, "gru": GRU, "rnn": VanillaRNN}
-STATES = {"lstm": 2, "gru": 1, "rnn": 1}
+OURS = {"lstm": LSTM, "gru": GRU, "gru_reset_after": GRU, "rnn": VanillaRNN}
+UNIT_OPTIONS = {"gru_reset_after": {"reset_after": True}}
+STATES = {"lstm": 2, "gru": 1, "gru_reset_after": 1, "rnn": 1}
 
 
 def np_(t):
@@ -106,7 +109,7 @@ def test_masked_gradients_match_keras(unit, fused):
     probe.build((B, T, D))
     for w, g in zip(probe.trainable_weights, theirs_grads[1:]):
         w.assign(g)
-    expected = from_keras(probe).trainable_weights
+    expected = [np_(w) for w in from_keras(probe).trainable_weights]
     assert_all_close(ours_grads[1:], expected, atol=1e-5)
 
 
@@ -269,7 +272,7 @@ def test_every_keras_argument_is_accepted_and_saved_or_refused_by_name(unit):
             continue
         value = defaults.get(name, {"zero_output_for_mask": True, "implementation": 2}.get(name))
         try:
-            layer = OURS[unit](N, **{name: value})
+            layer = OURS[unit](N, **{**UNIT_OPTIONS.get(unit, {}), name: value})
         except ValueError as error:
             assert name in str(error), (name, str(error))
             continue
@@ -284,7 +287,7 @@ def test_every_keras_argument_is_accepted_and_saved_or_refused_by_name(unit):
     (lambda: LSTM(4, activation="relu"), "activation='relu' is not supported.*keras.layers.LSTM"),
     (lambda: GRU(4, recurrent_activation="hard_sigmoid"), "recurrent_activation='hard_sigmoid'"),
     (lambda: VanillaRNN(4, recurrent_activation="sigmoid"), "VanillaRNN has no gates"),
-    (lambda: GRU(4, reset_after=True), "reset_after=True"),
+    (lambda: LSTM(4, reset_after=True), "reset_after=True places a GRU's reset gate"),
     (lambda: LSTM(4, use_cudnn=True), "use_cudnn=True"),
     (lambda: LSTM(4, implementation=1), "implementation=1"),
     (lambda: LSTM(4, dropout_mask="sometimes"), "dropout_mask='sometimes'"),
@@ -309,7 +312,7 @@ def test_the_papers_defaults_stay_the_defaults():
 @pytest.mark.parametrize("unit", sorted(BUILT_INS))
 def test_use_bias_false_converts_exactly(unit):
     theirs, ours = built_pair(unit, use_bias=False, return_sequences=True)
-    assert len(ours.trainable_weights) == len(theirs.trainable_weights) - 1 + (unit == "gru")
+    assert len(ours.trainable_weights) == len(theirs.trainable_weights) - 1 + unit.startswith("gru")
     assert_all_close(ours(X), theirs(X))
     assert_all_close(to_keras(ours)(X), theirs(X))
 
@@ -333,7 +336,7 @@ def test_initializers_per_row_block_and_unit_forget_bias_as_keras():
 def test_regularizers_and_constraints_act_on_the_row_blocks_as_keras(unit):
     """One SGD step on the same data, regularizers and constraints on: the same weights after."""
     # Keras' GRU bias is one vector, ours two: a norm over it cannot be split (refused below)
-    bias_constraint = None if unit == "gru" else keras.constraints.MaxNorm(0.5)
+    bias_constraint = None if unit.startswith("gru") else keras.constraints.MaxNorm(0.5)
     theirs, ours = built_pair(unit, return_sequences=True,
                               kernel_regularizer=keras.regularizers.L2(0.3),
                               recurrent_regularizer=keras.regularizers.L1(0.2),
@@ -402,12 +405,12 @@ def test_convert_model_handles_bidirectional_and_names_what_it_left():
     model = keras.Sequential([
         keras.Input((T, D)),
         keras.layers.Bidirectional(keras.layers.LSTM(N, return_sequences=True)),
-        keras.layers.GRU(N, return_sequences=True),            # reset_after=True: not convertible
+        keras.layers.GRU(N, return_sequences=True, activation="relu"),      # not the paper's: not convertible
         keras.layers.Bidirectional(keras.layers.SimpleRNN(N)),
     ])
     for w in model.trainable_weights:
         w.assign(rng.uniform(-0.5, 0.5, w.shape))
-    with pytest.warns(UserWarning, match=r"left unconverted: 'gru.*reset_after=True"):
+    with pytest.warns(UserWarning, match=r"left unconverted: 'gru.*activation='relu'"):
         ours = convert_model(model)
     assert isinstance(ours.layers[0].forward_layer, LSTM)
     assert isinstance(ours.layers[0].backward_layer, LSTM) and ours.layers[0].backward_layer.go_backwards
@@ -421,6 +424,47 @@ def test_convert_model_handles_bidirectional_and_names_what_it_left():
         back = convert_model(convert_model(convertible), to="keras")
     assert isinstance(back.layers[0].forward_layer, keras.layers.LSTM)
     np.testing.assert_allclose(np_(back(X)), np_(convertible(X)), atol=1e-5)
+
+
+def test_a_default_keras_gru_converts_exactly_both_ways():
+    """Issue 34.2: keras.layers.GRU() (reset_after=True, cuDNN's form) is our GRU(reset_after=True), gates exposed."""
+    model = keras.Sequential([keras.Input((T, D)), keras.layers.GRU(N, return_sequences=True),
+                              keras.layers.GRU(N)])
+    for w in model.trainable_weights:
+        w.assign(rng.uniform(-0.6, 0.6, w.shape))
+    ours = convert_model(model, strict=True)
+    assert all(isinstance(layer, GRU) and layer.reset_after for layer in ours.layers)
+    np.testing.assert_allclose(np_(ours(X)), np_(model(X)), rtol=1e-5, atol=1e-6)
+    back = convert_model(ours, to="keras", strict=True)
+    assert all(layer.cell.reset_after for layer in back.layers)
+    np.testing.assert_allclose(np_(back(X)), np_(model(X)), rtol=1e-5, atol=1e-6)
+    first = ours.layers[0]
+    _, gates = first(X, return_gates=True)
+    np.testing.assert_allclose(np_(gates["h"]), np_(model.layers[0](X)), rtol=1e-5, atol=1e-6)
+    assert set(gates) == {"r", "z", "candidate", "h"}
+    again = GRU.from_config(first.get_config())
+    assert again.reset_after and [w.name for w in first.weights] == ["gate_kernel", "gate_bias", "candidate_kernel",
+                                                                      "candidate_bias", "recurrent_bias"]
+
+
+def test_reset_after_gru_step_is_its_formula_in_float64():
+    """The reset_after=True step against its equations written out in NumPy float64 (the docstring's)."""
+    layer = GRU(N, reset_after=True, return_sequences=True, dtype="float64")
+    layer.build((B, T, D))
+    weights = [np.random.default_rng(5).uniform(-0.7, 0.7, w.shape) for w in layer.weights]
+    layer.set_weights(weights)
+    gate_kernel, gate_bias, candidate_kernel, candidate_bias, recurrent_bias = weights
+    sigm = lambda a: 1 / (1 + np.exp(-a))                                                     # noqa: E731
+    h, expected = np.zeros((B, N)), []
+    for t in range(T):
+        x = X[:, t].astype(np.float64)
+        rz = sigm(x @ gate_kernel[:D] + gate_bias + h @ gate_kernel[D:] + recurrent_bias[:2 * N])
+        r, z = rz[:, :N], rz[:, N:]
+        candidate = np.tanh(x @ candidate_kernel[:D] + candidate_bias
+                            + r * (h @ candidate_kernel[D:] + recurrent_bias[2 * N:]))
+        h = (1 - z) * h + z * candidate
+        expected.append(h)
+    np.testing.assert_allclose(np_(layer(X.astype(np.float64))), np.stack(expected, axis=1), rtol=1e-12, atol=1e-12)
 
 
 # ---- 5. dropout semantics ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Weights both ways with keras.layers.LSTM / GRU(reset_after=False) / SimpleRNN: same outputs."""
+"""Weights both ways with keras.layers.LSTM / GRU (either reset_after) / SimpleRNN: same outputs."""
 
 import numpy as np
 import pytest
@@ -10,6 +10,7 @@ from karpathy_rnn.layers import GRU, LSTM, NestedLSTM, VanillaRNN, convert_model
 BUILT_INS = {
     "lstm": lambda: keras.layers.LSTM(6, return_sequences=True, return_state=True),
     "gru": lambda: keras.layers.GRU(6, reset_after=False, return_sequences=True, return_state=True),
+    "gru_reset_after": lambda: keras.layers.GRU(6, return_sequences=True, return_state=True),
     "rnn": lambda: keras.layers.SimpleRNN(6, return_sequences=True, return_state=True),
 }
 
@@ -28,7 +29,8 @@ def test_from_keras_and_back_give_the_same_outputs(unit):
     _randomise(built_in, rng)
     expected = [keras.ops.convert_to_numpy(t) for t in built_in(x)]
     ours = from_keras(built_in)
-    assert type(ours) is {"lstm": LSTM, "gru": GRU, "rnn": VanillaRNN}[unit]
+    assert type(ours) is {"lstm": LSTM, "gru": GRU, "gru_reset_after": GRU, "rnn": VanillaRNN}[unit]
+    assert getattr(ours, "reset_after", False) == (unit == "gru_reset_after")
     got = [keras.ops.convert_to_numpy(t) for t in ours(x)]
     # keras returns [sequence, h, (c)]; ours [sequence, h, (c)] in the same order
     for a, b in zip(got, expected):
@@ -86,7 +88,7 @@ def test_convert_model_keeps_a_bidirectionals_merge_mode(merge_mode):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: keras.layers.GRU(4), "reset_after=True"),
+    (lambda: keras.layers.GRU(4, activation="relu"), "activation='relu'"),
     (lambda: keras.layers.LSTM(4, activation="relu"), "activation='relu'"),
     (lambda: keras.layers.GRU(4, reset_after=False, recurrent_activation="hard_sigmoid"),
      "recurrent_activation='hard_sigmoid'"),

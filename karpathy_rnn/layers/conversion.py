@@ -1,9 +1,10 @@
-"""Layers both ways between ours and keras.layers.LSTM / GRU(reset_after=False) / SimpleRNN.
+"""Layers both ways between ours and keras.layers.LSTM / GRU / SimpleRNN.
 
 The maths coincide exactly: Keras' LSTM orders its column blocks i, f, c, o where ours are
 i, f, o, g; Keras' GRU interpolates h = z * h_prev + (1 - z) * candidate, the paper
 h = (1 - z) * h_prev + z * candidate, so the paper's z is sigm(-a) of Keras' pre-activation a
-(the z columns and bias change sign). Options travel with the weights: direction, masking output,
+(the z columns and bias change sign); with reset_after=True (Keras' default GRU) Keras' second bias row,
+the recurrent products' own, is our recurrent_bias. Options travel with the weights: direction, masking output,
 unroll, dropouts (Keras' dropout is our dropout_mask='per_sequence'), use_bias, initializers,
 regularizers and constraints (those that the column reordering or the sign change would alter
 are refused with the reason), activity regularizer, dtype policy and seed. What has no
@@ -132,8 +133,6 @@ def _check_keras_layer(layer):
         problems.append(f"activation={config.get('activation')!r} (needs 'tanh')")
     if "recurrent_activation" in config and config["recurrent_activation"] != "sigmoid":
         problems.append(f"recurrent_activation={config['recurrent_activation']!r} (needs 'sigmoid')")
-    if isinstance(layer, keras.layers.GRU) and config.get("reset_after", True):
-        problems.append("reset_after=True (the paper's GRU is reset_after=False)")
     if problems:
         raise ValueError(f"keras layer '{layer.name}' cannot be converted exactly: "
                          + "; ".join(problems) + ".")
@@ -165,6 +164,9 @@ def weights_from_keras(layer):
         candidate_kernel = np.concatenate([wh, uh], axis=0)
         if bias is None:
             return [gate_kernel, candidate_kernel]
+        if cell.reset_after:                       # bias [2, 3n]: the input row, then the recurrent row
+            (bz, br, bh), (rz, rr, rh) = _blocks(bias[0], 3), _blocks(bias[1], 3)
+            return [gate_kernel, np.concatenate([br, -bz]), candidate_kernel, bh, np.concatenate([rr, -rz, rh])]
         bz, br, bh = _blocks(bias, 3)
         return [gate_kernel, np.concatenate([br, -bz]), candidate_kernel, bh]
     return [np.concatenate([kernel, recurrent], axis=0)] + ([] if bias is None else [bias])
@@ -185,6 +187,8 @@ def from_keras(layer):
     options.update(_carried_initializers(_options_of(cell), is_gru))
     if isinstance(layer, keras.layers.LSTM):
         options["unit_forget_bias"] = cell.unit_forget_bias
+    if is_gru:
+        options["reset_after"] = cell.reset_after
     ours = _PAIRS[type(layer)](**options)
     input_dim = int(cell.kernel.shape[0])
     batch = layer.states[0].shape[0] if ours.stateful else None
@@ -237,14 +241,18 @@ def weights_to_keras(layer):
         weights = [stack[:d], stack[d:]]
         if layer.use_bias:
             br, bz = _blocks(_numpy(layer.gate_bias), 2)
-            weights.append(np.concatenate([-bz, br, _numpy(layer.candidate_bias)]))
+            bias = np.concatenate([-bz, br, _numpy(layer.candidate_bias)])
+            if layer.reset_after:             # Keras' second row: the recurrent products' biases
+                rr, rz, rh = _blocks(_numpy(layer.recurrent_bias), 3)
+                bias = np.stack([bias, np.concatenate([-rz, rr, rh])])
+            weights.append(bias)
         return weights
     kernel = _numpy(layer.kernel)
     return [kernel[:d], kernel[d:]] + ([_numpy(layer.bias)] if layer.use_bias else [])
 
 
 def to_keras(layer):
-    """A built keras LSTM / GRU(reset_after=False) / SimpleRNN computing exactly what `layer` does."""
+    """A built keras LSTM / GRU / SimpleRNN computing exactly what `layer` does."""
     weights = weights_to_keras(layer)
     is_gru = isinstance(layer, GRU)
     options = {name: getattr(layer, name) for name in _SAME}
@@ -257,7 +265,7 @@ def to_keras(layer):
     if isinstance(layer, LSTM):
         built_in = keras.layers.LSTM(unit_forget_bias=layer.unit_forget_bias, **options)
     elif is_gru:
-        built_in = keras.layers.GRU(reset_after=False, **options)
+        built_in = keras.layers.GRU(reset_after=layer.reset_after, **options)
     else:
         built_in = keras.layers.SimpleRNN(**options)
     batch = layer.state_variables[0].shape[0] if layer.stateful else None

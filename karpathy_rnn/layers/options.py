@@ -59,8 +59,8 @@ def refuse_keras_only_options(layer_name, use_cudnn, implementation, reset_after
                          "kernel variant (and its dropout masks); only 2, Keras' default, which "
                          "changes nothing here, is accepted. Leave it out.")
     if reset_after is not None and reset_after is not False:
-        raise ValueError(f"{layer_name}: reset_after={reset_after!r}: the paper's GRU (section 3.1) "
-                         "applies the reset gate before the matmul, which is reset_after=False.")
+        raise ValueError(f"{layer_name}: reset_after={reset_after!r} places a GRU's reset gate; a {layer_name} "
+                         "has none (karpathy_rnn.layers.GRU takes reset_after=True).")
 
 
 class _RowBlocks:
