@@ -389,6 +389,15 @@ MUTANTS = [
     ('karpathy_rnn/layers/conversion.py', 'np.concatenate([rr, -rz, rh])', 'np.concatenate([rr, rz, rh])', 'tests/test_layers_conversion.py::from_keras_and_back'),
     ('karpathy_rnn/layers/conversion.py', 'np.concatenate([-rz, rr, rh])', 'np.concatenate([rz, rr, rh])', 'tests/test_layers_conversion.py::from_keras_and_back'),
     ('karpathy_rnn/layers/conversion.py', '        options["reset_after"] = cell.reset_after\n', '        options["reset_after"] = False\n', 'tests/test_layers_conversion.py::from_keras_and_back'),
+    ('karpathy_rnn/layers/torch_conversion.py', '_LSTM_ROWS = [0, 1, 3, 2] ', '_LSTM_ROWS = [0, 1, 2, 3] ', 'tests/test_layers_torch.py::outputs_and_states'),
+    ('karpathy_rnn/layers/torch_conversion.py', '    gate_kernel = np.concatenate([r, -z], axis=1)', '    gate_kernel = np.concatenate([r, z], axis=1)', 'tests/test_layers_torch.py::outputs_and_states'),
+    ('karpathy_rnn/layers/torch_conversion.py', '    return [gate_kernel, np.concatenate([b_r, -b_z]), candidate, b_n, np.concatenate([h_r, -h_z, h_n])]', '    return [gate_kernel, np.concatenate([b_r, -b_z]), candidate, b_n, np.concatenate([h_r, h_z, h_n])]', 'tests/test_layers_torch.py::outputs_and_states'),
+    ('karpathy_rnn/layers/torch_conversion.py', 'bias = np.split(biases[0].astype(np.float64) + biases[1], 4)', 'bias = np.split(biases[0].astype(np.float64), 4)', 'tests/test_layers_torch.py::outputs_and_states'),
+    ('karpathy_rnn/layers/torch_conversion.py', '    suffix = f"_l{layer}" + ("_reverse" if reverse else "")', '    suffix = f"_l{layer}"', 'tests/test_layers_torch.py::outputs_and_states'),
+    ('karpathy_rnn/layers/torch_conversion.py', '        dropout = float(module.dropout) if layer < module.num_layers - 1 else 0.0', '        dropout = float(module.dropout)', 'tests/test_layers_torch.py::dropout_between_layers'),
+    ('karpathy_rnn/layers/torch_conversion.py', '        out.update(bias_ih=np.concatenate([b_r, -b_z, values[3]]), bias_hh=np.concatenate([h_r, -h_z, h_n]))', '        out.update(bias_ih=np.concatenate([b_r, b_z, values[3]]), bias_hh=np.concatenate([h_r, -h_z, h_n]))', 'tests/test_layers_torch.py::outputs_and_states'),
+    ('karpathy_rnn/layers/torch_conversion.py', '        input_dim = module.hidden_size * (2 if module.bidirectional else 1)', '        input_dim = module.hidden_size', 'tests/test_layers_torch.py::outputs_and_states'),
+    ('karpathy_rnn/layers/torch_conversion.py', '    if any(not layer.reset_after for layer in gru):', '    if False:', 'tests/test_layers_torch.py::refuses_what_one'),
 ]
 
 

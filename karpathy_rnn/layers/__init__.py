@@ -15,5 +15,6 @@ from karpathy_rnn.layers.vanilla import VanillaRNN
 __all__ = ["LSTM", "GRU", "VanillaRNN", "NestedLSTM", "OneHotDense", "RecurrentLayer", "paper_initializer"]
 
 from karpathy_rnn.layers.conversion import convert_model, from_keras, to_keras  # noqa: E402
+from karpathy_rnn.layers.torch_conversion import from_torch, to_torch  # noqa: E402
 
-__all__ += ["from_keras", "to_keras", "convert_model"]
+__all__ += ["from_keras", "to_keras", "convert_model", "from_torch", "to_torch"]
