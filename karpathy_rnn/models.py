@@ -37,7 +37,7 @@ class CharacterOneHot(keras.layers.Layer):
 
 
 def char_language_model(characters, unit="lstm", layers=2, hidden=128, dropout=0.0, depth=2,
-                        batch_size=None, stateful=False, seed=None, fused_xla=True, dtype=None):
+                        batch_size=None, stateful=False, seed=None, fused_xla=True, dtype=None, reset_after=False):
     """The paper's char-LM (section 3.2): ids [B, T] -> logits [B, T, K] over `characters`.
 
     `dropout` applies to the inputs of layers 2..L and to the last layer's output (the
@@ -45,6 +45,7 @@ def char_language_model(characters, unit="lstm", layers=2, hidden=128, dropout=0
     goes to every recurrent layer (XLA for the TensorFlow fast path's loops). `dtype`: a Keras dtype
     policy for every layer (None: the global one); under a mixed policy (e.g. "mixed_bfloat16") the
     logits layer stays in float32, so the softmax and the loss are float32 (Keras' mixed-precision guide).
+    `reset_after`: the GRU's form (False, the default: the paper's; True: torch's and Keras' default).
     """
     policy = keras.dtype_policies.get(dtype) if dtype is not None else keras.config.dtype_policy()
     logits_dtype = policy.variable_dtype if policy.compute_dtype != policy.variable_dtype else dtype
@@ -62,6 +63,8 @@ def char_language_model(characters, unit="lstm", layers=2, hidden=128, dropout=0
                        seed=None if seed is None else seed + 10 * index, fused_xla=fused_xla)
         if unit == "nlstm":
             options["depth"] = depth
+        if unit == "gru" and reset_after:
+            options["reset_after"] = True
         x = UNITS[unit](hidden, **options)(x)
     logits = keras.layers.Dense(len(characters), name="logits", dtype=logits_dtype,   # kernel, bias: own streams
                                 kernel_initializer=paper_initializer(None if seed is None else seed + 1),
