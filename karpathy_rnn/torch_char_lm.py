@@ -170,7 +170,7 @@ def to_char_lm(model: TorchCharLM, characters: str):
     return ours
 
 
-def torch_loss(model: TorchCharLM, ids: np.ndarray, chunk: int = 1000) -> float:
+def torch_loss(model: TorchCharLM, ids: np.ndarray, chunk: int = 10_000) -> float:
     """Mean cross-entropy (nats per character) of the torch model on `ids` read as one stream from a zero state, each
     character predicted from those before it (the first is not scored)."""
     import torch
@@ -191,7 +191,7 @@ def torch_loss(model: TorchCharLM, ids: np.ndarray, chunk: int = 1000) -> float:
     return total / max(count, 1)
 
 
-def keras_loss(char_lm, ids: np.ndarray, chunk: int = 1000) -> float:
+def keras_loss(char_lm, ids: np.ndarray, chunk: int = 10_000) -> float:
     """The same mean cross-entropy for our char-LM (its carry model, states passed from chunk to chunk)."""
     from karpathy_rnn.models import probe_model, state_input_names
 

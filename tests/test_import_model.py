@@ -76,6 +76,8 @@ def test_a_torch_char_lm_imports_with_torchs_loss_and_the_scripts_take_it(tmp_pa
     config = json.loads((out / "config.json").read_text())
     assert config["vocabulary"] == "".join(sorted(characters)) and config["unit"] == kind.lower()
     assert config["hidden"] == 24
+    if kind == "GRU":
+        return                                          # the scripts below: once (LSTM) is enough
     # the scripts take the imported run as one of train.py's
     sampled = run_script("sample.py", out, "--length", "40", "--seed", "1")
     assert sampled.returncode == 0 and len(sampled.stdout) >= 40, sampled.stderr[-2000:]

@@ -33,7 +33,9 @@ TINY = {"train.py": ["--max-steps", "2", "--batch-size", "10", "--unroll", "20",
         # the War and Peace test split (325,823 characters) in 16 lanes: 12 s a trace instead of 22 (issue 32's CI)
         "analyze.py runs/war_and_peace-lstm-2x128": ["--lanes", "16"],
         "analyze.py trace": ["--lanes", "16"],
-        "analyze.py runs/quick": ["--lanes", "16"]}
+        "analyze.py runs/quick": ["--lanes", "16"],
+        "analyze.py runs/torch-tiny": ["--lanes", "16"],
+        "train_torch_char_lm.py": ["--steps", "5", "--every", "5"]}
 
 
 def readme_commands() -> list[tuple[int, str]]:
@@ -63,6 +65,7 @@ def test_every_readme_command_runs_as_written_in_order(tmp_path, shared_data):
     folder = tmp_path / "clone"
     folder.mkdir()
     os.symlink(os.path.join(REPO, "scripts"), folder / "scripts")
+    os.symlink(os.path.join(REPO, "benchmarks"), folder / "benchmarks")        # the README's PyTorch model
     (folder / "README.md").write_bytes(open(os.path.join(REPO, "README.md"), "rb").read())
     (folder / ".gitignore").write_bytes(open(os.path.join(REPO, ".gitignore"), "rb").read())
     env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
@@ -79,7 +82,8 @@ def test_every_readme_command_runs_as_written_in_order(tmp_path, shared_data):
             with tensorboard(str(folder / "runs"), expect_runs=0):
                 pass
         else:
-            assert words[0] == "python" and words[1].startswith("scripts/"), f"README line {number}: {command}"
+            assert words[0] == "python" and words[1].startswith(("scripts/", "benchmarks/")), \
+                f"README line {number}: {command}"
             done = _run(words, folder, env)
             assert done.returncode == 0, f"README line {number}: {command}\n{done.stderr[-3000:]}"
             assert not [line for line in done.stderr.splitlines() if line.startswith(("I0000", "W0000", "E0000"))]
@@ -91,7 +95,9 @@ def test_every_readme_command_runs_as_written_in_order(tmp_path, shared_data):
     subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=folder, check=True,
                             capture_output=True, text=True).stdout.split("\n")
-    assert sorted(line for line in status if line) == ["?? .gitignore", "?? README.md", "?? scripts"], status
+    assert sorted(line for line in status if line) == ["?? .gitignore", "?? README.md", "?? benchmarks", "?? scripts"], \
+        status
+    assert (folder / "runs" / "torch-tiny" / "analysis" / "test" / "report.md").is_file()      # issue 34.1
 
 
 def test_the_readme_smoke_run_is_mostly_training_and_leaves_the_plateau():

@@ -1,0 +1,69 @@
+"""Train a character language model in plain PyTorch, not with karpathy_rnn: the kind of model researchers hold, on
+which `scripts/import_model.py torch` is shown (issue 34).
+
+    python benchmarks/train_torch_char_lm.py --corpus tiny_shakespeare --out runs/torch-lm
+
+An nn.Embedding(K, 64), a 2x128 nn.LSTM (batch_first), an nn.Linear(128, K); Adam, batches of 32 random windows of
+100 characters of the corpus' training split. Writes OUT/model.pt (torch.save of the state_dict) and OUT/vocab.json
+({character: id}, the corpus' characters sorted), and prints the loss every --every steps.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--corpus", default="tiny_shakespeare", help="a corpus name or a .txt file (default: %(default)s)")
+    p.add_argument("--out", required=True, help="folder for model.pt and vocab.json")
+    p.add_argument("--steps", type=int, default=500, help="Adam steps (default: %(default)s)")
+    p.add_argument("--hidden", type=int, default=128, help="LSTM units per layer (default: %(default)s)")
+    p.add_argument("--every", type=int, default=100, help="print the loss every N steps (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    import torch
+
+    from karpathy_rnn.data.corpus import load_corpus
+
+    text = load_corpus(args.corpus).text("train")           # only the text: the model and its training are torch's
+    characters = sorted(set(text))
+    index = {c: i for i, c in enumerate(characters)}
+    ids = torch.tensor([index[c] for c in text])
+    torch.manual_seed(args.seed)
+
+    class CharLM(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = torch.nn.Embedding(len(characters), 64)
+            self.lstm = torch.nn.LSTM(64, args.hidden, num_layers=2, batch_first=True)
+            self.decoder = torch.nn.Linear(args.hidden, len(characters))
+
+        def forward(self, x):
+            return self.decoder(self.lstm(self.embed(x))[0])
+
+    model = CharLM()
+    optimiser = torch.optim.Adam(model.parameters(), lr=2e-3)
+    started = time.perf_counter()
+    for step in range(1, args.steps + 1):
+        starts = torch.randint(0, len(ids) - 101, (32,))
+        x = torch.stack([ids[s:s + 100] for s in starts])
+        y = torch.stack([ids[s + 1:s + 101] for s in starts])
+        optimiser.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x).reshape(-1, len(characters)), y.reshape(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        optimiser.step()
+        if step % args.every == 0 or step == args.steps:
+            print(f"step {step}: loss {loss.item():.4f} nats/char ({time.perf_counter() - started:.0f} s)", flush=True)
+    os.makedirs(args.out, exist_ok=True)
+    torch.save(model.state_dict(), os.path.join(args.out, "model.pt"))
+    with open(os.path.join(args.out, "vocab.json"), "w", encoding="utf-8") as handle:
+        json.dump(index, handle, ensure_ascii=False)
+    print(f"wrote {os.path.join(args.out, 'model.pt')} and vocab.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
