@@ -402,6 +402,10 @@ MUTANTS = [
     ('karpathy_rnn/torch_char_lm.py', '                 else model.state[model.embedding].astype(np.float64))[order]', '                 else model.state[model.embedding].astype(np.float64))', 'tests/test_import_model.py::imports_with_torchs_loss and LSTM'),
     ('scripts/import_model.py', 'torch_loss(model, order[ids])', 'torch_loss(model, ids)', 'tests/test_import_model.py::imports_with_torchs_loss and LSTM'),
     ('karpathy_rnn/torch_char_lm.py', '        embedding = None if not candidates and input_size == size else _pick(', '        embedding = None if input_size == size else _pick(', 'tests/test_import_model.py::describe_asks'),
+    ('karpathy_rnn/show.py', '    state = state or ("c" if "c" in info.gates else "h")', '    state = state or "h"', 'tests/test_analyze_script.py::show_colored_text'),
+    ('karpathy_rnn/show.py', '        values.append(gates[(info.name, state)][0, :, cell])', '        values.append(gates[(info.name, state)][0, :, 0])', 'tests/test_analyze_script.py::show_colored_text'),
+    ('karpathy_rnn/show.py', '    return CellActivations(title, text, cell_values(np.concatenate(values), state), value_range(info.unit, state))', '    return CellActivations(title, text, cell_values(np.concatenate(values), state), (-1.0, 1.0))', 'tests/test_analyze_script.py::show_colored_text'),
+    ('karpathy_rnn/show.py', '    if not 0 <= cell < layer.units:', '    if not 0 <= cell <= layer.units:', 'tests/test_analyze_script.py::color_refusals'),
 ]
 
 

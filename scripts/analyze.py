@@ -635,11 +635,8 @@ def _agreement(args, log):
 
 
 def _color(args, p, log):
-    import numpy as np
-
-    from karpathy_rnn.analysis.cells import cell_values, value_range
-    from karpathy_rnn.analysis.extract import open_gate_model
     from karpathy_rnn.render import colored_text_html, html_page
+    from karpathy_rnn.show import cell_activations, check_cell
 
     if args.file:
         from karpathy_rnn.data.textfile import read_text
@@ -657,30 +654,16 @@ def _color(args, p, log):
 
     config = char_lm_config(args.model)
     if config is not None:                     # what the run's config.json decides, before TensorFlow loads
-        _check_cell(find_layer(_configured_layers(config), args.layer), args.cell)
+        check_cell(find_layer(_configured_layers(config), args.layer), args.cell)
         Vocabulary(tuple(config["vocabulary"])).encode(text)
-    model = open_gate_model(args.model)
-
-    layer = find_layer(model.layers, args.layer)
-    state = args.state or ("c" if "c" in layer.gates else "h")
-    if state not in layer.gates:
-        raise KRNNError(f"layer {layer.name} ({layer.unit.upper()}) has no {state!r}; it has {', '.join(layer.gates)}")
-    _check_cell(layer, args.cell)
-    ids = Vocabulary(tuple(model.vocabulary)).encode(text)
-    states, values = model.zero_states(1), []
-    for start in range(0, len(ids), 1000):
-        _, gates, states = model.step(ids[None, start:start + 1000], states)
-        values.append(gates[(layer.name, state)][0, :, args.cell])
-    values = cell_values(np.concatenate(values), state)
-    scale = value_range(layer.unit, state)                      # a gate on 0..1, a state on -1..+1
-    title = f"{layer.name} cell {args.cell} ({'tanh(c)' if state == 'c' else state})"
+    shown = cell_activations(args.model, text, args.layer, args.cell, args.state)   # a gate 0..1, a state -1..+1
     if args.out.endswith(".png"):
         from karpathy_rnn.plots import colored_text_figure, save_figure
-        save_figure(colored_text_figure([(title, text, values, scale)]), args.out)
+        save_figure(colored_text_figure([(shown.title, text, shown.values, shown.scale)]), args.out)
     else:
         from karpathy_rnn.atomic import atomic_file
         with atomic_file(args.out, "w", encoding="utf-8") as handle:
-            handle.write(html_page(title, colored_text_html(text, values, title, scale)))
+            handle.write(html_page(shown.title, colored_text_html(text, shown.values, shown.title, shown.scale)))
     log(f"wrote {args.out}")
 
 
@@ -690,13 +673,6 @@ def _configured_layers(config: dict) -> list:
 
     return [SimpleNamespace(name=f"{config['unit']}{index}", units=config["hidden"])
             for index in range(1, config["layers"] + 1)]
-
-
-def _check_cell(layer, cell: int) -> None:
-    """KRNNError unless `cell` is a cell of `layer`."""
-    if not 0 <= cell < layer.units:
-        raise KRNNError(f"cell {cell} is out of range: layer {layer.name} has {layer.units} cells, "
-                        f"0..{layer.units - 1}")
 
 
 def main(argv=None) -> int:

@@ -202,3 +202,46 @@ def test_help_documents_the_default_command_and_sub_commands():
                  "analyze.py color --help", "(default: 1)"):
         assert flag in done.stdout, flag
     assert "error: the following arguments are required: RUN_OR_SAVEDMODEL" in error_line(run_script("analyze.py"))
+
+
+def test_show_colored_text_is_the_color_commands_figure_inline(trained, tmp_path):
+    """Issue 34.5: show.colored_text renders in a notebook (_repr_html_) what `analyze.py color` writes, for a run
+    directory or a model in memory, the scale's key included (escaping: tests/test_render_and_summary.py)."""
+    import re
+
+    from karpathy_rnn import show
+    from karpathy_rnn.errors import KRNNError
+    from karpathy_rnn.models import load_model
+
+    run, _, gru = trained
+    text = "the cat sat on a mat\n"
+    page = tmp_path / "cell.html"
+    done = run_script("analyze.py", "color", run, "--layer", "2", "--cell", "3", "--text", text, "--out", page)
+    assert done.returncode == 0, done.stderr[-2000:]
+    inline = show.colored_text(run, text, layer=2, cell=3)
+    fragment = inline._repr_html_()
+    assert fragment in page.read_text()                              # the same figure, byte for byte
+    assert "lstm2 cell 3 (tanh(c))" in fragment
+    assert fragment.count("<span ") == len(text)
+    in_memory = show.colored_text(load_model(f"{run}/best.keras"), text, layer="lstm2", cell=3)
+    titles = lambda html: [float(v) for v in re.findall(r'title="([^"]*)"', html)]                   # noqa: E731
+    assert titles(in_memory._repr_html_()) == titles(fragment)         # the same values on hover
+    # an independent reading: the probe model's c of lstm2, cell 3, over the same characters, through tanh
+    from karpathy_rnn.data.vocabulary import Vocabulary
+    from karpathy_rnn.models import model_characters, probe_model
+
+    model = load_model(f"{run}/best.keras")
+    ids = Vocabulary(tuple(model_characters(model))).encode(text)[None]
+    c = np.asarray(probe_model(model)(ids)["gates"]["lstm2"]["c"])[0, :, 3]
+    np.testing.assert_allclose(titles(fragment), np.tanh(c), atol=2e-3)    # float16 in the trace path, 3 decimals
+    from karpathy_rnn.render import scale_key_html
+
+    gate = show.colored_text(gru, "the mat", layer=1, cell=0, state="z")._repr_html_()
+    assert "gru1 cell 0 (z)" in gate and scale_key_html((0.0, 1.0)) in gate           # a gate on its 0..1 scale
+    assert scale_key_html((-1.0, 1.0)) in fragment
+    assert show.colored_text(run, text, layer=1, cell=0).save(tmp_path / "saved.html").endswith("saved.html")
+    assert (tmp_path / "saved.html").read_text().startswith("<!DOCTYPE html>")
+    for kwargs, message in [(dict(layer=9), "layer 9 is out of range"), (dict(cell=99), "cell 99 is out of range"),
+                            (dict(state="q"), "has no 'q'")]:
+        with pytest.raises(KRNNError, match=message):
+            show.colored_text(run, "the", **kwargs)
