@@ -55,7 +55,6 @@ def _numpy(tensor) -> np.ndarray:
 def _ours_weights(module, kind: str, suffix: str) -> list[np.ndarray]:
     """Our weight list (trainable_weights order) for one layer and direction of a torch module."""
     w_ih, w_hh = _numpy(getattr(module, f"weight_ih{suffix}")), _numpy(getattr(module, f"weight_hh{suffix}"))
-    n = module.hidden_size
     biases = ((_numpy(getattr(module, f"bias_ih{suffix}")), _numpy(getattr(module, f"bias_hh{suffix}")))
               if module.bias else None)
     stacked = np.concatenate([w_ih.T, w_hh.T], axis=0)                  # [in + n, G * n] on [x; h]
