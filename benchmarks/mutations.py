@@ -406,6 +406,7 @@ MUTANTS = [
     ('karpathy_rnn/show.py', '        values.append(gates[(info.name, state)][0, :, cell])', '        values.append(gates[(info.name, state)][0, :, 0])', 'tests/test_analyze_script.py::show_colored_text'),
     ('karpathy_rnn/show.py', '    return CellActivations(title, text, cell_values(np.concatenate(values), state), value_range(info.unit, state))', '    return CellActivations(title, text, cell_values(np.concatenate(values), state), (-1.0, 1.0))', 'tests/test_analyze_script.py::show_colored_text'),
     ('karpathy_rnn/show.py', '    if not 0 <= cell < layer.units:', '    if not 0 <= cell <= layer.units:', 'tests/test_analyze_script.py::color_refusals'),
+    ('karpathy_rnn/analysis/agreement.py', '    reads, out = np.asarray(ids, np.int32)[:-1], []', '    reads, out = np.asarray(ids, np.int32)[1:], []', 'tests/test_analyze_oracles.py::agreement_of_three_runs'),
 ]
 
 

@@ -131,8 +131,10 @@ def _parser():
     agreement.add_argument("runs", nargs="+", metavar="RUN", help="training run folders, or folders holding them "
                            "(a grid's --logdir)")
     agreement.add_argument("--split", default="test", choices=("train", "val", "test"),
-                           help="the split the runs were traced on (default: %(default)s)")
+                           help="the split compared (default: %(default)s)")
     agreement.add_argument("--corpus", help="keep only the runs of this corpus (needed when a folder holds several)")
+    agreement.add_argument("--data-dir", help="folder holding the corpus files, for runs without a trace (default: "
+                           "$KRNN_DATA_DIR, the cache)")
     agreement.add_argument("--out", default="agreement", help="output folder (default: %(default)s)")
     agreement.add_argument("--logdir", help="where the plugin's agreement summary goes (default: OUT)")
     connectivity = sub.add_parser("connectivity", help="Distill 2019: which earlier inputs drive each prediction",
@@ -222,8 +224,10 @@ summary with examples into --logdir. The n-gram traces must be of the same corpu
 
 AGREEMENT_HELP = """Figure 1 (right) for several trained models: the fraction of the split's characters on which each
 pair agrees on the most likely next character, and a t-SNE embedding of 1 - agreement (scikit-learn, seed 0),
-coloured by unit, sized by parameters, marked by depth. Each run needs a trace of the split
-(`python scripts/analyze.py trace RUN`, or the default command). Writes under --out: agreement.json,
+coloured by unit, sized by parameters, marked by depth. A run's predictions come from its trace of the split
+(`python scripts/analyze.py trace RUN`, or the default command) where it has one, else from its best.keras over the
+split in one pass (the same numbers, no trace written: a grid of large models needs no gigabytes of gates). Writes
+under --out: agreement.json,
 agreement.csv, figure1_agreement.png; and the plugin's agreement summary into --logdir."""
 
 
@@ -558,10 +562,37 @@ def _agreement_runs(folders: list[str], corpus: str | None, split: str) -> list[
     if not runs:
         raise KRNNError(f"no run of corpus {corpus!r} in {', '.join(folders)}; check --corpus")
     for run in runs:
-        if not os.path.isfile(os.path.join(run, "analysis", split, "trace", "trace.json")):
-            raise KRNNError(f"run {run!r} has no trace of the {split} split; make it with "
-                            f"`python scripts/analyze.py trace {run} --split {split}`")
+        if not os.path.isfile(os.path.join(run, "analysis", split, "trace", "trace.json")) and \
+                not os.path.isfile(os.path.join(run, "best.keras")):
+            raise KRNNError(f"run {run!r} has neither a trace of the {split} split nor a best.keras to predict it "
+                            f"with; make one with `python scripts/analyze.py trace {run} --split {split}`")
     return runs
+
+
+def _agreement_predictions(run: str, split: str, data_dir: str | None):
+    """(most likely characters [N], the split's text, the vocabulary) of a run: from its trace of `split` when it has
+    one, else predicted by its best.keras over the split in one pass (no trace written)."""
+    from types import SimpleNamespace
+
+    from karpathy_rnn.analysis.agreement import most_likely, stream_most_likely
+    from karpathy_rnn.analysis.trace import Trace
+
+    trace_dir = os.path.join(run, "analysis", split, "trace")
+    if os.path.isfile(os.path.join(trace_dir, "trace.json")):
+        trace = Trace(trace_dir)
+        return most_likely(trace), trace.text, trace.meta.get("vocabulary")
+    from karpathy_rnn.data.corpus import load_corpus
+    from karpathy_rnn.data.vocabulary import Vocabulary
+    from karpathy_rnn.sampling import open_language_model
+
+    stepper = open_language_model(run)
+    characters = "".join(stepper.vocabulary.chars)
+    config = read_config(run) or {}
+    corpus = _run_corpus(config, SimpleNamespace(vocabulary=characters)) or load_corpus(
+        config.get("corpus") or config.get("corpus_name"), split=config.get("split"),
+        data_dir=data_dir or config.get("data_dir"), download=False, vocabulary=Vocabulary(tuple(characters)))
+    ids = corpus.scoring_ids(split)
+    return stream_most_likely(stepper.step, stepper.zero_states(1), ids), corpus.text(split), characters
 
 
 CONNECTIVITY_HELP = """Connectivity (Madsen, Distill 2019): for each character j of a text, the L2 norm over the input
@@ -604,9 +635,7 @@ def _agreement(args, log):
     import numpy as np
 
     from karpathy_rnn.analysis import publish_agreement as publish
-    from karpathy_rnn.analysis.agreement import LEAST_FOR_TSNE, agreement_matrix, embed, most_likely
-    from karpathy_rnn.analysis.longrange import check_same_text
-    from karpathy_rnn.analysis.trace import Trace
+    from karpathy_rnn.analysis.agreement import LEAST_FOR_TSNE, agreement_matrix, embed
 
     runs = _agreement_runs(args.runs, args.corpus, args.split)
     if len(runs) < LEAST_FOR_TSNE:
@@ -616,17 +645,22 @@ def _agreement(args, log):
     names = [os.path.basename(os.path.normpath(run)) for run in runs]
     if len(set(names)) < len(names):
         names = [os.path.relpath(run) for run in runs]
-    traces = dict(zip(names, (Trace(os.path.join(run, "analysis", args.split, "trace")) for run in runs)))
-    check_same_text(traces)
-    matrix = agreement_matrix(np.stack([most_likely(trace) for trace in traces.values()]))
+    read = {name: _agreement_predictions(run, args.split, args.data_dir) for name, run in zip(names, runs)}
+    first_name, (_, first_text, first_vocabulary) = next(iter(read.items()))
+    for name, (_, text, vocabulary) in read.items():
+        if vocabulary != first_vocabulary or text != first_text:
+            raise KRNNError(f"runs {first_name!r} and {name!r} are not of the same text and vocabulary "
+                            f"({len(first_text):,} and {len(text):,} characters of {args.split}); give runs of one "
+                            "corpus (--corpus keeps those of one)")
+    matrix = agreement_matrix(np.stack([predictions for predictions, _, _ in read.values()]))
     models = []
     for name, run in zip(names, runs):
         config, results = read_config(run) or {}, read_results(run) or {}
         models.append({"name": name, "unit": str(config.get("unit", "")), "layers": int(config.get("layers") or 1),
                        "params": int(results.get("params") or 0)})
-    first = next(iter(traces.values()))
-    body = publish.agreement_body(models, matrix, embed(matrix), first.length, args.split)
-    files = publish.write_files(args.out, body, f"{first.meta.get('corpus', '')} {args.split}: t-SNE of agreement "
+    corpus_name = (read_config(runs[0]) or {}).get("corpus_name", "")
+    body = publish.agreement_body(models, matrix, embed(matrix), len(first_text), args.split)
+    files = publish.write_files(args.out, body, f"{corpus_name} {args.split}: t-SNE of agreement "
                                 "on the most likely character")
     logdir = publish.write_summary(args.logdir or args.out, body)
     for name, row in zip(names, matrix):

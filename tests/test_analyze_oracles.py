@@ -152,6 +152,20 @@ def test_agreement_of_three_runs_agrees_with_their_traces(setup, tmp_path):
     assert os.path.getsize(out / "figure1_agreement.png") > 1000
     summary = plugin_summaries(str(out))["karpathy_rnn/agreement"]
     assert summary["models"] == body["models"] and summary["matrix"] == body["matrix"]
+    # issue 33: a run with no trace is predicted by its model in one pass: the same predictions as its trace's
+    copy = tmp_path / "runs-copy"
+    shutil.copytree(runs, copy, ignore=shutil.ignore_patterns("analysis"))
+    shutil.copytree(runs / "large", copy / "large-traced")                   # with its trace, for the pair
+    done = run_script("analyze.py", "agreement", copy, "--out", tmp_path / "again")
+    assert done.returncode == 0, done.stderr[-3000:]
+    again = json.load(open(tmp_path / "again" / "agreement.json"))
+    index = {m["name"]: i for i, m in enumerate(again["models"])}
+    assert again["matrix"][index["large"]][index["large-traced"]] == 1.0
+    for a in names:
+        for b in names:
+            assert again["matrix"][index[a]][index[b]] == pytest.approx(body["matrix"][names.index(a)][
+                names.index(b)], abs=1e-6)
+    assert not (copy / "large" / "analysis").exists()                         # no trace written
 
 
 def test_bad_input_is_one_line(setup, tmp_path):
@@ -180,7 +194,11 @@ def test_bad_input_is_one_line(setup, tmp_path):
     assert bad.returncode == 2 and "needs at least 3" in error_line(bad)
     shutil.rmtree(tmp_path / "other-runs" / "other" / "analysis")       # its trace, written by --compare above
     bad = run_script("analyze.py", "agreement", runs, tmp_path / "other-runs", "--out", tmp_path / "a")
-    assert bad.returncode == 2 and "has no trace of the test split" in error_line(bad)
+    assert bad.returncode == 2 and "are not of the same text" in error_line(bad)     # predicted by its model
+    shutil.copytree(tmp_path / "other-runs" / "other", tmp_path / "lone-runs" / "lone",
+                    ignore=shutil.ignore_patterns("best.keras", "analysis"))
+    bad = run_script("analyze.py", "agreement", runs, tmp_path / "lone-runs", "--out", tmp_path / "a")
+    assert bad.returncode == 2 and "has neither a trace of the test split nor a best.keras" in error_line(bad)
     assert run_script("analyze.py", "trace", tmp_path / "other-runs" / "other", "--no-progress").returncode == 0
     for name in ("small", "gru"):
         assert run_script("analyze.py", "trace", runs / name, "--no-progress").returncode == 0

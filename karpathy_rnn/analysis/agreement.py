@@ -23,6 +23,17 @@ def most_likely(trace: Trace, rows: int = CHUNK_ROWS) -> np.ndarray:
     return out
 
 
+def stream_most_likely(step, states, ids: np.ndarray, chunk: int = 10_000) -> np.ndarray:
+    """int32 [N]: the most likely character after each of ids[:-1] (ids [N+1], Corpus.scoring_ids), read once from
+    `states` by `step(ids [1, T], states) -> (logits [1, T, K], states)`: a trace's predictions with one lane, without
+    the trace (its gates are gigabytes for a large model)."""
+    reads, out = np.asarray(ids, np.int32)[:-1], []
+    for start in range(0, len(reads), chunk):
+        logits, states = step(reads[None, start:start + chunk], states)
+        out.append(np.argmax(np.asarray(logits)[0], axis=-1))
+    return np.concatenate(out).astype(np.int32) if out else np.empty(0, np.int32)
+
+
 def agreement_matrix(predictions: np.ndarray) -> np.ndarray:
     """float64 [M, M]: the fraction of characters on which models i and j (rows of predictions [M, N]) predict
     the same most likely character; symmetric with ones on the diagonal."""
