@@ -192,21 +192,18 @@ def torch_loss(model: TorchCharLM, ids: np.ndarray, chunk: int = 10_000) -> floa
 
 
 def keras_loss(char_lm, ids: np.ndarray, chunk: int = 10_000) -> float:
-    """The same mean cross-entropy for our char-LM (its carry model, states passed from chunk to chunk)."""
-    from karpathy_rnn.models import probe_model, state_input_names
+    """The same mean cross-entropy for our char-LM, read by its sampling Stepper (states carried from chunk to chunk)."""
+    from karpathy_rnn.sampling import keras_stepper
 
-    carry = probe_model(char_lm, carry_states=True, gates=False)
-    states = {name: np.zeros((1, units), np.float32) for name, units in state_input_names(char_lm).items()}
-    total, count = 0.0, 0
+    stepper = keras_stepper(char_lm)
+    states, total, count = stepper.zero_states(1), 0.0, 0
     inputs, targets = ids[:-1], ids[1:]
     for start in range(0, len(inputs), chunk):
-        out = carry({"ids": inputs[None, start:start + chunk].astype(np.int32), **states})
-        states = {f"{layer}_{state}": np.asarray(value) for layer, values in out["states"].items()
-                  for state, value in values.items()}
-        logits = np.asarray(out["logits"], np.float64)[0]
+        logits, states = stepper.step(inputs[None, start:start + chunk], states)
+        logits = np.asarray(logits, np.float64)[0]
         logits -= logits.max(axis=1, keepdims=True)
         log_probabilities = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
         y = targets[start:start + chunk]
         total -= float(log_probabilities[np.arange(len(y)), y].sum())
         count += len(y)
-    return total / max(count, 1) if count else math.nan
+    return total / count if count else math.nan
