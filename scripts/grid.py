@@ -104,6 +104,9 @@ def finished(result: dict | None, epochs: int, max_steps: int | None) -> bool:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     index, count = parse_shard(args.shard)
+    if args.keep:
+        from karpathy_rnn.cli import writable_folder
+        writable_folder(args.keep, "--keep")
     if not args.table_only:
         from karpathy_rnn.training.run_dir import holds_run, read_results
         from karpathy_rnn.training.trainer import TrainingDiverged, TrainingInterrupted, train
