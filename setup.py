@@ -26,6 +26,7 @@ setup(
         "numpy>=2.4",
         "matplotlib>=3.11",
         "scikit-learn>=1.7",  # t-SNE of model agreement (Figure 1, right)
+        "h5py>=3.11",  # states from other tools in LSTMVis' HDF5 layout (analyze.py import-states)
     ],
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.21"],

@@ -407,6 +407,17 @@ MUTANTS = [
     ('karpathy_rnn/show.py', '    return CellActivations(title, text, cell_values(np.concatenate(values), state), value_range(info.unit, state))', '    return CellActivations(title, text, cell_values(np.concatenate(values), state), (-1.0, 1.0))', 'tests/test_analyze_script.py::show_colored_text'),
     ('karpathy_rnn/show.py', '    if not 0 <= cell < layer.units:', '    if not 0 <= cell <= layer.units:', 'tests/test_analyze_script.py::color_refusals'),
     ('karpathy_rnn/analysis/agreement.py', '    reads, out = np.asarray(ids, np.int32)[:-1], []', '    reads, out = np.asarray(ids, np.int32)[1:], []', 'tests/test_analyze_oracles.py::agreement_of_three_runs'),
+    ('karpathy_rnn/analysis/import_states.py', "    starts[words[1:]] = 1                       # a word's first character opens the next row", "    starts[words[:-1]] = 1                      # a word's first character opens the next row", 'tests/test_import_states.py::word_rows'),
+    ('karpathy_rnn/analysis/import_states.py', '            first, last = int(block[0]) + skip_rows, int(block[-1]) + skip_rows + 1', '            first, last = int(block[0]), int(block[-1]) + 1', 'tests/test_import_states.py::skipped_rows'),
+    ('karpathy_rnn/analysis/import_states.py', '                gates[(f"{unit}{array.layer}", array.gate)] = states[block - block[0]] if tokens == "words" else states', '                gates[(f"{unit}{array.layer}", array.gate)] = states', 'tests/test_import_states.py::word_states_are_spread'),
+    ('karpathy_rnn/analysis/import_states.py', '            layer, gate = next_layer, CELL_STATE[unit]', '            layer, gate = next_layer, "h"', 'tests/test_import_states.py::an_lstmvis_file or dataset_specs'),
+    ('karpathy_rnn/analysis/import_states.py', '    bad = ~np.isfinite(states) | (np.abs(states) > STORED_MAX)', '    bad = np.isnan(states)', 'tests/test_import_states.py::bad_states'),
+    ('karpathy_rnn/analysis/import_states.py', '            if values.shape[0] - skip_rows != expected:', '            if values.shape[0] - skip_rows < expected:', 'tests/test_import_states.py::bad_states'),
+    ('karpathy_rnn/analysis/import_states.py', '                                tuple(gate for gate in UNIT_GATES[unit] if gate in given)))', '                                tuple(given)))', 'tests/test_import_states.py::skipped_rows'),
+    ('karpathy_rnn/analysis/import_states.py', '        start, stop, _ = rows.indices(self.shape[0])\n        self._file.seek(self._offset + start * self._row_bytes)', '        start, stop, _ = rows.indices(self.shape[0])\n        self._file.seek(self._offset)', 'tests/test_import_states.py::skipped_rows'),
+    ('karpathy_rnn/analysis/trace.py', '        return preferred if preferred in info.gates or "h" not in info.gates else "h"', '        return preferred', 'tests/test_import_states.py::coloured_by_h or tensorboard_shows'),
+    ('karpathy_rnn/sampling.py', '    if os.path.isfile(os.path.join(path, IMPORTED_STATES_FILE)):', '    if False:', 'tests/test_import_states.py::tensorboard_shows'),
+    ('karpathy_rnn/analysis/saturation.py', '        SATURATION_GATES[layer.unit] and set(SATURATION_GATES[layer.unit]) <= set(layer.gates) for layer in layers))', '        SATURATION_GATES[layer.unit] for layer in layers))', 'tests/test_import_states.py::tensorboard_shows or emergence'),
 ]
 
 

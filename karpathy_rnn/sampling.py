@@ -14,7 +14,7 @@ import numpy as np
 
 from karpathy_rnn.data.vocabulary import Vocabulary
 from karpathy_rnn.errors import KRNNError
-from karpathy_rnn.training.run_dir import BEST_MODEL_FILE
+from karpathy_rnn.training.run_dir import BEST_MODEL_FILE, IMPORTED_STATES_FILE
 
 
 @dataclass
@@ -76,6 +76,10 @@ def resolve_model_path(path: str | os.PathLike) -> tuple[str, str]:
         return "keras", path
     if os.path.isdir(path) and os.path.isfile(os.path.join(path, "saved_model.pb")):
         return "saved_model", path
+    if os.path.isfile(os.path.join(path, IMPORTED_STATES_FILE)):
+        raise KRNNError(f"{path!r} holds states imported by `analyze.py import-states`, not a model: this needs a "
+                        "model's predictions; the states' analyses are in that folder and TensorBoard shows them "
+                        "(import the model itself with scripts/import_model.py to run it)")
     if not os.path.exists(path):
         raise KRNNError(f"{path!r} does not exist; give a run directory of scripts/train.py, a .keras file or a "
                         "SavedModel folder written by scripts/export.py")

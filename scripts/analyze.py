@@ -30,7 +30,7 @@ from karpathy_rnn.cli import ArgumentParser, run_script, writable_folder
 from karpathy_rnn.errors import KRNNError
 from karpathy_rnn.training.run_dir import read_config, read_results
 
-COMMANDS = ("all", "trace", "color", "longrange", "oracles", "agreement", "connectivity", "export")
+COMMANDS = ("all", "trace", "color", "longrange", "oracles", "agreement", "connectivity", "export", "import-states")
 EXPORT_VIEWS = ("text", "saturation", "training", "oracle", "characters", "brace", "agreement", "connectivity")
 
 
@@ -55,33 +55,23 @@ def _add_trace_options(p):
 
 def _parser():
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", metavar="{trace,color,longrange,oracles,agreement,connectivity,export}")
+    sub = p.add_subparsers(dest="command", metavar="{trace,color,longrange,oracles,agreement,connectivity,export,"
+                           "import-states}")
     everything = sub.add_parser("all", prog="analyze.py", description=__doc__ + "\nSub-commands: analyze.py trace "
                                 "--help, analyze.py color --help, analyze.py longrange --help, analyze.py oracles --help, "
                                 "analyze.py agreement --help. Options of the default command:",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_model_options(everything)
     _add_trace_options(everything)
-    everything.add_argument("--top", type=int, default=3, help="cells shown per feature (default: %(default)s)")
-    everything.add_argument("--snippet", type=int, default=600, help="characters of text per gallery panel "
-                            "(default: %(default)s)")
-    everything.add_argument("--logdir", help="where the plugin's summaries go (default: OUT, which TensorBoard shows "
-                            "as the run RUN/analysis/SPLIT beside RUN)")
-    everything.add_argument("--summary-chars", type=int, default=5000, help="characters of the split whose "
-                            "activations go into the summaries (default: %(default)s)")
+    _add_analysis_options(everything, "(default: OUT, which TensorBoard shows as the run RUN/analysis/SPLIT beside RUN)")
     everything.add_argument("--summary-states", nargs="+", help="states/gates per layer in the summaries, e.g. "
                             "c h i f o (default: the cell state, c for an LSTM, and h)")
-    everything.add_argument("--no-png", action="store_true", help="HTML gallery only (faster)")
     everything.add_argument("--checkpoints", metavar="all|STEPS", help="analyse the weights the run kept while it "
                             "trained (train.py --analyze-every) instead of its best model: all, or steps such as "
                             "0,500,1000; the summaries of each step go into OUT (default RUN/analysis/training/SPLIT, "
                             "SPLIT val unless --split), with emergence.json/.csv/.png and report.md: when each "
                             "feature's best cell first reaches |r| 0.5")
     everything.set_defaults(split=None)          # test, or val with --checkpoints
-    everything.add_argument("--features", choices=("auto", "prose", "code", "all"), default="auto",
-                            help="probe features to rank cells by: prose (line position, quotes), code (brackets, "
-                            "comments, strings, indentation, if conditions) or all; auto tells prose from code by "
-                            "how often { } ; = occur (default: %(default)s)")
     trace = sub.add_parser("trace", help="only write the trace", description="Write the trace of a split.")
     _add_model_options(trace)
     _add_trace_options(trace)
@@ -168,7 +158,61 @@ def _parser():
     export.add_argument("--format", nargs="+", choices=("html", "png"), default=["html", "png"],
                         help="what to write (default: both)")
     export.add_argument("--out", default="exported", help="output folder (default: %(default)s)")
+    imported = sub.add_parser("import-states", help="states computed elsewhere (LSTMVis' HDF5, .npz, .npy) as a "
+                              "trace, and the analyses that need only states", description=IMPORT_STATES_HELP,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    imported.add_argument("--states", nargs="+", required=True, metavar="FILE", help="one HDF5 (.h5/.hdf5) or .npz "
+                          "file, or .npy files (one array each, named by their stems); with --steps, one HDF5 or "
+                          ".npz file per step")
+    imported.add_argument("--dataset", nargs="+", metavar="NAME[=LAYER.GATE]", help="the arrays to read, e.g. "
+                          "states1 states2 (each the next layer's cell state) or output1=1.h forget1=1.f (default: "
+                          "the file's only 2-D array, or each .npy file)")
+    imported.add_argument("--text", required=True, help="UTF-8 file of the text the states were computed on")
+    imported.add_argument("--out", required=True, help="output folder, e.g. runs/NAME (TensorBoard shows it as NAME)")
+    imported.add_argument("--unit", choices=tuple(UNIT_CHOICES), default="lstm", help="the recurrent unit that made "
+                          "the states (default: %(default)s)")
+    imported.add_argument("--tokens", choices=("chars", "words"), default="chars", help="one row per character, or "
+                          "per whitespace-separated word (default: %(default)s)")
+    imported.add_argument("--skip-rows", type=int, default=0, help="leading rows to drop, e.g. 1 for an initial "
+                          "state written first (default: %(default)s)")
+    imported.add_argument("--steps", nargs="+", type=int, metavar="STEP", help="the training step of each --states "
+                          "file, oldest first: the analyses at every step go into OUT/training (when each "
+                          "feature's cell emerges), those of the last step into OUT")
+    _add_analysis_options(imported, "(default: OUT)")
+    imported.add_argument("--no-progress", action="store_true", help="no progress line")
+    imported.set_defaults(summary_states=None)
     return p
+
+
+UNIT_CHOICES = {"lstm": "LSTM", "gru": "GRU", "rnn": "vanilla RNN"}
+
+IMPORT_STATES_HELP = """States of any recurrent model, computed by any framework, read into karpathy_rnn: the layout of LSTMVis
+(an HDF5 dataset [characters or words, units] per layer, chosen with --dataset), an .npz of such arrays, or .npy
+files. Row t is the state after reading character t of --text (--tokens words: word t, its characters and the
+whitespace after it coloured by it). Writes OUT/trace (states only) and, from it, what needs only states: cells.csv
+and cells.json (every cell's r with each probe feature), figure2.html (coloured text), saturation.json and
+figure3.png when every layer's gates are given (LSTM: i f o; GRU: r z), report.md, and the plugin's summaries, so
+`tensorboard --logdir` on OUT's parent shows the run; with --steps, the analyses at each step into OUT/training.
+What needs the model's predictions (longrange, oracles, agreement, connectivity, color of a new text) says so.
+
+    python scripts/analyze.py import-states --states states.h5 --dataset states1 states2 --text text.txt --out runs/lstmvis
+    python scripts/analyze.py import-states --states c1.npy h1.npy --dataset c1=1.c h1=1.h --text text.txt --out runs/np
+    python scripts/analyze.py import-states --states s1000.h5 s2000.h5 --steps 1000 2000 --dataset states1 --text t.txt --out runs/x"""
+
+
+def _add_analysis_options(p, logdir_default: str) -> None:
+    """The options of the analyses of one trace (the default command and import-states)."""
+    p.add_argument("--top", type=int, default=3, help="cells shown per feature (default: %(default)s)")
+    p.add_argument("--snippet", type=int, default=600, help="characters of text per gallery panel "
+                   "(default: %(default)s)")
+    p.add_argument("--logdir", help=f"where the plugin's summaries go {logdir_default}")
+    p.add_argument("--summary-chars", type=int, default=5000, help="characters of the text whose activations go "
+                   "into the summaries (default: %(default)s)")
+    p.add_argument("--no-png", action="store_true", help="HTML gallery only (faster)")
+    p.add_argument("--features", choices=("auto", "prose", "code", "all"), default="auto",
+                   help="probe features to rank cells by: prose (line position, quotes), code (brackets, "
+                   "comments, strings, indentation, if conditions) or all; auto tells prose from code by "
+                   "how often { } ; = occur (default: %(default)s)")
 
 
 EXPORT_HELP = """A view of the karpathy_rnn TensorBoard plugin, exactly as the browser shows it, as files for a paper or a
@@ -314,14 +358,14 @@ def _trace(args, model, run_dir, out, log, corpus=None):
     return trace
 
 
-def _analyse(args, trace, run_dir, out, log):
+def _analyse(args, trace, run_dir, out, log, step=None):
     """Cells, gallery, saturation, summaries and the report from a trace."""
     from karpathy_rnn.analysis.cells import TRACKED_R, score_cells, top_cells, untracked_features
     from karpathy_rnn.analysis.features import text_features, text_kind
     from karpathy_rnn.analysis.gallery import write_gallery
     from karpathy_rnn.analysis.publish import (ranking_json, saturation_json, write_json, write_report,
                                                write_scores_csv, write_summaries)
-    from karpathy_rnn.analysis.saturation import SATURATION_GATES, describe_claims, trace_saturation
+    from karpathy_rnn.analysis.saturation import describe_claims, has_saturation_gates, trace_saturation
     from karpathy_rnn.plots import saturation_figure, save_figure
 
     kind = text_kind(trace.text) if args.features == "auto" else args.features
@@ -340,7 +384,7 @@ def _analyse(args, trace, run_dir, out, log):
         log(f"{feature:16s} " + "  ".join(f"{s.layer} {s.cell} ({s.correlation:+.2f})" for s in cells))
     figures += write_gallery(trace, ranking, features, out, args.snippet, png=not args.no_png)
     report, claims = None, []
-    if all(SATURATION_GATES[layer.unit] for layer in trace.layers) and len({l.unit for l in trace.layers}) == 1:
+    if has_saturation_gates(trace.layers):
         report = trace_saturation(trace)
         claims = describe_claims(report)
         figures.append(write_json(saturation_json(report), os.path.join(out, "saturation.json")))
@@ -349,10 +393,11 @@ def _analyse(args, trace, run_dir, out, log):
         for claim in claims:
             log(claim)
     else:
-        log("saturation: skipped, the model has no LSTM or GRU gates")
+        log("saturation: skipped, " + ("the states give no gates (import them with --dataset NAME=LAYER.GATE)"
+                                       if trace.meta.get("states_only") else "the model has no LSTM or GRU gates"))
     results = (read_results(run_dir) or {}) if run_dir else {}
     logdir = args.logdir or out
-    step = int(results.get("best_step") or 0)
+    step = int(results.get("best_step") or 0) if step is None else step
     write_summaries(trace, logdir, step, ranking, report, args.summary_chars,
                     tuple(args.summary_states) if args.summary_states else None, features)
     log(f"TensorBoard summaries (step {step}) in {logdir}: tensorboard --logdir "
@@ -701,6 +746,57 @@ def _color(args, p, log):
     log(f"wrote {args.out}")
 
 
+def _import_states(args, log):
+    """import-states: states from another tool as OUT/trace, the states-only analyses of it, and (--steps) of
+    each step (karpathy_rnn/analysis/import_states.py)."""
+    import json
+
+    from karpathy_rnn.analysis.import_states import import_states
+    from karpathy_rnn.analysis.over_training import analyse_traces
+    from karpathy_rnn.atomic import FolderLock, atomic_file
+    from karpathy_rnn.data.textfile import read_text, text_sha256
+    from karpathy_rnn.training.run_dir import IMPORTED_STATES_FILE
+
+    if args.steps and len(args.steps) != len(args.states):
+        raise KRNNError(f"--steps gives {len(args.steps)} step(s) for {len(args.states)} --states file(s); give one "
+                        "HDF5 or .npz file per step")
+    if args.steps and sorted(set(args.steps)) != list(args.steps):
+        raise KRNNError(f"--steps {' '.join(map(str, args.steps))}: give each step once, oldest first")
+    if not os.path.isfile(args.text):
+        raise KRNNError(f"--text {args.text!r} does not exist; give the UTF-8 text the states were computed on")
+    text = read_text(args.text)
+    writable_folder(args.out, "--out")
+    if args.logdir:
+        writable_folder(args.logdir, "--logdir")
+    lock = FolderLock(args.out, "analyze.py", "wait for it to end or stop it, or give another --out")  # noqa: F841
+    from karpathy_rnn.progress import WorkProgress
+
+    def imported(files, path, **meta):
+        reporter = None if args.no_progress else WorkProgress("importing")
+        trace = import_states(text, files, path, args.dataset, args.unit, args.tokens, args.skip_rows,
+                              progress=reporter and reporter.update, corpus=os.path.basename(args.text),
+                              corpus_sha256=text_sha256(text), split="imported", **meta)
+        if reporter:
+            reporter.end()
+        return trace
+
+    groups = [[path] for path in args.states] if args.steps else [args.states]
+    if args.steps:          # each step's states, analysed in turn; the last step's kept as OUT/trace
+        by_step = dict(zip(args.steps, groups))
+        analyse_traces(lambda step, path: imported(by_step[step], path, step=step), list(args.steps),
+                       os.path.join(args.out, "training"), os.path.join(args.logdir or args.out, "training"),
+                       " ".join(args.states), f"{len(text):,} characters of {args.text}", args.summary_chars,
+                       args.features, args.top, log)
+    trace = imported(groups[-1], os.path.join(args.out, "trace"), **({"step": args.steps[-1]} if args.steps else {}))
+    layers = ", ".join(f"{layer.name} ({layer.units} units: {' '.join(layer.gates)})" for layer in trace.layers)
+    log(f"imported {layers} over {trace.length:,} characters of {args.text} into {os.path.join(args.out, 'trace')}")
+    with atomic_file(os.path.join(args.out, IMPORTED_STATES_FILE), "w", encoding="utf-8") as handle:
+        json.dump({"states": args.states, "datasets": trace.meta["datasets"], "text": args.text,
+                   "text_sha256": text_sha256(text), "unit": args.unit, "tokens": args.tokens,
+                   "skip_rows": args.skip_rows, "steps": args.steps}, handle, indent=1)
+    _analyse(args, trace, None, args.out, log, step=args.steps[-1] if args.steps else 0)
+
+
 def _configured_layers(config: dict) -> list:
     """The recurrent layers a train.py run's config.json describes, as find_layer takes them (name, units)."""
     from types import SimpleNamespace
@@ -730,6 +826,13 @@ def main(argv=None) -> int:
         return 0
     if args.command == "export":
         _export(args, log)
+        return 0
+    if args.command == "import-states":
+        _positive(p, "top", args.top)
+        _positive(p, "snippet", args.snippet, 10)
+        _positive(p, "summary-chars", args.summary_chars)
+        _positive(p, "skip-rows", args.skip_rows, 0)
+        _import_states(args, log)
         return 0
     _positive(p, "lanes", args.lanes)
     _positive(p, "warmup", args.warmup, 0)

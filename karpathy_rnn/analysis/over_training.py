@@ -111,10 +111,7 @@ def analyze_history(run_dir: str, corpus, checkpoints: str = "all", split: str =
     """The section 4.2 analyses at each of the run's snapshots `checkpoints` ("all" or "0,500,..."), over `corpus`'s
     `split`: summaries at each step into `logdir` (default OUT = RUN/analysis/training/SPLIT), and under OUT
     emergence.json, emergence.csv, emergence.png and report.md. Returns the emergence body."""
-    import tensorflow as tf
-
-    from karpathy_rnn.analysis.extract import keras_gate_model
-    from karpathy_rnn.analysis.publish import EVENTS_SUFFIX
+    from karpathy_rnn.analysis.extract import keras_gate_model, trace_ids
     from karpathy_rnn.models import check_vocabulary
     from karpathy_rnn.training.history import choose_steps
 
@@ -126,15 +123,35 @@ def analyze_history(run_dir: str, corpus, checkpoints: str = "all", split: str =
     for path in steps.values():                 # every snapshot read once before anything is written
         load_snapshot(model, path)
     out = out or os.path.join(run_dir, "analysis", "training", split)
+    corpus_line = f"{corpus.name} {split}"
+
+    def trace_at(step: int, path: str):
+        load_snapshot(model, steps[step])
+        return trace_ids(gates, ids, path, lanes=lanes, warmup=warmup, corpus=corpus.name,
+                         corpus_sha256=corpus.sha256, split=split, step=step)
+
+    log(f"analysing {len(steps)} snapshot(s) of {run_dir} (steps {', '.join(map(str, steps))}) on {corpus_line} "
+        f"({len(ids) - 1:,} characters)")
+    return analyse_traces(trace_at, list(steps), out, logdir, run_dir,
+                          f"{corpus_line} split, {len(ids) - 1:,} characters", summary_chars, feature_kind, top, log)
+
+
+def analyse_traces(trace_at, steps: list[int], out: str, logdir: str | None, source: str, text_line: str,
+                   summary_chars: int = 5000, feature_kind: str = "auto", top: int = 3, log=print) -> dict:
+    """The section 4.2 analyses of the trace `trace_at(step, folder)` writes for each of `steps` (oldest first):
+    summaries at each step into `logdir` (default OUT), and under OUT emergence.json, emergence.csv, emergence.png
+    and report.md ("source" and "text_line" name the model and the text). Returns the emergence body."""
+    import tensorflow as tf
+
+    from karpathy_rnn.analysis.publish import EVENTS_SUFFIX
+
     lock = FolderLock(out, "analysis", "wait for it to end or stop it, or give another --out")   # one writer
     # the new summaries go to a folder outside TensorBoard's logdir and replace the earlier ones only when all
     # steps are done: a failed or killed analysis leaves the earlier one whole
     staging = tempfile.mkdtemp(prefix="krnn-over-training-")
     try:
-        return _analyse_steps(run_dir, corpus, split, out, logdir, summary_chars, feature_kind, top, lanes, warmup,
-                              log, steps, model, gates, ids, tf.summary.create_file_writer(staging,
-                                                                                          filename_suffix=EVENTS_SUFFIX),
-                              staging)
+        return _analyse_steps(trace_at, steps, out, logdir, source, text_line, summary_chars, feature_kind, top, log,
+                              tf.summary.create_file_writer(staging, filename_suffix=EVENTS_SUFFIX), staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         lock.release()
@@ -151,34 +168,28 @@ def load_snapshot(model, path: str) -> None:
                         "again with --analyze-every") from None
 
 
-def _analyse_steps(run_dir, corpus, split, out, logdir, summary_chars, feature_kind, top, lanes, warmup, log, steps,
-                   model, gates, ids, writer, staging) -> dict:
-    """analyze_history's work once its inputs are checked: each step traced and summarised into `writer` (in
+def _analyse_steps(trace_at, steps, out, logdir, source, text_line, summary_chars, feature_kind, top, log, writer,
+                   staging) -> dict:
+    """analyse_traces' work once its inputs are checked: each step traced and summarised into `writer` (in
     `staging`), then the emergence files and the summaries put in place."""
     from karpathy_rnn.analysis.cells import score_cells
-    from karpathy_rnn.analysis.extract import trace_ids
     from karpathy_rnn.analysis.features import FEATURE_DESCRIPTIONS, text_features, text_kind
     from karpathy_rnn.analysis.publish import (CELL_STATISTIC, EVENTS_SUFFIX, ranking_json, replace_events,
                                                write_csv, write_json, write_step_summaries)
-    from karpathy_rnn.analysis.saturation import SATURATION_GATES, trace_saturation
+    from karpathy_rnn.analysis.saturation import has_saturation_gates, trace_saturation
     from karpathy_rnn.atomic import atomic_file
     from karpathy_rnn.plots import emergence_figure, save_figure
 
-    gated = all(SATURATION_GATES[layer.unit] for layer in gates.layers) and len({l.unit for l in gates.layers}) == 1
-    log(f"analysing {len(steps)} snapshot(s) of {run_dir} (steps {', '.join(map(str, steps))}) on {corpus.name} "
-        f"{split} ({len(ids) - 1:,} characters)")
     features, rankings, saturated = None, [], []
     with tempfile.TemporaryDirectory(dir=out, prefix=".traces-") as scratch:
-        for step, path in steps.items():
+        for step in steps:
             started = time.perf_counter()
-            load_snapshot(model, path)
-            trace = trace_ids(gates, ids, os.path.join(scratch, str(step)), lanes=lanes, warmup=warmup,
-                              corpus=corpus.name, corpus_sha256=corpus.sha256, split=split, step=step)
+            trace = trace_at(step, os.path.join(scratch, str(step)))
             if features is None:                     # the same text at every step: its features once
                 kind = text_kind(trace.text) if feature_kind == "auto" else feature_kind
                 features = text_features(trace.text, kind)
             ranking = ranking_at_step(score_cells(trace, features), top)
-            saturation = trace_saturation(trace) if gated else None
+            saturation = trace_saturation(trace) if has_saturation_gates(trace.layers) else None
             if saturation is not None:
                 saturated.append({"step": step, "layers": {layer: round(float(fraction), 6) for layer, fraction
                                                            in saturation.claims["mean_saturated_fraction"].items()}})
@@ -196,12 +207,11 @@ def _analyse_steps(run_dir, corpus, split, out, logdir, summary_chars, feature_k
     write_json(body, os.path.join(out, "emergence.json"))
     write_csv(os.path.join(out, "emergence.csv"), ["step", "feature", "layer", "cell", "r", "abs_r"],
               emergence_rows(body))
-    save_figure(emergence_figure(body, f"{os.path.basename(os.path.normpath(run_dir))}: {corpus.name} {split}"),
+    save_figure(emergence_figure(body, f"{os.path.basename(os.path.normpath(source))}: {text_line.split(',')[0]}"),
                 os.path.join(out, "emergence.png"))
     with atomic_file(os.path.join(out, "report.md"), "w", encoding="utf-8") as handle:
-        handle.write("\n".join([f"# Interpretable cells over training: {run_dir}", "",
-                                f"{corpus.name} {split} split, {len(ids) - 1:,} characters; steps "
-                                f"{', '.join(map(str, steps))}.", "", *report_lines(body), ""]))
+        handle.write("\n".join([f"# Interpretable cells over training: {source}", "",
+                                f"{text_line}; steps {', '.join(map(str, steps))}.", "", *report_lines(body), ""]))
     replace_events(staging, logdir or out, EVENTS_SUFFIX)
     for line in report_lines(body)[2:2 + len(body["features"])]:
         log(line)

@@ -137,7 +137,8 @@ def write_step_summaries(trace: Trace, step: int, ranking: dict[str, list[CellSc
     characters = min(characters, trace.length)
     summary.write_text(trace.text[:characters], step, source=trace.meta.get("split", ""), start=0)
     for layer in trace.layers:
-        for name in states or dict.fromkeys([trace.cell_state_name(layer.name), "h"]):
+        for name in states or [name for name in dict.fromkeys([trace.cell_state_name(layer.name), "h"])
+                               if name in layer.gates]:
             values = np.asarray(trace.gate(layer.name, name)[:characters], np.float32)
             summary.write_activations(layer.name, name, cell_values(values, name), step, layer.unit,
                                       value_range(layer.unit, name), "tanh" if name == "c" else "none")

@@ -106,6 +106,13 @@ def saturation_report(fractions: dict[str, dict[str, tuple[np.ndarray, np.ndarra
     return SaturationReport(unit, fractions, claims)
 
 
+def has_saturation_gates(layers) -> bool:
+    """Whether every one of `layers` (LayerInfo) is an LSTM or GRU of one type holding all the gates saturation
+    counts (a trace of imported states may give only the states)."""
+    return (len({layer.unit for layer in layers}) == 1 and all(
+        SATURATION_GATES[layer.unit] and set(SATURATION_GATES[layer.unit]) <= set(layer.gates) for layer in layers))
+
+
 def trace_saturation(trace: Trace) -> SaturationReport:
     """Saturation fractions of every gate of every layer of `trace` and the section 4.2 claims."""
     units = {layer.unit for layer in trace.layers}

@@ -6,6 +6,8 @@ Layout of a trace directory:
     probabilities.npy          float32 [N, K]: the model's distribution for character t, before reading it
     target_probabilities.npy   float32 [N], instead, in a trace without distributions (trace.json
                                "distributions": false, an n-gram's): the probability of character t only
+                               (neither file in a trace of states imported without their model, trace.json
+                               "states_only": true: analyze.py import-states)
     <layer>.<gate>.npy         float16 [N, units]: each gate, cell and hidden state of each layer as computed on
                                reading character t (the paper's Figure 2 colours a character by the cell after
                                reading it); `c` is the raw cell state (views and analyses apply tanh)
@@ -86,17 +88,21 @@ class Trace:
         if not self.meta.get("complete"):
             raise KRNNError(f"trace {self.path!r} was interrupted before it finished; write it again")
         self.distributions = bool(self.meta.get("distributions", True))   # False: an n-gram's trace
+        self.states_only = bool(self.meta.get("states_only", False))      # True: imported states, no model
         for name in self.array_names():       # a truncated or damaged file: one line now, not a traceback later
             self._check_array(name)
 
     def array_names(self) -> list[str]:
         """The .npy files (without the suffix) this trace holds."""
-        probabilities = "probabilities" if self.distributions else "target_probabilities"
-        return ["targets", probabilities] + [f"{layer.name}.{gate}" for layer in self.layers for gate in layer.gates]
+        probabilities = [] if self.states_only else \
+            ["probabilities" if self.distributions else "target_probabilities"]
+        return ["targets", *probabilities] + [f"{layer.name}.{gate}" for layer in self.layers for gate in layer.gates]
 
     def _rewrite_hint(self) -> str:
         """How this trace is written again: by the script that wrote it."""
         source = str(self.meta.get("source", ""))
+        if self.states_only:
+            return "import the states again (scripts/analyze.py import-states)"
         script = "scripts/nn.py" if source.endswith("-NN") else "scripts/ngram.py" if source.endswith("-gram") else \
             "scripts/analyze.py with --retrace"
         return f"write the trace again ({script})"
@@ -136,6 +142,7 @@ class Trace:
     @property
     def probabilities(self) -> np.ndarray:
         """float32 [N, K]: the model's probability of every vocabulary entry at each character."""
+        self._check_probabilities()
         if not self.distributions:
             raise KRNNError(f"trace {self.path!r} ({self.meta.get('source', '?')}) holds only the probability of "
                             "each character, not whole distributions; this analysis needs a neural model's trace")
@@ -144,7 +151,15 @@ class Trace:
     @property
     def target_probabilities(self) -> np.ndarray | None:
         """float32 [N] stored by a trace without whole distributions (an n-gram's), else None."""
+        self._check_probabilities()
         return None if self.distributions else self._array("target_probabilities")
+
+    def _check_probabilities(self) -> None:
+        """KRNNError in one line when this trace holds imported states and no model's probabilities."""
+        if self.states_only:
+            raise KRNNError(f"trace {self.path!r} holds states imported from {self.meta.get('source', '?')} without "
+                            "their model, so it has no probabilities; this analysis needs the model: import it "
+                            "(scripts/import_model.py) or train one, and trace that")
 
     @property
     def text(self) -> str:
@@ -172,8 +187,11 @@ class Trace:
             yield start, np.asarray(block, np.float32)
 
     def cell_state_name(self, layer: str | int) -> str:
-        """The state the paper colours for `layer`'s unit: "c" (LSTM) or "h" (GRU, RNN)."""
-        return CELL_STATE[self.layer(layer).unit]
+        """The state the paper colours for `layer`'s unit: "c" (LSTM) or "h" (GRU, RNN); "h" for an LSTM whose
+        imported states have no c."""
+        info = self.layer(layer)
+        preferred = CELL_STATE[info.unit]
+        return preferred if preferred in info.gates or "h" not in info.gates else "h"
 
     def check_vocabulary(self, characters: str) -> None:
         """Raise VocabularyMismatchError unless the trace was made with exactly `characters`."""
@@ -187,7 +205,7 @@ class TraceWriter:
     """Writes a trace directory piece by piece into preallocated memory-mapped files, then marks it complete."""
 
     def __init__(self, path: str | os.PathLike, vocabulary: str, length: int, layers: list[LayerInfo],
-                 distributions: bool = True, **meta):
+                 distributions: bool = True, states_only: bool = False, **meta):
         self.path = os.fspath(path)
         if os.path.isfile(os.path.join(self.path, TRACE_META)):      # an earlier trace, written again:
             for name in os.listdir(self.path):                          # remove its own files only
@@ -197,13 +215,15 @@ class TraceWriter:
             raise KRNNError(f"{self.path!r} exists and is not a trace; give a new or empty folder for the trace")
         os.makedirs(self.path, exist_ok=True)
         self.meta = {"format": TRACE_FORMAT, "alignment": ALIGNMENT, "complete": False, "vocabulary": vocabulary,
-                     "length": int(length), "distributions": bool(distributions),
+                     "length": int(length), "distributions": bool(distributions) and not states_only,
+                     **({"states_only": True} if states_only else {}),
                      "layers": [layer.to_dict() for layer in layers], **meta}
         self._write_meta()
 
         self.targets = _RowFile(os.path.join(self.path, "targets.npy"), np.int32, (length,))
-        self.probabilities = _RowFile(os.path.join(self.path, "probabilities.npy"), PROBABILITY_DTYPE,
-                                      (length, len(vocabulary))) if distributions else \
+        self.probabilities = None if states_only else \
+            _RowFile(os.path.join(self.path, "probabilities.npy"), PROBABILITY_DTYPE, (length, len(vocabulary))) \
+            if distributions else \
             _RowFile(os.path.join(self.path, "target_probabilities.npy"), PROBABILITY_DTYPE, (length,))
         self.gates = {(layer.name, gate): _RowFile(os.path.join(self.path, f"{layer.name}.{gate}.npy"), GATE_DTYPE,
                                                    (length, layer.units))
@@ -227,7 +247,8 @@ class TraceWriter:
         """Write the targets, close the files and mark the trace complete; returns it opened."""
         self.targets.write(0, targets)
         for array in [self.targets, self.probabilities, *self.gates.values()]:
-            array.close()
+            if array is not None:
+                array.close()
         self.meta.update(meta, complete=True)
         self._write_meta()
         return Trace(self.path)

@@ -12,6 +12,7 @@ CONFIG_FILE = "config.json"
 RESULTS_FILE = "results.json"
 CHECKPOINT_DIR = "checkpoints"
 BEST_MODEL_FILE = "best.keras"   # the model with the best validation loss
+IMPORTED_STATES_FILE = "imported_states.json"   # in a folder of states without a model (analyze.py import-states)
 
 
 class RunDirLock(FolderLock):
