@@ -212,7 +212,7 @@ MUTANTS = [
     ('karpathy_rnn/analysis/autocomplete.py', 'scored = np.asarray(weights).ravel() > 0', 'scored = np.asarray(weights).ravel() >= 0', 'tests/test_autocomplete_data.py::ranks'),
     ('karpathy_rnn/analysis/connectivity.py', 'weights = tf.transpose(tf.gather(self.head.kernel, targets, axis=1))', 'weights = tf.transpose(tf.gather(self.head.kernel, targets * 0, axis=1))', 'tests/test_connectivity.py::toy'),
     ('karpathy_rnn/analysis/connectivity.py', 'return tf.norm(tape.gradient(logits, encoded), axis=-1)', 'return tf.reduce_sum(tape.gradient(logits, encoded), axis=-1)', 'tests/test_connectivity.py::toy'),
-    ('karpathy_rnn/analysis/connectivity.py', 'out[rows, :min(steps, len(ids))] = norms.numpy()[:, :len(ids)]', 'out[rows, :min(steps, len(ids))] = norms.numpy()[::-1, :len(ids)]', 'tests/test_connectivity.py::toy or batched'),
+    ('karpathy_rnn/analysis/connectivity.py', 'out[rows, :min(length, len(ids))] = norms.numpy()[:, :len(ids)]', 'out[rows, :min(length, len(ids))] = norms.numpy()[::-1, :len(ids)]', 'tests/test_connectivity.py::toy or batched'),
     ('karpathy_rnn/analysis/connectivity_study.py', 'shift = 1 if first.task == NEXT_CHARACTER else 0', 'shift = 0', 'tests/test_connectivity.py::char_lm_study'),
     ('karpathy_rnn/analysis/connectivity_study.py', "followed = np.where(targets[rows] >= 0, targets[rows], best[outputs, 0])", "followed = np.where(targets[rows] >= 0, targets[rows], best[outputs, 1])", 'tests/test_connectivity.py::autocomplete_study'),
     ('karpathy_rnn/analysis/connectivity_study.py', 'values.append(sum(row[:start]) / sum(row))', 'values.append(sum(row[:start + 1]) / sum(row))', 'tests/test_connectivity.py::share'),
@@ -418,6 +418,15 @@ MUTANTS = [
     ('karpathy_rnn/analysis/trace.py', '        return preferred if preferred in info.gates or "h" not in info.gates else "h"', '        return preferred', 'tests/test_import_states.py::coloured_by_h or tensorboard_shows'),
     ('karpathy_rnn/sampling.py', '    if os.path.isfile(os.path.join(path, IMPORTED_STATES_FILE)):', '    if False:', 'tests/test_import_states.py::tensorboard_shows'),
     ('karpathy_rnn/analysis/saturation.py', '        SATURATION_GATES[layer.unit] and set(SATURATION_GATES[layer.unit]) <= set(layer.gates) for layer in layers))', '        SATURATION_GATES[layer.unit] for layer in layers))', 'tests/test_import_states.py::tensorboard_shows or emergence'),
+    ('karpathy_rnn/analysis/probe.py', 'probabilities[np.arange(len(ids) - 1), ids[1:]].astype(np.float32))', 'probabilities[np.arange(len(ids) - 1), ids[:-1]].astype(np.float32))', 'tests/test_probe.py::own_values'),
+    ('karpathy_rnn/analysis/probe.py', '            top = np.argsort(-probabilities, axis=-1, kind="stable")[:, :TOP]', '            top = np.argsort(probabilities, axis=-1, kind="stable")[:, :TOP]', 'tests/test_probe.py::own_values'),
+    ('karpathy_rnn/analysis/probe.py', '        target = int(reading.top_ids[position, 0])', '        target = int(reading.top_ids[position, 1])', 'tests/test_probe.py::own_values'),
+    ('karpathy_rnn/analysis/probe.py', '        if len(text) > self.limit:', '        if len(text) > self.limit + 1:', 'tests/test_probe.py::bad_probes'),
+    ('karpathy_rnn/analysis/probe.py', '        if not 0 <= position < len(text):', '        if not 0 <= position <= len(text):', 'tests/test_probe.py::bad_connectivity'),
+    ('tb_plugin/plugin.py', '        if folder != root and not folder.startswith(root + os.sep):\n            return None', '        if False:\n            return None', 'tests/test_probe.py::only_inside'),
+    ('tb_plugin/plugin.py', '            if folder == root or folder == os.path.dirname(folder):      # the logdir, or the file system\'s root\n                return None', '            if True:\n                return None', 'tests/test_probe.py::say_which'),
+    ('tb_plugin/static/views/probe.js', '        const value = i <= index ? (data.values[i] || 0) / largest : 0;', '        const value = i <= index ? (data.values[i] || 0) : 0;', 'tests/test_probe.py::text_box'),
+    ('tb_plugin/static/views/probe.js', '    readout.textContent = `"${visibleLabel(characters[index])}" (character', '    readout.textContent = `"${visibleLabel(characters[index + 1])}" (character', 'tests/test_probe.py::text_box'),
 ]
 
 

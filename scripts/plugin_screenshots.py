@@ -53,18 +53,28 @@ def _quantise(path: str, colors: int) -> None:
 
 
 def _take(args) -> list[str]:
+    from selenium.common.exceptions import NoSuchElementException, TimeoutException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.support.ui import Select
 
     from tb_plugin.testing import css, headless_chromium, tensorboard, wait
 
     def choose(driver, name, value):
-        if css(driver, f"select[name='{name}'] option[value='{value}']"):
-            Select(css(driver, f"select[name='{name}']")[0]).select_by_value(value)
+        def picked(d):                     # found afresh on each try: the view may redraw the menu meanwhile
+            if not css(d, f"select[name='{name}'] option[value='{value}']"):
+                return False
+            try:
+                Select(css(d, f"select[name='{name}']")[0]).select_by_value(value)
+            except NoSuchElementException:
+                return False
+            return True
+        try:
+            wait(driver, picked, 10)
             time.sleep(1.0)
-        else:
+        except TimeoutException:
             raise KRNNError(f"--{name} {value}: the plugin offers "
-                            + ", ".join(o.get_attribute("value") for o in css(driver, f"select[name='{name}'] option")))
+                            + ", ".join(o.get_attribute("value") for o in css(driver, f"select[name='{name}'] option"))) \
+                from None
 
     writable_folder(args.out, "--out")
     saved = []

@@ -21,6 +21,12 @@ Routes (under /data/plugin/karpathy_rnn/), every one validating its parameters (
                     (Distill 2019, "Visualizing memorization in RNNs"); with position=J, how much each model's
                     prediction at character J depends on each character before it (one row per model: a whole
                     text's values reach 163 MB)
+    probe           the live probe: the run's model (best.keras in its folder or the nearest above it inside the
+                    logdir, loaded on first use and kept) over a text the user typed (text=, at most PROBE_LIMIT
+                    characters): one cell's values per character, the top predictions after each character and the
+                    probability of each next one
+    probe_connectivity  the same text's connectivity at position=J: each character's pull on the model's most
+                    likely prediction there
 """
 
 from __future__ import annotations
@@ -32,15 +38,16 @@ import re
 import threading
 
 import numpy as np
+from tensorboard import plugin_util
+from tensorboard.backend import http_util
+from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from karpathy_rnn import summary
 from karpathy_rnn.analysis import over_training, pattern_search
+from karpathy_rnn.analysis import probe as live_probe
 from karpathy_rnn.errors import KRNNError
 from tb_plugin.reader import DOWNSAMPLE, BadRequest, Series, SummaryReader
-from tensorboard import plugin_util
-from tensorboard.backend import http_util
-from tensorboard.plugins import base_plugin
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 MAX_PAGE = 20_000                 # characters one colored_text answer may carry
@@ -184,6 +191,9 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         self._emergences: collections.OrderedDict = collections.OrderedDict()   # answers, by run, data and threshold
         self._loading: set = set()             # (experiment, run, step) a background thread is reading
         self._static = _static_files()
+        self._logdir = getattr(context, "logdir", None)
+        self._probes: dict[str, live_probe.LiveProbe] = {}     # model file -> its probe, loaded on first use
+        self._probes_lock = threading.Lock()
 
     def is_active(self) -> bool:
         return False     # TensorBoard's list_plugins decides: the tab is active when there is data
@@ -206,6 +216,8 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
             "/characters": self._route(self._characters),
             "/agreement": self._route(self._agreement),
             "/connectivity": self._route(self._connectivity),
+            "/probe": self._route(self._probe),
+            "/probe_connectivity": self._route(self._probe_connectivity),
         }
 
     # --- plumbing -------------------------------------------------------------------------------------------
@@ -256,7 +268,7 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
         problems, listing = list(problems), []
         for run, series in runs.items():
             entry = {"run": run, "text": None, "activations": [], "cell_ranking": None, "training": None,
-                     "saturation": None,
+                     "saturation": None, "probe": None,
                      "oracle": None, "brace": None, "characters": None, "agreement": None, "connectivity": None}
             by_kind: dict[str, list[Series]] = {}
             for item in series.values():
@@ -301,8 +313,85 @@ class KarpathyRNNPlugin(base_plugin.TBPlugin):
                 entry["connectivity"] = {"steps": sorted({s.max_step for s in texts.values()}), "texts": len(texts),
                                          "sources": [{"index": index, "source": s.content["source"]}
                                                      for index, s in texts.items()]}
+            if self._run_model(run):
+                entry["probe"] = {"limit": live_probe.PROBE_LIMIT, "top": live_probe.TOP}
             listing.append(entry)
         return {"runs": listing, "problems": problems}
+
+    # --- the live probe -------------------------------------------------------------------------------------
+
+    def _run_model(self, run: str) -> str | None:
+        """The char-LM best.keras behind `run`: in its folder or the nearest folder above it (a train.py run, with
+        config.json), never outside the logdir."""
+        from karpathy_rnn.training.run_dir import BEST_MODEL_FILE, char_lm_config
+
+        if not self._logdir or "://" in self._logdir:
+            return None
+        root = os.path.realpath(self._logdir)
+        folder = os.path.realpath(os.path.join(root, run))
+        if folder != root and not folder.startswith(root + os.sep):
+            return None
+        while True:
+            model = os.path.join(folder, BEST_MODEL_FILE)
+            if os.path.isfile(model):                 # a char-LM's (an autocomplete run's is another task: no probe)
+                try:
+                    return model if char_lm_config(model) else None
+                except KRNNError:                     # a damaged config.json: the run lists, without a probe
+                    return None
+            if folder == root or folder == os.path.dirname(folder):      # the logdir, or the file system's root
+                return None
+            folder = os.path.dirname(folder)
+
+    def _live_probe(self, run: str) -> live_probe.LiveProbe:
+        """The run's LiveProbe, its model loaded on the first request and kept."""
+        path = self._run_model(run)
+        if path is None:
+            raise BadRequest(f"run {run[:80]!r} has no model to probe: no best.keras in its folder or above it inside "
+                             "the logdir (the probe runs a model trained by scripts/train.py or imported)")
+        with self._probes_lock:
+            if path not in self._probes:
+                self._probes[path] = live_probe.LiveProbe(path)
+            return self._probes[path]
+
+    def _probe(self, request, ctx, experiment) -> dict:
+        run, _ = self._run_series(request, ctx, experiment)
+        cell = _integer(request, "cell", 0, 0)
+        return self.probe_impl(run, request.args.get("text", ""), request.args.get("layer") or "1",
+                               request.args.get("name") or None, cell)
+
+    def probe_impl(self, run: str, text: str, layer: str, name: str | None, cell: int) -> dict:
+        """The run's model over `text`: `cell` of `layer`'s `name` (default its cell state) per character, the top
+        predictions after each character and the probability of each next one."""
+        from karpathy_rnn.analysis.cells import value_range
+        from karpathy_rnn.analysis.trace import find_layer
+
+        probe = self._live_probe(run)
+        reading = probe.read(text)
+        info = find_layer(probe.layers, layer)
+        name = name or ("c" if "c" in info.gates else "h")
+        info, values = probe.cell(text, info.name, name, cell)
+        characters = probe.vocabulary.chars
+        return {"run": run, "text": text, "length": len(text), "limit": probe.limit,
+                "layers": [{"layer": l.name, "unit": l.unit, "units": l.units, "names": list(l.gates)}
+                           for l in probe.layers],
+                "layer": info.name, "name": name, "cell": cell, "units": info.units, "unit": info.unit,
+                "range": list(value_range(info.unit, name)), "transform": "tanh" if name == "c" else "none",
+                "values": _finite(values),
+                "top": [[[characters[i], round(float(p), 4)] for i, p in zip(ids, probabilities)]
+                        for ids, probabilities in zip(reading.top_ids.tolist(), reading.top_probabilities)],
+                "next": _finite(reading.next_probabilities)}
+
+    def _probe_connectivity(self, request, ctx, experiment) -> dict:
+        run, _ = self._run_series(request, ctx, experiment)
+        position = _integer(request, "position", required=True)
+        return self.probe_connectivity_impl(run, request.args.get("text", ""), position)
+
+    def probe_connectivity_impl(self, run: str, text: str, position: int) -> dict:
+        """How strongly each character up to `position` drives the model's most likely prediction there."""
+        probe = self._live_probe(run)
+        target, values = probe.connectivity(text, position)
+        return {"run": run, "position": position, "target": probe.vocabulary.chars[target],
+                "values": _finite(values, 6)}
 
     @staticmethod
     def _activation_blocks(series: dict[str, Series], layer: str, name: str, run: str) -> list[Series]:

@@ -112,9 +112,10 @@ class Connectivity:
                 logits += tf.gather(self.head.bias, targets)
         return tf.norm(tape.gradient(logits, encoded), axis=-1)
 
-    def values(self, ids, positions, targets) -> np.ndarray:
+    def values(self, ids, positions, targets, steps: int | None = None) -> np.ndarray:
         """ids [T] int, positions [P] (each in 0..T-1), targets [P] (output ids) -> connectivity [P, T] float32, row p
-        zero after positions[p] (a prediction cannot depend on later inputs)."""
+        zero after positions[p] (a prediction cannot depend on later inputs). `steps`: run every pass over at least
+        this many characters (zero-padded), so requests of one text share a compiled shape (the live probe)."""
         ids = np.asarray(ids, np.int32)
         positions, targets = np.asarray(positions, np.int64), np.asarray(targets, np.int64)
         if positions.shape != targets.shape or positions.ndim != 1:
@@ -124,13 +125,14 @@ class Connectivity:
             raise KRNNError(f"position {int(outside[0])} is outside the text (0 to {len(ids) - 1})")
         out = np.zeros((len(positions), len(ids)), np.float32)
         order = np.argsort(positions, kind="stable")
+        least = int(steps or 0)
         for start in range(0, len(order), self.group):
             rows = order[start:start + self.group]
-            steps = -(-(int(positions[rows].max()) + 1) // self.group) * self.group
-            padded = np.zeros((1, steps), np.int32)
-            padded[0, :min(steps, len(ids))] = ids[:steps]
+            length = max(-(-(int(positions[rows].max()) + 1) // self.group) * self.group, least)
+            padded = np.zeros((1, length), np.int32)
+            padded[0, :min(length, len(ids))] = ids[:length]
             norms = self._norms(padded, positions[rows].astype(np.int32), targets[rows].astype(np.int32))
-            out[rows, :min(steps, len(ids))] = norms.numpy()[:, :len(ids)]
+            out[rows, :min(length, len(ids))] = norms.numpy()[:, :len(ids)]
         return out
 
 

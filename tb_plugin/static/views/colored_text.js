@@ -3,6 +3,7 @@
 // selection (LSTMVis' "match"); a play control that steps the page through the run's training steps.
 import {activationColor, api, coloredTextBlocks, el, formatCount, isGateRange, message, missingStepsNote, replace,
   scaleLabels, scaleLegend, select, validRange} from '../common.js';
+import {createProbePanel} from './probe.js';
 
 const PAGE_SIZES = [2000, 5000, 10000, 20000];
 const MAX_BANDS = 6;                 // stripes under each character (the route takes 8)
@@ -43,8 +44,9 @@ export function createView(app) {
   const search = createSearchPanel();
   const textGrid = el('div', {class: 'krnn-text-grid'},
     el('div', {class: 'krnn-text-panel'}, search.element, scaleRow, readout, bandLegend, textBox), ranking);
+  const probePanel = createProbePanel();     // the run's model on the user's own text (probe.js)
   const element = el('div', {class: 'krnn-view krnn-colored-text'}, controls, stepsNote, bandsBar, pager, coverageBox,
-    status, textGrid);
+    status, textGrid, probePanel.element);
   let resultsFor = null;             // what the search results shown were found on (run, step, layer, state, cell)
   const shownKey = () => JSON.stringify([state.run, state.step, state.layer, state.name, state.cell]);
 
@@ -427,12 +429,14 @@ export function createView(app) {
       replace(coverageBox);
       replace(stepsNote);
       textGrid.hidden = true;                      // no empty search box, readout or text naming a cell nobody chose
+      probePanel.show(null);
       replace(status, message('info', 'None of the selected runs has colored-text summaries (text and '
         + 'activations): run scripts/analyze.py on a trained model, or tick another run.'));
       return false;
     }
     drawControls(settled);
     textGrid.hidden = false;
+    probePanel.show(settled.run, {layer: state.layer, name: state.name, cell: state.cell});
     if (resultsFor !== null && resultsFor !== shownKey()) {   // results of another step, state or cell: not these
       resultsFor = null;
       search.reset();

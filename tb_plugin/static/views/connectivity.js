@@ -5,6 +5,7 @@
 // the largest of that prediction: white at 0, the article's green at the largest) and lists the target and the
 // model's top suggestions there. Every string reaches the page as text (el(), textContent).
 import {api, el, formatCount, message, replace, requestedRunStep, select, shownCharacter} from '../common.js';
+import {createProbePanel} from './probe.js';
 
 const GREEN = [53, 183, 121];       // the article's green: the top of its scale (viridis at 2/3), reached at the largest
 // How a suggestion or target label shows characters that would be invisible. A Map: labels come from the server.
@@ -29,7 +30,8 @@ export function visibleLabel(label) {
 export function createView(app) {
   const status = el('div', {class: 'krnn-status'});
   const panels = el('div', {class: 'krnn-panels krnn-connectivity-panels'});
-  const element = el('div', {class: 'krnn-view krnn-connectivity'}, status, panels);
+  const probePanel = createProbePanel();     // the first shown run's model on the user's own text (probe.js)
+  const element = el('div', {class: 'krnn-view krnn-connectivity'}, status, panels, probePanel.element);
   const chosen = new Map();         // run -> the index of the text it shows (a Map: run names are data)
   const state = {run: null, step: null};    // set by open(): only that run, at that step (null: every run, latest)
   let asked = new Set();            // runs whose index open() asked for: kept even when the run lacks it (an error)
@@ -47,6 +49,7 @@ export function createView(app) {
       return;
     }
     replace(status);
+    probePanel.show(runs.find((r) => r.probe) || null);
     shown = runs.map((r) => createPanel(r, app.runColor(r.run)));
     asked = new Set();
     replace(panels, shown.map((p) => p.element));
