@@ -427,6 +427,11 @@ MUTANTS = [
     ('tb_plugin/plugin.py', '            if folder == root or folder == os.path.dirname(folder):      # the logdir, or the file system\'s root\n                return None', '            if True:\n                return None', 'tests/test_probe.py::say_which'),
     ('tb_plugin/static/views/probe.js', '        const value = i <= index ? (data.values[i] || 0) / largest : 0;', '        const value = i <= index ? (data.values[i] || 0) : 0;', 'tests/test_probe.py::text_box'),
     ('tb_plugin/static/views/probe.js', '    readout.textContent = `"${visibleLabel(characters[index])}" (character', '    readout.textContent = `"${visibleLabel(characters[index + 1])}" (character', 'tests/test_probe.py::text_box'),
+    ('karpathy_rnn/show.py', '    shade = values / max(float(values.max()), 1e-30)', '    shade = values', 'tests/test_show_views.py::connectivity'),
+    ('karpathy_rnn/show.py', '    target = int(best[position, 0])', '    target = int(best[position - 1, 0])', 'tests/test_show_views.py::connectivity'),
+    ('karpathy_rnn/show.py', 'f\'title="{float(values[index]) if index <= position else 0.0:.4g}">{html.escape(shown)}</span>\')', 'f\'title="{float(values[index]) if index <= position else 0.0:.4g}">{shown}</span>\')', 'tests/test_show_views.py::connectivity'),
+    ('karpathy_rnn/show.py', 'f"<td>{100 * row[\'share\']:.1f}%</td></tr>"', 'f"<td>{row[\'share\']:.1f}%</td></tr>"', 'tests/test_show_views.py::oracles'),
+    ('karpathy_rnn/show.py', '    claims = "".join(f"<li>{html.escape(claim)}</li>" for claim in describe_claims(report))', '    claims = "".join(f"<li>{claim}</li>" for claim in describe_claims(report))', 'tests/test_show_views.py::saturation'),
 ]
 
 
