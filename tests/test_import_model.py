@@ -81,11 +81,24 @@ def test_a_torch_char_lm_imports_with_torchs_loss_and_the_scripts_take_it(tmp_pa
     # the scripts take the imported run as one of train.py's
     sampled = run_script("sample.py", out, "--length", "40", "--seed", "1")
     assert sampled.returncode == 0 and len(sampled.stdout) >= 40, sampled.stderr[-2000:]
-    traced = run_script("analyze.py", "trace", out, "--no-progress")
+    traced = run_script("analyze.py", out, "--no-progress", "--no-png", "--summary-chars", "300")
     assert traced.returncode == 0, traced.stderr[-2000:]
     from karpathy_rnn.analysis.trace import Trace
     trace = Trace(out / "analysis" / "test" / "trace")
     assert trace.text == test_text
+    # the plugin lists it, and its live probe gives torch's own next-character probabilities
+    from tests.test_plugin_routes import _client
+
+    client = _client(str(tmp_path / "runs"))
+    runs = {r["run"]: r for r in json.loads(client.get("/data/plugin/karpathy_rnn/runs").get_data())["runs"]}
+    assert runs["imported/analysis/test"]["probe"] and runs["imported/analysis/test"]["activations"]
+    probe_text = test_text[:200]
+    answer = json.loads(client.get("/data/plugin/karpathy_rnn/probe", query_string={
+        "run": "imported/analysis/test", "text": probe_text}).get_data())
+    ids = torch.tensor([characters.index(c) for c in probe_text])[None]
+    with torch.no_grad():
+        expected = torch.softmax(model(ids)[0][0].double(), -1)[torch.arange(199), ids[0, 1:]].numpy()
+    np.testing.assert_allclose(answer["next"], expected, atol=2e-4)
 
 
 def test_bad_checkpoints_vocabularies_and_folders_are_one_line(tmp_path):
