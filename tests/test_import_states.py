@@ -197,6 +197,13 @@ def test_the_script_ranks_a_planted_quote_cell_and_tensorboard_shows_the_run(tmp
     assert page["text"] == TEXT and page["transform"] == "tanh" and \
         page["values"] == pytest.approx(shown.astype(float).tolist(), abs=1e-4)
 
+    # pattern search (LSTMVis' match) over the imported states: a quotation selected finds the others
+    start = TEXT.index('"yes"')
+    found = json.loads(client.get("/data/plugin/karpathy_rnn/search", query_string={
+        "run": "imported", "layer": "lstm1", "name": "c", "start": start, "end": start + 4,
+        "threshold": 0.5}).get_data())
+    assert 4 in found["cells"] and found["matches"], found
+    assert all(TEXT[m["start"]] == '"' for m in found["matches"])              # each match opens a quotation
     # what needs a model's predictions says so in one line
     for script, args in [("analyze.py", ["longrange", out, "--ngram", tmp_path]), ("analyze.py", [out]),
                          ("sample.py", [out])]:
