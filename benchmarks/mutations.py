@@ -432,6 +432,13 @@ MUTANTS = [
     ('karpathy_rnn/show.py', 'f\'title="{float(values[index]) if index <= position else 0.0:.4g}">{html.escape(shown)}</span>\')', 'f\'title="{float(values[index]) if index <= position else 0.0:.4g}">{shown}</span>\')', 'tests/test_show_views.py::connectivity'),
     ('karpathy_rnn/show.py', 'f"<td>{100 * row[\'share\']:.1f}%</td></tr>"', 'f"<td>{row[\'share\']:.1f}%</td></tr>"', 'tests/test_show_views.py::oracles'),
     ('karpathy_rnn/show.py', '    claims = "".join(f"<li>{html.escape(claim)}</li>" for claim in describe_claims(report))', '    claims = "".join(f"<li>{claim}</li>" for claim in describe_claims(report))', 'tests/test_show_views.py::saturation'),
+    ('karpathy_rnn/layers/minimal.py', '    return a1 + a2, ops.logaddexp(b1 + a2, b2)', '    return a1 + a2, ops.logaddexp(b1 + a1, b2)', 'tests/test_layers_minimal.py::papers_equations'),
+    ('karpathy_rnn/layers/minimal.py', '    return ops.exp(log_h) + h0[None] * ops.exp(cumulative_a)', '    return ops.exp(log_h)', 'tests/test_layers_minimal.py::papers_equations'),
+    ('karpathy_rnn/layers/minimal.py', '    return ops.where(x >= 0, ops.log(ops.maximum(x, 0.0) + 0.5), -ops.softplus(-x))', '    return ops.where(x >= 0, ops.log(ops.maximum(x, 0.0) + 1.0), -ops.softplus(-x))', 'tests/test_layers_minimal.py::papers_equations'),
+    ('karpathy_rnn/layers/minimal.py', '        log_f_norm, log_i_norm = -ops.softplus(log_i - log_f), -ops.softplus(log_f - log_i)', '        log_f_norm, log_i_norm = -ops.softplus(log_f - log_i), -ops.softplus(log_i - log_f)', 'tests/test_layers_minimal.py::papers_equations'),
+    ('karpathy_rnn/layers/minimal.py', '        log_keep, log_z = -ops.softplus(x_z), -ops.softplus(-x_z)     # log(1 - z), log z', '        log_keep, log_z = -ops.softplus(-x_z), -ops.softplus(x_z)     # log(1 - z), log z', 'tests/test_layers_minimal.py::papers_equations'),
+    ('karpathy_rnn/layers/minimal.py', '        if time_mask is not None or self.unroll:', '        if self.unroll:', 'tests/test_layers_minimal.py::the_layer_contract'),
+    ('karpathy_rnn/layers/minimal.py', '        f_norm, i_norm = f / (f + i), i / (f + i)', '        f_norm, i_norm = f / (f + i), f / (f + i)', 'tests/test_layers_minimal.py::papers_equations'),
 ]
 
 
