@@ -7,6 +7,9 @@
 Rows: "ours" (our layer, TensorFlow), "-gates" (every gate returned too), "-masked" (an all-true mask
 given, so the masked path runs), "keras" (the built-in), "torch" (torch.nn), and "jax-ours"/"jax-keras"
 (the same Keras model on the JAX backend: our layers' step loop under jax.lax.scan, and Keras' own).
+MinGRU and MinLSTM (issue 35) have no keras or torch peer: "ours-mingru" trains by the parallel scan over the
+window, "ours-mingru-masked" by the step loop (the mask sends it there); `--unroll 1000` shows what the scan buys
+on long windows (`--impl ours-gru ours-mingru ours-mingru-masked --unroll 100 1000` style runs, one per unroll).
 
 The paper's shape (section 3.3): batch 100, unroll 100, vocabulary 87 (one-hot input), softmax
 output, RMSProp lr 2e-3 rho 0.95. Each row runs in its own process: build, two warm-up steps, then
@@ -30,12 +33,16 @@ import subprocess
 import sys
 import time
 
-B, T, K = 100, 100, 87
-GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+B, K = 100, 87
+T = int(os.environ.get("KRNN_BENCH_UNROLL", "100"))     # --unroll, handed to each row's process
+GATES = {"lstm": 4, "gru": 3, "rnn": 1, "mingru": 2, "minlstm": 3}
 UNITS = ("lstm", "gru", "rnn")
+MIN_UNITS = ("mingru", "minlstm")     # no keras or torch peers: our step loop (masked) and the scan (plain)
 VARIANTS = ("ours-{}", "ours-{}-gates", "ours-{}-masked", "keras-{}", "torch-{}", "jax-ours-{}",
             "jax-keras-{}")
-IMPLS = [variant.format(unit) for unit in UNITS for variant in VARIANTS]
+IMPLS = [variant.format(unit) for unit in UNITS for variant in VARIANTS] + [
+    variant.format(unit) for unit in MIN_UNITS for variant in ("ours-{}", "ours-{}-gates", "ours-{}-masked",
+                                                               "jax-ours-{}")]
 EXTRA = [f"ours-{unit}-{kind}" for unit in UNITS for kind in ("loop", "noxla")]   # on request
 PRECISIONS = ("fp32", "bf16")
 
@@ -70,7 +77,7 @@ def flops_per_char(unit: str, hidden: int, layers: int) -> float:
     """Matmul FLOPs of one training character (3x the forward pass)."""
     forward, width = 0, K
     for _ in range(layers):
-        forward += 2 * (width + hidden) * GATES[unit] * hidden
+        forward += 2 * (width + (0 if unit in MIN_UNITS else hidden)) * GATES[unit] * hidden
         width = hidden
     forward += 2 * hidden * K
     return 3.0 * forward
@@ -100,15 +107,15 @@ def keras_row(impl: str, hidden: int, layers: int, steps: int, precision: str = 
     from keras import ops
     if precision == "bf16":
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    from karpathy_rnn.layers import GRU, LSTM, VanillaRNN
+    from karpathy_rnn.layers import GRU, LSTM, MinGRU, MinLSTM, VanillaRNN
     from karpathy_rnn.models import CharacterOneHot
 
     _, family, unit, variant = parse_impl(impl)
     gates_on, masked = variant == "gates", variant == "masked"
     layer_options = {"loop": {"fused": False}, "noxla": {"fused_xla": False}}.get(variant, {})
-    ours = {"lstm": LSTM, "gru": GRU, "rnn": VanillaRNN}[unit]
+    ours = {"lstm": LSTM, "gru": GRU, "rnn": VanillaRNN, "mingru": MinGRU, "minlstm": MinLSTM}[unit]
     builtin = {"lstm": keras.layers.LSTM, "gru": lambda n, **kw: keras.layers.GRU(n, reset_after=False, **kw),
-               "rnn": keras.layers.SimpleRNN}[unit]
+               "rnn": keras.layers.SimpleRNN}.get(unit)     # None for the minimal units (no built-in)
     ids = keras.Input((T,), batch_size=B, dtype="int32")
     x = CharacterOneHot("".join(chr(33 + i) for i in range(K)))(ids)
     mask = ops.greater_equal(ids, 0) if masked else None    # every step real: the masked path's cost
@@ -257,8 +264,11 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="also write the rows to this JSON file")
     parser.add_argument("--precision", nargs="+", default=["fp32"], choices=PRECISIONS,
                         help="fp32 and/or bf16 (Keras' mixed_bfloat16 policy; torch autocast)")
+    parser.add_argument("--unroll", type=int, default=T, help="time steps per training window (default: the "
+                        "paper's %(default)s; 1000 shows what a parallel scan over time buys)")
     parser.add_argument("--row", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    os.environ["KRNN_BENCH_UNROLL"] = str(args.unroll)      # the rows' processes read it
     if args.row:
         impl, hidden, layers, steps, precision = args.row
         print(json.dumps(run_row(impl, int(hidden), int(layers), int(steps), precision)))
@@ -266,7 +276,7 @@ def main(argv=None) -> int:
     impls = [i for i in args.impl if (_available("torch") or not i.startswith("torch"))
              and (_available("jax") or not i.startswith("jax"))]
     print(f"# {machine_line()}, Python {platform.python_version()}; "
-          f"batch {B}, unroll {T}, vocabulary {K}, RMSProp", flush=True)
+          f"batch {B}, unroll {args.unroll}, vocabulary {K}, RMSProp", flush=True)
     rows, ceiling = [], {}
     libraries = ["tf"] + (["torch"] if _available("torch") else [])
     for hidden in args.hidden:      # the roofline: plain matmul rates at the LSTM's shapes, per precision

@@ -35,6 +35,8 @@ def _combine(first, second):
 def log_space_scan(log_a, log_b, h0):
     """h [T, B, n] of h_t = a_t h_{t-1} + b_t from log a, log b [T, B, n] and h0 [B, n], by a parallel scan."""
     cumulative_a, log_h = ops.associative_scan(_combine, (log_a, log_b), axis=0)
+    shape = ops.shape(log_a)         # TensorFlow's scan loses the static shape inside a compiled function
+    cumulative_a, log_h = ops.reshape(cumulative_a, shape), ops.reshape(log_h, shape)
     return ops.exp(log_h) + h0[None] * ops.exp(cumulative_a)
 
 
