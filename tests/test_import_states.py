@@ -190,6 +190,9 @@ def test_the_script_ranks_a_planted_quote_cell_and_tensorboard_shows_the_run(tmp
     client = _client(str(tmp_path / "runs"))
     runs = {r["run"]: r for r in json.loads(client.get("/data/plugin/karpathy_rnn/runs").get_data())["runs"]}
     assert runs["imported"]["saturation"]["gates"] == ["i", "f", "o"]
+    ranking = json.loads(client.get("/data/plugin/karpathy_rnn/cell_ranking", query_string={"run": "imported"})
+                         .get_data())
+    assert runs["imported"]["cell_ranking"] and "lstm1" in json.dumps(ranking) and "in_quotes" in json.dumps(ranking)
     assert [(a["layer"], a["name"]) for a in runs["imported"]["activations"]] == [("lstm1", "c")]   # no h given
     page = json.loads(client.get("/data/plugin/karpathy_rnn/colored_text", query_string={
         "run": "imported", "layer": "lstm1", "name": "c", "cell": 4}).get_data())

@@ -168,6 +168,17 @@ def test_the_text_box_colours_predicts_connects_and_keeps_user_text_as_text(brow
         assert colours[21:] == ["rgb(255, 255, 255)"] * (len(TEXT) - 21)   # after the position: nothing
         assert colours.count("rgb(53, 183, 121)") >= 1     # the strongest pull: the article's green, full
         assert any(c not in ("rgb(255, 255, 255)", "rgb(53, 183, 121)") for c in colours[:21])   # and shades
+        # typing another text changes the picture
+        box.clear()
+        box.send_keys("the dog ran")
+        css(browser, "[data-action=probe]")[0].click()
+        wait(browser, lambda d: d.execute_script(
+            "return document.querySelector('[data-testid=probe-text]').textContent") == "the dog ran")
+        # a character outside the vocabulary: the message names it
+        box.send_keys("\u2603")
+        css(browser, "[data-action=probe]")[0].click()
+        wait(browser, lambda d: "not in the model's" in css(d, "[data-testid=probe-status]")[0].text)
+        assert "\u2603" in css(browser, "[data-testid=probe-status]")[0].text
         # too long: a message in the view, no traceback, nothing drawn
         browser.execute_script("const box = document.querySelector('textarea[name=probe-text]');"
                                "box.value = 'x'.repeat(2001);")
