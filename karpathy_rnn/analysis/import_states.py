@@ -236,8 +236,8 @@ def import_states(text: str, states_files: list[str], out: str, datasets: list[s
                                    if skip_rows else "") + f" but the text has {expected:,} {unit_name}{hint}")
             arrays.append((array, values))
         layers = _layers(arrays, unit)
-        vocabulary = "".join(Vocabulary.from_text(text).chars)
-        writer = TraceWriter(out, vocabulary, len(text), layers, distributions=False, states_only=True,
+        vocabulary = Vocabulary.from_text(text)
+        writer = TraceWriter(out, "".join(vocabulary.chars), len(text), layers, distributions=False, states_only=True,
                              source=", ".join(states_files), unit=unit, tokens=tokens, skip_rows=skip_rows,
                              datasets={f"{a.layer}.{a.gate}": a.dataset for a, _ in arrays}, **meta)
         for start in range(0, len(text), CHUNK_ROWS):
@@ -251,7 +251,7 @@ def import_states(text: str, states_files: list[str], out: str, datasets: list[s
             writer.write_gates(start, gates)
             if progress:
                 progress(min(start + CHUNK_ROWS, len(text)), len(text))
-        return writer.finish(Vocabulary.from_text(text).encode(text), corpus=meta.get("corpus", "imported"),
+        return writer.finish(vocabulary.encode(text), corpus=meta.get("corpus", "imported"),
                              split=meta.get("split", "imported"))
     finally:
         for states in files:

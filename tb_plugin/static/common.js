@@ -176,6 +176,15 @@ export function keyboardPoints(container, selector, clickable = false) {
   return container;
 }
 
+// How the views name a state or gate in their menus: 'c (tanh, cell state)', 'f (forget gate)', ...; others as given.
+export function describe(name) {
+  return DESCRIPTIONS.get(name) || name;
+}
+// A Map: names come from the server (one named `constructor` must stay a name).
+const DESCRIPTIONS = new Map([['c', 'c (tanh, cell state)'], ['h', 'h (output)'], ['i', 'i (input gate)'],
+  ['f', 'f (forget gate)'], ['o', 'o (output gate)'], ['g', 'g (candidate)'], ['r', 'r (reset gate)'],
+  ['z', 'z (update gate)'], ['candidate', 'candidate']]);
+
 // TensorBoard's run colours, in its order.
 export const RUN_COLORS = ['#425066', '#12b5cb', '#e52592', '#f9ab00', '#9334e6', '#7cb342', '#e8710a'];
 

@@ -1,8 +1,8 @@
 // Colored text (the paper's Figure 2): one cell's value per character as the character's background, paged; up to
 // MAX_BANDS more cells (any layer, state or gate) as thin stripes under each character; pattern search over a
 // selection (LSTMVis' "match"); a play control that steps the page through the run's training steps.
-import {activationColor, api, coloredTextBlocks, el, formatCount, isGateRange, message, missingStepsNote, replace,
-  scaleLabels, scaleLegend, select, validRange} from '../common.js';
+import {activationColor, api, coloredTextBlocks, describe, el, formatCount, isGateRange, message, missingStepsNote,
+  replace, scaleLabels, scaleLegend, select, validRange} from '../common.js';
 import {createProbePanel} from './probe.js';
 
 const PAGE_SIZES = [2000, 5000, 10000, 20000];
@@ -772,13 +772,6 @@ function bandName(band) {
 }
 
 // The name of a state or gate as shown in the menu.
-function describe(name) {
-  return DESCRIPTIONS.get(name) || name;
-}
-// A Map: names come from the server (one named `constructor` must stay a name).
-const DESCRIPTIONS = new Map([['c', 'c (tanh, cell state)'], ['h', 'h (output)'], ['i', 'i (input gate)'],
-  ['f', 'f (forget gate)'], ['o', 'o (output gate)'], ['g', 'g (candidate)'], ['r', 'r (reset gate)'],
-  ['z', 'z (update gate)'], ['candidate', 'candidate']]);
 
 function cellState(run, layer) {
   return run.activations.some((a) => a.layer === layer && a.name === 'c') ? 'c' : 'h';

@@ -4,12 +4,8 @@
 // after it and the probability it gave the character that came next, and clicking one shades every character up to
 // it by how strongly it drives the model's most likely prediction there (connectivity, Distill 2019; a second click
 // goes back to the cell). Every string reaches the page as text (el(), textContent).
-import {api, coloredTextBlocks, el, formatCount, message, replace, scaleLegend, select} from '../common.js';
+import {api, coloredTextBlocks, describe, el, formatCount, message, replace, scaleLegend, select} from '../common.js';
 import {connectivityColor, visibleLabel} from './connectivity.js';
-
-const DESCRIPTIONS = new Map([['c', 'c (tanh, cell state)'], ['h', 'h (output)'], ['i', 'i (input gate)'],
-                              ['f', 'f (forget gate)'], ['o', 'o (output gate)'], ['g', 'g (candidate)'],
-                              ['r', 'r (reset gate)'], ['z', 'z (update gate)'], ['candidate', 'candidate']]);
 
 // {element, show(run, defaults)}: the panel for `run` (a runs-route entry; hidden when it has no model to probe),
 // opening on `defaults` {layer, name, cell} where given.
@@ -39,7 +35,7 @@ export function createProbePanel() {
   });
   textBox.addEventListener('mouseover', (event) => {
     const span = event.target.closest('span[data-index]');
-    if (span && answer) describe(Number(span.dataset.index));
+    if (span && answer) explain(Number(span.dataset.index));
   });
   textBox.addEventListener('click', (event) => {
     const span = event.target.closest('span[data-index]');
@@ -111,7 +107,7 @@ export function createProbePanel() {
     replace(controls,
       select('Layer', answer.layers.map((l) => [l.layer, l.layer]), answer.layer,
              (v) => { state.layer = v; state.name = null; probe(); }, 'probe-layer'),
-      select('Show', layer.names.map((n) => [n, DESCRIPTIONS.get(n) || n]), answer.name,
+      select('Show', layer.names.map((n) => [n, describe(n)]), answer.name,
              (v) => { state.name = v; probe(); }, 'probe-name'),
       el('label', {class: 'krnn-field'}, el('span', {}, `Cell (0–${layer.units - 1})`), cell));
   }
@@ -163,7 +159,7 @@ export function createProbePanel() {
     }
   }
 
-  function describe(index) {
+  function explain(index) {
     const top = answer.top[index].map(([c, p]) => `"${visibleLabel(c)}" ${p.toFixed(3)}`).join(', ');
     const next = index + 1 < answer.length
       ? `; the next character "${visibleLabel(characters[index + 1])}" had p = ${answer.next[index].toFixed(3)}`
